@@ -1,0 +1,73 @@
+# nginx-auth-oidc: the commands a newcomer needs.
+#
+#   make deps    install build, test and demo dependencies (Debian 12, root)
+#   make         build build/ngx_http_auth_oidc_module.so
+#   make test    unit tests (CTest) and integration tests (node --test, t/)
+#   make demo    nginx + a development OpenID provider + a demo app
+#
+# NGINX_SRC is an nginx source tree (Debian's nginx-dev by default); its
+# conf_flags, when present, make the module binary-compatible with the
+# installed /usr/sbin/nginx. Any other tree must be configured --with-compat.
+
+NGINX_SRC        ?= /usr/share/nginx/src
+NGINX_CONFIGURE  ?= --with-compat --with-http_ssl_module
+BUILD_TYPE       ?= RelWithDebInfo
+JOBS             ?= 2
+
+BUILD_DIR        := $(CURDIR)/build
+CORE_BUILD       := $(BUILD_DIR)/core
+NGX_BUILD        := $(BUILD_DIR)/nginx
+MODULE           := $(BUILD_DIR)/ngx_http_auth_oidc_module.so
+
+APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
+               nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev \
+               libcjose-dev libjansson-dev libhiredis-dev redis-server \
+               libgtest-dev libbenchmark-dev clang chromium wrk
+
+.PHONY: all core module deps unittest itest test demo clean
+
+all: module
+
+core:
+	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(CORE_BUILD) -j$(JOBS)
+
+$(NGX_BUILD)/Makefile: config config.make Makefile
+	mkdir -p $(NGX_BUILD)
+	cd $(NGINX_SRC) && AUTH_OIDC_CORE_BUILD=$(CORE_BUILD) bash -c '\
+	    flags=($(NGINX_CONFIGURE)); \
+	    if [ -f conf_flags ]; then . ./conf_flags; flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
+	    ./configure "$${flags[@]}" --builddir=$(NGX_BUILD) \
+	        --add-dynamic-module=$(CURDIR)' > $(NGX_BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(NGX_BUILD)/configure.log; exit 1; }
+
+module: core $(NGX_BUILD)/Makefile
+	$(MAKE) -C $(NGINX_SRC) -f $(NGX_BUILD)/Makefile modules
+	cp $(NGX_BUILD)/ngx_http_auth_oidc_module.so $(MODULE)
+	@echo "built $(MODULE)"
+
+# Idempotent: installs only what is missing.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	npm ci --no-audit --no-fund
+
+unittest: core
+	ctest --test-dir $(CORE_BUILD) --output-on-failure
+
+itest: module
+	node --test --test-concurrency=2 t/*.test.mjs
+
+test: unittest itest
+
+demo: module
+	node t/demo/demo.mjs
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,34 @@
+#include "common/status.h"
+
+namespace auth_oidc {
+
+const char *toString(Status status) noexcept {
+    switch (status) {
+    case Status::Ok:
+        return "ok";
+    case Status::NoMemory:
+        return "out of memory";
+    case Status::Internal:
+        return "internal error";
+    case Status::InvalidArgument:
+        return "invalid argument";
+    case Status::TooLarge:
+        return "too large";
+    case Status::Json:
+        return "invalid JSON";
+    case Status::Field:
+        return "missing or invalid member";
+    case Status::Issuer:
+        return "issuer mismatch";
+    case Status::Url:
+        return "invalid URL";
+    case Status::Jwks:
+        return "invalid JWKS";
+    case Status::NoKeys:
+        return "no usable keys";
+    }
+    // Reachable only through a cast from an out-of-range integer (the C side).
+    return "unknown status";
+}
+
+}  // namespace auth_oidc

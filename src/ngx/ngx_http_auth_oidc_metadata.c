@@ -1,0 +1,975 @@
+
+/*
+ * Provider metadata: the discovery document and the JWKS, fetched on the
+ * event loop and cached in a shared-memory zone so that the workers do not
+ * each hammer the provider.
+ *
+ * Every worker ticks once a second. A tick takes the provider's "lease" in
+ * shared memory when a fetch is due and nobody else holds it; the holder
+ * fetches discovery then jwks_uri, and publishes both documents (already
+ * validated) with a new generation number. The other workers notice the
+ * generation change and re-parse their own copies; a failed fetch publishes
+ * the error and schedules a retry. A lease expires by itself, so a worker
+ * that dies mid-fetch does not stop the refreshes.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_http.h"
+
+
+#define NGX_HTTP_AUTH_OIDC_TICK       1000
+#define NGX_HTTP_AUTH_OIDC_ZONE_BASE  (128 * 1024)
+#define NGX_HTTP_AUTH_OIDC_NODE_TTL   (24 * 60 * 60)
+
+
+static ngx_int_t ngx_http_auth_oidc_metadata_init_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_node(
+    ngx_http_auth_oidc_meta_zone_t *zone,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
+static void ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev);
+static void ngx_http_auth_oidc_metadata_fetch(
+    ngx_http_auth_oidc_runtime_t *rt, ngx_http_auth_oidc_target_t *target,
+    ngx_http_auth_oidc_http_handler_pt handler);
+static void ngx_http_auth_oidc_metadata_discovery_done(
+    ngx_http_auth_oidc_http_t *h);
+static void ngx_http_auth_oidc_metadata_jwks_done(
+    ngx_http_auth_oidc_http_t *h);
+static ngx_int_t ngx_http_auth_oidc_metadata_jwks_target(
+    ngx_http_auth_oidc_runtime_t *rt, auth_oidc_str_t uri);
+static ngx_int_t ngx_http_auth_oidc_metadata_check_answer(
+    ngx_http_auth_oidc_runtime_t *rt, ngx_http_auth_oidc_http_t *h,
+    const char *what);
+static void ngx_http_auth_oidc_metadata_publish(
+    ngx_http_auth_oidc_runtime_t *rt, auth_oidc_discovery_t *discovery,
+    ngx_str_t *jwks_doc, auth_oidc_jwks_t *jwks);
+static void ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
+    const char *fmt, ...);
+static void ngx_http_auth_oidc_metadata_end_fetch(
+    ngx_http_auth_oidc_runtime_t *rt);
+static u_char *ngx_http_auth_oidc_metadata_store(ngx_slab_pool_t *shpool,
+    u_char *old, ngx_str_t *doc);
+
+
+static ngx_http_auth_oidc_meta_zone_t  *ngx_http_auth_oidc_meta_zone;
+
+
+ngx_int_t
+ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    size_t                                size;
+    ngx_str_t                             name;
+    ngx_uint_t                            i;
+    ngx_shm_zone_t                       *shm_zone;
+    ngx_http_auth_oidc_meta_zone_t       *zone;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    if (amcf->providers.nelts == 0) {
+        return NGX_OK;
+    }
+
+    /* room for two documents per provider while a new pair is stored */
+    size = NGX_HTTP_AUTH_OIDC_ZONE_BASE;
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        size += 4 * provs[i]->max_response_size + 8192;
+    }
+
+    size = ngx_align(size, ngx_pagesize);
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_meta_zone_t));
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&name, "auth_oidc_metadata");
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_auth_oidc_module);
+    if (shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->init = ngx_http_auth_oidc_metadata_init_zone;
+    shm_zone->data = zone;
+
+    amcf->meta_zone = shm_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_metadata_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_auth_oidc_meta_zone_t  *ozone = data;
+
+    size_t                           len;
+    ngx_http_auth_oidc_meta_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        /* reload: keep what the old workers fetched */
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_alloc(zone->shpool,
+                              sizeof(ngx_http_auth_oidc_meta_shctx_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_queue_init(&zone->sh->nodes);
+
+    len = sizeof(" in auth_oidc metadata zone \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in auth_oidc metadata zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_metadata_init_worker(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_runtime_t         *rt;
+    ngx_http_auth_oidc_meta_zone_t       *zone;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    if (amcf->meta_zone == NULL) {
+        return NGX_OK;
+    }
+
+    zone = amcf->meta_zone->data;
+    ngx_http_auth_oidc_meta_zone = zone;
+
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        rt = ngx_pcalloc(cycle->pool, sizeof(ngx_http_auth_oidc_runtime_t));
+        if (rt == NULL) {
+            return NGX_ERROR;
+        }
+
+        rt->conf = provs[i];
+        rt->generation = (ngx_atomic_uint_t) -1;
+
+        ngx_shmtx_lock(&zone->shpool->mutex);
+        rt->node = ngx_http_auth_oidc_metadata_node(zone, provs[i],
+                                                    cycle->log);
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        if (rt->node == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                          "auth_oidc: no room for provider \"%V\" in the "
+                          "metadata zone", &provs[i]->name);
+            return NGX_ERROR;
+        }
+
+        rt->tick.handler = ngx_http_auth_oidc_metadata_tick;
+        rt->tick.data = rt;
+        rt->tick.log = cycle->log;
+        rt->tick.cancelable = 1;
+
+        provs[i]->runtime = rt;
+
+        ngx_add_timer(&rt->tick, 1);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_auth_oidc_metadata_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_runtime_t         *rt;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        rt = provs[i]->runtime;
+
+        if (rt == NULL) {
+            continue;
+        }
+
+        ngx_http_auth_oidc_metadata_end_fetch(rt);
+
+        auth_oidc_discovery_free(rt->discovery);
+        auth_oidc_jwks_free(rt->jwks);
+        rt->discovery = NULL;
+        rt->jwks = NULL;
+    }
+}
+
+
+/*
+ * Finds or creates the provider's node; the lock is held. A node is keyed
+ * by everything that makes its documents valid, so a reload that changes
+ * the issuer starts afresh while an unchanged provider keeps its cache.
+ */
+
+static ngx_http_auth_oidc_meta_node_t *
+ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log)
+{
+    u_char                          *p;
+    size_t                           len;
+    time_t                           now;
+    ngx_queue_t                     *q, *next;
+    ngx_http_auth_oidc_meta_node_t  *node, *found;
+
+    len = prov->name.len + 1 + prov->config_url.len + 1 + prov->issuer.len;
+    now = ngx_time();
+    found = NULL;
+
+    for (q = ngx_queue_head(&zone->sh->nodes);
+         q != ngx_queue_sentinel(&zone->sh->nodes);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        node = ngx_queue_data(q, ngx_http_auth_oidc_meta_node_t, queue);
+
+        p = node->key.data;
+
+        if (found == NULL
+            && node->key.len == len
+            && ngx_strncmp(p, prov->name.data, prov->name.len) == 0
+            && p[prov->name.len] == '\n'
+            && ngx_strncmp(p + prov->name.len + 1, prov->config_url.data,
+                           prov->config_url.len) == 0
+            && ngx_strncmp(p + len - prov->issuer.len, prov->issuer.data,
+                           prov->issuer.len) == 0)
+        {
+            found = node;
+            continue;
+        }
+
+        /* nodes of providers no configuration has used for a day */
+        if (now - node->touched > NGX_HTTP_AUTH_OIDC_NODE_TTL) {
+            ngx_queue_remove(q);
+
+            if (node->discovery) {
+                ngx_slab_free_locked(zone->shpool, node->discovery);
+            }
+
+            if (node->jwks) {
+                ngx_slab_free_locked(zone->shpool, node->jwks);
+            }
+
+            ngx_slab_free_locked(zone->shpool, node->key.data);
+            ngx_slab_free_locked(zone->shpool, node);
+        }
+    }
+
+    if (found) {
+        found->touched = now;
+        return found;
+    }
+
+    node = ngx_slab_calloc_locked(zone->shpool,
+                                  sizeof(ngx_http_auth_oidc_meta_node_t));
+    if (node == NULL) {
+        return NULL;
+    }
+
+    p = ngx_slab_alloc_locked(zone->shpool, len);
+    if (p == NULL) {
+        ngx_slab_free_locked(zone->shpool, node);
+        return NULL;
+    }
+
+    node->key.data = p;
+    node->key.len = len;
+
+    p = ngx_cpymem(p, prov->name.data, prov->name.len);
+    *p++ = '\n';
+    p = ngx_cpymem(p, prov->config_url.data, prov->config_url.len);
+    *p++ = '\n';
+    ngx_memcpy(p, prov->issuer.data, prov->issuer.len);
+
+    node->touched = now;
+    node->state = NGX_HTTP_AUTH_OIDC_PENDING;
+
+    ngx_queue_insert_tail(&zone->sh->nodes, &node->queue);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "auth oidc metadata node created for \"%V\"", &prov->name);
+
+    return node;
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev)
+{
+    ngx_http_auth_oidc_runtime_t *rt = ev->data;
+
+    time_t                               now, lease;
+    ngx_uint_t                           start;
+    ngx_http_auth_oidc_meta_node_t      *node;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    prov = rt->conf;
+    node = rt->node;
+    now = ngx_time();
+    start = 0;
+
+    /* long enough for both requests, each at its slowest */
+    lease = 2 * (prov->resolver_timeout + prov->connect_timeout
+                 + prov->send_timeout + prov->read_timeout) / 1000 + 5;
+
+    ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+
+    node->touched = now;
+
+    if (rt->fetch_pool == NULL
+        && now >= node->next_fetch
+        && (node->lease_until < now || node->lease_pid == ngx_pid))
+    {
+        node->lease_pid = ngx_pid;
+        node->lease_until = now + lease;
+        start = 1;
+    }
+
+    ngx_shmtx_unlock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+
+    (void) ngx_http_auth_oidc_metadata_sync(prov, ev->log);
+
+    if (start) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "auth oidc metadata fetch for \"%V\"", &prov->name);
+
+        rt->fetch_pool = ngx_create_pool(1024, ev->log);
+
+        if (rt->fetch_pool == NULL) {
+            ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
+
+        } else {
+            ngx_http_auth_oidc_metadata_fetch(rt, &prov->discovery_target,
+                                   ngx_http_auth_oidc_metadata_discovery_done);
+        }
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_TICK);
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_fetch(ngx_http_auth_oidc_runtime_t *rt,
+    ngx_http_auth_oidc_target_t *target,
+    ngx_http_auth_oidc_http_handler_pt handler)
+{
+    ngx_http_auth_oidc_http_request_t    req;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = rt->conf;
+
+    ngx_memzero(&req, sizeof(ngx_http_auth_oidc_http_request_t));
+
+    req.target = target;
+    req.ssl = prov->ssl;
+    req.resolver = prov->resolver;
+    req.resolver_timeout = prov->resolver_timeout;
+    req.connect_timeout = prov->connect_timeout;
+    req.send_timeout = prov->send_timeout;
+    req.read_timeout = prov->read_timeout;
+    req.max_size = prov->max_response_size;
+    req.handler = handler;
+    req.data = rt;
+
+    rt->fetch = ngx_http_auth_oidc_http_start(&req, rt->tick.log);
+
+    if (rt->fetch == NULL) {
+        ngx_http_auth_oidc_metadata_fail(rt, "could not start a request to "
+                                         "\"%V\"", &target->url);
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_discovery_done(ngx_http_auth_oidc_http_t *h)
+{
+    ngx_http_auth_oidc_runtime_t *rt = h->data;
+
+    auth_oidc_str_t                      issuer;
+    auth_oidc_error_t                    err;
+    auth_oidc_status_t                   rc;
+    auth_oidc_discovery_t               *discovery;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = rt->conf;
+
+    if (ngx_http_auth_oidc_metadata_check_answer(rt, h, "discovery")
+        != NGX_OK)
+    {
+        return;
+    }
+
+    issuer.data = prov->issuer.data;
+    issuer.len = prov->issuer.len;
+
+    rc = auth_oidc_discovery_parse(h->body.data, h->body.len, issuer,
+                                   &discovery, &err);
+
+    if (rc == AUTH_OIDC_OK) {
+        /* kept until the keys arrive: both are published together */
+        rt->discovery_doc.data = ngx_pnalloc(rt->fetch_pool, h->body.len);
+
+        if (rt->discovery_doc.data == NULL) {
+            auth_oidc_discovery_free(discovery);
+            rc = AUTH_OIDC_ENOMEM;
+            ngx_cpystrn((u_char *) err.msg, (u_char *) "out of memory",
+                        sizeof(err.msg));
+
+        } else {
+            ngx_memcpy(rt->discovery_doc.data, h->body.data, h->body.len);
+            rt->discovery_doc.len = h->body.len;
+        }
+    }
+
+    rt->fetch = NULL;
+    ngx_http_auth_oidc_http_free(h);
+
+    if (rc != AUTH_OIDC_OK) {
+        ngx_http_auth_oidc_metadata_fail(rt, "discovery document from "
+                                         "\"%V\" refused: %s",
+                                         &prov->config_url, err.msg);
+        return;
+    }
+
+    rt->pending_discovery = discovery;
+
+    if (ngx_http_auth_oidc_metadata_jwks_target(rt,
+            auth_oidc_discovery_endpoint(discovery, AUTH_OIDC_EP_JWKS))
+        != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_auth_oidc_metadata_fetch(rt, &rt->jwks_target,
+                                      ngx_http_auth_oidc_metadata_jwks_done);
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_jwks_done(ngx_http_auth_oidc_http_t *h)
+{
+    ngx_http_auth_oidc_runtime_t *rt = h->data;
+
+    ngx_str_t               doc;
+    auth_oidc_jwks_t       *jwks;
+    auth_oidc_error_t       err;
+    auth_oidc_status_t      rc;
+    auth_oidc_discovery_t  *discovery;
+
+    if (ngx_http_auth_oidc_metadata_check_answer(rt, h, "jwks_uri")
+        != NGX_OK)
+    {
+        return;
+    }
+
+    rc = auth_oidc_jwks_parse(h->body.data, h->body.len, &jwks, &err);
+
+    if (rc != AUTH_OIDC_OK) {
+        rt->fetch = NULL;
+        ngx_http_auth_oidc_http_free(h);
+        ngx_http_auth_oidc_metadata_fail(rt, "JWKS from \"%V\" refused: %s",
+                                         &rt->jwks_target.url, err.msg);
+        return;
+    }
+
+    /* publish() owns both documents now, and ends the fetch on failure */
+    discovery = rt->pending_discovery;
+    rt->pending_discovery = NULL;
+    rt->fetch = NULL;
+    doc = h->body;
+
+    ngx_http_auth_oidc_metadata_publish(rt, discovery, &doc, jwks);
+
+    /* the body lived in the request's pool: free it only now */
+    ngx_http_auth_oidc_http_free(h);
+
+    ngx_http_auth_oidc_metadata_end_fetch(rt);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_metadata_check_answer(ngx_http_auth_oidc_runtime_t *rt,
+    ngx_http_auth_oidc_http_t *h, const char *what)
+{
+    ngx_uint_t  status;
+    ngx_str_t   error;
+
+    if (h->rc == NGX_OK && h->status == NGX_HTTP_OK) {
+        return NGX_OK;
+    }
+
+    status = h->status;
+    error = h->error;
+
+    if (h->rc == NGX_OK) {
+        ngx_http_auth_oidc_metadata_fail(rt, "%s request failed: unexpected "
+                                         "HTTP status %ui", what, status);
+
+    } else {
+        ngx_http_auth_oidc_metadata_fail(rt, "%s request failed: %V",
+                                         what, &error);
+    }
+
+    /* fail() ended the fetch, and freed h with it */
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Where to connect for jwks_uri. Without a resolver only names known at
+ * start (the hosts of issuer and config_url) or IP addresses can be used:
+ * the system resolver would block the worker.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_metadata_jwks_target(ngx_http_auth_oidc_runtime_t *rt,
+    auth_oidc_str_t uri)
+{
+    u_char                        err[NGX_HTTP_AUTH_OIDC_ERRLEN];
+    ngx_str_t                     url;
+    ngx_uint_t                    i, k;
+    struct sockaddr              *sa;
+    ngx_http_auth_oidc_target_t  *t, *known[2];
+
+    url.len = uri.len;
+    url.data = ngx_pnalloc(rt->fetch_pool, uri.len);
+    if (url.data == NULL) {
+        ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(url.data, uri.data, uri.len);
+
+    t = &rt->jwks_target;
+
+    if (ngx_http_auth_oidc_target_parse(rt->fetch_pool, &url, t, err,
+                                        sizeof(err))
+        != NGX_OK)
+    {
+        ngx_http_auth_oidc_metadata_fail(rt, "invalid jwks_uri \"%V\": %s",
+                                         &url, err);
+        return NGX_ERROR;
+    }
+
+    if (t->addrs || rt->conf->resolver) {
+        return NGX_OK;
+    }
+
+    known[0] = &rt->conf->discovery_target;
+    known[1] = &rt->conf->issuer_target;
+
+    for (k = 0; k < 2; k++) {
+        if (known[k]->host.len != t->host.len
+            || ngx_strncasecmp(known[k]->host.data, t->host.data,
+                               t->host.len) != 0)
+        {
+            continue;
+        }
+
+        t->naddrs = known[k]->naddrs;
+        t->addrs = ngx_pnalloc(rt->fetch_pool,
+                               t->naddrs * sizeof(ngx_addr_t));
+        if (t->addrs == NULL) {
+            ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < t->naddrs; i++) {
+            t->addrs[i] = known[k]->addrs[i];
+
+            sa = ngx_palloc(rt->fetch_pool, t->addrs[i].socklen);
+            if (sa == NULL) {
+                ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(sa, t->addrs[i].sockaddr, t->addrs[i].socklen);
+            ngx_inet_set_port(sa, t->port);
+            t->addrs[i].sockaddr = sa;
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_http_auth_oidc_metadata_fail(rt, "jwks_uri host \"%V\" is not the "
+                                     "issuer's host: configure a \"resolver\""
+                                     " to reach it", &t->host);
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
+    auth_oidc_discovery_t *discovery, ngx_str_t *jwks_doc,
+    auth_oidc_jwks_t *jwks)
+{
+    u_char                          *d, *j;
+    time_t                           now;
+    ngx_str_t                        discovery_doc;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_auth_oidc_meta_node_t  *node;
+
+    node = rt->node;
+    shpool = ngx_http_auth_oidc_meta_zone->shpool;
+    now = ngx_time();
+    discovery_doc = rt->discovery_doc;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    d = ngx_http_auth_oidc_metadata_store(shpool, node->discovery,
+                                          &discovery_doc);
+    j = (d == NULL) ? NULL
+                    : ngx_http_auth_oidc_metadata_store(shpool, node->jwks,
+                                                        jwks_doc);
+
+    if (d == NULL || j == NULL) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        auth_oidc_discovery_free(discovery);
+        auth_oidc_jwks_free(jwks);
+        ngx_http_auth_oidc_metadata_fail(rt, "no room in the metadata zone");
+        return;
+    }
+
+    node->discovery = d;
+    node->discovery_len = discovery_doc.len;
+    node->jwks = j;
+    node->jwks_len = jwks_doc->len;
+    node->discovery_fetched = now;
+    node->jwks_fetched = now;
+    node->state = NGX_HTTP_AUTH_OIDC_READY;
+    node->next_fetch = now + rt->conf->metadata_refresh;
+    node->lease_until = 0;
+    node->fetches++;
+    node->generation++;
+
+    rt->generation = node->generation;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    auth_oidc_discovery_free(rt->discovery);
+    auth_oidc_jwks_free(rt->jwks);
+    rt->discovery = discovery;
+    rt->jwks = jwks;
+
+    ngx_log_error(NGX_LOG_INFO, rt->tick.log, 0,
+                  "auth_oidc: provider \"%V\": metadata and %uz keys fetched",
+                  &rt->conf->name, auth_oidc_jwks_count(jwks));
+}
+
+
+/* Stores a copy of doc in the zone, replacing old; the lock is held. */
+
+static u_char *
+ngx_http_auth_oidc_metadata_store(ngx_slab_pool_t *shpool, u_char *old,
+    ngx_str_t *doc)
+{
+    u_char  *p;
+
+    p = ngx_slab_alloc_locked(shpool, doc->len ? doc->len : 1);
+
+    if (p == NULL && old) {
+        /* the old copy is about to go anyway: make room with it */
+        ngx_slab_free_locked(shpool, old);
+        old = NULL;
+        p = ngx_slab_alloc_locked(shpool, doc->len ? doc->len : 1);
+    }
+
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (old) {
+        ngx_slab_free_locked(shpool, old);
+    }
+
+    ngx_memcpy(p, doc->data, doc->len);
+
+    return p;
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
+    const char *fmt, ...)
+{
+    u_char                          *p;
+    time_t                           now;
+    va_list                          args;
+    ngx_uint_t                       level, repeated;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_auth_oidc_meta_node_t  *node;
+    u_char                           msg[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    node = rt->node;
+    shpool = ngx_http_auth_oidc_meta_zone->shpool;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    repeated = (node->last_error_len == (size_t) (p - msg)
+                && ngx_memcmp(node->last_error, msg, p - msg) == 0
+                && node->last_error_time >= node->discovery_fetched);
+
+    node->last_error_len = p - msg;
+    ngx_memcpy(node->last_error, msg, p - msg);
+    node->last_error_time = now;
+    node->state = node->discovery ? NGX_HTTP_AUTH_OIDC_READY
+                                  : NGX_HTTP_AUTH_OIDC_ERROR;
+    node->next_fetch = now + rt->conf->metadata_retry;
+    node->lease_until = 0;
+    node->fetches++;
+    node->failures++;
+    node->generation++;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    /* the same failure again and again is said once at "error" level */
+    level = repeated ? NGX_LOG_WARN : NGX_LOG_ERR;
+
+    ngx_log_error(level, rt->tick.log, 0,
+                  "auth_oidc: provider \"%V\": %*s, retrying in %T s",
+                  &rt->conf->name, p - msg, msg, rt->conf->metadata_retry);
+
+    ngx_http_auth_oidc_metadata_end_fetch(rt);
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_end_fetch(ngx_http_auth_oidc_runtime_t *rt)
+{
+    if (rt->fetch) {
+        ngx_http_auth_oidc_http_cancel(rt->fetch);
+        rt->fetch = NULL;
+    }
+
+    if (rt->pending_discovery) {
+        auth_oidc_discovery_free(rt->pending_discovery);
+        rt->pending_discovery = NULL;
+    }
+
+    if (rt->fetch_pool) {
+        ngx_destroy_pool(rt->fetch_pool);
+        rt->fetch_pool = NULL;
+    }
+
+    ngx_str_null(&rt->discovery_doc);
+}
+
+
+/*
+ * Brings this worker's parsed copies up to date with the zone. Parsing is
+ * done outside the lock, on private copies of the documents.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_metadata_sync(ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_log_t *log)
+{
+    u_char                          *d, *j;
+    size_t                           dlen, jlen;
+    auth_oidc_str_t                  issuer;
+    auth_oidc_jwks_t                *jwks;
+    auth_oidc_error_t                err;
+    ngx_atomic_uint_t                generation;
+    ngx_slab_pool_t                 *shpool;
+    auth_oidc_discovery_t           *discovery;
+    ngx_http_auth_oidc_runtime_t    *rt;
+    ngx_http_auth_oidc_meta_node_t  *node;
+
+    rt = prov->runtime;
+
+    if (rt == NULL) {
+        return NGX_DECLINED;
+    }
+
+    node = rt->node;
+
+    if (rt->generation == node->generation) {
+        return rt->discovery ? NGX_OK : NGX_DECLINED;
+    }
+
+    shpool = ngx_http_auth_oidc_meta_zone->shpool;
+    d = NULL;
+    j = NULL;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    generation = node->generation;
+    dlen = node->discovery_len;
+    jlen = node->jwks_len;
+
+    if (node->discovery && node->jwks) {
+        d = ngx_alloc(dlen + 1, log);
+        j = ngx_alloc(jlen + 1, log);
+
+        if (d && j) {
+            ngx_memcpy(d, node->discovery, dlen);
+            ngx_memcpy(j, node->jwks, jlen);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (d == NULL || j == NULL) {
+        if (d) {
+            ngx_free(d);
+        }
+
+        if (j) {
+            ngx_free(j);
+        }
+
+        /* nothing published yet, or out of memory: try on the next tick */
+        if (node->discovery == NULL) {
+            rt->generation = generation;
+        }
+
+        return rt->discovery ? NGX_OK : NGX_DECLINED;
+    }
+
+    issuer.data = prov->issuer.data;
+    issuer.len = prov->issuer.len;
+
+    discovery = NULL;
+    jwks = NULL;
+
+    if (auth_oidc_discovery_parse(d, dlen, issuer, &discovery, &err)
+        != AUTH_OIDC_OK
+        || auth_oidc_jwks_parse(j, jlen, &jwks, &err) != AUTH_OIDC_OK)
+    {
+        /* the documents were validated before they were stored */
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "auth_oidc: provider \"%V\": cached metadata "
+                      "refused: %s", &prov->name, err.msg);
+        auth_oidc_discovery_free(discovery);
+
+    } else {
+        auth_oidc_discovery_free(rt->discovery);
+        auth_oidc_jwks_free(rt->jwks);
+        rt->discovery = discovery;
+        rt->jwks = jwks;
+    }
+
+    rt->generation = generation;
+
+    ngx_free(d);
+    ngx_free(j);
+
+    return rt->discovery ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * A token names a key we do not have: the provider may have rotated its
+ * keys. Ask for a refetch now, at most once per keys_refetch_interval
+ * across all workers.
+ */
+
+void
+ngx_http_auth_oidc_metadata_refetch_keys(
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log)
+{
+    time_t                           now;
+    ngx_uint_t                       due;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_auth_oidc_runtime_t    *rt;
+    ngx_http_auth_oidc_meta_node_t  *node;
+
+    rt = prov->runtime;
+
+    if (rt == NULL) {
+        return;
+    }
+
+    node = rt->node;
+    shpool = ngx_http_auth_oidc_meta_zone->shpool;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    due = (now - node->keys_refetch_requested >= prov->keys_refetch_interval);
+
+    if (due) {
+        node->keys_refetch_requested = now;
+        node->next_fetch = now;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (due) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "auth_oidc: provider \"%V\": unknown key id, "
+                      "refetching keys", &prov->name);
+
+        ngx_add_timer(&rt->tick, 1);
+    }
+}
+
+
+void
+ngx_http_auth_oidc_metadata_snapshot(ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_meta_node_t *out)
+{
+    ngx_slab_pool_t  *shpool;
+
+    ngx_memzero(out, sizeof(ngx_http_auth_oidc_meta_node_t));
+
+    if (prov->runtime == NULL) {
+        return;
+    }
+
+    shpool = ngx_http_auth_oidc_meta_zone->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    *out = *prov->runtime->node;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    /* the copy must not be used to reach shared memory */
+    ngx_str_null(&out->key);
+    out->discovery = NULL;
+    out->jwks = NULL;
+}

@@ -1,0 +1,300 @@
+
+/*
+ * nginx-auth-oidc: directives, configuration and the module's life cycle.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+
+
+static void *ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_auth_oidc_init_process(ngx_cycle_t *cycle);
+static void ngx_http_auth_oidc_exit_process(ngx_cycle_t *cycle);
+static char *ngx_http_auth_oidc(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_auth_oidc_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_command_t  ngx_http_auth_oidc_commands[] = {
+
+    { ngx_string("oidc_provider"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_provider_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_oidc"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_auth_oidc,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("oidc_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_auth_oidc_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_auth_oidc_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_auth_oidc_postconfiguration,  /* postconfiguration */
+
+    ngx_http_auth_oidc_create_main_conf,   /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_auth_oidc_create_loc_conf,    /* create location configuration */
+    ngx_http_auth_oidc_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_auth_oidc_module = {
+    NGX_MODULE_V1,
+    &ngx_http_auth_oidc_module_ctx,        /* module context */
+    ngx_http_auth_oidc_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_auth_oidc_init_process,       /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_auth_oidc_exit_process,       /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->meta_zone = NULL;
+     */
+
+    if (ngx_array_init(&amcf->providers, cf->pool, 4,
+                       sizeof(ngx_http_auth_oidc_provider_conf_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return amcf;
+}
+
+
+static void *
+ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_auth_oidc_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->provider_name = NULL;
+     *     alcf->provider = NULL;
+     *     alcf->status = 0;
+     *     alcf->file = NULL;
+     */
+
+    alcf->enable = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_auth_oidc_loc_conf_t *prev = parent;
+    ngx_http_auth_oidc_loc_conf_t *conf = child;
+
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable = prev->enable;
+        conf->provider_name = prev->provider_name;
+        conf->provider = prev->provider;
+        conf->file = prev->file;
+        conf->line = prev->line;
+    }
+
+    ngx_conf_init_value(conf->enable, 0);
+
+    if (!conf->enable || conf->provider || conf->provider_name->lengths) {
+        return NGX_CONF_OK;
+    }
+
+    /* a static name: every oidc_provider{} block is known by now */
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_auth_oidc_module);
+
+    conf->provider = ngx_http_auth_oidc_provider_find(amcf,
+                                                &conf->provider_name->value);
+
+    if (conf->provider == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "unknown oidc_provider \"%V\" in auth_oidc in %s:%ui",
+                      &conf->provider_name->value, conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_auth_oidc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_auth_oidc_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        alcf->enable = 0;
+        return NGX_CONF_OK;
+    }
+
+    alcf->provider_name = ngx_palloc(cf->pool,
+                                     sizeof(ngx_http_complex_value_t));
+    if (alcf->provider_name == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = alcf->provider_name;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->enable = 1;
+    alcf->file = cf->conf_file->file.name.data;
+    alcf->line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_auth_oidc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_auth_oidc_loc_conf_t *alcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (alcf->status) {
+        return "is duplicate";
+    }
+
+    alcf->status = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_auth_oidc_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt             *h;
+    ngx_http_core_main_conf_t       *cmcf;
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_auth_oidc_module);
+
+    if (ngx_http_auth_oidc_providers_init(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_metadata_zone_add(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_auth_oidc_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    /* cache manager and loader processes do not serve requests */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_auth_oidc_module);
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_auth_oidc_metadata_init_worker(cycle, amcf);
+}
+
+
+static void
+ngx_http_auth_oidc_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_auth_oidc_module);
+    if (amcf == NULL) {
+        return;
+    }
+
+    ngx_http_auth_oidc_metadata_exit_worker(amcf);
+}

@@ -1,0 +1,218 @@
+
+/*
+ * nginx-auth-oidc: OpenID Connect login in front of any location.
+ *
+ * Configuration structures, per-worker provider state and the prototypes
+ * shared between the module's C files.
+ */
+
+
+#ifndef _NGX_HTTP_AUTH_OIDC_MODULE_H_INCLUDED_
+#define _NGX_HTTP_AUTH_OIDC_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "auth_oidc_core.h"
+
+
+#if !(NGX_HTTP_SSL)
+#error ngx_http_auth_oidc_module needs nginx built --with-http_ssl_module
+#endif
+
+
+#define NGX_HTTP_AUTH_OIDC_VERSION  "0.1.0"
+
+
+typedef struct ngx_http_auth_oidc_http_s  ngx_http_auth_oidc_http_t;
+
+
+/* An outbound target: a parsed URL with the addresses to connect to. */
+typedef struct {
+    ngx_str_t                    url;
+    ngx_str_t                    host;          /* without port */
+    ngx_str_t                    host_header;   /* host[:port] */
+    ngx_str_t                    uri;           /* path and query */
+    in_port_t                    port;
+    unsigned                     ssl:1;
+    unsigned                     host_is_ip:1;
+    ngx_addr_t                  *addrs;         /* NULL: resolve at run time */
+    ngx_uint_t                   naddrs;
+} ngx_http_auth_oidc_target_t;
+
+
+/* The state of a provider's metadata, as shown by oidc_status. */
+typedef enum {
+    NGX_HTTP_AUTH_OIDC_PENDING = 0,
+    NGX_HTTP_AUTH_OIDC_READY,
+    NGX_HTTP_AUTH_OIDC_ERROR
+} ngx_http_auth_oidc_state_e;
+
+
+#define NGX_HTTP_AUTH_OIDC_ERRLEN  320
+
+
+/*
+ * One provider's cached metadata in shared memory: every worker reads it,
+ * one worker at a time refreshes it (the "lease").
+ */
+typedef struct {
+    ngx_queue_t                  queue;
+    ngx_str_t                    key;           /* name, config_url, issuer */
+    ngx_atomic_t                 generation;    /* bumped on every change */
+
+    ngx_pid_t                    lease_pid;
+    time_t                       lease_until;
+    time_t                       next_fetch;
+    time_t                       keys_refetch_requested;
+    time_t                       touched;
+
+    ngx_uint_t                   state;         /* ngx_http_auth_oidc_state_e */
+    time_t                       discovery_fetched;
+    time_t                       jwks_fetched;
+    time_t                       last_error_time;
+    ngx_uint_t                   fetches;
+    ngx_uint_t                   failures;
+
+    u_char                      *discovery;     /* raw, validated documents */
+    size_t                       discovery_len;
+    u_char                      *jwks;
+    size_t                       jwks_len;
+
+    size_t                       last_error_len;
+    u_char                       last_error[NGX_HTTP_AUTH_OIDC_ERRLEN];
+} ngx_http_auth_oidc_meta_node_t;
+
+
+typedef struct {
+    ngx_queue_t                  nodes;
+} ngx_http_auth_oidc_meta_shctx_t;
+
+
+typedef struct {
+    ngx_http_auth_oidc_meta_shctx_t  *sh;
+    ngx_slab_pool_t                  *shpool;
+} ngx_http_auth_oidc_meta_zone_t;
+
+
+typedef struct ngx_http_auth_oidc_provider_conf_s
+    ngx_http_auth_oidc_provider_conf_t;
+
+
+/* A worker's own view of one provider: parsed copies and the refresh. */
+typedef struct {
+    ngx_http_auth_oidc_provider_conf_t  *conf;
+    ngx_http_auth_oidc_meta_node_t      *node;
+    ngx_atomic_uint_t                    generation;
+
+    auth_oidc_discovery_t               *discovery;
+    auth_oidc_jwks_t                    *jwks;
+
+    /* the refresh in progress, when this worker holds the lease */
+    auth_oidc_discovery_t               *pending_discovery;
+    ngx_event_t                          tick;
+    ngx_http_auth_oidc_http_t           *fetch;
+    ngx_pool_t                          *fetch_pool;
+    ngx_http_auth_oidc_target_t          jwks_target;
+    ngx_str_t                            discovery_doc;
+} ngx_http_auth_oidc_runtime_t;
+
+
+struct ngx_http_auth_oidc_provider_conf_s {
+    ngx_str_t                    name;
+
+    ngx_str_t                    issuer;
+    ngx_str_t                    client_id;
+    ngx_str_t                    client_secret;
+    ngx_str_t                    config_url;
+    ngx_str_t                    cookie_name;
+    ngx_str_t                    extra_auth_args;
+    ngx_str_t                    redirect_uri;
+    ngx_str_t                    logout_uri;
+    ngx_str_t                    post_logout_uri;
+    ngx_flag_t                   logout_token_hint;
+    ngx_str_t                    scope;
+    ngx_flag_t                   pkce;          /* unset: follow provider */
+    ngx_str_t                    session_store;
+    time_t                       session_timeout;
+    ngx_flag_t                   userinfo;
+    ngx_str_t                    frontchannel_logout_uri;
+    ngx_str_t                    ssl_trusted_certificate;
+    ngx_str_t                    ssl_crl;
+
+    ngx_msec_t                   connect_timeout;
+    ngx_msec_t                   send_timeout;
+    ngx_msec_t                   read_timeout;
+    size_t                       max_response_size;
+    time_t                       metadata_refresh;
+    time_t                       metadata_retry;
+    time_t                       keys_refetch_interval;
+
+    ngx_http_auth_oidc_target_t  discovery_target;
+    ngx_http_auth_oidc_target_t  issuer_target;
+    ngx_ssl_t                   *ssl;
+    ngx_resolver_t              *resolver;
+    ngx_msec_t                   resolver_timeout;
+
+    ngx_http_auth_oidc_runtime_t *runtime;      /* per worker */
+
+    u_char                      *file;
+    ngx_uint_t                   line;
+};
+
+
+typedef struct {
+    ngx_array_t                  providers;     /* provider_conf_t * */
+    ngx_shm_zone_t              *meta_zone;
+} ngx_http_auth_oidc_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   enable;        /* "auth_oidc off" is 0 */
+    ngx_http_complex_value_t    *provider_name;
+    ngx_http_auth_oidc_provider_conf_t  *provider;  /* static name */
+    ngx_flag_t                   status;
+
+    u_char                      *file;
+    ngx_uint_t                   line;
+} ngx_http_auth_oidc_loc_conf_t;
+
+
+/* ngx_http_auth_oidc_provider.c */
+char *ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf);
+ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider_find(
+    ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name);
+ngx_int_t ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
+    ngx_http_auth_oidc_target_t *t, u_char *err, size_t err_len);
+
+/* ngx_http_auth_oidc_metadata.c */
+ngx_int_t ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf);
+ngx_int_t ngx_http_auth_oidc_metadata_init_worker(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_main_conf_t *amcf);
+void ngx_http_auth_oidc_metadata_exit_worker(
+    ngx_http_auth_oidc_main_conf_t *amcf);
+ngx_int_t ngx_http_auth_oidc_metadata_sync(
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
+void ngx_http_auth_oidc_metadata_refetch_keys(
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
+void ngx_http_auth_oidc_metadata_snapshot(
+    ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_meta_node_t *out);
+
+/* ngx_http_auth_oidc_status.c */
+ngx_int_t ngx_http_auth_oidc_status_handler(ngx_http_request_t *r);
+
+/* ngx_http_auth_oidc_handler.c */
+ngx_int_t ngx_http_auth_oidc_access_handler(ngx_http_request_t *r);
+
+
+extern ngx_module_t  ngx_http_auth_oidc_module;
+
+
+#endif /* _NGX_HTTP_AUTH_OIDC_MODULE_H_INCLUDED_ */

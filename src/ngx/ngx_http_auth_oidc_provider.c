@@ -1,0 +1,850 @@
+
+/*
+ * The oidc_provider{} block: its directives (named as in NGINX Plus's
+ * ngx_http_oidc_module, plus our extensions), their defaults, and what is
+ * prepared once at configuration time: parsed URLs, addresses when no
+ * resolver is configured, and the TLS context for talking to the provider.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+
+
+#define NGX_HTTP_AUTH_OIDC_CA_BUNDLE  "/etc/ssl/certs/ca-certificates.crt"
+
+
+static char *ngx_http_auth_oidc_provider_directive(ngx_conf_t *cf,
+    ngx_command_t *dummy, void *conf);
+static char *ngx_http_auth_oidc_set_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_auth_oidc_set_path_or_url(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_auth_oidc_set_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+static ngx_int_t ngx_http_auth_oidc_provider_resolve(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_target_t *t, const char *directive);
+static ngx_int_t ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+
+
+static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
+
+    { ngx_string("issuer"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, issuer),
+      NULL },
+
+    { ngx_string("client_id"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_id),
+      NULL },
+
+    { ngx_string("client_secret"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_secret),
+      NULL },
+
+    { ngx_string("config_url"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, config_url),
+      NULL },
+
+    { ngx_string("cookie_name"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, cookie_name),
+      NULL },
+
+    { ngx_string("extra_auth_args"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, extra_auth_args),
+      NULL },
+
+    { ngx_string("redirect_uri"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_path_or_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, redirect_uri),
+      NULL },
+
+    { ngx_string("logout_uri"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_path_or_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, logout_uri),
+      NULL },
+
+    { ngx_string("post_logout_uri"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_path_or_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, post_logout_uri),
+      NULL },
+
+    { ngx_string("logout_token_hint"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, logout_token_hint),
+      NULL },
+
+    { ngx_string("scope"),
+      NGX_CONF_1MORE,
+      ngx_http_auth_oidc_set_scope,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, scope),
+      NULL },
+
+    { ngx_string("pkce"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, pkce),
+      NULL },
+
+    { ngx_string("session_store"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, session_store),
+      NULL },
+
+    { ngx_string("session_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("userinfo"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, userinfo),
+      NULL },
+
+    { ngx_string("frontchannel_logout_uri"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_path_or_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, frontchannel_logout_uri),
+      NULL },
+
+    { ngx_string("ssl_trusted_certificate"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("ssl_crl"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, ssl_crl),
+      NULL },
+
+    /* extensions: how we talk to the provider */
+
+    { ngx_string("connect_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, connect_timeout),
+      NULL },
+
+    { ngx_string("send_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, send_timeout),
+      NULL },
+
+    { ngx_string("read_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, read_timeout),
+      NULL },
+
+    { ngx_string("max_response_size"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, max_response_size),
+      NULL },
+
+    { ngx_string("metadata_refresh"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, metadata_refresh),
+      NULL },
+
+    { ngx_string("metadata_retry"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, metadata_retry),
+      NULL },
+
+    { ngx_string("keys_refetch_interval"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, keys_refetch_interval),
+      NULL },
+
+      ngx_null_command
+};
+
+
+char *
+ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_auth_oidc_main_conf_t *amcf = conf;
+
+    char                                 *rv;
+    ngx_str_t                            *value;
+    ngx_conf_t                            save;
+    ngx_http_auth_oidc_provider_conf_t   *prov, **provp;
+
+    value = cf->args->elts;
+
+    if (ngx_http_auth_oidc_provider_find(amcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate oidc_provider \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    prov = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_provider_conf_t));
+    if (prov == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     prov->issuer = { 0, NULL };
+     *     prov->client_id = { 0, NULL };
+     *     prov->... (all strings) = { 0, NULL };
+     *     prov->ssl = NULL;
+     *     prov->runtime = NULL;
+     */
+
+    prov->name = value[1];
+    prov->file = cf->conf_file->file.name.data;
+    prov->line = cf->conf_file->line;
+
+    prov->logout_token_hint = NGX_CONF_UNSET;
+    prov->pkce = NGX_CONF_UNSET;
+    prov->session_timeout = NGX_CONF_UNSET;
+    prov->userinfo = NGX_CONF_UNSET;
+    prov->connect_timeout = NGX_CONF_UNSET_MSEC;
+    prov->send_timeout = NGX_CONF_UNSET_MSEC;
+    prov->read_timeout = NGX_CONF_UNSET_MSEC;
+    prov->max_response_size = NGX_CONF_UNSET_SIZE;
+    prov->metadata_refresh = NGX_CONF_UNSET;
+    prov->metadata_retry = NGX_CONF_UNSET;
+    prov->keys_refetch_interval = NGX_CONF_UNSET;
+
+    save = *cf;
+    cf->handler = ngx_http_auth_oidc_provider_directive;
+    cf->handler_conf = (char *) prov;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rv = ngx_http_auth_oidc_provider_merge(cf, prov);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    provp = ngx_array_push(&amcf->providers);
+    if (provp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *provp = prov;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Dispatches one directive inside oidc_provider{} to its setter. */
+
+static char *
+ngx_http_auth_oidc_provider_directive(ngx_conf_t *cf, ngx_command_t *dummy,
+    void *conf)
+{
+    char           *rv;
+    ngx_str_t      *name;
+    ngx_uint_t      nargs;
+    ngx_command_t  *cmd;
+
+    static const ngx_uint_t  argument_number[] = {
+        NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3
+    };
+
+    name = cf->args->elts;
+    nargs = cf->args->nelts - 1;
+
+    for (cmd = ngx_http_auth_oidc_provider_commands; cmd->name.len; cmd++) {
+
+        if (cmd->name.len != name->len
+            || ngx_strncmp(cmd->name.data, name->data, name->len) != 0)
+        {
+            continue;
+        }
+
+        if ((cmd->type & NGX_CONF_FLAG) && nargs == 1) {
+            goto valid;
+        }
+
+        if ((cmd->type & NGX_CONF_1MORE) && nargs >= 1) {
+            goto valid;
+        }
+
+        if (nargs < 4 && (cmd->type & argument_number[nargs])) {
+            goto valid;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of arguments in \"%V\" directive",
+                           name);
+        return NGX_CONF_ERROR;
+
+    valid:
+
+        rv = cmd->set(cf, cmd, conf);
+
+        if (rv == NGX_CONF_OK) {
+            return NGX_CONF_OK;
+        }
+
+        if (rv != NGX_CONF_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" directive %s",
+                               name, rv);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown directive \"%V\" in oidc_provider", name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_auth_oidc_set_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char                       err[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t                   *field, *value;
+    ngx_http_auth_oidc_target_t  t;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_auth_oidc_target_parse(cf->pool, &value[1], &t, err,
+                                        sizeof(err))
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid %V \"%V\": %s",
+                           &cmd->name, &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* A local path ("/oidc_callback") or an absolute http(s) URL. */
+
+static char *
+ngx_http_auth_oidc_set_path_or_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t  *field, *value;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0
+        || (value[1].data[0] != '/'
+            && ngx_strncasecmp(value[1].data, (u_char *) "http://", 7) != 0
+            && ngx_strncasecmp(value[1].data, (u_char *) "https://", 8) != 0)
+        || (value[1].len > 1 && value[1].data[0] == '/'
+            && value[1].data[1] == '/'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %V \"%V\": a path starting with \"/\" "
+                           "or an http(s) URL is expected",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* "scope openid profile email;" is kept as "openid profile email". */
+
+static char *
+ngx_http_auth_oidc_set_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char      *d;
+    size_t       len;
+    ngx_str_t   *field, *value;
+    ngx_uint_t   i;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    len = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        len += value[i].len + 1;
+    }
+
+    d = ngx_pnalloc(cf->pool, len);
+    if (d == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    field->data = d;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (i > 1) {
+            *d++ = ' ';
+        }
+
+        d = ngx_cpymem(d, value[i].data, value[i].len);
+    }
+
+    field->len = d - field->data;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    u_char  *p;
+    u_char   err[NGX_MAX_CONF_ERRSTR];
+
+    if (prov->issuer.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"issuer\" is required in oidc_provider \"%V\"",
+                           &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (prov->client_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"client_id\" is required in oidc_provider \"%V\"",
+                           &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (prov->config_url.len == 0) {
+        /* Discovery 1.0, 4: the issuer, minus a trailing "/", plus the path */
+        prov->config_url.len = prov->issuer.len
+                               + sizeof("/.well-known/openid-configuration")
+                               - 1;
+        p = ngx_pnalloc(cf->pool, prov->config_url.len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        prov->config_url.data = p;
+        p = ngx_cpymem(p, prov->issuer.data, prov->issuer.len);
+
+        if (p[-1] == '/') {
+            p--;
+        }
+
+        p = ngx_cpymem(p, "/.well-known/openid-configuration",
+                       sizeof("/.well-known/openid-configuration") - 1);
+        prov->config_url.len = p - prov->config_url.data;
+    }
+
+    if (ngx_http_auth_oidc_target_parse(cf->pool, &prov->issuer,
+                                        &prov->issuer_target, err,
+                                        sizeof(err))
+        != NGX_OK
+        || ngx_http_auth_oidc_target_parse(cf->pool, &prov->config_url,
+                                           &prov->discovery_target, err,
+                                           sizeof(err))
+           != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL in oidc_provider \"%V\": %s",
+                           &prov->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (prov->cookie_name.len == 0) {
+        ngx_str_set(&prov->cookie_name, "NGX_OIDC_SESSION");
+    }
+
+    if (prov->redirect_uri.len == 0) {
+        ngx_str_set(&prov->redirect_uri, "/oidc_callback");
+    }
+
+    if (prov->scope.len == 0) {
+        ngx_str_set(&prov->scope, "openid");
+    }
+
+    ngx_conf_init_value(prov->logout_token_hint, 0);
+    ngx_conf_init_value(prov->session_timeout, 8 * 60 * 60);
+    ngx_conf_init_value(prov->userinfo, 0);
+    ngx_conf_init_msec_value(prov->connect_timeout, 5000);
+    ngx_conf_init_msec_value(prov->send_timeout, 10000);
+    ngx_conf_init_msec_value(prov->read_timeout, 10000);
+    ngx_conf_init_size_value(prov->max_response_size, 512 * 1024);
+    ngx_conf_init_value(prov->metadata_refresh, 60 * 60);
+    ngx_conf_init_value(prov->metadata_retry, 10);
+    ngx_conf_init_value(prov->keys_refetch_interval, 30);
+
+    /* pkce stays NGX_CONF_UNSET: the provider's metadata decides */
+
+    if (prov->metadata_refresh == 0 || prov->metadata_retry == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"metadata_refresh\" and \"metadata_retry\" "
+                           "must be at least 1s in oidc_provider \"%V\"",
+                           &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (prov->max_response_size < 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"max_response_size\" must be at least 1k "
+                           "in oidc_provider \"%V\"", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_auth_oidc_provider_conf_t *
+ngx_http_auth_oidc_provider_find(ngx_http_auth_oidc_main_conf_t *amcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_provider_conf_t  **prov;
+
+    prov = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        if (prov[i]->name.len == name->len
+            && ngx_strncmp(prov[i]->name.data, name->data, name->len) == 0)
+        {
+            return prov[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Called once the whole http{} block is known (the "resolver" directive may
+ * come after the providers): picks the resolver, resolves names when there
+ * is none, and creates the TLS contexts.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_uint_t                            i;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_auth_oidc_provider_conf_t  **provs, *prov;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        prov = provs[i];
+
+        if (clcf->resolver && clcf->resolver->connections.nelts) {
+            prov->resolver = clcf->resolver;
+            prov->resolver_timeout = clcf->resolver_timeout
+                                     == NGX_CONF_UNSET_MSEC
+                                     ? 30000 : clcf->resolver_timeout;
+        }
+
+        if (ngx_http_auth_oidc_provider_resolve(cf, prov,
+                                                &prov->discovery_target,
+                                                "config_url")
+            != NGX_OK
+            || ngx_http_auth_oidc_provider_resolve(cf, prov,
+                                                   &prov->issuer_target,
+                                                   "issuer")
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_provider_ssl(cf, prov) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Without a resolver, names are looked up now, in the master, as proxy_pass
+ * does: a worker never calls the blocking system resolver.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_provider_resolve(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_http_auth_oidc_target_t *t,
+    const char *directive)
+{
+    ngx_url_t  u;
+
+    if (t->addrs || prov->resolver) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = t->host;
+    u.host = t->host;
+    u.port = t->port;
+
+    if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "host not found in %s \"%V\" of oidc_provider \"%V\" "
+                      "in %s:%ui", directive, &t->url, &prov->name,
+                      prov->file, prov->line);
+        return NGX_ERROR;
+    }
+
+    t->addrs = u.addrs;
+    t->naddrs = u.naddrs;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    ngx_str_t            file;
+    ngx_pool_cleanup_t  *cln;
+
+    prov->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (prov->ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    prov->ssl->log = cf->log;
+
+    if (ngx_ssl_create(prov->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(prov->ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = prov->ssl;
+
+    file = prov->ssl_trusted_certificate;
+
+    if (file.len == 0) {
+        ngx_str_set(&file, NGX_HTTP_AUTH_OIDC_CA_BUNDLE);
+    }
+
+    if (ngx_ssl_trusted_certificate(cf, prov->ssl, &file, 9) != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "cannot load ssl_trusted_certificate \"%V\" of "
+                      "oidc_provider \"%V\" in %s:%ui", &file, &prov->name,
+                      prov->file, prov->line);
+        return NGX_ERROR;
+    }
+
+    if (ngx_ssl_crl(cf, prov->ssl, &prov->ssl_crl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Parses an absolute http(s) URL into a target. Only syntax: no name is
+ * looked up, so this is safe on the event loop (jwks_uri at run time).
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
+    ngx_http_auth_oidc_target_t *t, u_char *err, size_t err_len)
+{
+    u_char     *p, *last;
+    size_t      skip;
+    ngx_url_t   u;
+    ngx_uint_t  i;
+
+    ngx_memzero(t, sizeof(ngx_http_auth_oidc_target_t));
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    for (i = 0; i < url->len; i++) {
+        if (url->data[i] <= ' ' || url->data[i] == 0x7f
+            || url->data[i] == '#')
+        {
+            ngx_snprintf(err, err_len, "URL has a space, control character "
+                         "or fragment%Z");
+            return NGX_ERROR;
+        }
+    }
+
+    if (url->len > 8 && ngx_strncasecmp(url->data, (u_char *) "https://", 8)
+                        == 0)
+    {
+        skip = 8;
+        t->ssl = 1;
+        u.default_port = 443;
+
+    } else if (url->len > 7
+               && ngx_strncasecmp(url->data, (u_char *) "http://", 7) == 0)
+    {
+        skip = 7;
+        u.default_port = 80;
+
+    } else {
+        ngx_snprintf(err, err_len, "an absolute http:// or https:// URL "
+                     "is expected%Z");
+        return NGX_ERROR;
+    }
+
+    u.url.data = url->data + skip;
+    u.url.len = url->len - skip;
+    u.uri_part = 1;
+    u.no_resolve = 1;
+
+    last = u.url.data + u.url.len;
+    for (p = u.url.data; p < last && *p != '/' && *p != '?'; p++) {
+        if (*p == '@') {
+            ngx_snprintf(err, err_len, "user information in a URL is not "
+                         "supported%Z");
+            return NGX_ERROR;
+        }
+    }
+
+    if (u.url.len >= 5 && ngx_strncasecmp(u.url.data, (u_char *) "unix:", 5)
+                          == 0)
+    {
+        ngx_snprintf(err, err_len, "unix sockets are not supported%Z");
+        return NGX_ERROR;
+    }
+
+    if (ngx_parse_url(pool, &u) != NGX_OK) {
+        ngx_snprintf(err, err_len, "%s%Z", u.err ? u.err : "bad URL");
+        return NGX_ERROR;
+    }
+
+    if (u.host.len == 0) {
+        ngx_snprintf(err, err_len, "no host%Z");
+        return NGX_ERROR;
+    }
+
+    t->url = *url;
+    t->port = u.port;
+    t->host = u.host;
+
+    /* ngx_parse_url() keeps IPv6 brackets in the host; SNI and checks not */
+    t->host_is_ip = (u.naddrs > 0);
+
+    if (t->host.len > 2 && t->host.data[0] == '[') {
+        t->host.data++;
+        t->host.len -= 2;
+    }
+
+    t->host_header.data = u.url.data;
+    t->host_header.len = (u.uri.len ? u.uri.data : last) - u.url.data;
+
+    if (u.uri.len == 0) {
+        ngx_str_set(&t->uri, "/");
+
+    } else if (u.uri.data[0] == '?') {
+        t->uri.len = u.uri.len + 1;
+        t->uri.data = ngx_pnalloc(pool, t->uri.len);
+        if (t->uri.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        t->uri.data[0] = '/';
+        ngx_memcpy(t->uri.data + 1, u.uri.data, u.uri.len);
+
+    } else {
+        t->uri = u.uri;
+    }
+
+    if (u.naddrs) {
+        t->addrs = u.addrs;
+        t->naddrs = u.naddrs;
+    }
+
+    return NGX_OK;
+}
