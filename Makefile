@@ -37,7 +37,8 @@ $(NGX_BUILD)/Makefile: config config.make Makefile
 	cd $(NGINX_SRC) && AUTH_OIDC_CORE_BUILD=$(CORE_BUILD) bash -c '\
 	    flags=($(NGINX_CONFIGURE)); \
 	    if [ -f conf_flags ]; then . ./conf_flags; flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
-	    ./configure "$${flags[@]}" --builddir=$(NGX_BUILD) \
+	    cfg=./configure; [ -f $$cfg ] || cfg=auto/configure; \
+	    $$cfg "$${flags[@]}" --builddir=$(NGX_BUILD) \
 	        --add-dynamic-module=$(CURDIR)' > $(NGX_BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(NGX_BUILD)/configure.log; exit 1; }
 

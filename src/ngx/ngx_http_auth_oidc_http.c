@@ -897,7 +897,12 @@ ngx_http_auth_oidc_http_process_body(ngx_http_auth_oidc_http_ctx_t *ctx)
     }
 
     for ( ;; ) {
+#if (nginx_version >= 1027002)
+        /* trailers are of no use here: let the parser skip them */
+        rc = ngx_http_parse_chunked(ctx->parser, in, &ctx->chunked, 0);
+#else
         rc = ngx_http_parse_chunked(ctx->parser, in, &ctx->chunked);
+#endif
 
         if (rc == NGX_OK) {
             len = ngx_min((off_t) (in->last - in->pos), ctx->chunked.size);
