@@ -26,6 +26,28 @@ const char *toString(Status status) noexcept {
         return "invalid JWKS";
     case Status::NoKeys:
         return "no usable keys";
+    case Status::Token:
+        return "malformed token";
+    case Status::Alg:
+        return "algorithm not allowed";
+    case Status::Kid:
+        return "unknown key";
+    case Status::Signature:
+        return "invalid signature";
+    case Status::Expired:
+        return "token expired";
+    case Status::NotYet:
+        return "token not yet valid";
+    case Status::Audience:
+        return "audience mismatch";
+    case Status::Azp:
+        return "authorized party mismatch";
+    case Status::Nonce:
+        return "nonce mismatch";
+    case Status::Provider:
+        return "provider error";
+    case Status::Decode:
+        return "malformed record";
     }
     // Reachable only through a cast from an out-of-range integer (the C side).
     return "unknown status";

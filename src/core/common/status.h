@@ -16,7 +16,21 @@ enum class Status {
     Url,
     Jwks,
     NoKeys,
+    Token,
+    Alg,
+    Kid,
+    Signature,
+    Expired,
+    NotYet,
+    Audience,
+    Azp,
+    Nonce,
+    Provider,
+    Decode,
 };
+
+// The last enumerator, for range checks on values that come from C.
+inline constexpr Status kLastStatus = Status::Decode;
 
 // The constant short name, also used as the first words of every detail.
 const char *toString(Status status) noexcept;

@@ -32,7 +32,37 @@ bool validPort(std::string_view port) noexcept {
     return value >= 1 && value <= 65535;
 }
 
+void appendEncoded(std::string &out, std::string_view value,
+                   bool spaceAsPlus) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (const char c : value) {
+        if (isUnreserved(c)) {
+            out += c;
+        } else if (c == ' ' && spaceAsPlus) {
+            out += '+';
+        } else {
+            const auto byte = static_cast<unsigned char>(c);
+            out += '%';
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0x0f];
+        }
+    }
+}
+
 }  // namespace
+
+bool isUnreserved(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+void appendPercentEncoded(std::string &out, std::string_view value) {
+    appendEncoded(out, value, false);
+}
+
+void appendFormEncoded(std::string &out, std::string_view value) {
+    appendEncoded(out, value, true);
+}
 
 const char *httpUrlProblem(std::string_view url) noexcept {
     if (url.empty()) {

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include <memory>
+#include <string_view>
+#include <vector>
 
 namespace auth_oidc {
 
@@ -11,5 +13,17 @@ struct EvpPkeyDeleter {
 };
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+
+// Public keys built from JWK members: the RSA modulus and exponent as
+// big-endian magnitudes; EC "crv" ("P-256", "P-384", "P-521") with
+// full-length coordinates. nullptr when OpenSSL rejects the parameters (a
+// point off the curve, say) or cannot allocate; OpenSSL's error queue is
+// cleared either way, so nothing is left for nginx to log against an
+// unrelated connection.
+EvpPkeyPtr rsaPublicKey(const std::vector<unsigned char> &n,
+                        const std::vector<unsigned char> &e);
+EvpPkeyPtr ecPublicKey(std::string_view crv,
+                       const std::vector<unsigned char> &x,
+                       const std::vector<unsigned char> &y);
 
 }  // namespace auth_oidc

@@ -218,7 +218,15 @@ Imported importRsa(const json_t *object, Jwk key) {
         return skip("RSA exponent is not an odd number from 3 to 2^64");
     }
     key.type = KeyType::Rsa;
-    return importWithCjose(object, {"kty", "n", "e"}, std::move(key));
+    Imported imported =
+        importWithCjose(object, {"kty", "n", "e"}, std::move(key));
+    if (imported.key) {
+        imported.key->evp = rsaPublicKey(modulus, exponent);
+        if (!imported.key->evp) {
+            return skip("rejected by OpenSSL");
+        }
+    }
+    return imported;
 }
 
 Imported importEc(const json_t *object, Jwk key) {
@@ -241,8 +249,10 @@ Imported importEc(const json_t *object, Jwk key) {
                     std::string(curve->name));
     }
     // RFC 7518, section 6.2.1.2: coordinates are full-length octet strings.
-    for (const char *name : {"x", "y"}) {
-        const auto coordinate = decodedMember(object, name, reason);
+    std::array<std::vector<unsigned char>, 2> coordinates;
+    for (std::size_t i = 0; i < coordinates.size(); ++i) {
+        const char *name = i == 0 ? "x" : "y";
+        auto coordinate = decodedMember(object, name, reason);
         if (!coordinate) {
             return skip(std::move(reason));
         }
@@ -252,10 +262,20 @@ Imported importEc(const json_t *object, Jwk key) {
                         std::string(curve->name) + " needs " +
                         std::to_string(curve->coordinateBytes));
         }
+        coordinates[i] = std::move(*coordinate);
     }
     key.type = KeyType::Ec;
     key.crv = std::move(*crv);
-    return importWithCjose(object, {"kty", "crv", "x", "y"}, std::move(key));
+    Imported imported =
+        importWithCjose(object, {"kty", "crv", "x", "y"}, std::move(key));
+    if (imported.key) {
+        imported.key->evp = ecPublicKey(imported.key->crv, coordinates[0],
+                                        coordinates[1]);
+        if (!imported.key->evp) {
+            return skip("rejected by OpenSSL");
+        }
+    }
+    return imported;
 }
 
 Imported importOkp(const json_t *object, Jwk key) {

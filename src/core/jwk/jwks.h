@@ -32,7 +32,17 @@ struct Jwk {
     CjoseJwkPtr cjose;
     // OKP keys, which cjose 0.6 cannot represent: verified with EVP directly.
     EvpPkeyPtr pkey;
+    // RSA and EC keys again, built by OpenSSL from the same members cjose
+    // imported: ID tokens are verified with EVP for every key type (exact
+    // signature lengths, PSS salt length and curve checks under our control).
+    EvpPkeyPtr evp;
 };
+
+// The EVP key that verifies signatures made with key: evp for RSA and EC,
+// pkey for OKP. Never null for a key Jwks::parse() kept.
+inline const EVP_PKEY *verificationKey(const Jwk &key) noexcept {
+    return key.type == KeyType::Okp ? key.pkey.get() : key.evp.get();
+}
 
 // "RSA", "EC" or "OKP".
 const char *toString(KeyType type) noexcept;

@@ -1,0 +1,169 @@
+// Runs a real oidc-provider (t/lib/provider-server.mjs) in a child process so
+// tests can stop/kill it and start it again on the same port.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.mjs';
+import { makeRsaKey } from './jwks.mjs';
+import { captureStream, tail, verbose, waitExit } from './util.mjs';
+
+const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'provider-server.mjs');
+
+export const CLIENT_ID = 'test-client';
+export const CLIENT_SECRET = 'test-secret';
+export const DEMO_USERS = {
+  demo: { password: 'demo', name: 'Demo User', email: 'demo@example.test' },
+  alice: { password: 'alice', name: 'Alice Liddell', email: 'alice@example.test' },
+  bob: { password: 'bob', name: 'Bob Builder', email: 'bob@example.test' },
+};
+
+const live = new Set();
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
+const pem = (v) => (v && !String(v).startsWith('-----BEGIN') ? fs.readFileSync(v, 'utf8') : v);
+
+/**
+ * The default client: "native" application type so that oidc-provider accepts
+ * loopback redirect URIs (http://127.0.0.1 / http://localhost) on ANY port
+ * (RFC 8252 7.3); only the path must match. Exact extra URIs can be added.
+ */
+export function defaultClient({ redirectUris = [], postLogoutRedirectUris = [], ...rest } = {}) {
+  return {
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    application_type: 'native',
+    redirect_uris: [
+      'http://127.0.0.1/oidc_callback',
+      'http://localhost/oidc_callback',
+      ...redirectUris,
+    ],
+    post_logout_redirect_uris: [
+      'http://127.0.0.1/',
+      'http://localhost/',
+      ...postLogoutRedirectUris,
+    ],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...rest,
+  };
+}
+
+export class OidcProvider {
+  /**
+   * opts: port (default: a free one), https: {key, cert} (paths or PEM) | null,
+   *       clients: full client list (default [defaultClient(...)]),
+   *       redirectUris / postLogoutRedirectUris: extra URIs for the default client,
+   *       users: {login: {password, name, email, claims}} (default DEMO_USERS),
+   *       acceptAnyLogin, keys: private JWKs (default: one fresh RS256 key,
+   *       kept across restarts), features, ttl, issuer (override).
+   */
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.port = opts.port;
+    this.keys = opts.keys || [makeRsaKey().privateJwk];
+    this.requests = [];
+    this.child = null;
+  }
+
+  get scheme() { return this.opts.https ? 'https' : 'http'; }
+
+  get issuer() {
+    if (this.opts.issuer) return this.opts.issuer;
+    const host = this.opts.https ? 'localhost' : '127.0.0.1';
+    return `${this.scheme}://${host}:${this.port}`;
+  }
+
+  get discoveryUrl() { return `${this.issuer}/.well-known/openid-configuration`; }
+
+  /** kids of the signing keys, in order. */
+  get kids() { return this.keys.map((k) => k.kid); }
+
+  get running() { return Boolean(this.child); }
+
+  config() {
+    const o = this.opts;
+    return {
+      issuer: this.issuer,
+      port: this.port,
+      https: o.https ? { key: pem(o.https.key), cert: pem(o.https.cert) } : null,
+      clients: o.clients || [defaultClient({
+        redirectUris: o.redirectUris, postLogoutRedirectUris: o.postLogoutRedirectUris,
+      })],
+      users: o.users || DEMO_USERS,
+      acceptAnyLogin: Boolean(o.acceptAnyLogin),
+      keys: this.keys,
+      features: o.features,
+      ttl: o.ttl,
+    };
+  }
+
+  /** Start (or restart) the child. Resolves once it listens. */
+  async start() {
+    if (this.child) throw new Error('provider already running');
+    this.port ??= await freePort();
+    const child = spawn(process.execPath, [SERVER], {
+      env: { ...process.env, OIDC_TEST_PROVIDER_CONFIG: JSON.stringify(this.config()) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    live.add(child);
+    child.on('exit', () => { live.delete(child); if (this.child === child) this.child = null; });
+    this.stderr = captureStream(child.stderr, { echo: verbose() ? process.stderr : null });
+    const ready = new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk) => {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.startsWith('OIDC_PROVIDER_READY')) resolve();
+          const m = /^REQ (\S+) (\S+)/.exec(line);
+          if (m) this.requests.push({ method: m[1], path: m[2], at: Date.now() });
+          if (verbose()) process.stderr.write(`[provider:${this.port}] ${line}\n`);
+        }
+      });
+      child.once('exit', (code, signal) => reject(new Error(
+        `oidc-provider child exited (code ${code}, signal ${signal}) before it was ready:\n${tail(this.stderr.text)}`)));
+    });
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`oidc-provider did not start within 20 s:\n${tail(this.stderr.text)}`)), 20000);
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return this;
+  }
+
+  /** Stop the child: SIGTERM (or the given signal), SIGKILL after 3 s. */
+  async stop({ signal = 'SIGTERM' } = {}) {
+    const child = this.child;
+    if (!child) return;
+    child.kill(signal);
+    if (!(await waitExit(child, 3000))) {
+      child.kill('SIGKILL');
+      await waitExit(child);
+    }
+    this.child = null;
+  }
+
+  /** Kill it hard, like a crash. */
+  kill() { return this.stop({ signal: 'SIGKILL' }); }
+
+  hits(pathname) { return this.requests.filter((r) => r.path === pathname).length; }
+}
+
+export async function startProvider(opts) {
+  const p = new OidcProvider(opts);
+  await p.start();
+  return p;
+}
