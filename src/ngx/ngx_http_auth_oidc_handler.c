@@ -39,9 +39,14 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     if (ngx_http_auth_oidc_metadata_sync(prov, r->connection->log)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: provider \"%V\" is not ready: its metadata "
-                      "has not been fetched yet", &prov->name);
+        /* said at most once a second per worker, not once per request */
+        if (prov->not_ready_logged != ngx_time()) {
+            prov->not_ready_logged = ngx_time();
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "auth_oidc: provider \"%V\" is not ready: its "
+                          "metadata has not been fetched yet", &prov->name);
+        }
+
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 

@@ -9,7 +9,7 @@
 #include "ngx_http_auth_oidc_http.h"
 
 
-#define NGX_HTTP_AUTH_OIDC_HEADER_BUF  8192
+#define NGX_HTTP_AUTH_OIDC_HEADER_BUF  16384
 #define NGX_HTTP_AUTH_OIDC_BODY_START  16384
 
 
@@ -44,6 +44,7 @@ typedef struct {
     ngx_uint_t                          phase;
 
     ngx_event_t                         done;
+    ngx_event_t                         deadline;
     ngx_str_t                           last_error;
 
     unsigned                            connecting:1;
@@ -80,6 +81,7 @@ static void ngx_http_auth_oidc_http_fail(ngx_http_auth_oidc_http_ctx_t *ctx,
 static void ngx_http_auth_oidc_http_finish(ngx_http_auth_oidc_http_ctx_t *ctx,
     ngx_int_t rc);
 static void ngx_http_auth_oidc_http_done_handler(ngx_event_t *ev);
+static void ngx_http_auth_oidc_http_deadline_handler(ngx_event_t *ev);
 
 
 ngx_http_auth_oidc_http_t *
@@ -119,6 +121,12 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
     ctx->done.data = ctx;
     ctx->done.log = plog;
 
+    /* read_timeout is per read: a peer trickling bytes meets this one */
+    ctx->deadline.handler = ngx_http_auth_oidc_http_deadline_handler;
+    ctx->deadline.data = ctx;
+    ctx->deadline.log = plog;
+    ctx->deadline.cancelable = 1;
+
     ctx->parser = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
     if (ctx->parser == NULL
         || ngx_http_auth_oidc_http_create_request(ctx) != NGX_OK)
@@ -129,6 +137,10 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, plog, 0,
                    "auth oidc http start \"%V\"", &ctx->target->url);
+
+    if (req->total_timeout) {
+        ngx_add_timer(&ctx->deadline, req->total_timeout);
+    }
 
     if (ctx->target->addrs) {
         ctx->addrs = ctx->target->addrs;
@@ -159,6 +171,7 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
     rctx->handler = ngx_http_auth_oidc_http_resolve_handler;
     rctx->data = ctx;
     rctx->timeout = req->resolver_timeout;
+    rctx->cancelable = 1;
 
     ctx->resolve = rctx;
 
@@ -183,6 +196,10 @@ ngx_http_auth_oidc_http_cancel(ngx_http_auth_oidc_http_t *h)
     }
 
     ngx_http_auth_oidc_http_close(ctx);
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
 
     if (ctx->done.posted) {
         ngx_delete_posted_event(&ctx->done);
@@ -1100,6 +1117,15 @@ ngx_http_auth_oidc_http_finish(ngx_http_auth_oidc_http_ctx_t *ctx,
     ctx->finished = 1;
     ctx->pub.rc = rc;
 
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    if (ctx->resolve) {
+        ngx_resolve_name_done(ctx->resolve);
+        ctx->resolve = NULL;
+    }
+
     if (rc == NGX_OK) {
         ctx->pub.body.data = ctx->body->pos;
         ctx->pub.body.len = ctx->body->last - ctx->body->pos;
@@ -1121,4 +1147,15 @@ ngx_http_auth_oidc_http_done_handler(ngx_event_t *ev)
                    ctx->pub.rc, ctx->pub.status, ctx->pub.body.len);
 
     ctx->req.handler(&ctx->pub);
+}
+
+
+static void
+ngx_http_auth_oidc_http_deadline_handler(ngx_event_t *ev)
+{
+    ngx_http_auth_oidc_http_ctx_t  *ctx = ev->data;
+
+    ngx_http_auth_oidc_http_fail(ctx, "request to \"%V\" timed out after "
+                                 "%M ms in all", &ctx->target->url,
+                                 ctx->req.total_timeout);
 }

@@ -33,6 +33,7 @@ typedef struct {
     ngx_msec_t                          connect_timeout;
     ngx_msec_t                          send_timeout;
     ngx_msec_t                          read_timeout;
+    ngx_msec_t                          total_timeout;  /* 0: none */
     size_t                              max_size;
 
     ngx_http_auth_oidc_http_handler_pt  handler;

@@ -29,6 +29,8 @@ static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_node(
     ngx_http_auth_oidc_meta_zone_t *zone,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
 static void ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev);
+static ngx_msec_t ngx_http_auth_oidc_metadata_total_timeout(
+    ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_fetch(
     ngx_http_auth_oidc_runtime_t *rt, ngx_http_auth_oidc_target_t *target,
     ngx_http_auth_oidc_http_handler_pt handler);
@@ -48,8 +50,10 @@ static void ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
     const char *fmt, ...);
 static void ngx_http_auth_oidc_metadata_end_fetch(
     ngx_http_auth_oidc_runtime_t *rt);
-static u_char *ngx_http_auth_oidc_metadata_store(ngx_slab_pool_t *shpool,
-    u_char *old, ngx_str_t *doc);
+static void ngx_http_auth_oidc_metadata_drop_locked(ngx_slab_pool_t *shpool,
+    ngx_http_auth_oidc_meta_node_t *node);
+static void ngx_http_auth_oidc_metadata_release_locked(
+    ngx_http_auth_oidc_meta_node_t *node);
 
 
 static ngx_http_auth_oidc_meta_zone_t  *ngx_http_auth_oidc_meta_zone;
@@ -70,12 +74,15 @@ ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    /* room for two documents per provider while a new pair is stored */
+    /*
+     * Room for a provider's two documents while a new pair is stored, and
+     * for nodes left by reloads that changed a provider's URLs.
+     */
     size = NGX_HTTP_AUTH_OIDC_ZONE_BASE;
     provs = amcf->providers.elts;
 
     for (i = 0; i < amcf->providers.nelts; i++) {
-        size += 4 * provs[i]->max_response_size + 8192;
+        size += 8 * provs[i]->max_response_size + 8192;
     }
 
     size = ngx_align(size, ngx_pagesize);
@@ -185,10 +192,11 @@ ngx_http_auth_oidc_metadata_init_worker(ngx_cycle_t *cycle,
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
         if (rt->node == NULL) {
+            /* the provider stays unusable (503), the worker serves on */
             ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                           "auth_oidc: no room for provider \"%V\" in the "
                           "metadata zone", &provs[i]->name);
-            return NGX_ERROR;
+            continue;
         }
 
         rt->tick.handler = ngx_http_auth_oidc_metadata_tick;
@@ -222,6 +230,11 @@ ngx_http_auth_oidc_metadata_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
         }
 
         ngx_http_auth_oidc_metadata_end_fetch(rt);
+
+        /* a fetch cut short by the exit must not hold the others back */
+        ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+        ngx_http_auth_oidc_metadata_release_locked(rt->node);
+        ngx_shmtx_unlock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
 
         auth_oidc_discovery_free(rt->discovery);
         auth_oidc_jwks_free(rt->jwks);
@@ -276,15 +289,7 @@ ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
         /* nodes of providers no configuration has used for a day */
         if (now - node->touched > NGX_HTTP_AUTH_OIDC_NODE_TTL) {
             ngx_queue_remove(q);
-
-            if (node->discovery) {
-                ngx_slab_free_locked(zone->shpool, node->discovery);
-            }
-
-            if (node->jwks) {
-                ngx_slab_free_locked(zone->shpool, node->jwks);
-            }
-
+            ngx_http_auth_oidc_metadata_drop_locked(zone->shpool, node);
             ngx_slab_free_locked(zone->shpool, node->key.data);
             ngx_slab_free_locked(zone->shpool, node);
         }
@@ -347,9 +352,8 @@ ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev)
     now = ngx_time();
     start = 0;
 
-    /* long enough for both requests, each at its slowest */
-    lease = 2 * (prov->resolver_timeout + prov->connect_timeout
-                 + prov->send_timeout + prov->read_timeout) / 1000 + 5;
+    /* both requests, each cut at its total timeout, end within the lease */
+    lease = 2 * ngx_http_auth_oidc_metadata_total_timeout(prov) / 1000 + 5;
 
     ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
 
@@ -387,6 +391,15 @@ ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev)
 }
 
 
+static ngx_msec_t
+ngx_http_auth_oidc_metadata_total_timeout(
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    return prov->resolver_timeout + prov->connect_timeout
+           + prov->send_timeout + prov->read_timeout;
+}
+
+
 static void
 ngx_http_auth_oidc_metadata_fetch(ngx_http_auth_oidc_runtime_t *rt,
     ngx_http_auth_oidc_target_t *target,
@@ -406,6 +419,7 @@ ngx_http_auth_oidc_metadata_fetch(ngx_http_auth_oidc_runtime_t *rt,
     req.connect_timeout = prov->connect_timeout;
     req.send_timeout = prov->send_timeout;
     req.read_timeout = prov->read_timeout;
+    req.total_timeout = ngx_http_auth_oidc_metadata_total_timeout(prov);
     req.max_size = prov->max_response_size;
     req.handler = handler;
     req.data = rt;
@@ -591,6 +605,13 @@ ngx_http_auth_oidc_metadata_jwks_target(ngx_http_auth_oidc_runtime_t *rt,
         return NGX_ERROR;
     }
 
+    /* keys over plain http would let anyone on the path choose them */
+    if (!t->ssl && rt->conf->discovery_target.ssl) {
+        ngx_http_auth_oidc_metadata_fail(rt, "jwks_uri \"%V\" is not https "
+                                         "while discovery is", &url);
+        return NGX_ERROR;
+    }
+
     if (t->addrs || rt->conf->resolver) {
         return NGX_OK;
     }
@@ -626,6 +647,17 @@ ngx_http_auth_oidc_metadata_jwks_target(ngx_http_auth_oidc_runtime_t *rt,
             ngx_memcpy(sa, t->addrs[i].sockaddr, t->addrs[i].socklen);
             ngx_inet_set_port(sa, t->port);
             t->addrs[i].sockaddr = sa;
+
+            t->addrs[i].name.data = ngx_pnalloc(rt->fetch_pool,
+                                                NGX_SOCKADDR_STRLEN);
+            if (t->addrs[i].name.data == NULL) {
+                ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
+                return NGX_ERROR;
+            }
+
+            t->addrs[i].name.len = ngx_sock_ntop(sa, t->addrs[i].socklen,
+                                                 t->addrs[i].name.data,
+                                                 NGX_SOCKADDR_STRLEN, 1);
         }
 
         return NGX_OK;
@@ -656,19 +688,45 @@ ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    d = ngx_http_auth_oidc_metadata_store(shpool, node->discovery,
-                                          &discovery_doc);
-    j = (d == NULL) ? NULL
-                    : ngx_http_auth_oidc_metadata_store(shpool, node->jwks,
-                                                        jwks_doc);
+    d = ngx_slab_alloc_locked(shpool, ngx_max(discovery_doc.len, 1));
+    j = ngx_slab_alloc_locked(shpool, ngx_max(jwks_doc->len, 1));
+
+    if ((d == NULL || j == NULL) && node->discovery) {
+        /*
+         * The zone is short of room: let the old pair go first. The node
+         * has no documents for a moment, which every reader checks for.
+         */
+        ngx_http_auth_oidc_metadata_drop_locked(shpool, node);
+
+        if (d == NULL) {
+            d = ngx_slab_alloc_locked(shpool, ngx_max(discovery_doc.len, 1));
+        }
+
+        if (j == NULL) {
+            j = ngx_slab_alloc_locked(shpool, ngx_max(jwks_doc->len, 1));
+        }
+    }
 
     if (d == NULL || j == NULL) {
+        if (d) {
+            ngx_slab_free_locked(shpool, d);
+        }
+
+        if (j) {
+            ngx_slab_free_locked(shpool, j);
+        }
+
         ngx_shmtx_unlock(&shpool->mutex);
         auth_oidc_discovery_free(discovery);
         auth_oidc_jwks_free(jwks);
         ngx_http_auth_oidc_metadata_fail(rt, "no room in the metadata zone");
         return;
     }
+
+    ngx_http_auth_oidc_metadata_drop_locked(shpool, node);
+
+    ngx_memcpy(d, discovery_doc.data, discovery_doc.len);
+    ngx_memcpy(j, jwks_doc->data, jwks_doc->len);
 
     node->discovery = d;
     node->discovery_len = discovery_doc.len;
@@ -678,9 +736,9 @@ ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
     node->jwks_fetched = now;
     node->state = NGX_HTTP_AUTH_OIDC_READY;
     node->next_fetch = now + rt->conf->metadata_refresh;
-    node->lease_until = 0;
     node->fetches++;
     node->generation++;
+    ngx_http_auth_oidc_metadata_release_locked(node);
 
     rt->generation = node->generation;
 
@@ -697,34 +755,40 @@ ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
 }
 
 
-/* Stores a copy of doc in the zone, replacing old; the lock is held. */
+/* Frees the node's documents; the lock is held. */
 
-static u_char *
-ngx_http_auth_oidc_metadata_store(ngx_slab_pool_t *shpool, u_char *old,
-    ngx_str_t *doc)
+static void
+ngx_http_auth_oidc_metadata_drop_locked(ngx_slab_pool_t *shpool,
+    ngx_http_auth_oidc_meta_node_t *node)
 {
-    u_char  *p;
-
-    p = ngx_slab_alloc_locked(shpool, doc->len ? doc->len : 1);
-
-    if (p == NULL && old) {
-        /* the old copy is about to go anyway: make room with it */
-        ngx_slab_free_locked(shpool, old);
-        old = NULL;
-        p = ngx_slab_alloc_locked(shpool, doc->len ? doc->len : 1);
+    if (node->discovery) {
+        ngx_slab_free_locked(shpool, node->discovery);
+        node->discovery = NULL;
+        node->discovery_len = 0;
     }
 
-    if (p == NULL) {
-        return NULL;
+    if (node->jwks) {
+        ngx_slab_free_locked(shpool, node->jwks);
+        node->jwks = NULL;
+        node->jwks_len = 0;
     }
+}
 
-    if (old) {
-        ngx_slab_free_locked(shpool, old);
+
+/*
+ * Gives the lease back, if it is still ours: after an expiry another worker
+ * may hold it, and its fetch must not be doubled by a third. The lock is
+ * held.
+ */
+
+static void
+ngx_http_auth_oidc_metadata_release_locked(
+    ngx_http_auth_oidc_meta_node_t *node)
+{
+    if (node->lease_pid == ngx_pid) {
+        node->lease_until = 0;
+        node->lease_pid = 0;
     }
-
-    ngx_memcpy(p, doc->data, doc->len);
-
-    return p;
 }
 
 
@@ -760,10 +824,12 @@ ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
     node->state = node->discovery ? NGX_HTTP_AUTH_OIDC_READY
                                   : NGX_HTTP_AUTH_OIDC_ERROR;
     node->next_fetch = now + rt->conf->metadata_retry;
-    node->lease_until = 0;
     node->fetches++;
     node->failures++;
-    node->generation++;
+    ngx_http_auth_oidc_metadata_release_locked(node);
+
+    /* the documents did not change: the generation stays, so the workers
+     * do not parse them again */
 
     ngx_shmtx_unlock(&shpool->mutex);
 

@@ -157,6 +157,7 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_msec_t                   resolver_timeout;
 
     ngx_http_auth_oidc_runtime_t *runtime;      /* per worker */
+    time_t                       not_ready_logged;
 
     u_char                      *file;
     ngx_uint_t                   line;

@@ -686,7 +686,30 @@ ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
     ngx_str_t            file;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
+
+    file = prov->ssl_trusted_certificate;
+
+    if (file.len == 0) {
+        ngx_str_set(&file, NGX_HTTP_AUTH_OIDC_CA_BUNDLE);
+
+        if (ngx_file_info(NGX_HTTP_AUTH_OIDC_CA_BUNDLE, &fi)
+            == NGX_FILE_ERROR)
+        {
+            if (!prov->issuer_target.ssl && !prov->discovery_target.ssl) {
+                /* a plain http provider: https endpoints will say why */
+                return NGX_OK;
+            }
+
+            ngx_log_error(NGX_LOG_EMERG, cf->log, ngx_errno,
+                          "no system CA bundle at \"%V\": set "
+                          "\"ssl_trusted_certificate\" in oidc_provider "
+                          "\"%V\" in %s:%ui", &file, &prov->name,
+                          prov->file, prov->line);
+            return NGX_ERROR;
+        }
+    }
 
     prov->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
     if (prov->ssl == NULL) {
@@ -709,12 +732,6 @@ ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
 
     cln->handler = ngx_ssl_cleanup_ctx;
     cln->data = prov->ssl;
-
-    file = prov->ssl_trusted_certificate;
-
-    if (file.len == 0) {
-        ngx_str_set(&file, NGX_HTTP_AUTH_OIDC_CA_BUNDLE);
-    }
 
     if (ngx_ssl_trusted_certificate(cf, prov->ssl, &file, 9) != NGX_OK) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -831,6 +848,7 @@ ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
         t->uri.len = u.uri.len + 1;
         t->uri.data = ngx_pnalloc(pool, t->uri.len);
         if (t->uri.data == NULL) {
+            ngx_snprintf(err, err_len, "out of memory%Z");
             return NGX_ERROR;
         }
 
