@@ -37,6 +37,7 @@ itest('all oidc_provider directives parse', async (h) => {
   const { ca } = h.pki();
   const port = await h.port();
   const ngx = h.nginx(`
+    oidc_session_store sessions size=1m;
 ${oidcProvider('full', {
     issuer: 'https://localhost:9443',
     client_id: 'test-client',
@@ -59,7 +60,7 @@ ${oidcProvider('full', {
     redirect_uri: '/oidc_callback',
     logout_uri: '/logout',
     post_logout_uri: 'https://app.example.com/bye',
-    session_store: 'default',
+    session_store: 'sessions',
     frontchannel_logout_uri: '/oidc_frontchannel_logout',
     keys_refetch_interval: '30s',
   })}

@@ -468,6 +468,7 @@ ngx_http_auth_oidc_http_ssl_handshake(ngx_connection_t *c)
 
     if (!c->ssl->handshaked) {
         if (c->write->timedout || c->read->timedout) {
+            ctx->pub.timedout = 1;
             ngx_http_auth_oidc_http_fail(ctx, "SSL handshake with %V "
                                          "timed out", ctx->peer.name);
         } else {
@@ -536,6 +537,7 @@ ngx_http_auth_oidc_http_write_handler(ngx_event_t *wev)
 
     if (ctx->connecting) {
         if (wev->timedout) {
+            ctx->pub.timedout = 1;
             ctx->last_error.data = ngx_pnalloc(ctx->pub.pool,
                                                NGX_HTTP_AUTH_OIDC_ERRLEN);
             if (ctx->last_error.data) {
@@ -564,6 +566,7 @@ ngx_http_auth_oidc_http_write_handler(ngx_event_t *wev)
     }
 
     if (wev->timedout) {
+        ctx->pub.timedout = 1;
         ngx_http_auth_oidc_http_fail(ctx, "sending to %V timed out",
                                      ctx->peer.name);
         return;
@@ -641,6 +644,7 @@ ngx_http_auth_oidc_http_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
+        ctx->pub.timedout = 1;
         ngx_http_auth_oidc_http_fail(ctx, "reading from %V timed out "
                                      "after %M ms", ctx->peer.name,
                                      ctx->req.read_timeout);
@@ -1155,6 +1159,7 @@ ngx_http_auth_oidc_http_deadline_handler(ngx_event_t *ev)
 {
     ngx_http_auth_oidc_http_ctx_t  *ctx = ev->data;
 
+    ctx->pub.timedout = 1;
     ngx_http_auth_oidc_http_fail(ctx, "request to \"%V\" timed out after "
                                  "%M ms in all", &ctx->target->url,
                                  ctx->req.total_timeout);

@@ -52,6 +52,7 @@ struct ngx_http_auth_oidc_http_s {
     ngx_str_t                           content_type;
     ngx_str_t                           body;
     ngx_str_t                           error;       /* when rc != NGX_OK */
+    unsigned                            timedout:1;  /* the error's cause */
 };
 
 

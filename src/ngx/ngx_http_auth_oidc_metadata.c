@@ -569,104 +569,22 @@ ngx_http_auth_oidc_metadata_check_answer(ngx_http_auth_oidc_runtime_t *rt,
 }
 
 
-/*
- * Where to connect for jwks_uri. Without a resolver only names known at
- * start (the hosts of issuer and config_url) or IP addresses can be used:
- * the system resolver would block the worker.
- */
-
 static ngx_int_t
 ngx_http_auth_oidc_metadata_jwks_target(ngx_http_auth_oidc_runtime_t *rt,
     auth_oidc_str_t uri)
 {
-    u_char                        err[NGX_HTTP_AUTH_OIDC_ERRLEN];
-    ngx_str_t                     url;
-    ngx_uint_t                    i, k;
-    struct sockaddr              *sa;
-    ngx_http_auth_oidc_target_t  *t, *known[2];
+    u_char  err[NGX_HTTP_AUTH_OIDC_ERRLEN];
 
-    url.len = uri.len;
-    url.data = ngx_pnalloc(rt->fetch_pool, uri.len);
-    if (url.data == NULL) {
-        ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(url.data, uri.data, uri.len);
-
-    t = &rt->jwks_target;
-
-    if (ngx_http_auth_oidc_target_parse(rt->fetch_pool, &url, t, err,
-                                        sizeof(err))
+    if (ngx_http_auth_oidc_endpoint_target(rt->fetch_pool, rt->conf, uri,
+                                           "jwks_uri", &rt->jwks_target,
+                                           err, sizeof(err))
         != NGX_OK)
     {
-        ngx_http_auth_oidc_metadata_fail(rt, "invalid jwks_uri \"%V\": %s",
-                                         &url, err);
+        ngx_http_auth_oidc_metadata_fail(rt, "%s", err);
         return NGX_ERROR;
     }
 
-    /* keys over plain http would let anyone on the path choose them */
-    if (!t->ssl && rt->conf->discovery_target.ssl) {
-        ngx_http_auth_oidc_metadata_fail(rt, "jwks_uri \"%V\" is not https "
-                                         "while discovery is", &url);
-        return NGX_ERROR;
-    }
-
-    if (t->addrs || rt->conf->resolver) {
-        return NGX_OK;
-    }
-
-    known[0] = &rt->conf->discovery_target;
-    known[1] = &rt->conf->issuer_target;
-
-    for (k = 0; k < 2; k++) {
-        if (known[k]->host.len != t->host.len
-            || ngx_strncasecmp(known[k]->host.data, t->host.data,
-                               t->host.len) != 0)
-        {
-            continue;
-        }
-
-        t->naddrs = known[k]->naddrs;
-        t->addrs = ngx_pnalloc(rt->fetch_pool,
-                               t->naddrs * sizeof(ngx_addr_t));
-        if (t->addrs == NULL) {
-            ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < t->naddrs; i++) {
-            t->addrs[i] = known[k]->addrs[i];
-
-            sa = ngx_palloc(rt->fetch_pool, t->addrs[i].socklen);
-            if (sa == NULL) {
-                ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(sa, t->addrs[i].sockaddr, t->addrs[i].socklen);
-            ngx_inet_set_port(sa, t->port);
-            t->addrs[i].sockaddr = sa;
-
-            t->addrs[i].name.data = ngx_pnalloc(rt->fetch_pool,
-                                                NGX_SOCKADDR_STRLEN);
-            if (t->addrs[i].name.data == NULL) {
-                ngx_http_auth_oidc_metadata_fail(rt, "out of memory");
-                return NGX_ERROR;
-            }
-
-            t->addrs[i].name.len = ngx_sock_ntop(sa, t->addrs[i].socklen,
-                                                 t->addrs[i].name.data,
-                                                 NGX_SOCKADDR_STRLEN, 1);
-        }
-
-        return NGX_OK;
-    }
-
-    ngx_http_auth_oidc_metadata_fail(rt, "jwks_uri host \"%V\" is not the "
-                                     "issuer's host: configure a \"resolver\""
-                                     " to reach it", &t->host);
-    return NGX_ERROR;
+    return NGX_OK;
 }
 
 

@@ -5,9 +5,12 @@
 
 
 #include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_store.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -18,6 +21,15 @@ static char *ngx_http_auth_oidc(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_auth_oidc_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+static ngx_conf_enum_t  ngx_http_auth_oidc_unauth_modes[] = {
+    { ngx_string("auto"), NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO },
+    { ngx_string("redirect"), NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT },
+    { ngx_string("401"), NGX_HTTP_AUTH_OIDC_UNAUTH_401 },
+    { ngx_string("pass"), NGX_HTTP_AUTH_OIDC_UNAUTH_PASS },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_auth_oidc_commands[] = {
@@ -36,6 +48,20 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("oidc_session_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_auth_oidc_store_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_oidc_unauth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, unauth),
+      &ngx_http_auth_oidc_unauth_modes },
+
     { ngx_string("oidc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_auth_oidc_status,
@@ -48,13 +74,13 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_auth_oidc_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_auth_oidc_preconfiguration,   /* preconfiguration */
     ngx_http_auth_oidc_postconfiguration,  /* postconfiguration */
 
     ngx_http_auth_oidc_create_main_conf,   /* create main configuration */
     NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
+    ngx_http_auth_oidc_create_srv_conf,    /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_auth_oidc_create_loc_conf,    /* create location configuration */
@@ -78,6 +104,13 @@ ngx_module_t  ngx_http_auth_oidc_module = {
 };
 
 
+static ngx_int_t
+ngx_http_auth_oidc_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_auth_oidc_add_variables(cf);
+}
+
+
 static void *
 ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf)
 {
@@ -96,12 +129,36 @@ ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&amcf->providers, cf->pool, 4,
                        sizeof(ngx_http_auth_oidc_provider_conf_t *))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&amcf->stores, cf->pool, 2,
+                          sizeof(ngx_http_auth_oidc_store_t *))
+           != NGX_OK)
     {
         return NULL;
     }
 
     return amcf;
+}
+
+
+static void *
+ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_auth_oidc_srv_conf_t  *ascf;
+
+    ascf = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_srv_conf_t));
+    if (ascf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ascf->providers = NULL;
+     *     ascf->any_provider = 0;
+     */
+
+    return ascf;
 }
 
 
@@ -125,6 +182,7 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
      */
 
     alcf->enable = NGX_CONF_UNSET;
+    alcf->unauth = NGX_CONF_UNSET_UINT;
 
     return alcf;
 }
@@ -136,7 +194,13 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_auth_oidc_loc_conf_t *prev = parent;
     ngx_http_auth_oidc_loc_conf_t *conf = child;
 
-    ngx_http_auth_oidc_main_conf_t  *amcf;
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_srv_conf_t        *ascf;
+    ngx_http_auth_oidc_main_conf_t       *amcf;
+    ngx_http_auth_oidc_provider_conf_t  **p;
+
+    ngx_conf_merge_uint_value(conf->unauth, prev->unauth,
+                              NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO);
 
     if (conf->enable == NGX_CONF_UNSET) {
         conf->enable = prev->enable;
@@ -148,23 +212,57 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_init_value(conf->enable, 0);
 
-    if (!conf->enable || conf->provider || conf->provider_name->lengths) {
+    if (!conf->enable) {
         return NGX_CONF_OK;
     }
 
-    /* a static name: every oidc_provider{} block is known by now */
+    /* the server answers the callback and logout paths of its providers */
+    ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_auth_oidc_module);
 
-    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_auth_oidc_module);
-
-    conf->provider = ngx_http_auth_oidc_provider_find(amcf,
-                                                &conf->provider_name->value);
+    if (conf->provider_name->lengths) {
+        ascf->any_provider = 1;
+        return NGX_CONF_OK;
+    }
 
     if (conf->provider == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "unknown oidc_provider \"%V\" in auth_oidc in %s:%ui",
-                      &conf->provider_name->value, conf->file, conf->line);
+        /* a static name: every oidc_provider{} block is known by now */
+        amcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_auth_oidc_module);
+
+        conf->provider = ngx_http_auth_oidc_provider_find(amcf,
+                                                &conf->provider_name->value);
+
+        if (conf->provider == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "unknown oidc_provider \"%V\" in auth_oidc in "
+                          "%s:%ui", &conf->provider_name->value, conf->file,
+                          conf->line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ascf->providers == NULL) {
+        ascf->providers = ngx_array_create(cf->pool, 2,
+                                 sizeof(ngx_http_auth_oidc_provider_conf_t *));
+        if (ascf->providers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    p = ascf->providers->elts;
+
+    for (i = 0; i < ascf->providers->nelts; i++) {
+        if (p[i] == conf->provider) {
+            return NGX_CONF_OK;
+        }
+    }
+
+    p = ngx_array_push(ascf->providers);
+    if (p == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    *p = conf->provider;
 
     return NGX_CONF_OK;
 }
@@ -250,7 +348,19 @@ ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_auth_oidc_store_init_conf(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /* callback and logout paths, before any location is chosen */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_SERVER_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_auth_oidc_endpoint_handler;
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {

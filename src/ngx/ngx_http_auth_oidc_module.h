@@ -27,6 +27,7 @@
 
 
 typedef struct ngx_http_auth_oidc_http_s  ngx_http_auth_oidc_http_t;
+typedef struct ngx_http_auth_oidc_store_s  ngx_http_auth_oidc_store_t;
 
 
 /* An outbound target: a parsed URL with the addresses to connect to. */
@@ -150,6 +151,15 @@ struct ngx_http_auth_oidc_provider_conf_s {
     time_t                       metadata_retry;
     time_t                       keys_refetch_interval;
 
+    ngx_flag_t                   cookie_secure;  /* unset: auto */
+    time_t                       login_timeout;
+    time_t                       clock_skew;
+    ngx_str_t                    id_token_algorithms;
+
+    ngx_str_t                    redirect_path;  /* path of redirect_uri */
+    ngx_str_t                    logout_path;
+    ngx_http_auth_oidc_store_t  *store;
+
     ngx_http_auth_oidc_target_t  discovery_target;
     ngx_http_auth_oidc_target_t  issuer_target;
     ngx_ssl_t                   *ssl;
@@ -166,8 +176,24 @@ struct ngx_http_auth_oidc_provider_conf_s {
 
 typedef struct {
     ngx_array_t                  providers;     /* provider_conf_t * */
+    ngx_array_t                  stores;        /* store_t * */
     ngx_shm_zone_t              *meta_zone;
 } ngx_http_auth_oidc_main_conf_t;
+
+
+/* The providers whose callback and logout paths this server answers. */
+typedef struct {
+    ngx_array_t                 *providers;     /* provider_conf_t * */
+    ngx_flag_t                   any_provider;  /* auth_oidc $variable */
+} ngx_http_auth_oidc_srv_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO = 0,
+    NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT,
+    NGX_HTTP_AUTH_OIDC_UNAUTH_401,
+    NGX_HTTP_AUTH_OIDC_UNAUTH_PASS
+} ngx_http_auth_oidc_unauth_e;
 
 
 typedef struct {
@@ -175,10 +201,38 @@ typedef struct {
     ngx_http_complex_value_t    *provider_name;
     ngx_http_auth_oidc_provider_conf_t  *provider;  /* static name */
     ngx_flag_t                   status;
+    ngx_uint_t                   unauth;        /* unauth_e */
 
     u_char                      *file;
     ngx_uint_t                   line;
 } ngx_http_auth_oidc_loc_conf_t;
+
+
+/* Per request. Core handles are freed by the request pool's cleanup. */
+typedef struct {
+    ngx_http_auth_oidc_provider_conf_t  *provider;
+    auth_oidc_session_t                 *session;
+    auth_oidc_claims_t                  *claims;    /* parsed on demand */
+    ngx_str_t                            session_id;
+
+    /* the callback in progress */
+    ngx_http_auth_oidc_provider_conf_t **candidates;  /* sharing the path */
+    ngx_uint_t                           ncandidates;
+    ngx_http_auth_oidc_http_t           *http;
+    auth_oidc_pending_t                 *pending;
+    auth_oidc_token_response_t          *tokens;
+    ngx_str_t                            redirect_uri;
+    ngx_event_t                          wait;      /* for a keys refetch */
+    ngx_uint_t                           waited;
+    ngx_atomic_uint_t                    generation;
+
+    ngx_int_t                            status;    /* when done */
+    const char                          *title;     /* of the page sent */
+    ngx_str_t                            detail;
+    unsigned                             done:1;
+    unsigned                             keys_refetched:1;
+    unsigned                             checked:1; /* access phase ran */
+} ngx_http_auth_oidc_ctx_t;
 
 
 /* ngx_http_auth_oidc_provider.c */
@@ -190,6 +244,10 @@ ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider_find(
     ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name);
 ngx_int_t ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
     ngx_http_auth_oidc_target_t *t, u_char *err, size_t err_len);
+ngx_int_t ngx_http_auth_oidc_endpoint_target(ngx_pool_t *pool,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t uri,
+    const char *what, ngx_http_auth_oidc_target_t *t, u_char *err,
+    size_t err_len);
 
 /* ngx_http_auth_oidc_metadata.c */
 ngx_int_t ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
@@ -211,6 +269,46 @@ ngx_int_t ngx_http_auth_oidc_status_handler(ngx_http_request_t *r);
 
 /* ngx_http_auth_oidc_handler.c */
 ngx_int_t ngx_http_auth_oidc_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r);
+ngx_http_auth_oidc_ctx_t *ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_str_t *out);
+ngx_int_t ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id, ngx_str_t *key);
+ngx_int_t ngx_http_auth_oidc_random_id(ngx_pool_t *pool, ngx_str_t *id);
+
+/* ngx_http_auth_oidc_login.c */
+ngx_int_t ngx_http_auth_oidc_login(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_callback.c */
+ngx_int_t ngx_http_auth_oidc_callback(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+
+/* ngx_http_auth_oidc_logout.c */
+ngx_int_t ngx_http_auth_oidc_logout(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_cookie.c */
+ngx_int_t ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+ngx_int_t ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r,
+    ngx_str_t *name);
+ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
+    ngx_uint_t clear);
+
+/* ngx_http_auth_oidc_page.c */
+ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *detail, ngx_str_t *html);
+ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
+    ngx_str_t *location);
+ngx_uint_t ngx_http_auth_oidc_http_status(auth_oidc_status_t status);
+
+/* ngx_http_auth_oidc_variables.c */
+ngx_int_t ngx_http_auth_oidc_add_variables(ngx_conf_t *cf);
 
 
 extern ngx_module_t  ngx_http_auth_oidc_module;

@@ -28,6 +28,13 @@ static ngx_int_t ngx_http_auth_oidc_provider_resolve(ngx_conf_t *cf,
     ngx_http_auth_oidc_target_t *t, const char *directive);
 static ngx_int_t ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
     ngx_http_auth_oidc_provider_conf_t *prov);
+static char *ngx_http_auth_oidc_path_of(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *directive,
+    ngx_str_t *uri, ngx_str_t *path);
+static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *directive,
+    ngx_str_t *value,
+    auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *));
 
 
 static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
@@ -202,6 +209,34 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       offsetof(ngx_http_auth_oidc_provider_conf_t, metadata_retry),
       NULL },
 
+    { ngx_string("cookie_secure"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("login_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, login_timeout),
+      NULL },
+
+    { ngx_string("clock_skew"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, clock_skew),
+      NULL },
+
+    { ngx_string("id_token_algorithms"),
+      NGX_CONF_1MORE,
+      ngx_http_auth_oidc_set_scope,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, id_token_algorithms),
+      NULL },
+
     { ngx_string("keys_refetch_interval"),
       NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -262,6 +297,9 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->metadata_refresh = NGX_CONF_UNSET;
     prov->metadata_retry = NGX_CONF_UNSET;
     prov->keys_refetch_interval = NGX_CONF_UNSET;
+    prov->cookie_secure = NGX_CONF_UNSET;
+    prov->login_timeout = NGX_CONF_UNSET;
+    prov->clock_skew = NGX_CONF_UNSET;
 
     save = *cf;
     cf->handler = ngx_http_auth_oidc_provider_directive;
@@ -427,7 +465,10 @@ ngx_http_auth_oidc_set_path_or_url(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* "scope openid profile email;" is kept as "openid profile email". */
+/*
+ * "scope openid profile email;" is kept as "openid profile email"; the same
+ * for "id_token_algorithms RS256 ES256;".
+ */
 
 static char *
 ngx_http_auth_oidc_set_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -553,6 +594,31 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_conf_init_value(prov->metadata_refresh, 60 * 60);
     ngx_conf_init_value(prov->metadata_retry, 10);
     ngx_conf_init_value(prov->keys_refetch_interval, 30);
+    ngx_conf_init_value(prov->login_timeout, 10 * 60);
+    ngx_conf_init_value(prov->clock_skew, 60);
+
+    /* cookie_secure stays NGX_CONF_UNSET: Secure when the request is https */
+
+    if (ngx_http_auth_oidc_path_of(cf, prov, "redirect_uri",
+                                   &prov->redirect_uri, &prov->redirect_path)
+        != NGX_CONF_OK
+        || ngx_http_auth_oidc_path_of(cf, prov, "logout_uri",
+                                      &prov->logout_uri, &prov->logout_path)
+           != NGX_CONF_OK
+        || ngx_http_auth_oidc_core_check(cf, prov, "scope", &prov->scope,
+                                         auth_oidc_scope_check)
+           != NGX_CONF_OK
+        || ngx_http_auth_oidc_core_check(cf, prov, "extra_auth_args",
+                                         &prov->extra_auth_args,
+                                         auth_oidc_extra_args_check)
+           != NGX_CONF_OK
+        || ngx_http_auth_oidc_core_check(cf, prov, "id_token_algorithms",
+                                         &prov->id_token_algorithms,
+                                         auth_oidc_algorithms_check)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     /* pkce stays NGX_CONF_UNSET: the provider's metadata decides */
 
@@ -568,6 +634,74 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"max_response_size\" must be at least 1k "
                            "in oidc_provider \"%V\"", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* The path that requests to a redirect_uri or logout_uri arrive at. */
+
+static char *
+ngx_http_auth_oidc_path_of(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *directive,
+    ngx_str_t *uri, ngx_str_t *path)
+{
+    u_char                       *q;
+    u_char                        err[NGX_MAX_CONF_ERRSTR];
+    ngx_http_auth_oidc_target_t   t;
+
+    if (uri->len == 0) {
+        ngx_str_null(path);
+        return NGX_CONF_OK;
+    }
+
+    if (uri->data[0] == '/') {
+        *path = *uri;
+
+    } else if (ngx_http_auth_oidc_target_parse(cf->pool, uri, &t, err,
+                                               sizeof(err))
+               == NGX_OK)
+    {
+        *path = t.uri;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %s \"%V\" in oidc_provider \"%V\": %s",
+                           directive, uri, &prov->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    q = ngx_strlchr(path->data, path->data + path->len, '?');
+    if (q) {
+        path->len = q - path->data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *directive,
+    ngx_str_t *value,
+    auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *))
+{
+    auth_oidc_str_t    v;
+    auth_oidc_error_t  err;
+
+    if (value->len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    v.data = value->data;
+    v.len = value->len;
+
+    if (check(v, &err) != AUTH_OIDC_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %s \"%V\" in oidc_provider \"%V\": %s",
+                           directive, value, &prov->name, err.msg);
         return NGX_CONF_ERROR;
     }
 
@@ -865,4 +999,98 @@ ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Where to connect for an endpoint the discovery document names (jwks_uri,
+ * token_endpoint, ...). Without a resolver only names known at start (the
+ * hosts of issuer and config_url) or IP addresses can be used: the system
+ * resolver would block the worker. After an https discovery, endpoints
+ * over plain http are refused: anyone on the path could answer them.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_endpoint_target(ngx_pool_t *pool,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t uri,
+    const char *what, ngx_http_auth_oidc_target_t *t, u_char *err,
+    size_t err_len)
+{
+    u_char                        msg[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t                     url;
+    ngx_uint_t                    i, k;
+    struct sockaddr              *sa;
+    ngx_http_auth_oidc_target_t  *known[2];
+
+    url.len = uri.len;
+    url.data = ngx_pnalloc(pool, uri.len);
+    if (url.data == NULL) {
+        ngx_snprintf(err, err_len, "out of memory%Z");
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(url.data, uri.data, uri.len);
+
+    if (ngx_http_auth_oidc_target_parse(pool, &url, t, msg, sizeof(msg))
+        != NGX_OK)
+    {
+        ngx_snprintf(err, err_len, "invalid %s \"%V\": %s%Z",
+                     what, &url, msg);
+        return NGX_ERROR;
+    }
+
+    if (!t->ssl && prov->discovery_target.ssl) {
+        ngx_snprintf(err, err_len, "%s \"%V\" is not https while discovery "
+                     "is%Z", what, &url);
+        return NGX_ERROR;
+    }
+
+    if (t->addrs || prov->resolver) {
+        return NGX_OK;
+    }
+
+    known[0] = &prov->discovery_target;
+    known[1] = &prov->issuer_target;
+
+    for (k = 0; k < 2; k++) {
+        if (known[k]->host.len != t->host.len
+            || ngx_strncasecmp(known[k]->host.data, t->host.data,
+                               t->host.len) != 0)
+        {
+            continue;
+        }
+
+        t->naddrs = known[k]->naddrs;
+        t->addrs = ngx_pnalloc(pool, t->naddrs * sizeof(ngx_addr_t));
+        if (t->addrs == NULL) {
+            ngx_snprintf(err, err_len, "out of memory%Z");
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < t->naddrs; i++) {
+            t->addrs[i] = known[k]->addrs[i];
+
+            sa = ngx_palloc(pool, t->addrs[i].socklen);
+            t->addrs[i].name.data = ngx_pnalloc(pool, NGX_SOCKADDR_STRLEN);
+
+            if (sa == NULL || t->addrs[i].name.data == NULL) {
+                ngx_snprintf(err, err_len, "out of memory%Z");
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(sa, t->addrs[i].sockaddr, t->addrs[i].socklen);
+            ngx_inet_set_port(sa, t->port);
+            t->addrs[i].sockaddr = sa;
+            t->addrs[i].name.len = ngx_sock_ntop(sa, t->addrs[i].socklen,
+                                                 t->addrs[i].name.data,
+                                                 NGX_SOCKADDR_STRLEN, 1);
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_snprintf(err, err_len, "%s host \"%V\" is not the issuer's host: "
+                 "configure a \"resolver\" to reach it%Z", what, &t->host);
+
+    return NGX_ERROR;
 }

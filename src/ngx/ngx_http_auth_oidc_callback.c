@@ -1,0 +1,680 @@
+
+/*
+ * The callback at redirect_uri (OpenID Connect Core 1.0, 3.1.2.5-3.1.3.7):
+ * the one-time pending login is taken by its state, the code is exchanged
+ * at the token endpoint on nginx's event loop, the ID token is validated,
+ * and only then a new session is created and its cookie set.
+ *
+ * The request waits for the provider with an extra reference
+ * (r->main->count) and resumes through the phases; the module's phase
+ * handler then answers with what the callback decided (ctx->done).
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_http.h"
+#include "ngx_http_auth_oidc_store.h"
+
+
+/* how long a login waits for a keys refetch after an unknown key id */
+#define NGX_HTTP_AUTH_OIDC_WAIT_STEP  100
+
+
+static ngx_int_t ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state);
+static ngx_int_t ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *code);
+static void ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h);
+static void ngx_http_auth_oidc_validate(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+static void ngx_http_auth_oidc_wait_keys(ngx_event_t *ev);
+static ngx_int_t ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_claims_t *claims);
+static void ngx_http_auth_oidc_finish(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_auth_oidc_answer(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r,
+    const char *name, size_t len, ngx_str_t *value);
+
+
+ngx_int_t
+ngx_http_auth_oidc_callback(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_int_t    rc;
+    ngx_str_t    state, code, error, description;
+
+    if (ctx->http || ctx->wait.timer_set) {
+        /* still waiting for the provider */
+        return NGX_DONE;
+    }
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_auth_oidc_arg(r, "state", 5, &state) != NGX_OK) {
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login failed",
+                                         "The login answer has no state.");
+    }
+
+    rc = ngx_http_auth_oidc_take_pending(r, ctx, &state);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_auth_oidc_arg(r, "error", 5, &error) == NGX_OK) {
+        if (ngx_http_auth_oidc_arg(r, "error_description", 17, &description)
+            != NGX_OK)
+        {
+            ngx_str_null(&description);
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\" refused the login: "
+                      "%V %V", &ctx->provider->name, &error, &description);
+
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_FORBIDDEN,
+                                         "Login refused",
+                                         "The identity provider refused the "
+                                         "login: %V. %V", &error,
+                                         &description);
+    }
+
+    if (ngx_http_auth_oidc_arg(r, "code", 4, &code) != NGX_OK) {
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login failed",
+                                         "The login answer has no code.");
+    }
+
+    if (ngx_http_auth_oidc_metadata_ready(r, ctx->provider) != NGX_OK) {
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "Login unavailable",
+                                         "The identity provider's metadata "
+                                         "is not available yet.");
+    }
+
+    rc = ngx_http_auth_oidc_exchange(r, ctx, &code);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The pending login is taken, not read: a state works once. It names its
+ * provider; among the providers sharing this path, that one must be found.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state)
+{
+    ngx_int_t                            rc;
+    ngx_str_t                            record;
+    ngx_uint_t                           i, j;
+    auth_oidc_error_t                    err;
+    ngx_http_auth_oidc_store_t          *store;
+    const auth_oidc_pending_fields_t    *f;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < ctx->ncandidates && rc != NGX_OK; i++) {
+        store = ctx->candidates[i]->store;
+
+        for (j = 0; j < i; j++) {
+            if (ctx->candidates[j]->store == store) {
+                break;
+            }
+        }
+
+        if (j < i) {
+            continue;
+        }
+
+        rc = ngx_http_auth_oidc_store_take(store,
+                                           NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
+                                           state, r->pool, &record,
+                                           r->connection->log);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (rc != NGX_OK
+        || auth_oidc_pending_decode(record.data, record.len, &ctx->pending,
+                                    &err)
+           != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: login answer with an unknown, expired or "
+                      "already used state");
+
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login expired",
+                                         "This login is unknown, expired or "
+                                         "was already used. Please go back "
+                                         "and try again.");
+    }
+
+    f = auth_oidc_pending_fields(ctx->pending);
+
+    for (i = 0; i < ctx->ncandidates; i++) {
+        prov = ctx->candidates[i];
+
+        if (prov->name.len == f->provider.len
+            && ngx_strncmp(prov->name.data, f->provider.data,
+                           f->provider.len) == 0
+            && prov->redirect_path.len == ctx->provider->redirect_path.len
+            && ngx_strncmp(prov->redirect_path.data,
+                           ctx->provider->redirect_path.data,
+                           prov->redirect_path.len) == 0)
+        {
+            ctx->provider = prov;
+            break;
+        }
+    }
+
+    if (i == ctx->ncandidates || f->expires <= (int64_t) ngx_time()) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: login answer for an expired login or "
+                      "another provider");
+
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login expired",
+                                         "This login is unknown, expired or "
+                                         "was already used. Please go back "
+                                         "and try again.");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *code)
+{
+    u_char                              *p;
+    u_char                               msg[NGX_HTTP_AUTH_OIDC_ERRLEN];
+    auth_oidc_str_t                      auth, body;
+    auth_oidc_error_t                    err;
+    auth_oidc_token_params_t             params;
+    auth_oidc_token_request_t           *treq;
+    ngx_http_auth_oidc_target_t         *target;
+    const auth_oidc_pending_fields_t    *f;
+    ngx_http_auth_oidc_http_request_t    req;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = ctx->provider;
+    f = auth_oidc_pending_fields(ctx->pending);
+
+    if (ngx_http_auth_oidc_absolute_uri(r, &prov->redirect_uri,
+                                        &ctx->redirect_uri)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&params, sizeof(auth_oidc_token_params_t));
+    params.client_id.data = prov->client_id.data;
+    params.client_id.len = prov->client_id.len;
+    params.client_secret.data = prov->client_secret.data;
+    params.client_secret.len = prov->client_secret.len;
+    params.code.data = code->data;
+    params.code.len = code->len;
+    params.redirect_uri.data = ctx->redirect_uri.data;
+    params.redirect_uri.len = ctx->redirect_uri.len;
+    params.code_verifier = f->code_verifier;
+
+    if (auth_oidc_token_request(prov->runtime->discovery, &params, &treq,
+                                &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": cannot build the token "
+                      "request: %s", &prov->name, err.msg);
+        return ngx_http_auth_oidc_answer(r, ctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         "Login failed",
+                                         "The token request cannot be made.");
+    }
+
+    target = ngx_palloc(r->pool, sizeof(ngx_http_auth_oidc_target_t));
+    if (target == NULL) {
+        auth_oidc_token_request_free(treq);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_endpoint_target(r->pool, prov,
+            auth_oidc_discovery_endpoint(prov->runtime->discovery,
+                                         AUTH_OIDC_EP_TOKEN),
+            "token_endpoint", target, msg, sizeof(msg))
+        != NGX_OK)
+    {
+        auth_oidc_token_request_free(treq);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": %s", &prov->name, msg);
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                         "Login failed",
+                                         "The identity provider cannot be "
+                                         "reached.");
+    }
+
+    body = auth_oidc_token_request_body(treq);
+    auth = auth_oidc_token_request_authorization(treq);
+
+    ngx_memzero(&req, sizeof(ngx_http_auth_oidc_http_request_t));
+    ngx_str_set(&req.method, "POST");
+
+    req.body.data = ngx_pnalloc(r->pool, body.len);
+    req.headers.len = sizeof("Content-Type: "
+                             "application/x-www-form-urlencoded" CRLF) - 1
+                      + (auth.len ? sizeof("Authorization: " CRLF) - 1
+                                    + auth.len
+                                  : 0);
+    req.headers.data = ngx_pnalloc(r->pool, req.headers.len);
+
+    if (req.body.data == NULL || req.headers.data == NULL) {
+        auth_oidc_token_request_free(treq);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    req.body.len = body.len;
+    ngx_memcpy(req.body.data, body.data, body.len);
+
+    p = ngx_cpymem(req.headers.data,
+                   "Content-Type: application/x-www-form-urlencoded" CRLF,
+                   sizeof("Content-Type: application/x-www-form-urlencoded"
+                          CRLF) - 1);
+
+    if (auth.len) {
+        p = ngx_cpymem(p, "Authorization: ", sizeof("Authorization: ") - 1);
+        p = ngx_cpymem(p, auth.data, auth.len);
+        *p++ = CR; *p++ = LF;
+    }
+
+    auth_oidc_token_request_free(treq);
+
+    req.target = target;
+    req.ssl = prov->ssl;
+    req.resolver = prov->resolver;
+    req.resolver_timeout = prov->resolver_timeout;
+    req.connect_timeout = prov->connect_timeout;
+    req.send_timeout = prov->send_timeout;
+    req.read_timeout = prov->read_timeout;
+    req.total_timeout = prov->resolver_timeout + prov->connect_timeout
+                        + prov->send_timeout + prov->read_timeout;
+    req.max_size = prov->max_response_size;
+    req.handler = ngx_http_auth_oidc_token_done;
+    req.data = r;
+
+    ctx->http = ngx_http_auth_oidc_http_start(&req, r->connection->log);
+
+    if (ctx->http == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h)
+{
+    ngx_http_request_t *r = h->data;
+
+    ngx_uint_t                 status;
+    auth_oidc_error_t          err;
+    auth_oidc_status_t         rc;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    ctx->http = NULL;
+
+    if (h->rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": token request failed: %V",
+                      &ctx->provider->name, &h->error);
+
+        status = h->timedout ? NGX_HTTP_GATEWAY_TIME_OUT
+                             : NGX_HTTP_BAD_GATEWAY;
+        ngx_http_auth_oidc_http_free(h);
+
+        ngx_http_auth_oidc_finish(r, ctx, status, "Login failed",
+                                  "The identity provider did not answer in "
+                                  "time or could not be reached.");
+        return;
+    }
+
+    rc = auth_oidc_token_response_parse(h->body.data, h->body.len, 1,
+                                        &ctx->tokens, &err);
+
+    if (rc == AUTH_OIDC_OK && (h->status < 200 || h->status > 299)) {
+        rc = AUTH_OIDC_EFIELD;
+        ngx_snprintf((u_char *) err.msg, sizeof(err.msg),
+                     "unexpected HTTP status %ui%Z", h->status);
+    }
+
+    if (rc != AUTH_OIDC_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": token response refused "
+                      "(HTTP status %ui): %s", &ctx->provider->name,
+                      h->status, err.msg);
+
+        ngx_http_auth_oidc_http_free(h);
+
+        ngx_http_auth_oidc_finish(r, ctx,
+                                  rc == AUTH_OIDC_EPROVIDER
+                                  ? NGX_HTTP_UNAUTHORIZED
+                                  : NGX_HTTP_BAD_GATEWAY,
+                                  "Login failed",
+                                  "The identity provider did not accept "
+                                  "the login.");
+        return;
+    }
+
+    ngx_http_auth_oidc_http_free(h);
+
+    ctx->generation = ctx->provider->runtime->node->generation;
+
+    ngx_http_auth_oidc_validate(r, ctx);
+}
+
+
+static void
+ngx_http_auth_oidc_validate(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    auth_oidc_error_t                    err;
+    auth_oidc_status_t                   rc;
+    auth_oidc_claims_t                  *claims;
+    ngx_http_auth_oidc_runtime_t        *rt;
+    auth_oidc_id_token_expect_t          expect;
+    const auth_oidc_pending_fields_t    *f;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = ctx->provider;
+    rt = prov->runtime;
+    f = auth_oidc_pending_fields(ctx->pending);
+
+    (void) ngx_http_auth_oidc_metadata_sync(prov, r->connection->log);
+
+    ngx_memzero(&expect, sizeof(auth_oidc_id_token_expect_t));
+    expect.issuer.data = prov->issuer.data;
+    expect.issuer.len = prov->issuer.len;
+    expect.client_id.data = prov->client_id.data;
+    expect.client_id.len = prov->client_id.len;
+    expect.nonce = f->nonce;
+    expect.algorithms.data = prov->id_token_algorithms.data;
+    expect.algorithms.len = prov->id_token_algorithms.len;
+    expect.client_secret.data = prov->client_secret.data;
+    expect.client_secret.len = prov->client_secret.len;
+    expect.now = ngx_time();
+    expect.leeway = prov->clock_skew;
+
+    rc = auth_oidc_id_token_validate(
+             auth_oidc_token_response_id_token(ctx->tokens), rt->jwks,
+             &expect, &claims, &err);
+
+    if (rc == AUTH_OIDC_EKID && !ctx->keys_refetched) {
+        /* the provider may have rotated its keys: fetch them once */
+        ctx->keys_refetched = 1;
+        ngx_http_auth_oidc_metadata_refetch_keys(prov, r->connection->log);
+
+        ctx->wait.handler = ngx_http_auth_oidc_wait_keys;
+        ctx->wait.data = r;
+        ctx->wait.log = r->connection->log;
+        ctx->waited = 0;
+
+        ngx_add_timer(&ctx->wait, NGX_HTTP_AUTH_OIDC_WAIT_STEP);
+        return;
+    }
+
+    if (rc != AUTH_OIDC_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": ID token refused: %s",
+                      &prov->name, err.msg);
+
+        ngx_http_auth_oidc_finish(r, ctx, ngx_http_auth_oidc_http_status(rc),
+                                  "Login failed",
+                                  "The identity token is not valid (%s).",
+                                  auth_oidc_status_string(rc));
+        return;
+    }
+
+    if (ngx_http_auth_oidc_create_session(r, ctx, claims) != NGX_OK) {
+        auth_oidc_claims_free(claims);
+        ngx_http_auth_oidc_finish(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "Login failed",
+                                  "The session could not be stored.");
+        return;
+    }
+
+    auth_oidc_claims_free(claims);
+
+    ngx_http_auth_oidc_finish(r, ctx, NGX_HTTP_MOVED_TEMPORARILY, NULL, NULL);
+}
+
+
+/* Polls for the refetched keys; gives up when a fetch would have ended. */
+
+static void
+ngx_http_auth_oidc_wait_keys(ngx_event_t *ev)
+{
+    ngx_http_request_t *r = ev->data;
+
+    ngx_msec_t                           limit;
+    ngx_http_auth_oidc_ctx_t            *ctx;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    prov = ctx->provider;
+
+    limit = 2 * (prov->resolver_timeout + prov->connect_timeout
+                 + prov->send_timeout + prov->read_timeout);
+
+    ctx->waited += NGX_HTTP_AUTH_OIDC_WAIT_STEP;
+
+    if (prov->runtime->node->generation == ctx->generation
+        && ctx->waited < limit)
+    {
+        ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_WAIT_STEP);
+        return;
+    }
+
+    ngx_http_auth_oidc_validate(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_claims_t *claims)
+{
+    size_t                               len;
+    time_t                               now;
+    int64_t                              expires_in;
+    ngx_str_t                            id, key, record, location;
+    auth_oidc_error_t                    err;
+    auth_oidc_session_fields_t           s;
+    const auth_oidc_pending_fields_t    *f;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = ctx->provider;
+    now = ngx_time();
+
+    /* a new id for every login: a session id is never carried over */
+    if (ngx_http_auth_oidc_random_id(r->pool, &id) != NGX_OK
+        || ngx_http_auth_oidc_session_key(r, prov, &id, &key) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&s, sizeof(auth_oidc_session_fields_t));
+    s.sub = auth_oidc_claims_sub(claims);
+    s.sid = auth_oidc_claims_sid(claims);
+    s.id_token = auth_oidc_token_response_id_token(ctx->tokens);
+    s.access_token = auth_oidc_token_response_access_token(ctx->tokens);
+    s.refresh_token = auth_oidc_token_response_refresh_token(ctx->tokens);
+    s.claims = auth_oidc_claims_json(claims);
+    s.created = now;
+    s.expires = now + prov->session_timeout;
+
+    expires_in = auth_oidc_token_response_expires_in(ctx->tokens);
+    s.access_token_expires = expires_in >= 0 ? now + expires_in : 0;
+
+    if (auth_oidc_session_encode(&s, NULL, 0, &len, &err) != AUTH_OIDC_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: session refused: %s", err.msg);
+        return NGX_ERROR;
+    }
+
+    record.data = ngx_pnalloc(r->pool, len);
+    if (record.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_session_encode(&s, record.data, len, &record.len, &err)
+        != AUTH_OIDC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_store_put(prov->store, NGX_HTTP_AUTH_OIDC_SESSION,
+                                     &key, &record, s.expires,
+                                     r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_cookie_set(r, prov, &id, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    f = auth_oidc_pending_fields(ctx->pending);
+
+    location.len = f->return_path.len;
+    location.data = ngx_pnalloc(r->pool, location.len);
+    if (location.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(location.data, f->return_path.data, location.len);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "auth_oidc: provider \"%V\": login of \"%*s\"",
+                  &prov->name, s.sub.len, s.sub.data);
+
+    (void) ngx_http_auth_oidc_redirect(r, &location);
+
+    return NGX_OK;
+}
+
+
+/* Ends a callback that waited: the phase handler answers with it. */
+
+static void
+ngx_http_auth_oidc_finish(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...)
+{
+    u_char            *p;
+    va_list            args;
+    ngx_connection_t  *c;
+    u_char             buf[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    c = r->connection;
+
+    if (fmt) {
+        va_start(args, fmt);
+        p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+        va_end(args);
+
+        ctx->detail.data = ngx_pnalloc(r->pool, p - buf);
+        if (ctx->detail.data) {
+            ngx_memcpy(ctx->detail.data, buf, p - buf);
+            ctx->detail.len = p - buf;
+        }
+    }
+
+    ctx->done = 1;
+    ctx->status = status;
+    ctx->title = title;
+
+    r->main->count--;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* An answer now: a page, or the redirect the session creation prepared. */
+
+static ngx_int_t
+ngx_http_auth_oidc_answer(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...)
+{
+    u_char     *p;
+    va_list     args;
+    ngx_str_t   detail;
+    u_char      buf[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    detail.data = buf;
+    detail.len = p - buf;
+
+    return ngx_http_auth_oidc_page(r, status, title, &detail, NULL);
+}
+
+
+/* A decoded query argument; NGX_DECLINED when absent or empty. */
+
+static ngx_int_t
+ngx_http_auth_oidc_arg(ngx_http_request_t *r, const char *name, size_t len,
+    ngx_str_t *value)
+{
+    u_char      *dst, *src, *plus;
+    ngx_str_t    raw;
+    ngx_uint_t   i;
+
+    if (ngx_http_arg(r, (u_char *) name, len, &raw) != NGX_OK
+        || raw.len == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* '+' is a space in a query (application/x-www-form-urlencoded) */
+    plus = ngx_pnalloc(r->pool, raw.len);
+    dst = ngx_pnalloc(r->pool, raw.len);
+    if (plus == NULL || dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < raw.len; i++) {
+        plus[i] = (raw.data[i] == '+') ? ' ' : raw.data[i];
+    }
+
+    value->data = dst;
+    src = plus;
+
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,294 @@
+
+/*
+ * logout_uri: the session ends server-side and its cookie is cleared, then
+ * the browser goes to the provider's end_session_endpoint (OpenID Connect
+ * RP-Initiated Logout 1.0), to post_logout_uri, or sees a small page.
+ *
+ * Another site must not log a user out: a cross-site request (Sec-Fetch-
+ * Site) gets a page with a button instead, a POST must come from our own
+ * origin, and SameSite=Lax keeps the cookie off cross-site images anyway.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_store.h"
+
+
+static ngx_uint_t ngx_http_auth_oidc_cross_site(ngx_http_request_t *r);
+static ngx_int_t ngx_http_auth_oidc_confirm_page(ngx_http_request_t *r);
+static ngx_int_t ngx_http_auth_oidc_end_session_url(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id_token,
+    ngx_str_t *url);
+static u_char *ngx_http_auth_oidc_escape_arg(u_char *dst, u_char *src,
+    size_t len);
+
+
+ngx_int_t
+ngx_http_auth_oidc_logout(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    ngx_str_t                          id, key, record, id_token, url;
+    auth_oidc_error_t                  err;
+    auth_oidc_session_t               *session;
+    const auth_oidc_session_fields_t  *f;
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD
+        && r->method != NGX_HTTP_POST)
+    {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_auth_oidc_cross_site(r)) {
+        if (r->method == NGX_HTTP_POST) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "auth_oidc: cross-site logout refused");
+            return NGX_HTTP_FORBIDDEN;
+        }
+
+        return ngx_http_auth_oidc_confirm_page(r);
+    }
+
+    if (r->method == NGX_HTTP_POST
+        && ngx_http_discard_request_body(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_null(&id_token);
+
+    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK) {
+
+        if (ngx_http_auth_oidc_session_key(r, prov, &id, &key) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_store_take(prov->store,
+                                          NGX_HTTP_AUTH_OIDC_SESSION, &key,
+                                          r->pool, &record,
+                                          r->connection->log)
+            == NGX_OK
+            && auth_oidc_session_decode(record.data, record.len, &session,
+                                        &err)
+               == AUTH_OIDC_OK)
+        {
+            f = auth_oidc_session_fields(session);
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "auth_oidc: provider \"%V\": logout of \"%*s\"",
+                          &prov->name, f->sub.len, f->sub.data);
+
+            if (prov->logout_token_hint) {
+                id_token.data = ngx_pnalloc(r->pool, f->id_token.len);
+                if (id_token.data) {
+                    ngx_memcpy(id_token.data, f->id_token.data,
+                               f->id_token.len);
+                    id_token.len = f->id_token.len;
+                }
+            }
+
+            auth_oidc_session_free(session);
+        }
+    }
+
+    if (ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_metadata_sync(prov, r->connection->log) == NGX_OK
+        && auth_oidc_discovery_endpoint(prov->runtime->discovery,
+                                        AUTH_OIDC_EP_END_SESSION).len)
+    {
+        if (ngx_http_auth_oidc_end_session_url(r, prov, &id_token, &url)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_auth_oidc_redirect(r, &url);
+    }
+
+    if (prov->post_logout_uri.len) {
+        return ngx_http_auth_oidc_redirect(r, &prov->post_logout_uri);
+    }
+
+    return ngx_http_auth_oidc_page(r, NGX_HTTP_OK, "Logged out", NULL, NULL);
+}
+
+
+static ngx_uint_t
+ngx_http_auth_oidc_cross_site(ngx_http_request_t *r)
+{
+    ngx_str_t         own;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  slash = ngx_string("/");
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Sec-Fetch-Site") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Sec-Fetch-Site",
+                               h[i].key.len) == 0)
+        {
+            if (h[i].value.len == sizeof("cross-site") - 1
+                && ngx_strncasecmp(h[i].value.data, (u_char *) "cross-site",
+                                   h[i].value.len) == 0)
+            {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (r->method != NGX_HTTP_POST
+            || h[i].key.len != sizeof("Origin") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
+                               h[i].key.len) != 0)
+        {
+            continue;
+        }
+
+        /* a POST from another origin; "null" is an opaque origin */
+        if (ngx_http_auth_oidc_absolute_uri(r, &slash, &own) != NGX_OK) {
+            return 1;
+        }
+
+        own.len--;  /* an origin has no path */
+
+        if (h[i].value.len != own.len
+            || ngx_strncasecmp(h[i].value.data, own.data, own.len) != 0)
+        {
+            return 1;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_confirm_page(ngx_http_request_t *r)
+{
+    size_t     len;
+    u_char    *p;
+    ngx_str_t  html;
+
+    len = sizeof("<form method=\"post\" action=\"\">"
+                 "<button type=\"submit\">Log out</button></form>") - 1
+          + r->uri.len + ngx_escape_html(NULL, r->uri.data, r->uri.len);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    html.data = p;
+    p = ngx_cpymem(p, "<form method=\"post\" action=\"",
+                   sizeof("<form method=\"post\" action=\"") - 1);
+    p = (u_char *) ngx_escape_html(p, r->uri.data, r->uri.len);
+    p = ngx_cpymem(p, "\"><button type=\"submit\">Log out</button></form>",
+                   sizeof("\"><button type=\"submit\">Log out</button>"
+                          "</form>") - 1);
+    html.len = p - html.data;
+
+    return ngx_http_auth_oidc_page(r, NGX_HTTP_OK, "Log out?", NULL, &html);
+}
+
+
+/* end_session_endpoint?client_id=..&post_logout_redirect_uri=..&... */
+
+static ngx_int_t
+ngx_http_auth_oidc_end_session_url(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id_token,
+    ngx_str_t *url)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t         post;
+    auth_oidc_str_t   endpoint;
+
+    endpoint = auth_oidc_discovery_endpoint(prov->runtime->discovery,
+                                            AUTH_OIDC_EP_END_SESSION);
+
+    ngx_str_null(&post);
+
+    if (prov->post_logout_uri.len
+        && ngx_http_auth_oidc_absolute_uri(r, &prov->post_logout_uri, &post)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    len = endpoint.len + sizeof("?client_id=") - 1
+          + 3 * prov->client_id.len
+          + sizeof("&post_logout_redirect_uri=") - 1 + 3 * post.len
+          + sizeof("&id_token_hint=") - 1 + 3 * id_token->len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    url->data = p;
+    p = ngx_cpymem(p, endpoint.data, endpoint.len);
+    *p++ = ngx_strlchr((u_char *) endpoint.data,
+                       (u_char *) endpoint.data + endpoint.len, '?')
+           ? '&' : '?';
+
+    p = ngx_cpymem(p, "client_id=", sizeof("client_id=") - 1);
+    p = ngx_http_auth_oidc_escape_arg(p, prov->client_id.data,
+                                      prov->client_id.len);
+
+    if (post.len) {
+        p = ngx_cpymem(p, "&post_logout_redirect_uri=",
+                       sizeof("&post_logout_redirect_uri=") - 1);
+        p = ngx_http_auth_oidc_escape_arg(p, post.data, post.len);
+    }
+
+    if (id_token->len) {
+        p = ngx_cpymem(p, "&id_token_hint=", sizeof("&id_token_hint=") - 1);
+        p = ngx_http_auth_oidc_escape_arg(p, id_token->data, id_token->len);
+    }
+
+    url->len = p - url->data;
+
+    return NGX_OK;
+}
+
+
+/* RFC 3986 percent-encoding of everything but unreserved characters. */
+
+static u_char *
+ngx_http_auth_oidc_escape_arg(u_char *dst, u_char *src, size_t len)
+{
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    while (len--) {
+        if ((*src >= 'A' && *src <= 'Z') || (*src >= 'a' && *src <= 'z')
+            || (*src >= '0' && *src <= '9')
+            || *src == '-' || *src == '.' || *src == '_' || *src == '~')
+        {
+            *dst++ = *src++;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = hex[*src >> 4];
+        *dst++ = hex[*src & 0xf];
+        src++;
+    }
+
+    return dst;
+}

@@ -1,0 +1,622 @@
+
+/*
+ * The shared-memory session store (the shape of limit_req's zone): an
+ * rbtree keyed by a hash of kind and key, an LRU queue, entries sized to
+ * their content, expired entries dropped before allocating, and the least
+ * recently used evicted, with a log line, when the zone is full.
+ *
+ * "oidc_session_store NAME [size=SIZE];" declares a store; providers name it
+ * with "session_store NAME". Without one, a provider uses the default store,
+ * created with 10m.
+ */
+
+
+#include "ngx_http_auth_oidc_store.h"
+
+
+#define NGX_HTTP_AUTH_OIDC_STORE_DEFAULT       "auth_oidc_sessions"
+#define NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE  (10 * 1024 * 1024)
+#define NGX_HTTP_AUTH_OIDC_MAX_KEY             255
+
+
+typedef struct {
+    ngx_rbtree_node_t            node;          /* key: hash */
+    ngx_queue_t                  queue;         /* most recent first */
+    time_t                       expires;
+    uint32_t                     value_len;
+    u_char                       kind;
+    u_char                       key_len;
+    u_char                       data[1];       /* key, then value */
+} ngx_http_auth_oidc_store_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;
+    ngx_uint_t                   entries;
+    ngx_uint_t                   evicted;
+} ngx_http_auth_oidc_store_shctx_t;
+
+
+typedef struct {
+    ngx_http_auth_oidc_store_shctx_t  *sh;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_auth_oidc_store_t        *store;
+} ngx_http_auth_oidc_store_zone_t;
+
+
+static ngx_int_t ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_auth_oidc_store_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_lookup(
+    ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
+    uint32_t hash);
+static ngx_int_t ngx_http_auth_oidc_store_read(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_uint_t remove);
+static void ngx_http_auth_oidc_store_free_node(
+    ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn);
+static ngx_uint_t ngx_http_auth_oidc_store_expire(
+    ngx_http_auth_oidc_store_zone_t *zone, time_t now, ngx_uint_t n);
+static uint32_t ngx_http_auth_oidc_store_hash(ngx_uint_t kind,
+    ngx_str_t *key);
+
+
+char *
+ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_auth_oidc_main_conf_t *amcf = conf;
+
+    ssize_t                       size;
+    ngx_str_t                    *value, s;
+    ngx_uint_t                    i;
+    ngx_http_auth_oidc_store_t   *store, **storep;
+
+    value = cf->args->elts;
+
+    if (ngx_http_auth_oidc_store_find(amcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate oidc_session_store \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "size=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid size \"%V\" of oidc_session_store"
+                                   " \"%V\": at least %uzk is needed",
+                                   &s, &value[1], 8 * ngx_pagesize / 1024);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" of oidc_session_store",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    store = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_t));
+    storep = ngx_array_push(&amcf->stores);
+    if (store == NULL || storep == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    store->name = value[1];
+    store->size = size;
+    store->file = cf->conf_file->file.name.data;
+    store->line = cf->conf_file->line;
+
+    *storep = store;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_auth_oidc_store_t *
+ngx_http_auth_oidc_store_find(ngx_http_auth_oidc_main_conf_t *amcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                    i;
+    ngx_http_auth_oidc_store_t  **stores;
+
+    stores = amcf->stores.elts;
+
+    for (i = 0; i < amcf->stores.nelts; i++) {
+        if (stores[i]->name.len == name->len
+            && ngx_strncmp(stores[i]->name.data, name->data, name->len) == 0)
+        {
+            return stores[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Links every provider to its store, adds the default store when a
+ * provider names none, and declares a shared-memory zone per store.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_str_t                             name;
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_store_t           *store, **storep, **stores;
+    ngx_http_auth_oidc_store_zone_t      *zone;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+
+        if (provs[i]->session_store.len) {
+            store = ngx_http_auth_oidc_store_find(amcf,
+                                                  &provs[i]->session_store);
+            if (store == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "unknown oidc_session_store \"%V\" in "
+                              "oidc_provider \"%V\" in %s:%ui",
+                              &provs[i]->session_store, &provs[i]->name,
+                              provs[i]->file, provs[i]->line);
+                return NGX_ERROR;
+            }
+
+            provs[i]->store = store;
+            continue;
+        }
+
+        ngx_str_set(&name, NGX_HTTP_AUTH_OIDC_STORE_DEFAULT);
+
+        store = ngx_http_auth_oidc_store_find(amcf, &name);
+
+        if (store == NULL) {
+            store = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_t));
+            storep = ngx_array_push(&amcf->stores);
+            if (store == NULL || storep == NULL) {
+                return NGX_ERROR;
+            }
+
+            store->name = name;
+            store->size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
+            *storep = store;
+        }
+
+        provs[i]->store = store;
+    }
+
+    stores = amcf->stores.elts;
+
+    for (i = 0; i < amcf->stores.nelts; i++) {
+        store = stores[i];
+
+        zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_zone_t));
+        if (zone == NULL) {
+            return NGX_ERROR;
+        }
+
+        zone->store = store;
+
+        store->shm_zone = ngx_shared_memory_add(cf, &store->name, store->size,
+                                                &ngx_http_auth_oidc_module);
+        if (store->shm_zone == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (store->shm_zone->data) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "shared memory zone \"%V\" is already used",
+                          &store->name);
+            return NGX_ERROR;
+        }
+
+        store->shm_zone->init = ngx_http_auth_oidc_store_init_zone;
+        store->shm_zone->data = zone;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_auth_oidc_store_zone_t  *ozone = data;
+
+    size_t                            len;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        /* reload: the sessions live on */
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_alloc(zone->shpool,
+                              sizeof(ngx_http_auth_oidc_store_shctx_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_auth_oidc_store_rbtree_insert);
+    ngx_queue_init(&zone->sh->queue);
+
+    len = sizeof(" in oidc_session_store \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in oidc_session_store \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone is expected and handled by eviction: no "no memory" */
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_log_t *log)
+{
+    return ngx_http_auth_oidc_store_read(store, kind, key, pool, value, 0);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_log_t *log)
+{
+    return ngx_http_auth_oidc_store_read(store, kind, key, pool, value, 1);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_uint_t remove)
+{
+    u_char                           *p;
+    uint32_t                          hash;
+    ngx_int_t                         rc;
+    ngx_http_auth_oidc_store_node_t  *sn;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
+        return NGX_DECLINED;
+    }
+
+    zone = store->shm_zone->data;
+    hash = ngx_http_auth_oidc_store_hash(kind, key);
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    sn = ngx_http_auth_oidc_store_lookup(zone, kind, key, hash);
+
+    if (sn && sn->expires <= ngx_time()) {
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+        sn = NULL;
+    }
+
+    if (sn) {
+        p = ngx_pnalloc(pool, sn->value_len ? sn->value_len : 1);
+
+        if (p == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_memcpy(p, sn->data + sn->key_len, sn->value_len);
+            value->data = p;
+            value->len = sn->value_len;
+            rc = NGX_OK;
+
+            if (remove) {
+                ngx_http_auth_oidc_store_free_node(zone, sn);
+
+            } else {
+                ngx_queue_remove(&sn->queue);
+                ngx_queue_insert_head(&zone->sh->queue, &sn->queue);
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_log_t *log)
+{
+    size_t                            size;
+    time_t                            now;
+    uint32_t                          hash;
+    ngx_uint_t                        evicted;
+    ngx_http_auth_oidc_store_node_t  *sn;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
+        return NGX_ERROR;
+    }
+
+    zone = store->shm_zone->data;
+    hash = ngx_http_auth_oidc_store_hash(kind, key);
+    now = ngx_time();
+    evicted = 0;
+
+    size = offsetof(ngx_http_auth_oidc_store_node_t, data)
+           + key->len + value->len;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    sn = ngx_http_auth_oidc_store_lookup(zone, kind, key, hash);
+    if (sn) {
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+    }
+
+    (void) ngx_http_auth_oidc_store_expire(zone, now, 2);
+
+    for ( ;; ) {
+        sn = ngx_slab_alloc_locked(zone->shpool, size);
+        if (sn) {
+            break;
+        }
+
+        /* full: expired ones first, then the least recently used */
+        if (ngx_http_auth_oidc_store_expire(zone, now, 16)) {
+            continue;
+        }
+
+        if (ngx_queue_empty(&zone->sh->queue)) {
+            break;
+        }
+
+        ngx_http_auth_oidc_store_free_node(zone,
+                             ngx_queue_data(ngx_queue_last(&zone->sh->queue),
+                                            ngx_http_auth_oidc_store_node_t,
+                                            queue));
+        evicted++;
+    }
+
+    if (sn) {
+        sn->node.key = hash;
+        sn->expires = expires;
+        sn->kind = (u_char) kind;
+        sn->key_len = (u_char) key->len;
+        sn->value_len = (uint32_t) value->len;
+        ngx_memcpy(sn->data, key->data, key->len);
+        ngx_memcpy(sn->data + key->len, value->data, value->len);
+
+        ngx_rbtree_insert(&zone->sh->rbtree, &sn->node);
+        ngx_queue_insert_head(&zone->sh->queue, &sn->queue);
+        zone->sh->entries++;
+    }
+
+    zone->sh->evicted += evicted;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (evicted) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "auth_oidc: oidc_session_store \"%V\" is full: "
+                      "%ui least recently used entries evicted",
+                      &store->name, evicted);
+    }
+
+    if (sn == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "auth_oidc: a record of %uz bytes does not fit in "
+                      "oidc_session_store \"%V\"", size, &store->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_log_t *log)
+{
+    ngx_http_auth_oidc_store_node_t  *sn;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
+        return;
+    }
+
+    zone = store->shm_zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    sn = ngx_http_auth_oidc_store_lookup(zone, kind, key,
+                                     ngx_http_auth_oidc_store_hash(kind, key));
+    if (sn) {
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+static ngx_http_auth_oidc_store_node_t *
+ngx_http_auth_oidc_store_lookup(ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_uint_t kind, ngx_str_t *key, uint32_t hash)
+{
+    ngx_int_t                         rc;
+    ngx_rbtree_node_t                *node, *sentinel;
+    ngx_http_auth_oidc_store_node_t  *sn;
+
+    node = zone->sh->rbtree.root;
+    sentinel = zone->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        sn = (ngx_http_auth_oidc_store_node_t *) node;
+
+        rc = (ngx_int_t) kind - (ngx_int_t) sn->kind;
+
+        if (rc == 0) {
+            rc = ngx_memn2cmp(key->data, sn->data, key->len, sn->key_len);
+        }
+
+        if (rc == 0) {
+            return sn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_auth_oidc_store_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_int_t                         rc;
+    ngx_rbtree_node_t               **p;
+    ngx_http_auth_oidc_store_node_t  *sn, *snt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            sn = (ngx_http_auth_oidc_store_node_t *) node;
+            snt = (ngx_http_auth_oidc_store_node_t *) temp;
+
+            rc = (ngx_int_t) sn->kind - (ngx_int_t) snt->kind;
+
+            if (rc == 0) {
+                rc = ngx_memn2cmp(sn->data, snt->data, sn->key_len,
+                                  snt->key_len);
+            }
+
+            p = (rc < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static void
+ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn)
+{
+    ngx_queue_remove(&sn->queue);
+    ngx_rbtree_delete(&zone->sh->rbtree, &sn->node);
+    ngx_slab_free_locked(zone->shpool, sn);
+    zone->sh->entries--;
+}
+
+
+/* Frees up to n expired entries from the LRU tail; returns how many. */
+
+static ngx_uint_t
+ngx_http_auth_oidc_store_expire(ngx_http_auth_oidc_store_zone_t *zone,
+    time_t now, ngx_uint_t n)
+{
+    ngx_uint_t                        freed;
+    ngx_queue_t                      *q;
+    ngx_http_auth_oidc_store_node_t  *sn;
+
+    freed = 0;
+
+    while (freed < n && !ngx_queue_empty(&zone->sh->queue)) {
+        q = ngx_queue_last(&zone->sh->queue);
+        sn = ngx_queue_data(q, ngx_http_auth_oidc_store_node_t, queue);
+
+        if (sn->expires > now) {
+            break;
+        }
+
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+        freed++;
+    }
+
+    return freed;
+}
+
+
+static uint32_t
+ngx_http_auth_oidc_store_hash(ngx_uint_t kind, ngx_str_t *key)
+{
+    u_char    k;
+    uint32_t  hash;
+
+    k = (u_char) kind;
+
+    ngx_crc32_init(hash);
+    ngx_crc32_update(&hash, &k, 1);
+    ngx_crc32_update(&hash, key->data, key->len);
+    ngx_crc32_final(hash);
+
+    return hash;
+}

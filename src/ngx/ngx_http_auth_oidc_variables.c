@@ -1,0 +1,196 @@
+
+/*
+ * $oidc_* variables, as NGINX Plus names them: $oidc_claim_<name> (top-level
+ * claims of the ID token), $oidc_id_token, $oidc_access_token,
+ * $oidc_userinfo; and ours: $oidc_session_expires. They are empty when the
+ * request has no session (auth_oidc_unauth pass).
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+
+
+typedef enum {
+    NGX_HTTP_AUTH_OIDC_VAR_ID_TOKEN = 0,
+    NGX_HTTP_AUTH_OIDC_VAR_ACCESS_TOKEN,
+    NGX_HTTP_AUTH_OIDC_VAR_USERINFO,
+    NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES
+} ngx_http_auth_oidc_var_e;
+
+
+static ngx_int_t ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_auth_oidc_set_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, auth_oidc_str_t value);
+
+
+static ngx_http_variable_t  ngx_http_auth_oidc_vars[] = {
+
+    { ngx_string("oidc_claim_"), NULL, ngx_http_auth_oidc_claim_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+    { ngx_string("oidc_id_token"), NULL, ngx_http_auth_oidc_session_variable,
+      NGX_HTTP_AUTH_OIDC_VAR_ID_TOKEN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("oidc_access_token"), NULL,
+      ngx_http_auth_oidc_session_variable,
+      NGX_HTTP_AUTH_OIDC_VAR_ACCESS_TOKEN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("oidc_userinfo"), NULL, ngx_http_auth_oidc_session_variable,
+      NGX_HTTP_AUTH_OIDC_VAR_USERINFO, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("oidc_session_expires"), NULL,
+      ngx_http_auth_oidc_session_variable,
+      NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_auth_oidc_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_auth_oidc_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t *name = (ngx_str_t *) data;
+
+    size_t                             len;
+    u_char                            *p;
+    auth_oidc_str_t                    claim;
+    auth_oidc_error_t                  err;
+    ngx_http_auth_oidc_ctx_t          *ctx;
+    const auth_oidc_session_fields_t  *f;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (ctx == NULL || ctx->session == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ctx->claims == NULL) {
+        f = auth_oidc_session_fields(ctx->session);
+
+        if (auth_oidc_claims_parse(f->claims.data, f->claims.len,
+                                   &ctx->claims, &err)
+            != AUTH_OIDC_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "auth_oidc: session claims refused: %s", err.msg);
+            v->not_found = 1;
+            return NGX_OK;
+        }
+    }
+
+    claim.data = name->data + sizeof("oidc_claim_") - 1;
+    claim.len = name->len - (sizeof("oidc_claim_") - 1);
+
+    len = auth_oidc_claims_get(ctx->claims, claim, NULL, 0);
+
+    if (len == AUTH_OIDC_CLAIM_ABSENT) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len ? len : 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_claims_get(ctx->claims, claim, p, len) != len) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = p;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                            *p;
+    auth_oidc_str_t                    value;
+    ngx_http_auth_oidc_ctx_t          *ctx;
+    const auth_oidc_session_fields_t  *f;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (ctx == NULL || ctx->session == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    f = auth_oidc_session_fields(ctx->session);
+
+    switch (data) {
+
+    case NGX_HTTP_AUTH_OIDC_VAR_ID_TOKEN:
+        return ngx_http_auth_oidc_set_value(r, v, f->id_token);
+
+    case NGX_HTTP_AUTH_OIDC_VAR_ACCESS_TOKEN:
+        return ngx_http_auth_oidc_set_value(r, v, f->access_token);
+
+    case NGX_HTTP_AUTH_OIDC_VAR_USERINFO:
+        return ngx_http_auth_oidc_set_value(r, v, f->userinfo);
+
+    default: /* NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES */
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        value.data = p;
+        value.len = ngx_sprintf(p, "%L", f->expires) - p;
+
+        return ngx_http_auth_oidc_set_value(r, v, value);
+    }
+}
+
+
+/* The session handle lives as long as the request: no copy is needed. */
+
+static ngx_int_t
+ngx_http_auth_oidc_set_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, auth_oidc_str_t value)
+{
+    if (value.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) value.data;
+    v->len = value.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
