@@ -4,8 +4,8 @@
 // front of it, all on 127.0.0.1. Ctrl-C stops everything.
 //
 // Ports: DEMO_PROVIDER_PORT (9000), DEMO_APP_PORT (9001), DEMO_PORT (8080).
-// DEMO_PROTECTED=1 switches nginx to the protected location (login flow and
-// $oidc_claim_* variables; needs a module that implements them).
+// The app is protected: the first visit goes through the provider's login
+// form (demo / demo); /logout ends the session.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -16,43 +16,34 @@ import { CLIENT_ID, CLIENT_SECRET, DEMO_USERS, OidcProvider } from '../lib/provi
 const PROVIDER_PORT = Number(process.env.DEMO_PROVIDER_PORT || 9000);
 const APP_PORT = Number(process.env.DEMO_APP_PORT || 9001);
 const NGINX_PORT = Number(process.env.DEMO_PORT || 8080);
-const PROTECTED = process.env.DEMO_PROTECTED === '1';
 const PREFIX = path.join(REPO, 'build', 'demo');
 
 function nginxConfig(issuer) {
   const app = `http://127.0.0.1:${APP_PORT}`;
-
-  // ---- BEGIN protected location (DEMO_PROTECTED=1) ------------------------
-  // Needs the login flow and the $oidc_claim_* variables in the module.
-  const protectedRoot = `
-        location / {
-            auth_oidc demo;
-            proxy_set_header X-User-Sub   $oidc_claim_sub;
-            proxy_set_header X-User-Email $oidc_claim_email;
-            proxy_set_header X-User-Name  $oidc_claim_name;
-            proxy_pass ${app};
-        }`;
-  // ---- END protected location ---------------------------------------------
-
-  // Unprotected for now: the app is reachable without logging in.
-  const openRoot = `
-        location / {
-            proxy_pass ${app};
-        }`;
-
   return `
     oidc_provider demo {
         issuer ${issuer};
         client_id ${CLIENT_ID};
         client_secret ${CLIENT_SECRET};
+        scope openid email profile;
+        logout_uri /logout;
+        post_logout_uri http://127.0.0.1:${NGINX_PORT}/;
+        logout_token_hint on;
         metadata_retry 2s;
     }
 
     server {
         listen 127.0.0.1:${NGINX_PORT};
 
-        location /status { oidc_status; }
-${PROTECTED ? protectedRoot : openRoot}
+        location = /status { oidc_status; }
+
+        location / {
+            auth_oidc demo;
+            proxy_set_header X-User-Sub   $oidc_claim_sub;
+            proxy_set_header X-User-Email $oidc_claim_email;
+            proxy_set_header X-User-Name  $oidc_claim_name;
+            proxy_pass ${app};
+        }
     }
 `;
 }
@@ -74,6 +65,7 @@ function appPage(req) {
 ${identity}
 <details><summary>All request headers</summary><table>${rows(Object.entries(req.headers))}</table></details>
 <p>${esc(req.method)} ${esc(req.url)}</p>
+<p><a id="logout" href="/logout">Log out</a></p>
 </body></html>`;
 }
 
@@ -153,7 +145,7 @@ async function main() {
     const status = await waitReady(ngx);
     const base = `http://127.0.0.1:${NGINX_PORT}`;
     process.stdout.write(`
-auth_oidc demo is running${PROTECTED ? ' (protected: login required)' : ' (app NOT protected yet; set DEMO_PROTECTED=1 once login works)'}
+auth_oidc demo is running: the app requires a login
 
   App through nginx:  ${base}/
   Provider status:    ${base}/status   (provider "demo": ${status?.state ?? 'unknown'}${status?.last_error ? `, last error: ${status.last_error}` : ''})
