@@ -45,7 +45,7 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
     ngx_int_t    rc;
-    ngx_str_t    state, code, error, description;
+    ngx_str_t    state, code, error, description, iss;
 
     if (ctx->http || ctx->wait.timer_set) {
         /* still waiting for the provider */
@@ -66,6 +66,22 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
 
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /* RFC 9207: an answer that names another issuer is a mix-up attack */
+    if (ngx_http_auth_oidc_arg(r, "iss", 3, &iss) == NGX_OK
+        && (iss.len != ctx->provider->issuer.len
+            || ngx_strncmp(iss.data, ctx->provider->issuer.data, iss.len)
+               != 0))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": login answer from "
+                      "another issuer \"%V\"", &ctx->provider->name, &iss);
+
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login failed",
+                                         "The login answer comes from "
+                                         "another identity provider.");
     }
 
     if (ngx_http_auth_oidc_arg(r, "error", 5, &error) == NGX_OK) {
