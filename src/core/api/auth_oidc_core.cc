@@ -5,16 +5,27 @@
 #include "api/auth_oidc_core.h"
 
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "common/base64url.h"
 #include "common/result.h"
 #include "common/status.h"
+#include "flow/authorize.h"
+#include "flow/pkce.h"
+#include "flow/token.h"
 #include "jwk/jwks.h"
+#include "jwt/algorithm.h"
+#include "jwt/claims.h"
+#include "jwt/id_token.h"
 #include "provider/discovery.h"
+#include "session/record.h"
 
 struct auth_oidc_discovery_s {
     auth_oidc::Discovery impl;
@@ -22,6 +33,29 @@ struct auth_oidc_discovery_s {
 
 struct auth_oidc_jwks_s {
     auth_oidc::Jwks impl;
+};
+
+struct auth_oidc_token_request_s {
+    auth_oidc::TokenRequest impl;
+};
+
+struct auth_oidc_token_response_s {
+    auth_oidc::TokenResponse impl;
+};
+
+struct auth_oidc_claims_s {
+    auth_oidc::Claims impl;
+};
+
+// Decoded records own a copy of the encoded bytes; the fields point into it.
+struct auth_oidc_pending_s {
+    std::vector<char> storage;
+    auth_oidc_pending_fields_t fields;
+};
+
+struct auth_oidc_session_s {
+    std::vector<char> storage;
+    auth_oidc_session_fields_t fields;
 };
 
 namespace {
@@ -44,6 +78,17 @@ AUTH_OIDC_SAME(AUTH_OIDC_EISSUER, Status::Issuer);
 AUTH_OIDC_SAME(AUTH_OIDC_EURL, Status::Url);
 AUTH_OIDC_SAME(AUTH_OIDC_EJWKS, Status::Jwks);
 AUTH_OIDC_SAME(AUTH_OIDC_ENOKEYS, Status::NoKeys);
+AUTH_OIDC_SAME(AUTH_OIDC_ETOKEN, Status::Token);
+AUTH_OIDC_SAME(AUTH_OIDC_EALG, Status::Alg);
+AUTH_OIDC_SAME(AUTH_OIDC_EKID, Status::Kid);
+AUTH_OIDC_SAME(AUTH_OIDC_ESIGNATURE, Status::Signature);
+AUTH_OIDC_SAME(AUTH_OIDC_EEXPIRED, Status::Expired);
+AUTH_OIDC_SAME(AUTH_OIDC_ENOTYET, Status::NotYet);
+AUTH_OIDC_SAME(AUTH_OIDC_EAUDIENCE, Status::Audience);
+AUTH_OIDC_SAME(AUTH_OIDC_EAZP, Status::Azp);
+AUTH_OIDC_SAME(AUTH_OIDC_ENONCE, Status::Nonce);
+AUTH_OIDC_SAME(AUTH_OIDC_EPROVIDER, Status::Provider);
+AUTH_OIDC_SAME(AUTH_OIDC_EDECODE, Status::Decode);
 
 AUTH_OIDC_SAME(AUTH_OIDC_EP_AUTHORIZATION, Discovery::Endpoint::Authorization);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_TOKEN, Discovery::Endpoint::Token);
@@ -53,6 +98,20 @@ AUTH_OIDC_SAME(AUTH_OIDC_EP_END_SESSION, Discovery::Endpoint::EndSession);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_REVOCATION, Discovery::Endpoint::Revocation);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_INTROSPECTION, Discovery::Endpoint::Introspection);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_COUNT, Discovery::kEndpointCount);
+
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_AUTO, auth_oidc::ClientAuth::Auto);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_BASIC, auth_oidc::ClientAuth::Basic);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_POST, auth_oidc::ClientAuth::Post);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_NONE, auth_oidc::ClientAuth::None);
+
+static_assert(AUTH_OIDC_BASE64URL_LEN(32) == 43 &&
+                  AUTH_OIDC_BASE64URL_LEN(32) ==
+                      auth_oidc::base64UrlLength(32) &&
+                  AUTH_OIDC_BASE64URL_LEN(1) == 2 &&
+                  AUTH_OIDC_BASE64URL_LEN(3) == 4,
+              "AUTH_OIDC_BASE64URL_LEN");
+static_assert(AUTH_OIDC_PKCE_CHALLENGE_LEN == auth_oidc::kCodeChallengeLength,
+              "AUTH_OIDC_PKCE_CHALLENGE_LEN");
 
 #undef AUTH_OIDC_SAME
 
@@ -135,13 +194,95 @@ std::size_t copyOut(const auth_oidc::Result<std::string> &text,
     return value.size();
 }
 
+// Runs body (which returns a status) with the boundary's exception policy.
+template <typename Body>
+auth_oidc_status_t guarded(auth_oidc_error_t *err, Body &&body) noexcept {
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return fail(err, Status::NoMemory);
+    } catch (...) {
+        return fail(err, Status::Internal);
+    }
+}
+
+auth_oidc_status_t succeed(auth_oidc_error_t *err) noexcept {
+    setError(err, "");
+    return AUTH_OIDC_OK;
+}
+
+// A view from C: data may be NULL only when len is 0.
+bool valid(auth_oidc_str_t s) noexcept {
+    return s.data != nullptr || s.len == 0;
+}
+
+std::string_view view(auth_oidc_str_t s) noexcept {
+    return view(s.data, s.len);
+}
+
+// Absent (empty) values as {NULL, 0}, so C callers can test either member.
+auth_oidc_str_t toCOrNull(std::string_view text) noexcept {
+    return text.empty() ? auth_oidc_str_t{nullptr, 0} : toC(text);
+}
+
+// The (buf, size, needed) contract.
+auth_oidc_status_t deliver(const std::string &text, unsigned char *buf,
+                           std::size_t size, std::size_t *needed,
+                           auth_oidc_error_t *err) noexcept {
+    *needed = text.size();
+    if (buf != nullptr && text.size() <= size) {
+        std::memcpy(buf, text.data(), text.size());
+    }
+    return succeed(err);
+}
+
+// The size_t contract.
+std::size_t copyView(std::string_view text, unsigned char *buf,
+                    std::size_t size) noexcept {
+    if (buf != nullptr && text.size() <= size) {
+        std::memcpy(buf, text.data(), text.size());
+    }
+    return text.size();
+}
+
+const std::optional<std::vector<std::string>> &noList() {
+    static const std::optional<std::vector<std::string>> none;
+    return none;
+}
+
+// Copies the record, then decodes the copy so that the views stay valid.
+template <typename Handle, typename Decode>
+auth_oidc_status_t decodeRecord(const unsigned char *data, std::size_t len,
+                                Handle **out, auth_oidc_error_t *err,
+                                Decode &&decode) {
+    if (out == nullptr) {
+        return invalidArgument(err, "out is NULL");
+    }
+    *out = nullptr;
+    if (data == nullptr && len != 0) {
+        return invalidArgument(err, "data is NULL");
+    }
+    auto handle = std::make_unique<Handle>();
+    if (len != 0) {
+        handle->storage.assign(data, data + len);
+    }
+    const auto ok = decode(
+        std::string_view(handle->storage.data(), handle->storage.size()),
+        handle->fields);
+    if (!ok) {
+        return fail(err, ok.error());
+    }
+    *out = handle.release();
+    return succeed(err);
+}
+
 }  // namespace
 
 extern "C" {
 
 const char *auth_oidc_status_string(auth_oidc_status_t status) noexcept {
     const std::size_t raw = rawValue(&status);
-    if (raw > static_cast<std::size_t>(Status::NoKeys)) {
+    if (raw > static_cast<std::size_t>(auth_oidc::kLastStatus)) {
         return "unknown status";
     }
     return auth_oidc::toString(static_cast<Status>(raw));
@@ -273,6 +414,484 @@ size_t auth_oidc_jwks_describe(const auth_oidc_jwks_t *jwks,
     } catch (...) {
         return 0;
     }
+}
+
+size_t auth_oidc_base64url_encode(const unsigned char *in, size_t len,
+                                  unsigned char *out, size_t size) noexcept {
+    if ((in == nullptr && len != 0) || len > auth_oidc::kMaxBase64UrlInput) {
+        return 0;
+    }
+    const std::size_t needed = auth_oidc::base64UrlLength(len);
+    if (out != nullptr && needed <= size) {
+        auth_oidc::encodeBase64UrlTo(in, len, reinterpret_cast<char *>(out));
+    }
+    return needed;
+}
+
+size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier, unsigned char *out,
+                           size_t size) noexcept {
+    try {
+        if (!valid(verifier)) {
+            return 0;
+        }
+        const auto challenge = auth_oidc::pkceS256(view(verifier));
+        return challenge ? copyView(*challenge, out, size) : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+auth_oidc_status_t auth_oidc_authorize_url(
+    const auth_oidc_discovery_t *d, const auth_oidc_authorize_params_t *params,
+    unsigned char *buf, size_t size, size_t *needed,
+    auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (needed == nullptr) {
+            return invalidArgument(err, "needed is NULL");
+        }
+        *needed = 0;
+        if (d == nullptr || params == nullptr) {
+            return invalidArgument(err, "discovery or params is NULL");
+        }
+        const auth_oidc_authorize_params_t &p = *params;
+        for (const auth_oidc_str_t s :
+             {p.client_id, p.redirect_uri, p.scope, p.state, p.nonce,
+              p.code_challenge, p.extra_args}) {
+            if (!valid(s)) {
+                return invalidArgument(err, "a view has data NULL");
+            }
+        }
+        const auto &endpoint =
+            d->impl.endpoint(Discovery::Endpoint::Authorization);
+        auth_oidc::AuthorizeRequest request;
+        request.endpoint = endpoint ? std::string_view(*endpoint) : "";
+        request.clientId = view(p.client_id);
+        request.redirectUri = view(p.redirect_uri);
+        request.scope = view(p.scope);
+        request.state = view(p.state);
+        request.nonce = view(p.nonce);
+        request.codeChallenge = view(p.code_challenge);
+        request.extraArgs = view(p.extra_args);
+        const auto url = auth_oidc::buildAuthorizeUrl(request);
+        if (!url) {
+            return fail(err, url.error());
+        }
+        return deliver(url.value(), buf, size, needed, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_scope_check(auth_oidc_str_t scope,
+                                         auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!valid(scope)) {
+            return invalidArgument(err, "scope is NULL");
+        }
+        const auto normalized = auth_oidc::normalizeScope(view(scope));
+        return normalized ? succeed(err) : fail(err, normalized.error());
+    });
+}
+
+auth_oidc_status_t auth_oidc_extra_args_check(auth_oidc_str_t args,
+                                              auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!valid(args)) {
+            return invalidArgument(err, "args is NULL");
+        }
+        if (const char *problem = auth_oidc::extraArgsProblem(view(args))) {
+            return fail(err, auth_oidc::makeError(
+                                 Status::InvalidArgument,
+                                 std::string("extra_auth_args ") + problem));
+        }
+        return succeed(err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_algorithms_check(auth_oidc_str_t list,
+                                              auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!valid(list)) {
+            return invalidArgument(err, "list is NULL");
+        }
+        const auto algs = auth_oidc::parseAlgList(view(list));
+        return algs ? succeed(err) : fail(err, algs.error());
+    });
+}
+
+auth_oidc_status_t auth_oidc_token_request(
+    const auth_oidc_discovery_t *d, const auth_oidc_token_params_t *params,
+    auth_oidc_token_request_t **out, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_token_params_t &p = *params;
+        for (const auth_oidc_str_t s : {p.client_id, p.client_secret, p.code,
+                                        p.redirect_uri, p.code_verifier}) {
+            if (!valid(s)) {
+                return invalidArgument(err, "a view has data NULL");
+            }
+        }
+        const std::size_t method = rawValue(&p.method);
+        if (method > static_cast<std::size_t>(AUTH_OIDC_CLIENT_AUTH_NONE)) {
+            return invalidArgument(err, "unknown client authentication method");
+        }
+        auth_oidc::TokenRequestParams request;
+        request.clientId = view(p.client_id);
+        request.clientSecret = view(p.client_secret);
+        request.code = view(p.code);
+        request.redirectUri = view(p.redirect_uri);
+        request.codeVerifier = view(p.code_verifier);
+        request.method = static_cast<auth_oidc::ClientAuth>(method);
+        auto built = auth_oidc::buildTokenRequest(
+            request,
+            d == nullptr ? noList()
+                         : d->impl.list(Discovery::List::TokenEndpointAuthMethods));
+        if (!built) {
+            return fail(err, built.error());
+        }
+        *out = new auth_oidc_token_request_s{std::move(built).value()};
+        return succeed(err);
+    });
+}
+
+void auth_oidc_token_request_free(auth_oidc_token_request_t *r) noexcept {
+    delete r;
+}
+
+auth_oidc_str_t auth_oidc_token_request_body(
+    const auth_oidc_token_request_t *r) noexcept {
+    return r == nullptr ? auth_oidc_str_t{nullptr, 0} : toCOrNull(r->impl.body);
+}
+
+auth_oidc_str_t auth_oidc_token_request_authorization(
+    const auth_oidc_token_request_t *r) noexcept {
+    return r == nullptr ? auth_oidc_str_t{nullptr, 0}
+                        : toCOrNull(r->impl.authorization);
+}
+
+auth_oidc_client_auth_t auth_oidc_token_request_method(
+    const auth_oidc_token_request_t *r) noexcept {
+    return r == nullptr ? AUTH_OIDC_CLIENT_AUTH_AUTO
+                        : static_cast<auth_oidc_client_auth_t>(r->impl.method);
+}
+
+auth_oidc_status_t auth_oidc_token_response_parse(
+    const unsigned char *doc, size_t len, int id_token_required,
+    auth_oidc_token_response_t **out, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (doc == nullptr && len != 0) {
+            return invalidArgument(err, "doc is NULL");
+        }
+        auto parsed = auth_oidc::TokenResponse::parse(view(doc, len),
+                                                      id_token_required != 0);
+        if (!parsed) {
+            return fail(err, parsed.error());
+        }
+        *out = new auth_oidc_token_response_s{std::move(parsed).value()};
+        return succeed(err);
+    });
+}
+
+void auth_oidc_token_response_free(auth_oidc_token_response_t *r) noexcept {
+    delete r;
+}
+
+auth_oidc_str_t auth_oidc_token_response_id_token(
+    const auth_oidc_token_response_t *r) noexcept {
+    return r == nullptr ? auth_oidc_str_t{nullptr, 0}
+                        : toCOrNull(r->impl.idToken());
+}
+
+auth_oidc_str_t auth_oidc_token_response_access_token(
+    const auth_oidc_token_response_t *r) noexcept {
+    return r == nullptr ? auth_oidc_str_t{nullptr, 0}
+                        : toCOrNull(r->impl.accessToken());
+}
+
+auth_oidc_str_t auth_oidc_token_response_refresh_token(
+    const auth_oidc_token_response_t *r) noexcept {
+    if (r == nullptr || !r->impl.refreshToken()) {
+        return auth_oidc_str_t{nullptr, 0};
+    }
+    return toCOrNull(*r->impl.refreshToken());
+}
+
+auth_oidc_str_t auth_oidc_token_response_scope(
+    const auth_oidc_token_response_t *r) noexcept {
+    if (r == nullptr || !r->impl.scope()) {
+        return auth_oidc_str_t{nullptr, 0};
+    }
+    return toCOrNull(*r->impl.scope());
+}
+
+int64_t auth_oidc_token_response_expires_in(
+    const auth_oidc_token_response_t *r) noexcept {
+    if (r == nullptr || !r->impl.expiresIn()) {
+        return -1;
+    }
+    return *r->impl.expiresIn();
+}
+
+auth_oidc_status_t auth_oidc_id_token_validate(
+    auth_oidc_str_t token, const auth_oidc_jwks_t *jwks,
+    const auth_oidc_id_token_expect_t *expect, auth_oidc_claims_t **out,
+    auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (expect == nullptr) {
+            return invalidArgument(err, "expect is NULL");
+        }
+        const auth_oidc_id_token_expect_t &e = *expect;
+        for (const auth_oidc_str_t s : {token, e.issuer, e.client_id, e.nonce,
+                                        e.algorithms, e.client_secret}) {
+            if (!valid(s)) {
+                return invalidArgument(err, "a view has data NULL");
+            }
+        }
+        auto algs = auth_oidc::parseAlgList(view(e.algorithms));
+        if (!algs) {
+            return fail(err, algs.error());
+        }
+        auth_oidc::IdTokenExpectations expectations;
+        expectations.issuer = view(e.issuer);
+        expectations.clientId = view(e.client_id);
+        expectations.nonce = view(e.nonce);
+        expectations.clientSecret = view(e.client_secret);
+        expectations.now = e.now;
+        expectations.leeway = e.leeway;
+        expectations.maxIatAge = e.max_iat_age;
+        expectations.algs = algs.value();
+        auto claims = auth_oidc::validateIdToken(
+            view(token), jwks == nullptr ? nullptr : &jwks->impl, expectations);
+        if (!claims) {
+            return fail(err, claims.error());
+        }
+        *out = new auth_oidc_claims_s{std::move(claims).value()};
+        return succeed(err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_claims_parse(const unsigned char *doc, size_t len,
+                                          auth_oidc_claims_t **out,
+                                          auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (doc == nullptr && len != 0) {
+            return invalidArgument(err, "doc is NULL");
+        }
+        auto claims = auth_oidc::Claims::parse(view(doc, len));
+        if (!claims) {
+            return fail(err, claims.error());
+        }
+        *out = new auth_oidc_claims_s{std::move(claims).value()};
+        return succeed(err);
+    });
+}
+
+void auth_oidc_claims_free(auth_oidc_claims_t *c) noexcept {
+    delete c;
+}
+
+auth_oidc_str_t auth_oidc_claims_json(const auth_oidc_claims_t *c) noexcept {
+    return c == nullptr ? auth_oidc_str_t{nullptr, 0} : toC(c->impl.json());
+}
+
+auth_oidc_str_t auth_oidc_claims_sub(const auth_oidc_claims_t *c) noexcept {
+    const auto sub = c == nullptr ? std::nullopt : c->impl.string("sub");
+    return sub ? toCOrNull(*sub) : auth_oidc_str_t{nullptr, 0};
+}
+
+auth_oidc_str_t auth_oidc_claims_sid(const auth_oidc_claims_t *c) noexcept {
+    const auto sid = c == nullptr ? std::nullopt : c->impl.string("sid");
+    return sid ? toCOrNull(*sid) : auth_oidc_str_t{nullptr, 0};
+}
+
+int64_t auth_oidc_claims_exp(const auth_oidc_claims_t *c) noexcept {
+    return c == nullptr ? 0 : c->impl.numericDate("exp").value_or(0);
+}
+
+int64_t auth_oidc_claims_iat(const auth_oidc_claims_t *c) noexcept {
+    return c == nullptr ? 0 : c->impl.numericDate("iat").value_or(0);
+}
+
+size_t auth_oidc_claims_get(const auth_oidc_claims_t *c, auth_oidc_str_t name,
+                            unsigned char *buf, size_t size) noexcept {
+    try {
+        if (c == nullptr || !valid(name)) {
+            return AUTH_OIDC_CLAIM_ABSENT;
+        }
+        const auto text = c->impl.render(view(name));
+        if (!text || !text.value()) {
+            return AUTH_OIDC_CLAIM_ABSENT;
+        }
+        return copyView(*text.value(), buf, size);
+    } catch (...) {
+        return AUTH_OIDC_CLAIM_ABSENT;
+    }
+}
+
+size_t auth_oidc_safe_return_path(auth_oidc_str_t uri, unsigned char *out,
+                                  size_t size) noexcept {
+    const std::string_view path =
+        auth_oidc::safeReturnPath(valid(uri) ? view(uri) : std::string_view());
+    return copyView(path, out, size);
+}
+
+auth_oidc_status_t auth_oidc_pending_encode(
+    const auth_oidc_pending_fields_t *fields, unsigned char *buf, size_t size,
+    size_t *needed, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (needed == nullptr) {
+            return invalidArgument(err, "needed is NULL");
+        }
+        *needed = 0;
+        if (fields == nullptr) {
+            return invalidArgument(err, "fields is NULL");
+        }
+        const auth_oidc_pending_fields_t &f = *fields;
+        for (const auth_oidc_str_t s :
+             {f.nonce, f.code_verifier, f.return_path, f.provider}) {
+            if (!valid(s)) {
+                return invalidArgument(err, "a view has data NULL");
+            }
+        }
+        auth_oidc::PendingLoginFields record;
+        record.nonce = view(f.nonce);
+        record.codeVerifier = view(f.code_verifier);
+        record.returnPath = view(f.return_path);
+        record.provider = view(f.provider);
+        record.created = f.created;
+        record.expires = f.expires;
+        const auto encoded = auth_oidc::encodePendingLogin(record);
+        if (!encoded) {
+            return fail(err, encoded.error());
+        }
+        return deliver(encoded.value(), buf, size, needed, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_pending_decode(const unsigned char *data,
+                                            size_t len,
+                                            auth_oidc_pending_t **out,
+                                            auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        return decodeRecord(
+            data, len, out, err,
+            [](std::string_view bytes, auth_oidc_pending_fields_t &f)
+                -> auth_oidc::Result<bool> {
+                auto decoded = auth_oidc::decodePendingLogin(bytes);
+                if (!decoded) {
+                    return std::move(decoded).error();
+                }
+                const auth_oidc::PendingLoginFields &r = decoded.value();
+                f.nonce = toCOrNull(r.nonce);
+                f.code_verifier = toCOrNull(r.codeVerifier);
+                f.return_path = toCOrNull(r.returnPath);
+                f.provider = toCOrNull(r.provider);
+                f.created = r.created;
+                f.expires = r.expires;
+                return true;
+            });
+    });
+}
+
+void auth_oidc_pending_free(auth_oidc_pending_t *p) noexcept {
+    delete p;
+}
+
+const auth_oidc_pending_fields_t *auth_oidc_pending_fields(
+    const auth_oidc_pending_t *p) noexcept {
+    return p == nullptr ? nullptr : &p->fields;
+}
+
+auth_oidc_status_t auth_oidc_session_encode(
+    const auth_oidc_session_fields_t *fields, unsigned char *buf, size_t size,
+    size_t *needed, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (needed == nullptr) {
+            return invalidArgument(err, "needed is NULL");
+        }
+        *needed = 0;
+        if (fields == nullptr) {
+            return invalidArgument(err, "fields is NULL");
+        }
+        const auth_oidc_session_fields_t &f = *fields;
+        for (const auth_oidc_str_t s :
+             {f.sub, f.sid, f.id_token, f.access_token, f.refresh_token,
+              f.claims, f.userinfo}) {
+            if (!valid(s)) {
+                return invalidArgument(err, "a view has data NULL");
+            }
+        }
+        auth_oidc::SessionFields record;
+        record.sub = view(f.sub);
+        record.sid = view(f.sid);
+        record.idToken = view(f.id_token);
+        record.accessToken = view(f.access_token);
+        record.refreshToken = view(f.refresh_token);
+        record.claims = view(f.claims);
+        record.userinfo = view(f.userinfo);
+        record.created = f.created;
+        record.expires = f.expires;
+        record.accessTokenExpires = f.access_token_expires;
+        const auto encoded = auth_oidc::encodeSession(record);
+        if (!encoded) {
+            return fail(err, encoded.error());
+        }
+        return deliver(encoded.value(), buf, size, needed, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
+                                            size_t len,
+                                            auth_oidc_session_t **out,
+                                            auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        return decodeRecord(
+            data, len, out, err,
+            [](std::string_view bytes, auth_oidc_session_fields_t &f)
+                -> auth_oidc::Result<bool> {
+                auto decoded = auth_oidc::decodeSession(bytes);
+                if (!decoded) {
+                    return std::move(decoded).error();
+                }
+                const auth_oidc::SessionFields &r = decoded.value();
+                f.sub = toCOrNull(r.sub);
+                f.sid = toCOrNull(r.sid);
+                f.id_token = toCOrNull(r.idToken);
+                f.access_token = toCOrNull(r.accessToken);
+                f.refresh_token = toCOrNull(r.refreshToken);
+                f.claims = toCOrNull(r.claims);
+                f.userinfo = toCOrNull(r.userinfo);
+                f.created = r.created;
+                f.expires = r.expires;
+                f.access_token_expires = r.accessTokenExpires;
+                return true;
+            });
+    });
+}
+
+void auth_oidc_session_free(auth_oidc_session_t *s) noexcept {
+    delete s;
+}
+
+const auth_oidc_session_fields_t *auth_oidc_session_fields(
+    const auth_oidc_session_t *s) noexcept {
+    return s == nullptr ? nullptr : &s->fields;
 }
 
 }  // extern "C"

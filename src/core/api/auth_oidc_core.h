@@ -5,8 +5,10 @@
  * function is noexcept on the C++ side and reports failures as a status code,
  * with a human-readable detail written into a caller-owned error buffer.
  *
- * Ownership: every handle returned by a *_parse() function is freed by its
- * matching *_free(); the module frees handles through pool cleanups.
+ * Ownership: every handle returned through an "out" parameter (*_parse(),
+ * *_decode(), auth_oidc_id_token_validate(), auth_oidc_token_request()) is
+ * freed by its matching *_free(), which accepts NULL; the module frees
+ * handles through pool cleanups.
  * Strings are views (pointer + length, no NUL assumed); views returned by
  * accessors stay valid as long as the handle they came from.
  */
@@ -50,10 +52,22 @@ typedef enum {
     AUTH_OIDC_ETOOLARGE,        /* input exceeds a hard size limit */
     AUTH_OIDC_EJSON,            /* not valid JSON, or not a JSON object */
     AUTH_OIDC_EFIELD,           /* required member missing or of wrong type */
-    AUTH_OIDC_EISSUER,          /* discovery issuer differs from configured */
+    AUTH_OIDC_EISSUER,          /* discovery issuer (or ID token "iss")
+                                   differs from configured */
     AUTH_OIDC_EURL,             /* an endpoint is not an absolute http(s) URL */
     AUTH_OIDC_EJWKS,            /* JWKS document malformed */
-    AUTH_OIDC_ENOKEYS           /* JWKS holds no usable signature key */
+    AUTH_OIDC_ENOKEYS,          /* JWKS holds no usable signature key */
+    AUTH_OIDC_ETOKEN,           /* ID token is not a well-formed compact JWS */
+    AUTH_OIDC_EALG,             /* "alg" is none, unknown or not allowed */
+    AUTH_OIDC_EKID,             /* no key for the token: refetch JWKS once */
+    AUTH_OIDC_ESIGNATURE,       /* signature does not verify */
+    AUTH_OIDC_EEXPIRED,         /* "exp" passed (or "iat" too old) */
+    AUTH_OIDC_ENOTYET,          /* "iat" or "nbf" in the future */
+    AUTH_OIDC_EAUDIENCE,        /* "aud" does not list the client */
+    AUTH_OIDC_EAZP,             /* "azp" wrong, or missing with several aud */
+    AUTH_OIDC_ENONCE,           /* "nonce" missing or different */
+    AUTH_OIDC_EPROVIDER,        /* token endpoint answered an OAuth error */
+    AUTH_OIDC_EDECODE           /* stored session or pending record malformed */
 } auth_oidc_status_t;
 
 
@@ -160,6 +174,349 @@ AUTH_OIDC_API int auth_oidc_jwks_has_kid(const auth_oidc_jwks_t *jwks,
  */
 AUTH_OIDC_API size_t auth_oidc_jwks_describe(const auth_oidc_jwks_t *jwks,
     unsigned char *buf, size_t size) AUTH_OIDC_NOEXCEPT;
+
+
+/* ---------------------------------------------------------------------
+ * Login flow: OpenID Connect Core 1.0 authorization code flow (RFC 6749,
+ * RFC 7636 PKCE). Everything here is a pure function: no I/O, no clock, no
+ * randomness, no global state; times and random bytes come from the caller.
+ *
+ * Output buffers follow one of two contracts:
+ *  - size_t results (base64url, PKCE, return path, claim values): the
+ *    function returns the full length of the output and writes it (no NUL)
+ *    only when it fits in size bytes, like auth_oidc_discovery_describe().
+ *  - (buf, size, needed) with a status: on AUTH_OIDC_OK *needed receives the
+ *    full length and the output is written (no NUL) only when
+ *    *needed <= size; call with buf NULL and size 0 to ask for the length.
+ *    On failure *needed is 0 and nothing is written.
+ * Input strings are views: no NUL needed, embedded NULs are data.
+ */
+
+/* Length of the unpadded base64url encoding of n bytes: 32 bytes -> 43. */
+#define AUTH_OIDC_BASE64URL_LEN(n)  (((n) / 3) * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
+
+/*
+ * Unpadded base64url (RFC 4648, section 5) of in[0..len), for state, nonce,
+ * PKCE code_verifier and session ids made of RAND_bytes() output. Returns
+ * AUTH_OIDC_BASE64URL_LEN(len); 0 when in is NULL and len is not 0.
+ */
+AUTH_OIDC_API size_t auth_oidc_base64url_encode(const unsigned char *in,
+    size_t len, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
+/* Length of an S256 code_challenge. */
+#define AUTH_OIDC_PKCE_CHALLENGE_LEN  43
+
+/*
+ * RFC 7636, section 4.2: BASE64URL(SHA256(code_verifier)). Returns
+ * AUTH_OIDC_PKCE_CHALLENGE_LEN, or 0 when verifier is not 43 to 128
+ * characters of [A-Za-z0-9-._~] (section 4.1).
+ */
+AUTH_OIDC_API size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier,
+    unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
+
+/* Authentication request (OpenID Connect Core 1.0, section 3.1.2.1). */
+typedef struct {
+    auth_oidc_str_t  client_id;       /* required */
+    auth_oidc_str_t  redirect_uri;    /* required, absolute http(s) URL */
+    auth_oidc_str_t  scope;           /* space separated; "openid" is put
+                                         first when missing; empty: openid */
+    auth_oidc_str_t  state;           /* required */
+    auth_oidc_str_t  nonce;           /* required */
+    auth_oidc_str_t  code_challenge;  /* S256 challenge; empty: no PKCE */
+    auth_oidc_str_t  extra_args;      /* "a=b&c=d", appended verbatim after
+                                         auth_oidc_extra_args_check() */
+} auth_oidc_authorize_params_t;
+
+/*
+ * The URL to redirect the browser to: the discovery document's
+ * authorization_endpoint (its own query kept, "&" appended) with
+ * response_type=code, client_id, redirect_uri, scope, state, nonce and,
+ * with a challenge, code_challenge and code_challenge_method=S256, every
+ * value percent-encoded (RFC 3986 unreserved characters kept), then
+ * extra_args. Values are raw (not yet encoded).
+ * Errors: EINVAL (NULL arguments, empty client_id/state/nonce, bad scope,
+ * extra_args or challenge), EURL (redirect_uri).
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_authorize_url(
+    const auth_oidc_discovery_t *d, const auth_oidc_authorize_params_t *params,
+    unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *err)
+    AUTH_OIDC_NOEXCEPT;
+
+/*
+ * Configuration-time checks of what auth_oidc_authorize_url() and
+ * auth_oidc_id_token_validate() would otherwise reject at login time:
+ * scope tokens (RFC 6749, section 3.3 characters); extra_args (RFC 3986
+ * query characters, "%" followed by two hex digits, non-empty parameter
+ * names separated by single "&", and none of response_type, client_id,
+ * redirect_uri, scope, state, nonce, code_challenge, code_challenge_method,
+ * even percent-encoded); an algorithm list (names from RS256 RS384 RS512
+ * PS256 PS384 PS512 ES256 ES384 ES512 EdDSA HS256 HS384 HS512 none,
+ * separated by commas and/or spaces). AUTH_OIDC_OK or AUTH_OIDC_EINVAL.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_scope_check(auth_oidc_str_t scope,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_extra_args_check(
+    auth_oidc_str_t args, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_algorithms_check(
+    auth_oidc_str_t list, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+
+/* Client authentication at the token endpoint (OIDC Core 1.0, section 9). */
+typedef enum {
+    AUTH_OIDC_CLIENT_AUTH_AUTO = 0,   /* from token_endpoint_auth_methods_
+                                         supported, see below */
+    AUTH_OIDC_CLIENT_AUTH_BASIC,      /* client_secret_basic */
+    AUTH_OIDC_CLIENT_AUTH_POST,       /* client_secret_post */
+    AUTH_OIDC_CLIENT_AUTH_NONE        /* public client */
+} auth_oidc_client_auth_t;
+
+typedef struct {
+    auth_oidc_str_t          client_id;      /* required */
+    auth_oidc_str_t          client_secret;  /* empty: public client */
+    auth_oidc_str_t          code;           /* from the callback, decoded */
+    auth_oidc_str_t          redirect_uri;   /* as in the authorize URL */
+    auth_oidc_str_t          code_verifier;  /* empty: no PKCE */
+    auth_oidc_client_auth_t  method;         /* AUTH_OIDC_CLIENT_AUTH_AUTO */
+} auth_oidc_token_params_t;
+
+typedef struct auth_oidc_token_request_s  auth_oidc_token_request_t;
+
+/*
+ * Builds the authorization code grant (RFC 6749, section 4.1.3): an
+ * application/x-www-form-urlencoded body with grant_type, code,
+ * redirect_uri, code_verifier (with PKCE) and, by method, client_id
+ * (none), client_id and client_secret (post), or nothing more (basic: the
+ * Authorization value carries "Basic " base64(urlencode(client_id) ":"
+ * urlencode(client_secret)), RFC 6749 section 2.3.1).
+ * AUTO: no secret -> none; with a secret -> basic when the metadata lists
+ * client_secret_basic or lists no methods at all (d may be NULL: no
+ * metadata), else post when listed, else EINVAL.
+ * Errors: EINVAL, EURL (redirect_uri).
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_token_request(
+    const auth_oidc_discovery_t *d, const auth_oidc_token_params_t *params,
+    auth_oidc_token_request_t **out, auth_oidc_error_t *err)
+    AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_token_request_free(auth_oidc_token_request_t *r)
+    AUTH_OIDC_NOEXCEPT;
+
+/* The request body; send with Content-Type:
+ * application/x-www-form-urlencoded. */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_request_body(
+    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
+
+/* The Authorization header value for basic, else {NULL, 0}. */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_request_authorization(
+    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
+
+/* The method chosen (never AUTO); AUTO for a NULL handle. */
+AUTH_OIDC_API auth_oidc_client_auth_t auth_oidc_token_request_method(
+    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
+
+
+typedef struct auth_oidc_token_response_s  auth_oidc_token_response_t;
+
+/*
+ * Parses a token endpoint response body (RFC 6749, sections 5.1 and 5.2),
+ * whatever the HTTP status: a JSON object with an "error" member is
+ * AUTH_OIDC_EPROVIDER, detail "provider error: <error>: <description>"
+ * (escaped, cut). Otherwise token_type must be Bearer (any case),
+ * access_token a non-empty string, id_token a non-empty string when
+ * id_token_required (always for a login); refresh_token, scope and
+ * expires_in (a number >= 0, or a string of digits) are optional, null
+ * counts as absent. A successful parse of a non-2xx response is still a
+ * failure for the caller. At most 1 MiB.
+ * Errors: ETOOLARGE, EJSON, EPROVIDER, EFIELD.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_token_response_parse(
+    const unsigned char *doc, size_t len, int id_token_required,
+    auth_oidc_token_response_t **out, auth_oidc_error_t *err)
+    AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_token_response_free(
+    auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+
+/* Each {NULL, 0} when absent. */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_id_token(
+    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_access_token(
+    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_refresh_token(
+    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_scope(
+    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+
+/* expires_in in seconds (capped at ten years), -1 when absent. */
+AUTH_OIDC_API int64_t auth_oidc_token_response_expires_in(
+    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
+
+
+/* What an ID token must say (OpenID Connect Core 1.0, section 3.1.3.7). */
+typedef struct {
+    auth_oidc_str_t  issuer;         /* "iss" must equal it byte for byte */
+    auth_oidc_str_t  client_id;      /* must be in "aud"; "azp" if present
+                                        (required with several aud) too */
+    auth_oidc_str_t  nonce;          /* when not empty: "nonce" must equal */
+    auth_oidc_str_t  algorithms;     /* allowed "alg" values, as for
+                                        auth_oidc_algorithms_check(); empty:
+                                        RS*, PS*, ES*, EdDSA */
+    auth_oidc_str_t  client_secret;  /* key for HS256/384/512, which are
+                                        allowed only when also listed */
+    int64_t          now;            /* unix seconds */
+    int64_t          leeway;         /* clock skew in seconds, >= 0 (60) */
+    int64_t          max_iat_age;    /* > 0: "iat" older than this (plus
+                                        leeway) is EEXPIRED; 0: no limit */
+} auth_oidc_id_token_expect_t;
+
+typedef struct auth_oidc_claims_s  auth_oidc_claims_t;
+
+/*
+ * Validates an ID token in compact JWS form (at most 64 KiB): exactly three
+ * strict base64url parts; a JSON header whose "alg" is allowed (never
+ * "none") and which has no "crit"; a signature by a JWKS key chosen by
+ * "kid" (keys without a kid are tried when none has it) or, without a kid,
+ * by any key that fits "alg" (RSA for RS/PS, EC on the alg's curve for ES,
+ * OKP for EdDSA; a key "alg" must match); then the claims: iss, aud, azp,
+ * exp (now > exp + leeway: expired), iat (required; > now + leeway: not
+ * yet), nbf (optional, same), sub (1 to 255 bytes, no control characters),
+ * nonce. jwks may be NULL (no set yet): asymmetric tokens are EKID then.
+ * On success *out receives the claims.
+ * Errors: EINVAL, ETOOLARGE, ETOKEN, EALG, EKID (no key with the token's
+ * kid, or none for its alg: refetch the JWKS once and retry), ESIGNATURE,
+ * EFIELD (a claim missing or of the wrong type), EISSUER, EAUDIENCE, EAZP,
+ * EEXPIRED, ENOTYET, ENONCE.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_id_token_validate(
+    auth_oidc_str_t token, const auth_oidc_jwks_t *jwks,
+    const auth_oidc_id_token_expect_t *expect, auth_oidc_claims_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * A claims handle from a JSON object without any validation, e.g. the
+ * claims a session stored (auth_oidc_claims_json()). At most 1 MiB.
+ * Errors: ETOOLARGE, EJSON.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_claims_parse(
+    const unsigned char *doc, size_t len, auth_oidc_claims_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_claims_free(auth_oidc_claims_t *c)
+    AUTH_OIDC_NOEXCEPT;
+
+/* All claims as one compact JSON object (re-serialized, member order
+ * kept). */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_json(
+    const auth_oidc_claims_t *c) AUTH_OIDC_NOEXCEPT;
+
+/* "sub" and "sid" (raw bytes); {NULL, 0} when absent or not strings. */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_sub(const auth_oidc_claims_t *c)
+    AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_sid(const auth_oidc_claims_t *c)
+    AUTH_OIDC_NOEXCEPT;
+
+/* "exp" and "iat" in unix seconds (fractions dropped); 0 when absent. */
+AUTH_OIDC_API int64_t auth_oidc_claims_exp(const auth_oidc_claims_t *c)
+    AUTH_OIDC_NOEXCEPT;
+AUTH_OIDC_API int64_t auth_oidc_claims_iat(const auth_oidc_claims_t *c)
+    AUTH_OIDC_NOEXCEPT;
+
+/* Returned by auth_oidc_claims_get() for a claim that is absent. */
+#define AUTH_OIDC_CLAIM_ABSENT  SIZE_MAX
+
+/*
+ * The top-level claim name rendered for an nginx variable: strings without
+ * quotes, numbers and booleans as JSON text, arrays and objects as compact
+ * JSON; control bytes (0x00-0x1f, 0x7f) become spaces, so a value can never
+ * split a header line. Returns its length (written when it fits, size_t
+ * contract above), or AUTH_OIDC_CLAIM_ABSENT when the claim is absent or
+ * null (also for a NULL handle, or when memory ran out).
+ */
+AUTH_OIDC_API size_t auth_oidc_claims_get(const auth_oidc_claims_t *c,
+    auth_oidc_str_t name, unsigned char *buf, size_t size) AUTH_OIDC_NOEXCEPT;
+
+
+/*
+ * A safe local redirect target for after the login: uri itself when it is
+ * a path-absolute reference (one "/" then not "/" or "\"), at most 2048
+ * bytes of printable ASCII without spaces or backslashes; otherwise "/".
+ * Returns the length of the result (uri.len or 1), size_t contract above.
+ */
+AUTH_OIDC_API size_t auth_oidc_safe_return_path(auth_oidc_str_t uri,
+    unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
+
+/* ---------------------------------------------------------------------
+ * Records kept between requests, as opaque bytes (shared memory; Redis
+ * after encryption). A compact binary format with a version byte; decoding
+ * accepts nothing but a well-formed record of the right kind
+ * (AUTH_OIDC_EDECODE otherwise) and copies it, so the input may be freed
+ * or unlocked right after. In the fields, an empty string (len 0, data
+ * NULL after decoding) means absent.
+ */
+
+/* A login in progress; stored under its state value, which it omits. */
+typedef struct {
+    auth_oidc_str_t  nonce;          /* required */
+    auth_oidc_str_t  code_verifier;  /* empty without PKCE */
+    auth_oidc_str_t  return_path;    /* required */
+    auth_oidc_str_t  provider;       /* oidc_provider name */
+    int64_t          created;        /* unix seconds */
+    int64_t          expires;        /* unix seconds */
+} auth_oidc_pending_fields_t;
+
+typedef struct auth_oidc_pending_s  auth_oidc_pending_t;
+
+/* Errors: EINVAL (NULL arguments, nonce or return_path empty). */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_pending_encode(
+    const auth_oidc_pending_fields_t *fields, unsigned char *buf, size_t size,
+    size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* Errors: EDECODE. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_pending_decode(
+    const unsigned char *data, size_t len, auth_oidc_pending_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_pending_free(auth_oidc_pending_t *p)
+    AUTH_OIDC_NOEXCEPT;
+
+/* The decoded fields, valid until auth_oidc_pending_free(); NULL for a NULL
+ * handle. */
+AUTH_OIDC_API const auth_oidc_pending_fields_t *auth_oidc_pending_fields(
+    const auth_oidc_pending_t *p) AUTH_OIDC_NOEXCEPT;
+
+
+typedef struct {
+    auth_oidc_str_t  sub;            /* required */
+    auth_oidc_str_t  sid;
+    auth_oidc_str_t  id_token;       /* required (id_token_hint at logout) */
+    auth_oidc_str_t  access_token;
+    auth_oidc_str_t  refresh_token;
+    auth_oidc_str_t  claims;         /* required: auth_oidc_claims_json() */
+    auth_oidc_str_t  userinfo;       /* JSON */
+    int64_t          created;        /* unix seconds */
+    int64_t          expires;        /* unix seconds */
+    int64_t          access_token_expires;  /* unix seconds, 0: unknown */
+} auth_oidc_session_fields_t;
+
+typedef struct auth_oidc_session_s  auth_oidc_session_t;
+
+/* Errors: EINVAL (NULL arguments, sub, id_token or claims empty). */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_session_encode(
+    const auth_oidc_session_fields_t *fields, unsigned char *buf, size_t size,
+    size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* Errors: EDECODE. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_session_decode(
+    const unsigned char *data, size_t len, auth_oidc_session_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_session_free(auth_oidc_session_t *s)
+    AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
+    const auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include <openssl/rsa.h>
 
 #include <array>
+#include <limits>
 #include <memory>
 
 #include "common/text.h"
@@ -242,7 +243,7 @@ bool verifyHmac(Alg alg, std::string_view secret, std::string_view signingInput,
     const AlgInfo &a = info(alg);
     const EVP_MD *md = digest(a.shaBits);
     if (a.family != Family::Hmac || md == nullptr || secret.empty() ||
-        secret.size() > static_cast<std::size_t>(INT32_MAX)) {
+        secret.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
         return false;
     }
     unsigned char mac[EVP_MAX_MD_SIZE];

@@ -79,6 +79,81 @@ int main(void) {
         failed = 1;
     }
 
+    /* The login-flow half of the boundary, from C. */
+    {
+        static const unsigned char random[32] = { 1, 2, 3 };
+        unsigned char                state[AUTH_OIDC_BASE64URL_LEN(32)];
+        unsigned char                challenge[AUTH_OIDC_PKCE_CHALLENGE_LEN];
+        unsigned char                record[256];
+        size_t                       needed;
+        auth_oidc_str_t              verifier;
+        auth_oidc_pending_fields_t   in;
+        auth_oidc_pending_t         *pending;
+        auth_oidc_token_params_t     params;
+        auth_oidc_token_request_t   *request;
+
+        if (auth_oidc_base64url_encode(random, sizeof(random), state,
+                                       sizeof(state))
+            != sizeof(state))
+        {
+            fprintf(stderr, "base64url_encode\n");
+            failed = 1;
+        }
+
+        verifier.data = state;
+        verifier.len = sizeof(state);
+        if (auth_oidc_pkce_s256(verifier, challenge, sizeof(challenge))
+            != AUTH_OIDC_PKCE_CHALLENGE_LEN)
+        {
+            fprintf(stderr, "pkce_s256\n");
+            failed = 1;
+        }
+
+        memset(&in, 0, sizeof(in));
+        in.nonce = verifier;
+        in.return_path.data = (const unsigned char *) "/";
+        in.return_path.len = 1;
+        in.expires = 600;
+        pending = NULL;
+        if (auth_oidc_pending_encode(&in, record, sizeof(record), &needed,
+                                     &err)
+            != AUTH_OIDC_OK
+            || needed > sizeof(record)
+            || auth_oidc_pending_decode(record, needed, &pending, &err)
+               != AUTH_OIDC_OK
+            || auth_oidc_pending_fields(pending)->expires != 600)
+        {
+            fprintf(stderr, "pending record: %s\n", err.msg);
+            failed = 1;
+        }
+        auth_oidc_pending_free(pending);
+
+        /* An out-of-range method is C-only territory too. */
+        memset(&params, 0, sizeof(params));
+        params.client_id = issuer;
+        params.code = issuer;
+        params.redirect_uri = issuer;
+        params.method = (auth_oidc_client_auth_t) 77;
+        request = NULL;
+        if (auth_oidc_token_request(d, &params, &request, &err)
+            != AUTH_OIDC_EINVAL
+            || request != NULL)
+        {
+            fprintf(stderr, "out-of-range client auth method not handled\n");
+            failed = 1;
+        }
+
+        if (strcmp(auth_oidc_status_string(AUTH_OIDC_EDECODE),
+                   "malformed record") != 0
+            || strcmp(auth_oidc_status_string(
+                          (auth_oidc_status_t) (AUTH_OIDC_EDECODE + 1)),
+                      "unknown status") != 0)
+        {
+            fprintf(stderr, "new status strings\n");
+            failed = 1;
+        }
+    }
+
     auth_oidc_jwks_free(k);
     auth_oidc_discovery_free(d);
 

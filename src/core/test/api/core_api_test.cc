@@ -83,6 +83,17 @@ TEST(CoreApiTest, StatusStringsAreExact) {
         {AUTH_OIDC_EURL, "invalid URL"},
         {AUTH_OIDC_EJWKS, "invalid JWKS"},
         {AUTH_OIDC_ENOKEYS, "no usable keys"},
+        {AUTH_OIDC_ETOKEN, "malformed token"},
+        {AUTH_OIDC_EALG, "algorithm not allowed"},
+        {AUTH_OIDC_EKID, "unknown key"},
+        {AUTH_OIDC_ESIGNATURE, "invalid signature"},
+        {AUTH_OIDC_EEXPIRED, "token expired"},
+        {AUTH_OIDC_ENOTYET, "token not yet valid"},
+        {AUTH_OIDC_EAUDIENCE, "audience mismatch"},
+        {AUTH_OIDC_EAZP, "authorized party mismatch"},
+        {AUTH_OIDC_ENONCE, "nonce mismatch"},
+        {AUTH_OIDC_EPROVIDER, "provider error"},
+        {AUTH_OIDC_EDECODE, "malformed record"},
     };
     for (const auto &[status, text] : expected) {
         EXPECT_STREQ(auth_oidc_status_string(status), text);

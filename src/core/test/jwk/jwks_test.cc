@@ -390,5 +390,27 @@ TEST(JwksTest, KeepsNoKeyDetailShort) {
     EXPECT_LT(result.detail().size(), 255u) << result.detail();
 }
 
+TEST(JwksTest, EveryKeptKeyHasAnEvpVerificationKey) {
+    const auto result = Jwks::parse(jwks({
+        rsaKey(),
+        ecKey(),
+        ecKey(R"("alg":"ES384")", "P-384", kP384X, kP384Y),
+        ecKey(R"("alg":"ES512")", "P-521", kP521X, kP521Y),
+        okpKey(),
+        okpKey(R"("alg":"EdDSA")", "Ed448", kEd448X),
+    }));
+    ASSERT_TRUE(result.ok()) << result.detail();
+    ASSERT_EQ(result.value().keys().size(), 6u);
+    const int expected[] = {EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_EC,
+                            EVP_PKEY_EC,  EVP_PKEY_ED25519, EVP_PKEY_ED448};
+    for (std::size_t i = 0; i < 6; ++i) {
+        const EVP_PKEY *key = verificationKey(result.value().keys()[i]);
+        ASSERT_NE(key, nullptr) << i;
+        EXPECT_EQ(EVP_PKEY_get_base_id(key), expected[i]) << i;
+    }
+    EXPECT_EQ(EVP_PKEY_get_bits(verificationKey(result.value().keys()[0])), 2048);
+    EXPECT_EQ(EVP_PKEY_get_bits(verificationKey(result.value().keys()[3])), 521);
+}
+
 }  // namespace
 }  // namespace auth_oidc

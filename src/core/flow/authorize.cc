@@ -1,0 +1,255 @@
+#include "flow/authorize.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/base64url.h"
+#include "common/text.h"
+#include "common/url.h"
+#include "flow/pkce.h"
+
+namespace auth_oidc {
+
+namespace {
+
+// The parameters buildAuthorizeUrl() sets; extra arguments may not repeat
+// them (a second "state" or "redirect_uri" would be read differently by
+// different servers).
+constexpr std::array<std::string_view, 8> kReservedParams = {
+    "response_type", "client_id", "redirect_uri",   "scope",
+    "state",         "nonce",     "code_challenge", "code_challenge_method",
+};
+
+// RFC 6749, section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool isScopeChar(char c) noexcept {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x21 && byte <= 0x7e && c != '"' && c != '\\';
+}
+
+int hexValue(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// RFC 3986, section 3.4: query = *( pchar / "/" / "?" ), pchar = unreserved
+// / pct-encoded / sub-delims / ":" / "@". Percent signs are checked apart.
+bool isQueryChar(char c) noexcept {
+    if (isUnreserved(c)) {
+        return true;
+    }
+    switch (c) {
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
+    case '?':
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Whether the percent-decoded name (with "+" read as a space, as form
+// decoders do) is one of kReservedParams. No allocation: names longer than
+// the longest reserved one cannot match.
+bool isReservedName(std::string_view name) noexcept {
+    std::array<char, 32> decoded{};
+    std::size_t len = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (len == decoded.size()) {
+            return false;
+        }
+        char c = name[i];
+        if (c == '%' && i + 2 < name.size() && hexValue(name[i + 1]) >= 0 &&
+            hexValue(name[i + 2]) >= 0) {
+            c = static_cast<char>(hexValue(name[i + 1]) * 16 +
+                                  hexValue(name[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        decoded[len++] = c;
+    }
+    const std::string_view text(decoded.data(), len);
+    return std::find(kReservedParams.begin(), kReservedParams.end(), text) !=
+           kReservedParams.end();
+}
+
+void appendParam(std::string &url, const char *name, std::string_view value) {
+    url += '&';
+    url += name;
+    url += '=';
+    appendPercentEncoded(url, value);
+}
+
+}  // namespace
+
+Result<std::string> normalizeScope(std::string_view scope) {
+    std::string out = "openid";
+    bool hasOpenid = false;
+    std::string rest;
+    std::size_t pos = 0;
+    while (pos < scope.size()) {
+        std::size_t end = scope.find(' ', pos);
+        if (end == std::string_view::npos) {
+            end = scope.size();
+        }
+        const std::string_view token = scope.substr(pos, end - pos);
+        pos = end + 1;
+        if (token.empty()) {
+            continue;
+        }
+        if (!std::all_of(token.begin(), token.end(), isScopeChar)) {
+            return makeError(Status::InvalidArgument,
+                             "scope " + quoteForDetail(token) +
+                                 " has a character outside RFC 6749's "
+                                 "scope-token set");
+        }
+        if (token == "openid") {
+            hasOpenid = true;
+        }
+        if (!rest.empty()) {
+            rest += ' ';
+        }
+        rest += token;
+    }
+    if (hasOpenid) {
+        return rest;
+    }
+    if (!rest.empty()) {
+        out += ' ';
+        out += rest;
+    }
+    return out;
+}
+
+const char *extraArgsProblem(std::string_view args) noexcept {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const char c = args[i];
+        if (c == '%') {
+            if (i + 2 >= args.size() || hexValue(args[i + 1]) < 0 ||
+                hexValue(args[i + 2]) < 0) {
+                return "has a \"%\" without two hex digits";
+            }
+            i += 2;
+            continue;
+        }
+        if (!isQueryChar(c)) {
+            return "has a character outside the URL query set "
+                   "(percent-encode it)";
+        }
+    }
+    std::size_t pos = 0;
+    while (pos < args.size()) {
+        std::size_t end = args.find('&', pos);
+        if (end == std::string_view::npos) {
+            end = args.size();
+        }
+        const std::string_view param = args.substr(pos, end - pos);
+        const std::string_view name = param.substr(0, param.find('='));
+        if (name.empty()) {
+            return "has an empty parameter or parameter name";
+        }
+        if (isReservedName(name)) {
+            return "sets a parameter the module sets itself (response_type, "
+                   "client_id, redirect_uri, scope, state, nonce, "
+                   "code_challenge, code_challenge_method)";
+        }
+        pos = end + 1;
+        if (end + 1 == args.size()) {
+            return "has an empty parameter or parameter name";
+        }
+    }
+    return nullptr;
+}
+
+Result<std::string> buildAuthorizeUrl(const AuthorizeRequest &request) {
+    if (const char *problem = httpUrlProblem(request.endpoint)) {
+        return makeError(Status::Url,
+                         std::string("authorization_endpoint ") + problem);
+    }
+    if (const char *problem = httpUrlProblem(request.redirectUri)) {
+        return makeError(Status::Url, std::string("redirect_uri ") + problem +
+                                          ": " +
+                                          quoteForDetail(request.redirectUri));
+    }
+    if (request.clientId.empty() || request.state.empty() ||
+        request.nonce.empty()) {
+        return makeError(Status::InvalidArgument,
+                         "client_id, state and nonce must not be empty");
+    }
+    if (!request.codeChallenge.empty() &&
+        (request.codeChallenge.size() != kCodeChallengeLength ||
+         !decodeBase64Url(request.codeChallenge))) {
+        return makeError(Status::InvalidArgument,
+                         "code_challenge is not an S256 challenge (43 "
+                         "base64url characters)");
+    }
+    if (const char *problem = extraArgsProblem(request.extraArgs)) {
+        return makeError(Status::InvalidArgument,
+                         std::string("extra_auth_args ") + problem);
+    }
+    auto scope = normalizeScope(request.scope);
+    if (!scope) {
+        return std::move(scope).error();
+    }
+
+    std::string url(request.endpoint);
+    if (url.find('?') == std::string::npos) {
+        url += '?';
+    } else if (url.back() != '?' && url.back() != '&') {
+        url += '&';
+    }
+    url += "response_type=code";
+    appendParam(url, "client_id", request.clientId);
+    appendParam(url, "redirect_uri", request.redirectUri);
+    appendParam(url, "scope", scope.value());
+    appendParam(url, "state", request.state);
+    appendParam(url, "nonce", request.nonce);
+    if (!request.codeChallenge.empty()) {
+        appendParam(url, "code_challenge", request.codeChallenge);
+        url += "&code_challenge_method=S256";
+    }
+    if (!request.extraArgs.empty()) {
+        url += '&';
+        url += request.extraArgs;
+    }
+    return url;
+}
+
+std::string_view safeReturnPath(std::string_view uri) noexcept {
+    constexpr std::string_view kRoot = "/";
+    if (uri.empty() || uri.size() > kMaxReturnPath || uri.front() != '/') {
+        return kRoot;
+    }
+    if (uri.size() > 1 && (uri[1] == '/' || uri[1] == '\\')) {
+        return kRoot;
+    }
+    for (const char c : uri) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte <= 0x20 || byte >= 0x7f || c == '\\') {
+            return kRoot;
+        }
+    }
+    return uri;
+}
+
+}  // namespace auth_oidc

@@ -1,0 +1,296 @@
+#include "flow/token.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/base64url.h"
+#include "common/text.h"
+#include "common/url.h"
+#include "flow/pkce.h"
+#include "json/json.h"
+
+namespace auth_oidc {
+
+namespace {
+
+// What of a provider's error response reaches the log.
+constexpr std::size_t kErrorCodeMax = 60;
+constexpr std::size_t kErrorDescriptionMax = 120;
+
+// expires_in beyond ten years is nonsense; capping keeps later arithmetic
+// (now + expires_in) far from overflow.
+constexpr std::int64_t kMaxExpiresIn = 10LL * 366 * 24 * 3600;
+
+bool listed(const std::optional<std::vector<std::string>> &supported,
+            std::string_view method) {
+    return supported && std::find(supported->begin(), supported->end(),
+                                  method) != supported->end();
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               const auto lower = [](char c) {
+                   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+               };
+               return lower(x) == lower(y);
+           });
+}
+
+void appendParam(std::string &body, const char *name, std::string_view value) {
+    if (!body.empty()) {
+        body += '&';
+    }
+    body += name;
+    body += '=';
+    appendFormEncoded(body, value);
+}
+
+Error wrongType(const char *name, const char *expected, const json_t *value) {
+    std::string what = "\"";
+    what += name;
+    what += "\" must be ";
+    what += expected;
+    what += ", not ";
+    what += jsonTypeName(value);
+    return makeError(Status::Field, what);
+}
+
+// Reads a string member; false (with error set) when present but not a
+// non-empty string, or absent while required.
+bool readString(const json_t *root, const char *name, bool required,
+                std::optional<std::string> &out, std::optional<Error> &error) {
+    const json_t *value = json_object_get(root, name);
+    // Some providers send null for what they do not issue.
+    if (value == nullptr || (json_is_null(value) && !required)) {
+        if (required) {
+            error = makeError(Status::Field,
+                              std::string("\"") + name + "\" is required");
+            return false;
+        }
+        return true;
+    }
+    const auto text = jsonStringView(value);
+    if (!text || text->empty()) {
+        error = wrongType(name, "a non-empty string", value);
+        return false;
+    }
+    out.emplace(*text);
+    return true;
+}
+
+Error providerError(const json_t *root) {
+    const json_t *code = json_object_get(root, "error");
+    std::string what;
+    if (const auto text = jsonStringView(code)) {
+        what = printableForDetail(*text, kErrorCodeMax);
+    } else {
+        what = std::string("(\"error\" is ") + jsonTypeName(code) + ")";
+    }
+    if (const auto description =
+            jsonStringView(json_object_get(root, "error_description"))) {
+        what += ": ";
+        what += printableForDetail(*description, kErrorDescriptionMax);
+    }
+    return makeError(Status::Provider, what);
+}
+
+// RFC 6749 says a number; some providers (older Azure AD among them) send a
+// string of digits, which is accepted too.
+Result<std::optional<std::int64_t>> readExpiresIn(const json_t *root) {
+    using Value = std::optional<std::int64_t>;
+    const json_t *value = json_object_get(root, "expires_in");
+    if (value == nullptr || json_is_null(value)) {
+        return Value();
+    }
+    std::int64_t seconds = -1;
+    if (json_is_integer(value)) {
+        const json_int_t n = json_integer_value(value);
+        seconds = n < 0 ? -1 : static_cast<std::int64_t>(std::min<json_int_t>(
+                                   n, kMaxExpiresIn));
+    } else if (json_is_real(value)) {
+        const double d = json_real_value(value);
+        if (d >= 0) {
+            seconds = d >= static_cast<double>(kMaxExpiresIn)
+                          ? kMaxExpiresIn
+                          : static_cast<std::int64_t>(std::floor(d));
+        }
+    } else if (const auto text = jsonStringView(value)) {
+        if (!text->empty() && text->size() <= 18 &&
+            std::all_of(text->begin(), text->end(),
+                        [](char c) { return c >= '0' && c <= '9'; })) {
+            seconds = std::min<std::int64_t>(std::stoll(std::string(*text)),
+                                             kMaxExpiresIn);
+        }
+    }
+    if (seconds < 0) {
+        return wrongType("expires_in", "a non-negative number", value);
+    }
+    return Value(seconds);
+}
+
+}  // namespace
+
+Result<ClientAuth> chooseClientAuth(
+    ClientAuth requested, bool hasSecret,
+    const std::optional<std::vector<std::string>> &supported) {
+    switch (requested) {
+    case ClientAuth::Basic:
+    case ClientAuth::Post:
+        if (!hasSecret) {
+            return makeError(Status::InvalidArgument,
+                             std::string(requested == ClientAuth::Basic
+                                             ? "client_secret_basic"
+                                             : "client_secret_post") +
+                                 " needs a client secret");
+        }
+        return requested;
+    case ClientAuth::None:
+        if (hasSecret) {
+            return makeError(Status::InvalidArgument,
+                             "client authentication \"none\" with a client "
+                             "secret set");
+        }
+        return requested;
+    case ClientAuth::Auto:
+        break;
+    }
+    if (!hasSecret) {
+        return ClientAuth::None;
+    }
+    if (!supported || listed(supported, "client_secret_basic")) {
+        return ClientAuth::Basic;
+    }
+    if (listed(supported, "client_secret_post")) {
+        return ClientAuth::Post;
+    }
+    return makeError(Status::InvalidArgument,
+                     "a client secret is set but the provider's "
+                     "token_endpoint_auth_methods_supported lists neither "
+                     "client_secret_basic nor client_secret_post");
+}
+
+Result<TokenRequest> buildTokenRequest(
+    const TokenRequestParams &params,
+    const std::optional<std::vector<std::string>> &supportedMethods) {
+    if (params.clientId.empty() || params.code.empty()) {
+        return makeError(Status::InvalidArgument,
+                         "client_id and code must not be empty");
+    }
+    if (const char *problem = httpUrlProblem(params.redirectUri)) {
+        return makeError(Status::Url, std::string("redirect_uri ") + problem +
+                                          ": " +
+                                          quoteForDetail(params.redirectUri));
+    }
+    if (!params.codeVerifier.empty() &&
+        !isValidCodeVerifier(params.codeVerifier)) {
+        return makeError(Status::InvalidArgument,
+                         "code_verifier is not 43 to 128 unreserved "
+                         "characters (RFC 7636, section 4.1)");
+    }
+    auto method = chooseClientAuth(params.method,
+                                   !params.clientSecret.empty(),
+                                   supportedMethods);
+    if (!method) {
+        return std::move(method).error();
+    }
+
+    TokenRequest request;
+    request.method = method.value();
+    appendParam(request.body, "grant_type", "authorization_code");
+    appendParam(request.body, "code", params.code);
+    appendParam(request.body, "redirect_uri", params.redirectUri);
+    if (!params.codeVerifier.empty()) {
+        appendParam(request.body, "code_verifier", params.codeVerifier);
+    }
+    switch (request.method) {
+    case ClientAuth::Basic: {
+        std::string credentials;
+        appendFormEncoded(credentials, params.clientId);
+        credentials += ':';
+        appendFormEncoded(credentials, params.clientSecret);
+        // Standard base64 with padding (RFC 7617), not base64url.
+        std::string encoded = encodeBase64Url(credentials);
+        for (char &c : encoded) {
+            c = c == '-' ? '+' : c == '_' ? '/' : c;
+        }
+        encoded.append((4 - encoded.size() % 4) % 4, '=');
+        request.authorization = "Basic " + encoded;
+        break;
+    }
+    case ClientAuth::Post:
+        appendParam(request.body, "client_id", params.clientId);
+        appendParam(request.body, "client_secret", params.clientSecret);
+        break;
+    case ClientAuth::None:
+    case ClientAuth::Auto:
+        appendParam(request.body, "client_id", params.clientId);
+        break;
+    }
+    return Result<TokenRequest>(std::move(request));
+}
+
+Result<TokenResponse> TokenResponse::parse(std::string_view document,
+                                           bool idTokenRequired) {
+    if (document.size() > kMaxDocumentBytes) {
+        return makeError(Status::TooLarge,
+                         "token response is " +
+                             std::to_string(document.size()) +
+                             " bytes, the limit is " +
+                             std::to_string(kMaxDocumentBytes));
+    }
+    auto parsed = parseJsonObject(document);
+    if (!parsed) {
+        return std::move(parsed).error();
+    }
+    const json_t *root = parsed.value().get();
+    if (json_object_get(root, "error") != nullptr) {
+        return providerError(root);
+    }
+
+    const json_t *tokenType = json_object_get(root, "token_type");
+    if (tokenType == nullptr) {
+        return makeError(Status::Field, "\"token_type\" is required");
+    }
+    const auto type = jsonStringView(tokenType);
+    if (!type) {
+        return wrongType("token_type", "a string", tokenType);
+    }
+    // RFC 6749, section 5.1: case-insensitive.
+    if (!equalsIgnoreCase(*type, "Bearer")) {
+        return makeError(Status::Field,
+                         "\"token_type\" is " + quoteForDetail(*type, 40) +
+                             ", only Bearer is supported");
+    }
+
+    std::optional<Error> error;
+    std::optional<std::string> idToken;
+    std::optional<std::string> accessToken;
+    TokenResponse response;
+    if (!readString(root, "access_token", true, accessToken, error) ||
+        !readString(root, "id_token", idTokenRequired, idToken, error) ||
+        !readString(root, "refresh_token", false, response.refreshToken_,
+                    error)) {
+        return std::move(*error);
+    }
+    const json_t *scope = json_object_get(root, "scope");
+    if (scope != nullptr && !json_is_null(scope)) {
+        const auto text = jsonStringView(scope);
+        if (!text) {
+            return wrongType("scope", "a string", scope);
+        }
+        response.scope_.emplace(*text);
+    }
+    auto expiresIn = readExpiresIn(root);
+    if (!expiresIn) {
+        return std::move(expiresIn).error();
+    }
+    response.expiresIn_ = expiresIn.value();
+    response.accessToken_ = std::move(*accessToken);
+    if (idToken) {
+        response.idToken_ = std::move(*idToken);
+    }
+    return Result<TokenResponse>(std::move(response));
+}
+
+}  // namespace auth_oidc

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace auth_oidc {
+
+// Client authentication at the token endpoint (OpenID Connect Core 1.0,
+// section 9). Same values as auth_oidc_client_auth_t.
+enum class ClientAuth {
+    Auto = 0,  // choose from the provider metadata
+    Basic,     // client_secret_basic
+    Post,      // client_secret_post
+    None,      // public client: client_id in the body
+};
+
+// Auto: no secret means None; with a secret, client_secret_basic when the
+// provider lists it or lists nothing (Discovery 1.0, section 3: the
+// default), else client_secret_post when listed. Errors: InvalidArgument
+// (a secret but neither method listed; Basic or Post without a secret; None
+// with a secret).
+Result<ClientAuth> chooseClientAuth(
+    ClientAuth requested, bool hasSecret,
+    const std::optional<std::vector<std::string>> &supported);
+
+// Values are raw; they are form-encoded here.
+struct TokenRequestParams {
+    std::string_view clientId;
+    std::string_view clientSecret;
+    // The code from the callback, percent-decoded.
+    std::string_view code;
+    // Exactly the redirect_uri of the authorization request.
+    std::string_view redirectUri;
+    // Empty: the authorization request had no PKCE.
+    std::string_view codeVerifier;
+    ClientAuth method = ClientAuth::Auto;
+};
+
+// An authorization code grant request (RFC 6749, section 4.1.3).
+struct TokenRequest {
+    ClientAuth method = ClientAuth::None;
+    // application/x-www-form-urlencoded body.
+    std::string body;
+    // "Basic " BASE64(urlencode(client_id) ":" urlencode(client_secret))
+    // (RFC 6749, section 2.3.1) for Basic; empty otherwise.
+    std::string authorization;
+};
+
+// Errors: InvalidArgument, Url (redirect_uri).
+Result<TokenRequest> buildTokenRequest(
+    const TokenRequestParams &params,
+    const std::optional<std::vector<std::string>> &supportedMethods);
+
+// A successful token response (RFC 6749, section 5.1).
+class TokenResponse {
+public:
+    static constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;
+
+    // Errors: TooLarge, Json, Provider (an "error" member, RFC 6749 section
+    // 5.2: the detail carries the error code and description, escaped and
+    // cut), Field (token_type not Bearer, id_token missing when required,
+    // access_token missing, a member of the wrong type), NoMemory.
+    static Result<TokenResponse> parse(std::string_view document,
+                                       bool idTokenRequired);
+
+    // Empty when absent (only possible when not required).
+    const std::string &idToken() const noexcept { return idToken_; }
+    const std::string &accessToken() const noexcept { return accessToken_; }
+    const std::optional<std::string> &refreshToken() const noexcept {
+        return refreshToken_;
+    }
+    const std::optional<std::string> &scope() const noexcept { return scope_; }
+    // Seconds; std::nullopt when absent.
+    std::optional<std::int64_t> expiresIn() const noexcept {
+        return expiresIn_;
+    }
+
+private:
+    TokenResponse() = default;
+
+    std::string idToken_;
+    std::string accessToken_;
+    std::optional<std::string> refreshToken_;
+    std::optional<std::string> scope_;
+    std::optional<std::int64_t> expiresIn_;
+};
+
+}  // namespace auth_oidc

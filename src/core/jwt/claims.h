@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "json/json.h"
+
+namespace auth_oidc {
+
+// The claims of an ID token (or any JSON object of claims, such as the copy
+// a session keeps): read-only lookups plus the compact serialization.
+class Claims {
+public:
+    static constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;
+
+    // Any JSON object, no validation. Errors: TooLarge, Json, NoMemory.
+    static Result<Claims> parse(std::string_view document);
+
+    // Takes a parsed object (precondition: an object). Errors: NoMemory.
+    static Result<Claims> fromObject(JsonPtr root);
+
+    // Compact JSON of the whole object, members in document order.
+    const std::string &json() const noexcept { return json_; }
+
+    const json_t *root() const noexcept { return root_.get(); }
+
+    // String claims; std::nullopt when absent or not a string. The views
+    // live as long as this object.
+    std::optional<std::string_view> string(std::string_view name) const
+        noexcept;
+
+    // NumericDate claims (RFC 7519, section 2): integers as they are,
+    // fractions rounded down. std::nullopt when absent, not a number or
+    // outside +-2^62.
+    std::optional<std::int64_t> numericDate(std::string_view name) const
+        noexcept;
+
+    // The claim as text for an nginx variable: strings without quotes,
+    // numbers and booleans as JSON text, arrays and objects as compact
+    // JSON. Control bytes (0x00-0x1f, 0x7f) become spaces so that no claim
+    // can split a header line. std::nullopt when absent or null (OpenID
+    // Connect Core 1.0, section 5.3.2 treats both alike). Errors: NoMemory.
+    Result<std::optional<std::string>> render(std::string_view name) const;
+
+private:
+    Claims() = default;
+
+    JsonPtr root_;
+    std::string json_;
+};
+
+}  // namespace auth_oidc

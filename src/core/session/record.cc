@@ -1,0 +1,229 @@
+#include "session/record.h"
+
+#include <initializer_list>
+
+namespace auth_oidc {
+
+namespace {
+
+constexpr char kPendingKind = 'P';
+constexpr char kSessionKind = 'S';
+constexpr std::size_t kMaxVarintBytes = 10;
+
+void putVarint(std::string &out, std::uint64_t value) {
+    while (value >= 0x80) {
+        out += static_cast<char>((value & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out += static_cast<char>(value);
+}
+
+void putString(std::string &out, std::string_view value) {
+    putVarint(out, value.size());
+    out.append(value.data(), value.size());
+}
+
+void putInt64(std::string &out, std::int64_t value) {
+    const auto bits = static_cast<std::uint64_t>(value);
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        out += static_cast<char>((bits >> shift) & 0xff);
+    }
+}
+
+std::string header(char kind) {
+    std::string out;
+    out += static_cast<char>(kRecordVersion);
+    out += kind;
+    return out;
+}
+
+Error requiredEmpty(const char *name) {
+    return makeError(Status::InvalidArgument,
+                     std::string(name) + " must not be empty");
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view record) noexcept : rest_(record) {}
+
+    // Checks version and kind; sets error_ on mismatch.
+    bool header(char kind, const char *what) {
+        if (rest_.size() < 2) {
+            return fail("truncated header");
+        }
+        const auto version = static_cast<unsigned char>(rest_[0]);
+        if (version != kRecordVersion) {
+            return fail("unsupported format version " +
+                        std::to_string(version));
+        }
+        if (rest_[1] != kind) {
+            return fail(std::string("not a ") + what + " record");
+        }
+        rest_.remove_prefix(2);
+        return true;
+    }
+
+    bool string(std::string_view &out, const char *name) {
+        std::uint64_t len = 0;
+        if (!varint(len, name)) {
+            return false;
+        }
+        if (len > rest_.size()) {
+            return fail(std::string(name) + " is longer than the record");
+        }
+        out = rest_.substr(0, static_cast<std::size_t>(len));
+        rest_.remove_prefix(static_cast<std::size_t>(len));
+        return true;
+    }
+
+    bool int64(std::int64_t &out, const char *name) {
+        if (rest_.size() < 8) {
+            return fail(std::string("truncated at ") + name);
+        }
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            bits = (bits << 8) | static_cast<unsigned char>(rest_[i]);
+        }
+        rest_.remove_prefix(8);
+        out = static_cast<std::int64_t>(bits);
+        return true;
+    }
+
+    bool required(std::string_view value, const char *name) {
+        return !value.empty() || fail(std::string(name) + " is empty");
+    }
+
+    bool end() {
+        return rest_.empty() ||
+               fail(std::to_string(rest_.size()) + " trailing bytes");
+    }
+
+    Error error() const { return makeError(Status::Decode, error_); }
+
+private:
+    bool varint(std::uint64_t &out, const char *name) {
+        std::uint64_t value = 0;
+        for (std::size_t i = 0; i < kMaxVarintBytes; ++i) {
+            if (i >= rest_.size()) {
+                return fail(std::string("truncated at ") + name);
+            }
+            const auto byte = static_cast<unsigned char>(rest_[i]);
+            // The tenth byte holds bit 63 only.
+            if (i == kMaxVarintBytes - 1 && byte > 1) {
+                return fail(std::string("length of ") + name +
+                            " overflows");
+            }
+            value |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+            if ((byte & 0x80) == 0) {
+                // Minimal encoding only: a zero final byte after others is
+                // padding another encoder would not produce.
+                if (byte == 0 && i > 0) {
+                    return fail(std::string("length of ") + name +
+                                " is not minimally encoded");
+                }
+                rest_.remove_prefix(i + 1);
+                out = value;
+                return true;
+            }
+        }
+        return fail(std::string("length of ") + name + " overflows");
+    }
+
+    bool fail(std::string what) {
+        error_ = std::move(what);
+        return false;
+    }
+
+    std::string_view rest_;
+    std::string error_;
+};
+
+}  // namespace
+
+Result<std::string> encodePendingLogin(const PendingLoginFields &fields) {
+    if (fields.nonce.empty()) {
+        return requiredEmpty("nonce");
+    }
+    if (fields.returnPath.empty()) {
+        return requiredEmpty("return path");
+    }
+    std::string out = header(kPendingKind);
+    out.reserve(2 + 4 * kMaxVarintBytes + fields.nonce.size() +
+                fields.codeVerifier.size() + fields.returnPath.size() +
+                fields.provider.size() + 16);
+    putString(out, fields.nonce);
+    putString(out, fields.codeVerifier);
+    putString(out, fields.returnPath);
+    putString(out, fields.provider);
+    putInt64(out, fields.created);
+    putInt64(out, fields.expires);
+    return out;
+}
+
+Result<std::string> encodeSession(const SessionFields &fields) {
+    if (fields.sub.empty()) {
+        return requiredEmpty("sub");
+    }
+    if (fields.idToken.empty()) {
+        return requiredEmpty("id_token");
+    }
+    if (fields.claims.empty()) {
+        return requiredEmpty("claims");
+    }
+    std::string out = header(kSessionKind);
+    std::size_t size = 2 + 7 * kMaxVarintBytes + 24;
+    for (const std::string_view value :
+         {fields.sub, fields.sid, fields.idToken, fields.accessToken,
+          fields.refreshToken, fields.claims, fields.userinfo}) {
+        size += value.size();
+    }
+    out.reserve(size);
+    putString(out, fields.sub);
+    putString(out, fields.sid);
+    putString(out, fields.idToken);
+    putString(out, fields.accessToken);
+    putString(out, fields.refreshToken);
+    putString(out, fields.claims);
+    putString(out, fields.userinfo);
+    putInt64(out, fields.created);
+    putInt64(out, fields.expires);
+    putInt64(out, fields.accessTokenExpires);
+    return out;
+}
+
+Result<PendingLoginFields> decodePendingLogin(std::string_view record) {
+    Reader in(record);
+    PendingLoginFields f;
+    if (!in.header(kPendingKind, "pending login") ||
+        !in.string(f.nonce, "nonce") ||
+        !in.string(f.codeVerifier, "code_verifier") ||
+        !in.string(f.returnPath, "return path") ||
+        !in.string(f.provider, "provider") ||
+        !in.int64(f.created, "created") || !in.int64(f.expires, "expires") ||
+        !in.end() || !in.required(f.nonce, "nonce") ||
+        !in.required(f.returnPath, "return path")) {
+        return in.error();
+    }
+    return f;
+}
+
+Result<SessionFields> decodeSession(std::string_view record) {
+    Reader in(record);
+    SessionFields f;
+    if (!in.header(kSessionKind, "session") || !in.string(f.sub, "sub") ||
+        !in.string(f.sid, "sid") || !in.string(f.idToken, "id_token") ||
+        !in.string(f.accessToken, "access_token") ||
+        !in.string(f.refreshToken, "refresh_token") ||
+        !in.string(f.claims, "claims") ||
+        !in.string(f.userinfo, "userinfo") ||
+        !in.int64(f.created, "created") || !in.int64(f.expires, "expires") ||
+        !in.int64(f.accessTokenExpires, "access_token_expires") ||
+        !in.end() || !in.required(f.sub, "sub") ||
+        !in.required(f.idToken, "id_token") ||
+        !in.required(f.claims, "claims")) {
+        return in.error();
+    }
+    return f;
+}
+
+}  // namespace auth_oidc

@@ -1,0 +1,467 @@
+#include "auth_oidc_core.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "json_edit.h"
+#include "jwt/signing_keys.h"
+#include "jwt/token_maker.h"
+
+namespace {
+
+constexpr const char *kIssuer = "https://op.example";
+constexpr std::int64_t kNow = 1700000000;
+
+// {"issuer":"https://op.example",
+//  "authorization_endpoint":"https://op.example/authorize?realm=main",
+//  "token_endpoint":"https://op.example/token","jwks_uri":"https://op.example/jwks",
+//  "token_endpoint_auth_methods_supported":["client_secret_post"]}
+constexpr const char *kDiscovery = R"json({
+  "issuer": "https://op.example",
+  "authorization_endpoint": "https://op.example/authorize?realm=main",
+  "token_endpoint": "https://op.example/token",
+  "jwks_uri": "https://op.example/jwks",
+  "token_endpoint_auth_methods_supported": ["client_secret_post"]
+})json";
+
+auth_oidc_str_t str(std::string_view text) {
+    return auth_oidc_str_t{reinterpret_cast<const unsigned char *>(text.data()), text.size()};
+}
+
+const unsigned char *bytes(std::string_view text) {
+    return reinterpret_cast<const unsigned char *>(text.data());
+}
+
+std::string toString(auth_oidc_str_t s) {
+    return s.data == nullptr ? std::string("<null>")
+                             : std::string(reinterpret_cast<const char *>(s.data), s.len);
+}
+
+auth_oidc_error_t dirtyError() {
+    auth_oidc_error_t err;
+    std::memset(err.msg, 'X', sizeof(err.msg));
+    return err;
+}
+
+// Runs a (buf, size, needed) function twice, the way the module will.
+template <typename Fn>
+std::string sizedCall(Fn fn, auth_oidc_status_t expected = AUTH_OIDC_OK) {
+    std::size_t needed = 12345;
+    auth_oidc_error_t err = dirtyError();
+    EXPECT_EQ(fn(nullptr, 0, &needed, &err), expected) << err.msg;
+    if (expected != AUTH_OIDC_OK) {
+        EXPECT_EQ(needed, 0u);
+        return err.msg;
+    }
+    EXPECT_STREQ(err.msg, "");
+    std::vector<unsigned char> small(needed > 0 ? needed - 1 : 0, 0xAA);
+    std::size_t again = 0;
+    EXPECT_EQ(fn(small.data(), small.size(), &again, &err), AUTH_OIDC_OK);
+    EXPECT_EQ(again, needed);
+    EXPECT_EQ(small, std::vector<unsigned char>(small.size(), 0xAA));
+    std::vector<unsigned char> buf(needed + 1, 0xAA);
+    EXPECT_EQ(fn(buf.data(), needed, &again, &err), AUTH_OIDC_OK);
+    EXPECT_EQ(buf[needed], 0xAA);
+    return std::string(buf.begin(), buf.begin() + static_cast<long>(needed));
+}
+
+class FlowApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const std::string doc = kDiscovery;
+        auth_oidc_error_t err;
+        ASSERT_EQ(auth_oidc_discovery_parse(bytes(doc), doc.size(), str(kIssuer), &discovery_,
+                                            &err),
+                  AUTH_OIDC_OK)
+            << err.msg;
+        ed25519_ = auth_oidc::test::loadPrivateKey(auth_oidc::test::kEd25519PrivateKeyPem);
+        const std::string jwks = R"({"keys":[)" +
+                                 auth_oidc::test::publicJwk(ed25519_.get(), R"("kid":"ed-1")") +
+                                 "]}";
+        ASSERT_EQ(auth_oidc_jwks_parse(bytes(jwks), jwks.size(), &jwks_, &err), AUTH_OIDC_OK)
+            << err.msg;
+    }
+
+    void TearDown() override {
+        auth_oidc_discovery_free(discovery_);
+        auth_oidc_jwks_free(jwks_);
+    }
+
+    std::string token(const std::string &claims) const {
+        return auth_oidc::test::signToken(ed25519_.get(), "EdDSA",
+                                          R"({"alg":"EdDSA","kid":"ed-1"})", claims);
+    }
+
+    static auth_oidc_id_token_expect_t expect() {
+        auth_oidc_id_token_expect_t e{};
+        e.issuer = str(kIssuer);
+        e.client_id = str("client-1");
+        e.nonce = str("n-1");
+        e.now = kNow;
+        e.leeway = 60;
+        return e;
+    }
+
+    auth_oidc_discovery_t *discovery_ = nullptr;
+    auth_oidc_jwks_t *jwks_ = nullptr;
+    auth_oidc::EvpPkeyPtr ed25519_;
+};
+
+// {"iss":"https://op.example","sub":"u-1","aud":"client-1","exp":1700000300,
+//  "iat":1700000000,"nonce":"n-1","sid":"s-1","groups":["a","b"],"name":"Jane"}
+constexpr const char *kClaims =
+    R"({"iss":"https://op.example","sub":"u-1","aud":"client-1","exp":1700000300,)"
+    R"("iat":1700000000,"nonce":"n-1","sid":"s-1","groups":["a","b"],"name":"Jane"})";
+
+TEST_F(FlowApiTest, Base64UrlEncodeContract) {
+    unsigned char random[32];
+    for (std::size_t i = 0; i < sizeof(random); ++i) {
+        random[i] = static_cast<unsigned char>(i * 37 + 250);
+    }
+    EXPECT_EQ(auth_oidc_base64url_encode(random, sizeof(random), nullptr, 0), 43u);
+    unsigned char out[44];
+    std::memset(out, 0xAA, sizeof(out));
+    EXPECT_EQ(auth_oidc_base64url_encode(random, sizeof(random), out, 42), 43u);
+    EXPECT_EQ(out[0], 0xAA);
+    EXPECT_EQ(auth_oidc_base64url_encode(random, sizeof(random), out, 43), 43u);
+    EXPECT_EQ(out[43], 0xAA);
+    const std::string text(reinterpret_cast<char *>(out), 43);
+    EXPECT_EQ(text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789-_"),
+              std::string::npos);
+    EXPECT_EQ(auth_oidc_base64url_encode(bytes("foobar"), 6, out, sizeof(out)), 8u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(out), 8), "Zm9vYmFy");
+    EXPECT_EQ(auth_oidc_base64url_encode(bytes("\xfb\xff"), 2, out, sizeof(out)), 3u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(out), 3), "-_8");
+    EXPECT_EQ(auth_oidc_base64url_encode(nullptr, 0, out, sizeof(out)), 0u);
+    EXPECT_EQ(auth_oidc_base64url_encode(nullptr, 5, out, sizeof(out)), 0u);
+    static_assert(AUTH_OIDC_BASE64URL_LEN(32) == 43, "32 random bytes");
+}
+
+TEST_F(FlowApiTest, PkceS256) {
+    unsigned char out[AUTH_OIDC_PKCE_CHALLENGE_LEN];
+    EXPECT_EQ(auth_oidc_pkce_s256(str("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), out,
+                                  sizeof(out)),
+              43u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(out), sizeof(out)),
+              "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    EXPECT_EQ(auth_oidc_pkce_s256(str("short"), out, sizeof(out)), 0u);
+    EXPECT_EQ(auth_oidc_pkce_s256(auth_oidc_str_t{nullptr, 50}, out, sizeof(out)), 0u);
+    EXPECT_EQ(auth_oidc_pkce_s256(str(std::string(43, 'v')), nullptr, 0), 43u);
+}
+
+TEST_F(FlowApiTest, AuthorizeUrl) {
+    auth_oidc_authorize_params_t p{};
+    p.client_id = str("client-1");
+    p.redirect_uri = str("https://app.example/cb");
+    p.scope = str("email");
+    p.state = str("st");
+    p.nonce = str("no");
+    p.code_challenge = str("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    p.extra_args = str("prompt=login");
+    const std::string url = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                          auth_oidc_error_t *err) {
+        return auth_oidc_authorize_url(discovery_, &p, buf, size, needed, err);
+    });
+    EXPECT_EQ(url,
+              "https://op.example/authorize?realm=main&response_type=code&client_id=client-1"
+              "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid%20email&state=st"
+              "&nonce=no&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+              "&code_challenge_method=S256&prompt=login");
+
+    p.extra_args = str("nonce=x");
+    const std::string detail = sizedCall(
+        [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *err) {
+            return auth_oidc_authorize_url(discovery_, &p, buf, size, needed, err);
+        },
+        AUTH_OIDC_EINVAL);
+    EXPECT_EQ(detail.rfind("invalid argument: extra_auth_args sets a parameter", 0), 0u)
+        << detail;
+
+    std::size_t needed = 0;
+    EXPECT_EQ(auth_oidc_authorize_url(nullptr, &p, nullptr, 0, &needed, nullptr),
+              AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_authorize_url(discovery_, nullptr, nullptr, 0, &needed, nullptr),
+              AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_authorize_url(discovery_, &p, nullptr, 0, nullptr, nullptr),
+              AUTH_OIDC_EINVAL);
+    p.extra_args = auth_oidc_str_t{nullptr, 3};
+    EXPECT_EQ(auth_oidc_authorize_url(discovery_, &p, nullptr, 0, &needed, nullptr),
+              AUTH_OIDC_EINVAL);
+}
+
+TEST_F(FlowApiTest, ConfigurationChecks) {
+    auth_oidc_error_t err = dirtyError();
+    EXPECT_EQ(auth_oidc_scope_check(str("openid email"), &err), AUTH_OIDC_OK);
+    EXPECT_STREQ(err.msg, "");
+    EXPECT_EQ(auth_oidc_scope_check(str(""), &err), AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_scope_check(str("a\"b"), &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_extra_args_check(str("display=page"), &err), AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_extra_args_check(str("a b"), &err), AUTH_OIDC_EINVAL);
+    EXPECT_STREQ(err.msg,
+                 "invalid argument: extra_auth_args has a character outside the URL query "
+                 "set (percent-encode it)");
+    EXPECT_EQ(auth_oidc_algorithms_check(str("RS256, ES256 EdDSA"), &err), AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_algorithms_check(str(""), &err), AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_algorithms_check(str("RS256,XX"), &err), AUTH_OIDC_EINVAL);
+    EXPECT_STREQ(err.msg, R"(invalid argument: unknown signature algorithm "XX")");
+    EXPECT_EQ(auth_oidc_algorithms_check(auth_oidc_str_t{nullptr, 1}, &err), AUTH_OIDC_EINVAL);
+}
+
+TEST_F(FlowApiTest, TokenRequestHandle) {
+    auth_oidc_token_params_t p{};
+    p.client_id = str("client-1");
+    p.client_secret = str("s3cret");
+    p.code = str("abc");
+    p.redirect_uri = str("https://app.example/cb");
+    auth_oidc_token_request_t *r = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    // The discovery document lists client_secret_post only.
+    ASSERT_EQ(auth_oidc_token_request(discovery_, &p, &r, &err), AUTH_OIDC_OK) << err.msg;
+    EXPECT_EQ(auth_oidc_token_request_method(r), AUTH_OIDC_CLIENT_AUTH_POST);
+    EXPECT_EQ(toString(auth_oidc_token_request_body(r)),
+              "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example"
+              "%2Fcb&client_id=client-1&client_secret=s3cret");
+    EXPECT_EQ(auth_oidc_token_request_authorization(r).data, nullptr);
+    auth_oidc_token_request_free(r);
+
+    // No metadata: client_secret_basic.
+    ASSERT_EQ(auth_oidc_token_request(nullptr, &p, &r, &err), AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_token_request_method(r), AUTH_OIDC_CLIENT_AUTH_BASIC);
+    EXPECT_EQ(toString(auth_oidc_token_request_authorization(r)), "Basic Y2xpZW50LTE6czNjcmV0");
+    auth_oidc_token_request_free(r);
+
+    p.method = AUTH_OIDC_CLIENT_AUTH_NONE;
+    r = reinterpret_cast<auth_oidc_token_request_t *>(0x1);
+    EXPECT_EQ(auth_oidc_token_request(discovery_, &p, &r, &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(r, nullptr);
+
+    EXPECT_EQ(auth_oidc_token_request(discovery_, nullptr, &r, &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_token_request(discovery_, &p, nullptr, &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_token_request_method(nullptr), AUTH_OIDC_CLIENT_AUTH_AUTO);
+    EXPECT_EQ(auth_oidc_token_request_body(nullptr).data, nullptr);
+}
+
+TEST_F(FlowApiTest, TokenResponseHandle) {
+    const std::string doc =
+        R"({"access_token":"at","token_type":"Bearer","id_token":"a.b.c","expires_in":60})";
+    auth_oidc_token_response_t *r = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_token_response_parse(bytes(doc), doc.size(), 1, &r, &err),
+              AUTH_OIDC_OK)
+        << err.msg;
+    EXPECT_EQ(toString(auth_oidc_token_response_id_token(r)), "a.b.c");
+    EXPECT_EQ(toString(auth_oidc_token_response_access_token(r)), "at");
+    EXPECT_EQ(auth_oidc_token_response_refresh_token(r).data, nullptr);
+    EXPECT_EQ(auth_oidc_token_response_scope(r).data, nullptr);
+    EXPECT_EQ(auth_oidc_token_response_expires_in(r), 60);
+    auth_oidc_token_response_free(r);
+
+    const std::string error = R"({"error":"invalid_grant","error_description":"expired code"})";
+    EXPECT_EQ(auth_oidc_token_response_parse(bytes(error), error.size(), 1, &r, &err),
+              AUTH_OIDC_EPROVIDER);
+    EXPECT_STREQ(err.msg, "provider error: invalid_grant: expired code");
+    EXPECT_EQ(r, nullptr);
+    EXPECT_EQ(auth_oidc_token_response_parse(nullptr, 4, 1, &r, &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_token_response_expires_in(nullptr), -1);
+}
+
+TEST_F(FlowApiTest, IdTokenValidateAndClaims) {
+    const std::string jwt = token(kClaims);
+    auth_oidc_id_token_expect_t e = expect();
+    auth_oidc_claims_t *claims = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_id_token_validate(str(jwt), jwks_, &e, &claims, &err), AUTH_OIDC_OK)
+        << err.msg;
+    EXPECT_STREQ(err.msg, "");
+    EXPECT_EQ(toString(auth_oidc_claims_sub(claims)), "u-1");
+    EXPECT_EQ(toString(auth_oidc_claims_sid(claims)), "s-1");
+    EXPECT_EQ(auth_oidc_claims_exp(claims), 1700000300);
+    EXPECT_EQ(auth_oidc_claims_iat(claims), kNow);
+    EXPECT_EQ(toString(auth_oidc_claims_json(claims)), kClaims);
+
+    // claims_get: size query, exact fill, absent.
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("groups"), nullptr, 0), 9u);
+    unsigned char buf[16];
+    std::memset(buf, 0xAA, sizeof(buf));
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("groups"), buf, 8), 9u);
+    EXPECT_EQ(buf[0], 0xAA);
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("groups"), buf, sizeof(buf)), 9u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), 9), R"(["a","b"])");
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("name"), buf, sizeof(buf)), 4u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), 4), "Jane");
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("exp"), buf, sizeof(buf)), 10u);
+    EXPECT_EQ(auth_oidc_claims_get(claims, str("nope"), buf, sizeof(buf)),
+              AUTH_OIDC_CLAIM_ABSENT);
+    EXPECT_EQ(auth_oidc_claims_get(nullptr, str("sub"), buf, sizeof(buf)),
+              AUTH_OIDC_CLAIM_ABSENT);
+    EXPECT_EQ(auth_oidc_claims_get(claims, auth_oidc_str_t{nullptr, 2}, buf, sizeof(buf)),
+              AUTH_OIDC_CLAIM_ABSENT);
+
+    // The stored JSON gives the same claims back.
+    const auth_oidc_str_t json = auth_oidc_claims_json(claims);
+    auth_oidc_claims_t *again = nullptr;
+    ASSERT_EQ(auth_oidc_claims_parse(json.data, json.len, &again, &err), AUTH_OIDC_OK);
+    EXPECT_EQ(toString(auth_oidc_claims_sub(again)), "u-1");
+    EXPECT_EQ(auth_oidc_claims_get(again, str("name"), nullptr, 0), 4u);
+    auth_oidc_claims_free(again);
+    auth_oidc_claims_free(claims);
+}
+
+TEST_F(FlowApiTest, IdTokenFailuresReportStatusAndDetail) {
+    auth_oidc_id_token_expect_t e = expect();
+    auth_oidc_claims_t *claims = reinterpret_cast<auth_oidc_claims_t *>(0x1);
+    auth_oidc_error_t err = dirtyError();
+
+    e.nonce = str("n-2");
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, &e, &claims, &err),
+              AUTH_OIDC_ENONCE);
+    EXPECT_EQ(claims, nullptr);
+    EXPECT_STREQ(err.msg, "nonce mismatch: \"nonce\" differs from the one sent");
+
+    e = expect();
+    e.now = 1700000300 + 61;
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, &e, &claims, &err),
+              AUTH_OIDC_EEXPIRED);
+
+    e = expect();
+    const std::string other = auth_oidc::test::signToken(
+        ed25519_.get(), "EdDSA", R"({"alg":"EdDSA","kid":"ed-2"})", kClaims);
+    EXPECT_EQ(auth_oidc_id_token_validate(str(other), jwks_, &e, &claims, &err),
+              AUTH_OIDC_EKID);
+    EXPECT_EQ(auth_oidc_id_token_validate(str(other), nullptr, &e, &claims, &err),
+              AUTH_OIDC_EKID);
+
+    e.algorithms = str("RS256");
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, &e, &claims, &err),
+              AUTH_OIDC_EALG);
+    e.algorithms = str("bogus");
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, &e, &claims, &err),
+              AUTH_OIDC_EINVAL);
+
+    e = expect();
+    EXPECT_EQ(auth_oidc_id_token_validate(str("a.b"), jwks_, &e, &claims, &err),
+              AUTH_OIDC_ETOKEN);
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, nullptr, &claims, &err),
+              AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_id_token_validate(str(token(kClaims)), jwks_, &e, nullptr, &err),
+              AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_id_token_validate(auth_oidc_str_t{nullptr, 9}, jwks_, &e, &claims,
+                                          &err),
+              AUTH_OIDC_EINVAL);
+}
+
+TEST_F(FlowApiTest, SafeReturnPath) {
+    unsigned char out[32];
+    EXPECT_EQ(auth_oidc_safe_return_path(str("/app?x=1"), out, sizeof(out)), 8u);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(out), 8), "/app?x=1");
+    EXPECT_EQ(auth_oidc_safe_return_path(str("//evil.com"), out, sizeof(out)), 1u);
+    EXPECT_EQ(out[0], '/');
+    EXPECT_EQ(auth_oidc_safe_return_path(auth_oidc_str_t{nullptr, 0}, out, sizeof(out)), 1u);
+    EXPECT_EQ(auth_oidc_safe_return_path(auth_oidc_str_t{nullptr, 7}, out, sizeof(out)), 1u);
+    EXPECT_EQ(auth_oidc_safe_return_path(str("/long/path"), nullptr, 0), 10u);
+}
+
+TEST_F(FlowApiTest, PendingRecordRoundTrip) {
+    auth_oidc_pending_fields_t in{};
+    in.nonce = str("nonce");
+    in.code_verifier = str("");
+    in.return_path = str("/x");
+    in.provider = str("main");
+    in.created = kNow;
+    in.expires = kNow + 600;
+    std::string record = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                       auth_oidc_error_t *err) {
+        return auth_oidc_pending_encode(&in, buf, size, needed, err);
+    });
+    auth_oidc_pending_t *p = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_pending_decode(bytes(record), record.size(), &p, &err), AUTH_OIDC_OK)
+        << err.msg;
+    // The handle owns a copy.
+    record.assign(record.size(), '\0');
+    const auth_oidc_pending_fields_t *out = auth_oidc_pending_fields(p);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(toString(out->nonce), "nonce");
+    EXPECT_EQ(out->code_verifier.data, nullptr);
+    EXPECT_EQ(out->code_verifier.len, 0u);
+    EXPECT_EQ(toString(out->return_path), "/x");
+    EXPECT_EQ(toString(out->provider), "main");
+    EXPECT_EQ(out->created, kNow);
+    EXPECT_EQ(out->expires, kNow + 600);
+    auth_oidc_pending_free(p);
+
+    p = reinterpret_cast<auth_oidc_pending_t *>(0x1);
+    EXPECT_EQ(auth_oidc_pending_decode(bytes(record), record.size(), &p, &err),
+              AUTH_OIDC_EDECODE);
+    EXPECT_EQ(p, nullptr);
+    EXPECT_STREQ(err.msg, "malformed record: unsupported format version 0");
+    EXPECT_EQ(auth_oidc_pending_decode(nullptr, 0, &p, &err), AUTH_OIDC_EDECODE);
+    EXPECT_EQ(auth_oidc_pending_decode(nullptr, 1, &p, &err), AUTH_OIDC_EINVAL);
+    EXPECT_EQ(auth_oidc_pending_fields(nullptr), nullptr);
+
+    in.nonce = str("");
+    sizedCall(
+        [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+            return auth_oidc_pending_encode(&in, buf, size, needed, e);
+        },
+        AUTH_OIDC_EINVAL);
+}
+
+TEST_F(FlowApiTest, SessionRecordRoundTrip) {
+    auth_oidc_session_fields_t in{};
+    in.sub = str("u-1");
+    in.id_token = str("a.b.c");
+    in.claims = str(R"({"sub":"u-1"})");
+    in.refresh_token = str("rt");
+    in.created = kNow;
+    in.expires = kNow + 3600;
+    in.access_token_expires = 0;
+    const std::string record = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                             auth_oidc_error_t *err) {
+        return auth_oidc_session_encode(&in, buf, size, needed, err);
+    });
+    auth_oidc_session_t *s = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_session_decode(bytes(record), record.size(), &s, &err), AUTH_OIDC_OK)
+        << err.msg;
+    const auth_oidc_session_fields_t *out = auth_oidc_session_fields(s);
+    EXPECT_EQ(toString(out->sub), "u-1");
+    EXPECT_EQ(out->sid.data, nullptr);
+    EXPECT_EQ(toString(out->id_token), "a.b.c");
+    EXPECT_EQ(out->access_token.data, nullptr);
+    EXPECT_EQ(toString(out->refresh_token), "rt");
+    EXPECT_EQ(toString(out->claims), R"({"sub":"u-1"})");
+    EXPECT_EQ(out->userinfo.data, nullptr);
+    EXPECT_EQ(out->expires, kNow + 3600);
+    auth_oidc_session_free(s);
+
+    // A pending record is not a session.
+    auth_oidc_pending_fields_t pending{};
+    pending.nonce = str("n");
+    pending.return_path = str("/");
+    std::size_t needed = 0;
+    unsigned char buf[64];
+    ASSERT_EQ(auth_oidc_pending_encode(&pending, buf, sizeof(buf), &needed, nullptr),
+              AUTH_OIDC_OK);
+    EXPECT_EQ(auth_oidc_session_decode(buf, needed, &s, &err), AUTH_OIDC_EDECODE);
+    EXPECT_STREQ(err.msg, "malformed record: not a session record");
+}
+
+TEST_F(FlowApiTest, NullHandlesAreHarmless) {
+    auth_oidc_token_request_free(nullptr);
+    auth_oidc_token_response_free(nullptr);
+    auth_oidc_claims_free(nullptr);
+    auth_oidc_pending_free(nullptr);
+    auth_oidc_session_free(nullptr);
+    EXPECT_EQ(auth_oidc_claims_sub(nullptr).data, nullptr);
+    EXPECT_EQ(auth_oidc_claims_json(nullptr).data, nullptr);
+    EXPECT_EQ(auth_oidc_claims_exp(nullptr), 0);
+    EXPECT_EQ(auth_oidc_session_fields(nullptr), nullptr);
+    EXPECT_EQ(auth_oidc_token_response_id_token(nullptr).data, nullptr);
+}
+
+}  // namespace

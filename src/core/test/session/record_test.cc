@@ -1,0 +1,226 @@
+#include "session/record.h"
+
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace auth_oidc {
+namespace {
+
+PendingLoginFields pending() {
+    PendingLoginFields f;
+    f.nonce = "nonce-43-characters-aaaaaaaaaaaaaaaaaaaaaaa";
+    f.codeVerifier = "verifier-43-characters-aaaaaaaaaaaaaaaaaaaa";
+    f.returnPath = "/app/page?x=1";
+    f.provider = "keycloak";
+    f.created = 1700000000;
+    f.expires = 1700000600;
+    return f;
+}
+
+SessionFields session() {
+    SessionFields f;
+    f.sub = "248289761001";
+    f.sid = "08a5019c-17e1-4977-8f42-65a12843ea02";
+    f.idToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIyNDgyODk3NjEwMDEifQ.c2ln";
+    f.accessToken = "SlAV32hkKG";
+    f.refreshToken = "8xLOxBtZp8";
+    f.claims = R"({"sub":"248289761001","name":"Jane Doe"})";
+    f.userinfo = R"({"sub":"248289761001","email":"jane@example.com"})";
+    f.created = 1700000000;
+    f.expires = 1700028800;
+    f.accessTokenExpires = 1700003600;
+    return f;
+}
+
+TEST(RecordTest, PendingLoginRoundTrip) {
+    const auto encoded = encodePendingLogin(pending());
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
+    // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8.
+    EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16);
+    EXPECT_EQ(encoded.value()[0], '\x01');
+    EXPECT_EQ(encoded.value()[1], 'P');
+
+    const auto decoded = decodePendingLogin(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    const PendingLoginFields &f = decoded.value();
+    EXPECT_EQ(f.nonce, pending().nonce);
+    EXPECT_EQ(f.codeVerifier, pending().codeVerifier);
+    EXPECT_EQ(f.returnPath, "/app/page?x=1");
+    EXPECT_EQ(f.provider, "keycloak");
+    EXPECT_EQ(f.created, 1700000000);
+    EXPECT_EQ(f.expires, 1700000600);
+}
+
+TEST(RecordTest, SessionRoundTrip) {
+    const auto encoded = encodeSession(session());
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
+    const auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    const SessionFields &f = decoded.value();
+    const SessionFields want = session();
+    EXPECT_EQ(f.sub, want.sub);
+    EXPECT_EQ(f.sid, want.sid);
+    EXPECT_EQ(f.idToken, want.idToken);
+    EXPECT_EQ(f.accessToken, want.accessToken);
+    EXPECT_EQ(f.refreshToken, want.refreshToken);
+    EXPECT_EQ(f.claims, want.claims);
+    EXPECT_EQ(f.userinfo, want.userinfo);
+    EXPECT_EQ(f.created, want.created);
+    EXPECT_EQ(f.expires, want.expires);
+    EXPECT_EQ(f.accessTokenExpires, want.accessTokenExpires);
+}
+
+TEST(RecordTest, OptionalFieldsMayBeEmpty) {
+    SessionFields s = session();
+    s.sid = s.accessToken = s.refreshToken = s.userinfo = {};
+    s.accessTokenExpires = 0;
+    const auto decoded = decodeSession(encodeSession(s).value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    EXPECT_TRUE(decoded.value().sid.empty());
+    EXPECT_TRUE(decoded.value().userinfo.empty());
+    EXPECT_EQ(decoded.value().accessTokenExpires, 0);
+
+    PendingLoginFields p = pending();
+    p.codeVerifier = p.provider = {};
+    EXPECT_TRUE(decodePendingLogin(encodePendingLogin(p).value()).ok());
+}
+
+TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
+    // A realistic ID token (~1 KiB) and its claims (which overlap): the
+    // record costs 28 bytes plus one length byte per short field (two for
+    // fields of 128 bytes to 16 KiB) on top of the values themselves.
+    SessionFields s = session();
+    const std::string idToken(1100, 't');
+    const std::string claims(600, 'c');
+    s.idToken = idToken;
+    s.claims = claims;
+    std::size_t payload = 0;
+    for (const std::string_view v :
+         {s.sub, s.sid, s.idToken, s.accessToken, s.refreshToken, s.claims, s.userinfo}) {
+        payload += v.size();
+    }
+    const auto encoded = encodeSession(s);
+    ASSERT_TRUE(encoded.ok());
+    EXPECT_EQ(encoded.value().size(), payload + 2 + 5 * 1 + 2 * 2 + 24);
+    EXPECT_LT(encoded.value().size(), 2000u);
+}
+
+TEST(RecordTest, NegativeAndExtremeTimesSurvive) {
+    PendingLoginFields p = pending();
+    p.created = -1;
+    p.expires = INT64_MIN;
+    const auto decoded = decodePendingLogin(encodePendingLogin(p).value());
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded.value().created, -1);
+    EXPECT_EQ(decoded.value().expires, INT64_MIN);
+}
+
+TEST(RecordTest, LongFieldsUseMultiByteLengths) {
+    SessionFields s = session();
+    const std::string big(300000, 'x');
+    s.userinfo = big;
+    const auto decoded = decodeSession(encodeSession(s).value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    EXPECT_EQ(decoded.value().userinfo.size(), big.size());
+}
+
+TEST(RecordTest, EncodeRequiresMandatoryFields) {
+    PendingLoginFields p = pending();
+    p.nonce = {};
+    EXPECT_EQ(encodePendingLogin(p).status(), Status::InvalidArgument);
+    p = pending();
+    p.returnPath = {};
+    EXPECT_EQ(encodePendingLogin(p).status(), Status::InvalidArgument);
+    for (auto field : {&SessionFields::sub, &SessionFields::idToken, &SessionFields::claims}) {
+        SessionFields s = session();
+        s.*field = {};
+        EXPECT_EQ(encodeSession(s).status(), Status::InvalidArgument);
+    }
+}
+
+TEST(RecordTest, RejectsWrongVersionKindAndTrailingBytes) {
+    const std::string good = encodePendingLogin(pending()).value();
+    std::string other = good;
+    other[0] = '\x02';
+    EXPECT_EQ(decodePendingLogin(other).detail(),
+              "malformed record: unsupported format version 2");
+    EXPECT_EQ(decodeSession(good).detail(), "malformed record: not a session record");
+    EXPECT_EQ(decodePendingLogin(encodeSession(session()).value()).status(), Status::Decode);
+    EXPECT_EQ(decodePendingLogin(good + "x").detail(), "malformed record: 1 trailing bytes");
+    EXPECT_EQ(decodePendingLogin("").status(), Status::Decode);
+    EXPECT_EQ(decodePendingLogin(std::string_view()).status(), Status::Decode);
+}
+
+TEST(RecordTest, RejectsBadLengths) {
+    // version 1, 'P', nonce length 0x80 0x00 (non-minimal zero).
+    EXPECT_EQ(decodePendingLogin(std::string("\x01P\x80\x00", 4)).detail(),
+              "malformed record: length of nonce is not minimally encoded");
+    // Eleven continuation bytes.
+    EXPECT_EQ(decodePendingLogin(std::string("\x01P") + std::string(11, '\xff')).detail(),
+              "malformed record: length of nonce overflows");
+    // 2^64 - 1 bytes claimed.
+    EXPECT_EQ(decodePendingLogin(std::string("\x01P") + std::string(9, '\xff') + "\x01")
+                  .detail(),
+              "malformed record: nonce is longer than the record");
+    EXPECT_EQ(decodePendingLogin(std::string("\x01P\x05" "abc", 6)).detail(),
+              "malformed record: nonce is longer than the record");
+}
+
+TEST(RecordTest, RejectsEveryTruncation) {
+    for (const std::string &good :
+         {encodePendingLogin(pending()).value(), encodeSession(session()).value()}) {
+        for (std::size_t len = 0; len < good.size(); ++len) {
+            const std::string_view cut(good.data(), len);
+            EXPECT_EQ(good[1] == 'P' ? decodePendingLogin(cut).status()
+                                     : decodeSession(cut).status(),
+                      Status::Decode)
+                << len;
+        }
+    }
+}
+
+TEST(RecordTest, SurvivesGarbage) {
+    std::mt19937 random(20240601);
+    const std::string good = encodeSession(session()).value();
+    std::size_t accepted = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string bytes = good;
+        // Flip a few bytes of a valid record, or start from noise.
+        if (round % 2 == 0) {
+            for (int i = 0; i < 3; ++i) {
+                bytes[random() % bytes.size()] = static_cast<char>(random());
+            }
+        } else {
+            bytes.resize(random() % 64);
+            for (char &c : bytes) {
+                c = static_cast<char>(random());
+            }
+            if (!bytes.empty()) {
+                bytes[0] = '\x01';
+            }
+            if (bytes.size() > 1) {
+                bytes[1] = round % 4 == 1 ? 'S' : 'P';
+            }
+        }
+        const auto s = decodeSession(bytes);
+        const auto p = decodePendingLogin(bytes);
+        for (const Status status : {s.status(), p.status()}) {
+            ASSERT_TRUE(status == Status::Ok || status == Status::Decode);
+        }
+        accepted += s.ok() + p.ok();
+        if (s.ok()) {
+            // Views never leave the input.
+            for (const std::string_view v : {s.value().sub, s.value().claims}) {
+                EXPECT_GE(v.data(), bytes.data());
+                EXPECT_LE(v.data() + v.size(), bytes.data() + bytes.size());
+            }
+        }
+    }
+    // Some flipped bytes only change contents.
+    EXPECT_GT(accepted, 0u);
+}
+
+}  // namespace
+}  // namespace auth_oidc
