@@ -261,6 +261,14 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
+    /* the name prefixes session keys in the store, which are short */
+    if (value[1].len > 64) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_provider name \"%V\" is longer than 64 "
+                           "characters", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_auth_oidc_provider_find(amcf, &value[1]) != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate oidc_provider \"%V\"", &value[1]);
