@@ -190,3 +190,59 @@ itest('nginx: start failure reports the error log', async (h) => {
   h.allowLog(/unknown directive "no_such_thing"/);
   await assert.rejects(ngx.start(), /exited during start[\s\S]*unknown directive "no_such_thing"/);
 });
+
+itest('provider: ID token carries scope claims; abort gives access_denied; RP-initiated logout', async (h) => {
+  const idp = await h.provider();
+  const meta = (await request(idp.discoveryUrl)).json();
+  const app = await h.echo();
+  const redirectUri = `${app.url}/oidc_callback`;
+  const authUrl = (state) => {
+    const u = new URL(meta.authorization_endpoint);
+    u.search = new URLSearchParams({
+      client_id: CLIENT_ID, response_type: 'code', scope: 'openid email profile',
+      redirect_uri: redirectUri, state, nonce: 'n',
+    }).toString();
+    return u.href;
+  };
+  const stopAt = (u) => u.startsWith(redirectUri);
+
+  // abort at the login form: error=access_denied back at the callback
+  const ua0 = new UserAgent();
+  const form0 = await ua0.go(authUrl('s0'));
+  const abort = /<a id="abort" href="([^"]+)"/.exec(form0.body)[1];
+  const denied = await ua0.go(new URL(abort, form0.url).href, { stopAt });
+  const cb0 = new URL(denied.next);
+  assert.equal(cb0.searchParams.get('error'), 'access_denied');
+  assert.equal(cb0.searchParams.get('state'), 's0');
+
+  const ua = new UserAgent();
+  const form = await ua.go(authUrl('s1'));
+  const back = await ua.submitForm(form, { login: 'alice', password: 'alice' }, { stopAt });
+  const code = new URL(back.next).searchParams.get('code');
+  const tok = (await request(meta.token_endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }).toString(),
+  })).json();
+  const claims = JSON.parse(Buffer.from(tok.id_token.split('.')[1], 'base64url').toString());
+  assert.equal(claims.sub, 'alice');
+  assert.equal(claims.email, 'alice@example.test');
+  assert.equal(claims.name, 'Alice Liddell');
+
+  // logout at end_session_endpoint with client_id + a loopback post-logout URI on any port
+  const end = new URL(meta.end_session_endpoint);
+  const postLogout = `${app.url}/`;
+  end.search = new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: postLogout }).toString();
+  const confirm = await ua.go(end.href);
+  assert.equal(confirm.status, 200, confirm.body.slice(0, 300));
+  assert.match(confirm.body, /op\.logoutForm/);
+  const done = await ua.submitForm(confirm, { logout: 'yes' }, { stopAt: (u) => u.startsWith(postLogout) });
+  assert.equal(done.next, postLogout, done.chain.map((r) => `${r.status} ${r.url}`).join(' -> '));
+  // the provider session is gone: the login form is shown again
+  const again = await ua.go(authUrl('s2'), { stopAt });
+  assert.equal(again.next, undefined, 'no silent re-login after logout');
+  assert.match(again.body, /id="login-form"/);
+});

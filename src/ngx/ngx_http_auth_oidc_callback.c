@@ -38,6 +38,7 @@ static ngx_int_t ngx_http_auth_oidc_answer(ngx_http_request_t *r,
     const char *fmt, ...);
 static ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r,
     const char *name, size_t len, ngx_str_t *value);
+static void ngx_http_auth_oidc_redact_request_line(ngx_http_request_t *r);
 
 
 ngx_int_t
@@ -56,7 +57,12 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
         return NGX_HTTP_NOT_ALLOWED;
     }
 
+    ngx_http_auth_oidc_redact_request_line(r);
+
     if (ngx_http_auth_oidc_arg(r, "state", 5, &state) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: login answer without a state");
+
         return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
                                          "Login failed",
                                          "The login answer has no state.");
@@ -64,8 +70,16 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
 
     rc = ngx_http_auth_oidc_take_pending(r, ctx, &state);
 
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                         "Login expired",
+                                         "This login is unknown, expired or "
+                                         "was already used. Please go back "
+                                         "and try again.");
     }
 
     /* RFC 9207: an answer that names another issuer is a mix-up attack */
@@ -103,6 +117,10 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     }
 
     if (ngx_http_auth_oidc_arg(r, "code", 4, &code) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": login answer without a "
+                      "code", &ctx->provider->name);
+
         return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
                                          "Login failed",
                                          "The login answer has no code.");
@@ -128,6 +146,7 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
 /*
  * The pending login is taken, not read: a state works once. It names its
  * provider; among the providers sharing this path, that one must be found.
+ * NGX_DECLINED: unknown, used, expired or foreign (already logged).
  */
 
 static ngx_int_t
@@ -162,7 +181,7 @@ ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
                                            state, r->pool, &record,
                                            r->connection->log);
         if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
     }
 
@@ -175,11 +194,7 @@ ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
                       "auth_oidc: login answer with an unknown, expired or "
                       "already used state");
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login expired",
-                                         "This login is unknown, expired or "
-                                         "was already used. Please go back "
-                                         "and try again.");
+        return NGX_DECLINED;
     }
 
     f = auth_oidc_pending_fields(ctx->pending);
@@ -205,11 +220,7 @@ ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
                       "auth_oidc: login answer for an expired login or "
                       "another provider");
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login expired",
-                                         "This login is unknown, expired or "
-                                         "was already used. Please go back "
-                                         "and try again.");
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
@@ -461,7 +472,11 @@ ngx_http_auth_oidc_validate(ngx_http_request_t *r,
                       "auth_oidc: provider \"%V\": ID token refused: %s",
                       &prov->name, err.msg);
 
-        ngx_http_auth_oidc_finish(r, ctx, ngx_http_auth_oidc_http_status(rc),
+        ngx_http_auth_oidc_finish(r, ctx,
+                                  (rc == AUTH_OIDC_ENOMEM
+                                   || rc == AUTH_OIDC_EINTERNAL)
+                                  ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                  : NGX_HTTP_UNAUTHORIZED,
                                   "Login failed",
                                   "The identity token is not valid (%s).",
                                   auth_oidc_status_string(rc));
@@ -693,4 +708,47 @@ ngx_http_auth_oidc_arg(ngx_http_request_t *r, const char *name, size_t len,
     value->len = dst - value->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * nginx adds the request line to every log line about a request, and the
+ * access log writes it too: the callback's code and state are taken out.
+ */
+
+static void
+ngx_http_auth_oidc_redact_request_line(ngx_http_request_t *r)
+{
+    u_char     *q, *proto, *end, *d;
+    ngx_str_t   line;
+
+    line = r->request_line;
+    end = line.data + line.len;
+
+    q = ngx_strlchr(line.data, end, '?');
+    if (q == NULL) {
+        return;
+    }
+
+    /* " HTTP/1.1" after the URI, when the request line has one */
+    proto = end;
+
+    if (r->http_protocol.len
+        && r->http_protocol.data > q
+        && r->http_protocol.data <= end)
+    {
+        proto = r->http_protocol.data - 1;
+    }
+
+    d = ngx_pnalloc(r->pool, (q - line.data) + sizeof("?...") - 1
+                             + (end - proto));
+    if (d == NULL) {
+        return;
+    }
+
+    r->request_line.data = d;
+    d = ngx_cpymem(d, line.data, q - line.data);
+    d = ngx_cpymem(d, "?...", sizeof("?...") - 1);
+    d = ngx_cpymem(d, proto, end - proto);
+    r->request_line.len = d - r->request_line.data;
 }

@@ -61,14 +61,21 @@ export class UserAgent {
     return res;
   }
 
-  /** Follow redirects (303 and 301/302 turn into GET). Returns final response with .chain. */
+  /**
+   * Follow redirects (303 and 301/302 turn into GET). Returns final response
+   * with .chain. opts.stopAt(url): a redirect to a URL for which it returns
+   * true is not followed; the redirect response is returned with .next = url.
+   */
   async go(url, opts = {}, maxRedirects = 15) {
+    const { stopAt, ...reqOpts } = opts;
+    opts = reqOpts;
     const chain = [];
     let res = await this.fetch(url, opts);
     chain.push(res);
     while ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location) {
       if (chain.length > maxRedirects) throw new Error(`too many redirects: ${chain.map((r) => r.url).join(' -> ')}`);
       const next = new URL(res.headers.location, res.url).href;
+      if (stopAt?.(next)) { res.next = next; break; }
       const keep = res.status === 307 || res.status === 308;
       res = await this.fetch(next, keep ? opts : { ...opts, method: 'GET', body: undefined, headers: withoutBodyHeaders(opts.headers) });
       chain.push(res);

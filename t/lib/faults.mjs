@@ -90,7 +90,7 @@ async function writeChunked(res, body, chunkSize, chunkDelay) {
   res.end();
 }
 
-async function respond(req, res, spec) {
+export async function respond(req, res, spec) {
   if (spec.delay) await sleep(spec.delay);
   if (spec.hang) return; // keep the request open forever (until close())
   const headers = { 'content-type': defaultType(spec), ...(spec.headers || {}) };

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { makeTestPKI } from './ca.mjs';
 import { echoServer } from './echo.mjs';
+import { fakeOp } from './fake-op.mjs';
 import { hangServer, staticServer } from './faults.mjs';
 import { Nginx } from './nginx.mjs';
 import { freePort } from './ports.mjs';
@@ -71,6 +72,9 @@ export class Harness {
   async static(routes, opts) { const s = await staticServer(routes, opts); this.defer(() => s.close()); return s; }
 
   async echo(opts) { const s = await echoServer(opts); this.defer(() => s.close()); return s; }
+
+  /** Scriptable fake OpenID provider (t/lib/fake-op.mjs). */
+  async fakeOp(opts) { const s = await fakeOp(opts); this.defer(() => s.close()); return s; }
 
   logs() {
     return this.nginxes.filter((n) => n.started).map((n) => [

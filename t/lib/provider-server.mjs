@@ -92,6 +92,9 @@ const configuration = {
     return grant;
   },
   ttl: cfg.ttl,
+  // false: the ID token carries the claims of the granted scopes (email,
+  // profile), as the module's $oidc_claim_* variables read the ID token.
+  conformIdTokenClaims: cfg.conformIdTokenClaims ?? false,
 };
 if (!configuration.ttl) delete configuration.ttl;
 

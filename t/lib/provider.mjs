@@ -57,7 +57,9 @@ export class OidcProvider {
    *       redirectUris / postLogoutRedirectUris: extra URIs for the default client,
    *       users: {login: {password, name, email, claims}} (default DEMO_USERS),
    *       acceptAnyLogin, keys: private JWKs (default: one fresh RS256 key,
-   *       kept across restarts), features, ttl, issuer (override).
+   *       kept across restarts), features, ttl, issuer (override),
+   *       conformIdTokenClaims (default false: scope claims such as email
+   *       and name are in the ID token, not only at userinfo).
    */
   constructor(opts = {}) {
     this.opts = opts;
@@ -96,6 +98,7 @@ export class OidcProvider {
       keys: this.keys,
       features: o.features,
       ttl: o.ttl,
+      conformIdTokenClaims: o.conformIdTokenClaims,
     };
   }
 

@@ -1,0 +1,91 @@
+// The shared-memory session store: sessions are seen by every worker and
+// survive "nginx -s reload"; a session belongs to the provider that made it;
+// a full store evicts its least recently used entries (with a [warn] line)
+// instead of refusing new logins.
+import assert from 'node:assert/strict';
+import { UserAgent } from './lib/browser.mjs';
+import { basicServer } from './lib/conf.mjs';
+import { itest } from './lib/harness.mjs';
+import {
+  assertLoginRedirect, login, NAV, protectedLocation, providerBlock, step, withSession, XHR,
+} from './lib/login.mjs';
+
+itest('sessions: shared by workers, survive reload, bound to their provider', async (h, t) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('pa', op.issuer)}
+${providerBlock('pb', op.issuer)}
+${basicServer(port, [
+    protectedLocation('/a', 'pa', upstream.url),
+    protectedLocation('/b', 'pb', upstream.url),
+  ].join('\n'))}`, { workers: 2 }).start();
+  await ngx.waitProvider('pa', 'ready');
+  await ngx.waitProvider('pb', 'ready');
+  const auth = `${op.issuer}/auth`;
+
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, ngx.url, '/a');
+
+  await step(t, h, 'every worker knows the session (fresh connections)', async () => {
+    for (let i = 0; i < 10; i += 1) {
+      const res = await ngx.get(`/a/${i}`, { headers: withSession(cookie) });
+      assert.equal(res.status, 200, `request ${i}: ${res.status}`);
+      assert.equal(res.json().headers['x-user-sub'], op.user.sub);
+    }
+  });
+
+  await step(t, h, 'a session made with provider pa is not accepted by pb', async () => {
+    const res = await ngx.get('/b/x', { headers: withSession(cookie) });
+    assertLoginRedirect(res, auth);
+    const xhr = await ngx.get('/b/x', { headers: withSession(cookie, XHR) });
+    assert.equal(xhr.status, 401);
+    assert.equal((await ngx.get('/a/x', { headers: withSession(cookie) })).status, 200, 'still fine at pa');
+    // and the other way round
+    const other = new UserAgent();
+    const { cookie: cb } = await login(other, ngx.url, '/b');
+    assert.equal((await ngx.get('/b/x', { headers: withSession(cb) })).status, 200);
+    assertLoginRedirect(await ngx.get('/a/x', { headers: withSession(cb) }), auth);
+  });
+
+  await step(t, h, 'the session survives nginx -s reload', async () => {
+    const before = ngx.workerPids();
+    await ngx.reload();
+    assert.ok(ngx.workerPids().every((p) => !before.includes(p)), 'all workers replaced');
+    for (let i = 0; i < 4; i += 1) {
+      const res = await ngx.get('/a/after-reload', { headers: withSession(cookie) });
+      assert.equal(res.status, 200, `after reload: ${res.status} ${res.headers.location || ''}`);
+      assert.equal(res.json().headers['x-user-sub'], op.user.sub);
+    }
+    assert.equal((await ngx.get('/a/after-reload', { headers: NAV })).status, 302, 'and still no access without it');
+  });
+});
+
+itest('a full session store evicts the least recently used sessions and says so', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+    oidc_session_store small size=32k;
+${providerBlock('fake', op.issuer, { session_store: 'small' })}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const full = /\[warn\].*oidc_session_store "small" is full: \d+ least recently used entries evicted/;
+
+  const cookies = [];
+  let more = 3; // a few logins after the first eviction
+  for (let i = 0; i < 300 && more > 0; i += 1) {
+    const { cookie } = await login(new UserAgent(), ngx.url, `/app/${i}`);
+    cookies.push(cookie);
+    if (full.test(ngx.errorLog())) more -= 1;
+  }
+  assert.match(ngx.errorLog(), full, `no eviction after ${cookies.length} logins`);
+  assert.ok(cookies.length >= 3, `the store held at least a couple of sessions (${cookies.length} logins)`);
+
+  const first = await ngx.get('/app/first', { headers: withSession(cookies[0]) });
+  assertLoginRedirect(first, `${op.issuer}/auth`);
+  const last = await ngx.get('/app/last', { headers: withSession(cookies.at(-1)) });
+  assert.equal(last.status, 200, 'the newest session works');
+  assert.equal(last.json().headers['x-user-sub'], op.user.sub);
+});
