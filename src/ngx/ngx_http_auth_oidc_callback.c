@@ -20,67 +20,93 @@
 #define NGX_HTTP_AUTH_OIDC_WAIT_STEP  100
 
 
-static ngx_int_t ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state);
-static ngx_int_t ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
+static void ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+static void ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+static void ngx_http_auth_oidc_pending_taken(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *record);
+static void ngx_http_auth_oidc_use_pending(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
+static void ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *code);
 static void ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h);
 static void ngx_http_auth_oidc_validate(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static void ngx_http_auth_oidc_wait_keys(ngx_event_t *ev);
-static ngx_int_t ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
+static void ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_claims_t *claims);
-static void ngx_http_auth_oidc_finish(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
-    const char *fmt, ...);
-static ngx_int_t ngx_http_auth_oidc_answer(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
-    const char *fmt, ...);
+static void ngx_http_auth_oidc_session_stored(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r,
     const char *name, size_t len, ngx_str_t *value);
 static void ngx_http_auth_oidc_redact_request_line(ngx_http_request_t *r);
+static void ngx_http_auth_oidc_printable(ngx_str_t *s);
 
 
-ngx_int_t
+void
 ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
-    ngx_int_t    rc;
-    ngx_str_t    state, code, error, description, iss;
-
-    if (ctx->http || ctx->wait.timer_set) {
-        /* still waiting for the provider */
-        return NGX_DONE;
-    }
-
-    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
+    ngx_str_t  state, name, bound;
 
     ngx_http_auth_oidc_redact_request_line(r);
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                   "Method not allowed", NULL);
+        return;
+    }
 
     if (ngx_http_auth_oidc_arg(r, "state", 5, &state) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: login answer without a state");
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login failed",
-                                         "The login answer has no state.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Login failed",
+                                   "The login answer has no state.");
+        return;
     }
 
-    rc = ngx_http_auth_oidc_take_pending(r, ctx, &state);
+    ctx->state = state;
+    ctx->candidate = 0;
 
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /* the login must have been started by this browser */
+    if (ngx_http_auth_oidc_login_cookie_name(r, ctx->provider, &state, &name)
+        != NGX_OK
+        || ngx_http_auth_oidc_cookie_get(r, &name, &bound) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: login answer for a login this browser did "
+                      "not start, or started too long ago");
+
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Login expired",
+                                   "This login is unknown, expired or was "
+                                   "already used. Please go back and try "
+                                   "again.");
+        return;
     }
 
-    if (rc != NGX_OK) {
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login expired",
-                                         "This login is unknown, expired or "
-                                         "was already used. Please go back "
-                                         "and try again.");
+    if (ngx_http_auth_oidc_login_cookie_set(r, ctx->provider, &state, 1)
+        != NGX_OK)
+    {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Login failed", NULL);
+        return;
     }
+
+    ngx_http_auth_oidc_take_pending(r, ctx);
+}
+
+
+/* What the callback does once its pending login is in hand. */
+
+static void
+ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_str_t  code, error, description, iss;
 
     /* RFC 9207: an answer that names another issuer is a mix-up attack */
     if (ngx_http_auth_oidc_arg(r, "iss", 3, &iss) == NGX_OK
@@ -88,14 +114,16 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
             || ngx_strncmp(iss.data, ctx->provider->issuer.data, iss.len)
                != 0))
     {
+        ngx_http_auth_oidc_printable(&iss);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": login answer from "
                       "another issuer \"%V\"", &ctx->provider->name, &iss);
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login failed",
-                                         "The login answer comes from "
-                                         "another identity provider.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Login failed",
+                                   "The login answer comes from another "
+                                   "identity provider.");
+        return;
     }
 
     if (ngx_http_auth_oidc_arg(r, "error", 5, &error) == NGX_OK) {
@@ -105,15 +133,19 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
             ngx_str_null(&description);
         }
 
+        /* the query is anybody's: nothing of it may forge a log line */
+        ngx_http_auth_oidc_printable(&error);
+        ngx_http_auth_oidc_printable(&description);
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\" refused the login: "
                       "%V %V", &ctx->provider->name, &error, &description);
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_FORBIDDEN,
-                                         "Login refused",
-                                         "The identity provider refused the "
-                                         "login: %V. %V", &error,
-                                         &description);
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_FORBIDDEN,
+                                   "Login refused",
+                                   "The identity provider refused the "
+                                   "login: %V. %V", &error, &description);
+        return;
     }
 
     if (ngx_http_auth_oidc_arg(r, "code", 4, &code) != NGX_OK) {
@@ -121,80 +153,118 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
                       "auth_oidc: provider \"%V\": login answer without a "
                       "code", &ctx->provider->name);
 
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                         "Login failed",
-                                         "The login answer has no code.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Login failed",
+                                   "The login answer has no code.");
+        return;
     }
 
     if (ngx_http_auth_oidc_metadata_ready(r, ctx->provider) != NGX_OK) {
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         "Login unavailable",
-                                         "The identity provider's metadata "
-                                         "is not available yet.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "Login unavailable",
+                                   "The identity provider's metadata is not "
+                                   "available yet.");
+        return;
     }
 
-    rc = ngx_http_auth_oidc_exchange(r, ctx, &code);
-
-    if (rc == NGX_DONE) {
-        r->main->count++;
-    }
-
-    return rc;
+    ngx_http_auth_oidc_exchange(r, ctx, &code);
 }
 
 
 /*
  * The pending login is taken, not read: a state works once. It names its
- * provider; among the providers sharing this path, that one must be found.
- * NGX_DECLINED: unknown, used, expired or foreign (already logged).
+ * provider; among the providers sharing this path (each store once), the
+ * one whose store has it is found.
  */
 
-static ngx_int_t
+static void
 ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state)
+    ngx_http_auth_oidc_ctx_t *ctx)
 {
-    ngx_int_t                            rc;
-    ngx_str_t                            record;
-    ngx_uint_t                           i, j;
-    auth_oidc_error_t                    err;
-    ngx_http_auth_oidc_store_t          *store;
-    const auth_oidc_pending_fields_t    *f;
-    ngx_http_auth_oidc_provider_conf_t  *prov;
+    ngx_int_t                     rc;
+    ngx_str_t                     record;
+    ngx_uint_t                    j;
+    ngx_http_auth_oidc_store_t   *store;
 
-    rc = NGX_DECLINED;
+    for ( /* void */ ; ctx->candidate < ctx->ncandidates; ctx->candidate++) {
+        store = ctx->candidates[ctx->candidate]->store;
 
-    for (i = 0; i < ctx->ncandidates && rc != NGX_OK; i++) {
-        store = ctx->candidates[i]->store;
-
-        for (j = 0; j < i; j++) {
+        for (j = 0; j < ctx->candidate; j++) {
             if (ctx->candidates[j]->store == store) {
                 break;
             }
         }
 
-        if (j < i) {
+        if (j < ctx->candidate) {
             continue;
         }
 
         rc = ngx_http_auth_oidc_store_take(store,
                                            NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
-                                           state, r->pool, &record,
-                                           r->connection->log);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
+                                           &ctx->state, r, &record,
+                                           ngx_http_auth_oidc_pending_taken);
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_auth_oidc_use_pending(r, ctx, rc, &record);
+            return;
         }
     }
 
-    if (rc != NGX_OK
-        || auth_oidc_pending_decode(record.data, record.len, &ctx->pending,
-                                    &err)
-           != AUTH_OIDC_OK)
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "auth_oidc: login answer with an unknown, expired or "
+                  "already used state");
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                               "Login expired",
+                               "This login is unknown, expired or was "
+                               "already used. Please go back and try again.");
+}
+
+
+static void
+ngx_http_auth_oidc_pending_taken(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *record)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (rc == NGX_DECLINED) {
+        ctx->candidate++;
+        ngx_http_auth_oidc_take_pending(r, ctx);
+        return;
+    }
+
+    ngx_http_auth_oidc_use_pending(r, ctx, rc, record);
+}
+
+
+static void
+ngx_http_auth_oidc_use_pending(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record)
+{
+    ngx_uint_t                           i;
+    auth_oidc_error_t                    err;
+    const auth_oidc_pending_fields_t    *f;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    if (rc != NGX_OK) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "Login unavailable",
+                                   "The session store is not available.");
+        return;
+    }
+
+    if (auth_oidc_pending_decode(record->data, record->len, &ctx->pending,
+                                 &err)
+        != AUTH_OIDC_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: login answer with an unknown, expired or "
-                      "already used state");
-
-        return NGX_DECLINED;
+                      "auth_oidc: pending login refused: %s", err.msg);
+        goto expired;
     }
 
     f = auth_oidc_pending_fields(ctx->pending);
@@ -219,15 +289,22 @@ ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: login answer for an expired login or "
                       "another provider");
-
-        return NGX_DECLINED;
+        goto expired;
     }
 
-    return NGX_OK;
+    ngx_http_auth_oidc_proceed(r, ctx);
+    return;
+
+expired:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                               "Login expired",
+                               "This login is unknown, expired or was "
+                               "already used. Please go back and try again.");
 }
 
 
-static ngx_int_t
+static void
 ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *code)
 {
@@ -249,7 +326,7 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
                                         &ctx->redirect_uri)
         != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto internal;
     }
 
     ngx_memzero(&params, sizeof(auth_oidc_token_params_t));
@@ -270,16 +347,16 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": cannot build the token "
                       "request: %s", &prov->name, err.msg);
-        return ngx_http_auth_oidc_answer(r, ctx,
-                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                         "Login failed",
-                                         "The token request cannot be made.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Login failed",
+                                   "The token request cannot be made.");
+        return;
     }
 
     target = ngx_palloc(r->pool, sizeof(ngx_http_auth_oidc_target_t));
     if (target == NULL) {
         auth_oidc_token_request_free(treq);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto internal;
     }
 
     if (ngx_http_auth_oidc_endpoint_target(r->pool, prov,
@@ -291,10 +368,11 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
         auth_oidc_token_request_free(treq);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": %s", &prov->name, msg);
-        return ngx_http_auth_oidc_answer(r, ctx, NGX_HTTP_BAD_GATEWAY,
-                                         "Login failed",
-                                         "The identity provider cannot be "
-                                         "reached.");
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                   "Login failed",
+                                   "The identity provider cannot be "
+                                   "reached.");
+        return;
     }
 
     body = auth_oidc_token_request_body(treq);
@@ -313,7 +391,7 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
 
     if (req.body.data == NULL || req.headers.data == NULL) {
         auth_oidc_token_request_free(treq);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto internal;
     }
 
     req.body.len = body.len;
@@ -347,11 +425,15 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
 
     ctx->http = ngx_http_auth_oidc_http_start(&req, r->connection->log);
 
-    if (ctx->http == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ctx->http != NULL) {
+        /* the answer comes to ngx_http_auth_oidc_token_done() */
+        return;
     }
 
-    return NGX_DONE;
+internal:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "Login failed", NULL);
 }
 
 
@@ -377,7 +459,7 @@ ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h)
                              : NGX_HTTP_BAD_GATEWAY;
         ngx_http_auth_oidc_http_free(h);
 
-        ngx_http_auth_oidc_finish(r, ctx, status, "Login failed",
+        ngx_http_auth_oidc_outcome(r, ctx, status, "Login failed",
                                   "The identity provider did not answer in "
                                   "time or could not be reached.");
         return;
@@ -400,7 +482,7 @@ ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h)
 
         ngx_http_auth_oidc_http_free(h);
 
-        ngx_http_auth_oidc_finish(r, ctx,
+        ngx_http_auth_oidc_outcome(r, ctx,
                                   rc == AUTH_OIDC_EPROVIDER
                                   ? NGX_HTTP_UNAUTHORIZED
                                   : NGX_HTTP_BAD_GATEWAY,
@@ -472,7 +554,7 @@ ngx_http_auth_oidc_validate(ngx_http_request_t *r,
                       "auth_oidc: provider \"%V\": ID token refused: %s",
                       &prov->name, err.msg);
 
-        ngx_http_auth_oidc_finish(r, ctx,
+        ngx_http_auth_oidc_outcome(r, ctx,
                                   (rc == AUTH_OIDC_ENOMEM
                                    || rc == AUTH_OIDC_EINTERNAL)
                                   ? NGX_HTTP_INTERNAL_SERVER_ERROR
@@ -483,17 +565,8 @@ ngx_http_auth_oidc_validate(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_auth_oidc_create_session(r, ctx, claims) != NGX_OK) {
-        auth_oidc_claims_free(claims);
-        ngx_http_auth_oidc_finish(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "Login failed",
-                                  "The session could not be stored.");
-        return;
-    }
-
+    ngx_http_auth_oidc_create_session(r, ctx, claims);
     auth_oidc_claims_free(claims);
-
-    ngx_http_auth_oidc_finish(r, ctx, NGX_HTTP_MOVED_TEMPORARILY, NULL, NULL);
 }
 
 
@@ -527,27 +600,28 @@ ngx_http_auth_oidc_wait_keys(ngx_event_t *ev)
 }
 
 
-static ngx_int_t
+static void
 ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_claims_t *claims)
 {
     size_t                               len;
     time_t                               now;
     int64_t                              expires_in;
-    ngx_str_t                            id, key, record, location;
+    ngx_int_t                            rc;
+    ngx_str_t                            key, record;
     auth_oidc_error_t                    err;
     auth_oidc_session_fields_t           s;
-    const auth_oidc_pending_fields_t    *f;
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
     prov = ctx->provider;
     now = ngx_time();
 
     /* a new id for every login: a session id is never carried over */
-    if (ngx_http_auth_oidc_random_id(r->pool, &id) != NGX_OK
-        || ngx_http_auth_oidc_session_key(r, prov, &id, &key) != NGX_OK)
+    if (ngx_http_auth_oidc_random_id(r->pool, &ctx->session_id) != NGX_OK
+        || ngx_http_auth_oidc_session_key(r, prov, &ctx->session_id, &key)
+           != NGX_OK)
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
     ngx_memzero(&s, sizeof(auth_oidc_session_fields_t));
@@ -566,110 +640,78 @@ ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
     if (auth_oidc_session_encode(&s, NULL, 0, &len, &err) != AUTH_OIDC_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: session refused: %s", err.msg);
-        return NGX_ERROR;
+        goto failed;
     }
 
     record.data = ngx_pnalloc(r->pool, len);
-    if (record.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (auth_oidc_session_encode(&s, record.data, len, &record.len, &err)
-        != AUTH_OIDC_OK)
+    if (record.data == NULL
+        || auth_oidc_session_encode(&s, record.data, len, &record.len, &err)
+           != AUTH_OIDC_OK)
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
-    if (ngx_http_auth_oidc_store_put(prov->store, NGX_HTTP_AUTH_OIDC_SESSION,
-                                     &key, &record, s.expires,
-                                     r->connection->log)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "auth_oidc: provider \"%V\": login of \"%*s\"",
+                  &prov->name, s.sub.len, s.sub.data);
+
+    rc = ngx_http_auth_oidc_store_put(prov->store, NGX_HTTP_AUTH_OIDC_SESSION,
+                                      &key, &record, s.expires, r,
+                                      ngx_http_auth_oidc_session_stored);
+    if (rc != NGX_AGAIN) {
+        ngx_http_auth_oidc_session_stored(r, rc, NULL);
     }
 
-    if (ngx_http_auth_oidc_cookie_set(r, prov, &id, 0) != NGX_OK) {
-        return NGX_ERROR;
+    return;
+
+failed:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "Login failed",
+                               "The session could not be created.");
+}
+
+
+/* Only a stored session gets its cookie, and the browser its page. */
+
+static void
+ngx_http_auth_oidc_session_stored(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *value)
+{
+    ngx_str_t                          location;
+    ngx_http_auth_oidc_ctx_t          *ctx;
+    const auth_oidc_pending_fields_t  *f;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (rc != NGX_OK) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "Login unavailable",
+                                   "The session store is not available.");
+        return;
     }
 
     f = auth_oidc_pending_fields(ctx->pending);
 
     location.len = f->return_path.len;
     location.data = ngx_pnalloc(r->pool, location.len);
-    if (location.data == NULL) {
-        return NGX_ERROR;
+
+    if (location.data == NULL
+        || ngx_http_auth_oidc_cookie_set(r, ctx->provider, &ctx->session_id,
+                                         0)
+           != NGX_OK)
+    {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Login failed", NULL);
+        return;
     }
 
     ngx_memcpy(location.data, f->return_path.data, location.len);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "auth_oidc: provider \"%V\": login of \"%*s\"",
-                  &prov->name, s.sub.len, s.sub.data);
-
     (void) ngx_http_auth_oidc_redirect(r, &location);
 
-    return NGX_OK;
-}
-
-
-/* Ends a callback that waited: the phase handler answers with it. */
-
-static void
-ngx_http_auth_oidc_finish(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
-    const char *fmt, ...)
-{
-    u_char            *p;
-    va_list            args;
-    ngx_connection_t  *c;
-    u_char             buf[NGX_HTTP_AUTH_OIDC_ERRLEN];
-
-    c = r->connection;
-
-    if (fmt) {
-        va_start(args, fmt);
-        p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-        va_end(args);
-
-        ctx->detail.data = ngx_pnalloc(r->pool, p - buf);
-        if (ctx->detail.data) {
-            ngx_memcpy(ctx->detail.data, buf, p - buf);
-            ctx->detail.len = p - buf;
-        }
-    }
-
-    ctx->done = 1;
-    ctx->status = status;
-    ctx->title = title;
-
-    r->main->count--;
-
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(c);
-}
-
-
-/* An answer now: a page, or the redirect the session creation prepared. */
-
-static ngx_int_t
-ngx_http_auth_oidc_answer(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
-    const char *fmt, ...)
-{
-    u_char     *p;
-    va_list     args;
-    ngx_str_t   detail;
-    u_char      buf[NGX_HTTP_AUTH_OIDC_ERRLEN];
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-    va_end(args);
-
-    detail.data = buf;
-    detail.len = p - buf;
-
-    return ngx_http_auth_oidc_page(r, status, title, &detail, NULL);
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_MOVED_TEMPORARILY, NULL,
+                               NULL);
 }
 
 
@@ -751,4 +793,21 @@ ngx_http_auth_oidc_redact_request_line(ngx_http_request_t *r)
     d = ngx_cpymem(d, "?...", sizeof("?...") - 1);
     d = ngx_cpymem(d, proto, end - proto);
     r->request_line.len = d - r->request_line.data;
+}
+
+
+/* Printable ASCII only, at most 128 bytes: safe in a log line. */
+
+static void
+ngx_http_auth_oidc_printable(ngx_str_t *s)
+{
+    size_t  i;
+
+    s->len = ngx_min(s->len, 128);
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] < 0x20 || s->data[i] > 0x7e) {
+            s->data[i] = '?';
+        }
+    }
 }

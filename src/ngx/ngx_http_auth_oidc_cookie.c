@@ -8,31 +8,39 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
+    ngx_str_t *value, ngx_str_t *path, time_t max_age);
 static ngx_uint_t ngx_http_auth_oidc_cookie_is(ngx_str_t *header_key);
 static u_char *ngx_http_auth_oidc_cookie_next(u_char *p, u_char *last,
     ngx_str_t *name, ngx_str_t *value);
 
 
-/* The value of the first cookie called name, in any Cookie header. */
+/*
+ * The value of the cookie called name, in any Cookie header. Two different
+ * values mean that another site of the domain set one ("cookie tossing"):
+ * neither is trusted.
+ */
 
 ngx_int_t
 ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
     u_char           *p, *last;
-    ngx_str_t         n, v;
+    ngx_str_t         n, v, found;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
+    ngx_str_null(&found);
 
     for (i = 0; /* void */; i++) {
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NGX_DECLINED;
+                break;
             }
 
             part = part->next;
@@ -50,15 +58,34 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
         while (p < last) {
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
-            if (n.len == name->len
-                && ngx_strncmp(n.data, name->data, n.len) == 0
-                && v.len)
+            if (n.len != name->len
+                || ngx_strncmp(n.data, name->data, n.len) != 0
+                || v.len == 0)
             {
-                *value = v;
-                return NGX_OK;
+                continue;
             }
+
+            if (found.len
+                && (found.len != v.len
+                    || ngx_strncmp(found.data, v.data, v.len) != 0))
+            {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "auth_oidc: two different \"%V\" cookies, "
+                              "neither is used", name);
+                return NGX_DECLINED;
+            }
+
+            found = v;
         }
     }
+
+    if (found.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    *value = found;
+
+    return NGX_OK;
 }
 
 
@@ -115,7 +142,8 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
             continue;
         }
 
-        out = ngx_pnalloc(r->pool, h[i].value.len);
+        /* a kept pair may gain a space after its ";": room for twice */
+        out = ngx_pnalloc(r->pool, 2 * h[i].value.len);
         if (out == NULL) {
             return NGX_ERROR;
         }
@@ -158,8 +186,82 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear)
 {
+    static ngx_str_t  root = ngx_string("/");
+
+    /* a session cookie: the session's own lifetime is kept server-side */
+    return ngx_http_auth_oidc_cookie_add(r, prov, &prov->cookie_name,
+                                         clear ? NULL : value, &root,
+                                         clear ? 0 : -1);
+}
+
+
+/*
+ * The cookie that ties a started login to the browser that started it: a
+ * callback whose state was begun elsewhere (login CSRF, an injected code)
+ * is refused. Its name carries part of the state, so that several logins
+ * in several tabs each have their own.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
+    ngx_str_t *name)
+{
+    u_char  *p;
+
+    if (state->len < NGX_HTTP_AUTH_OIDC_STATE_PART) {
+        return NGX_DECLINED;
+    }
+
+    name->len = prov->cookie_name.len + sizeof("_login_") - 1
+                + NGX_HTTP_AUTH_OIDC_STATE_PART;
+
+    p = ngx_pnalloc(r->pool, name->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->data = p;
+    p = ngx_cpymem(p, prov->cookie_name.data, prov->cookie_name.len);
+    p = ngx_cpymem(p, "_login_", sizeof("_login_") - 1);
+    ngx_memcpy(p, state->data, NGX_HTTP_AUTH_OIDC_STATE_PART);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
+    ngx_uint_t clear)
+{
+    ngx_str_t  name;
+
+    static ngx_str_t  one = ngx_string("1");
+
+    if (ngx_http_auth_oidc_login_cookie_name(r, prov, state, &name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_auth_oidc_cookie_add(r, prov, &name,
+                                         clear ? NULL : &one,
+                                         &prov->redirect_path,
+                                         clear ? 0 : prov->login_timeout);
+}
+
+
+/* max_age: -1 none (ends with the browser), 0 deletes the cookie. */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
+    ngx_str_t *value, ngx_str_t *path, time_t max_age)
+{
     u_char           *p;
     size_t            len;
+    ngx_str_t         empty;
     ngx_uint_t        secure;
     ngx_table_elt_t  *h;
 
@@ -180,9 +282,15 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
         secure = 1;
     }
 
-    len = prov->cookie_name.len + 1 + (clear ? 0 : value->len)
-          + sizeof("; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0")
-          - 1;
+    ngx_str_null(&empty);
+
+    if (value == NULL) {
+        value = &empty;
+    }
+
+    len = name->len + 1 + value->len + sizeof("; Path=") - 1 + path->len
+          + sizeof("; HttpOnly; SameSite=Lax; Secure; Max-Age=") - 1
+          + NGX_TIME_T_LEN;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -199,22 +307,15 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_str_set(&h->key, "Set-Cookie");
     h->value.data = p;
 
-    /* a session cookie: the session's own lifetime is kept server-side */
-    if (clear) {
-        p = ngx_sprintf(p, "%V=; Path=/; HttpOnly; SameSite=Lax",
-                        &prov->cookie_name);
-
-    } else {
-        p = ngx_sprintf(p, "%V=%V; Path=/; HttpOnly; SameSite=Lax",
-                        &prov->cookie_name, value);
-    }
+    p = ngx_sprintf(p, "%V=%V; Path=%V; HttpOnly; SameSite=Lax",
+                    name, value, path);
 
     if (secure) {
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
 
-    if (clear) {
-        p = ngx_cpymem(p, "; Max-Age=0", sizeof("; Max-Age=0") - 1);
+    if (max_age >= 0) {
+        p = ngx_sprintf(p, "; Max-Age=%T", max_age);
     }
 
     h->value.len = p - h->value.data;

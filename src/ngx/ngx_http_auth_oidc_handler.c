@@ -20,8 +20,16 @@ static ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider(
     ngx_http_request_t *r, ngx_http_auth_oidc_loc_conf_t *alcf);
 static ngx_int_t ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+static void ngx_http_auth_oidc_session_found(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *record);
+static void ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
+static ngx_int_t ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_uint_t ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r);
 static ngx_int_t ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_table_elt_t *ngx_http_auth_oidc_header(ngx_http_request_t *r,
     const char *name, size_t len);
@@ -31,6 +39,7 @@ static void ngx_http_auth_oidc_cleanup(void *data);
 ngx_int_t
 ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                            rc;
     ngx_uint_t                           mode;
     ngx_http_auth_oidc_ctx_t            *ctx;
     ngx_http_auth_oidc_loc_conf_t       *alcf;
@@ -57,9 +66,44 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->suspended) {
+        return NGX_AGAIN;
+    }
+
+    if (ctx->provider != prov) {
+        /* another provider's location (after an internal redirect) */
+        ctx->looked_up = 0;
+        ctx->store_failed = 0;
+        ngx_str_null(&ctx->login_url);
+        auth_oidc_session_free(ctx->session);
+        auth_oidc_claims_free(ctx->claims);
+        ctx->session = NULL;
+        ctx->claims = NULL;
+    }
+
     ctx->provider = prov;
 
-    if (ngx_http_auth_oidc_find_session(r, ctx, prov) == NGX_OK) {
+    if (!ctx->looked_up) {
+        rc = ngx_http_auth_oidc_find_session(r, ctx, prov);
+
+        if (rc == NGX_AGAIN) {
+            ctx->suspended = 1;
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->store_failed) {
+        /* never a login loop, never a session taken on trust */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "auth oidc: session store failed");
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    if (ctx->session) {
         return NGX_OK;
     }
 
@@ -86,7 +130,13 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_SERVICE_UNAVAILABLE;
         }
 
-        return ngx_http_auth_oidc_login(r, prov);
+        rc = ngx_http_auth_oidc_login(r, ctx, prov);
+
+        if (rc == NGX_AGAIN) {
+            ctx->suspended = 1;
+        }
+
+        return rc;
     }
 }
 
@@ -111,14 +161,8 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
 
-    if (ctx && ctx->done) {
-        /* a callback that waited for the provider resumes here */
-        if (ctx->status == NGX_HTTP_MOVED_TEMPORARILY) {
-            return ctx->status;
-        }
-
-        return ngx_http_auth_oidc_page(r, ctx->status, ctx->title,
-                                       &ctx->detail, NULL);
+    if (ctx && (ctx->done || ctx->suspended)) {
+        return ngx_http_auth_oidc_endpoint_answer(r, ctx);
     }
 
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_auth_oidc_module);
@@ -152,24 +196,119 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
             continue;
         }
 
-        if (callback) {
-            ctx = ngx_http_auth_oidc_get_ctx(r);
-            if (ctx == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            /* the pending login says which provider it belongs to */
-            ctx->provider = prov;
-            ctx->candidates = provs;
-            ctx->ncandidates = n;
-
-            return ngx_http_auth_oidc_callback(r, ctx);
+        ctx = ngx_http_auth_oidc_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_auth_oidc_logout(r, prov);
+        ctx->provider = prov;
+
+        if (callback) {
+            /* the pending login says which provider it belongs to */
+            ctx->candidates = provs + i;
+            ctx->ncandidates = n - i;
+
+            ngx_http_auth_oidc_callback(r, ctx);
+
+        } else {
+            ngx_http_auth_oidc_logout(r, ctx, prov);
+        }
+
+        return ngx_http_auth_oidc_endpoint_answer(r, ctx);
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The decided answer, or a wait: the request keeps an extra reference
+ * while the store or the provider answers (ngx_http_auth_oidc_wake()).
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    if (!ctx->done) {
+        if (!ctx->suspended) {
+            ctx->suspended = 1;
+            ctx->counted = 1;
+            r->main->count++;
+        }
+
+        return NGX_DONE;
+    }
+
+    if (ctx->status == NGX_HTTP_MOVED_TEMPORARILY) {
+        return ctx->status;
+    }
+
+    if (ctx->status == NGX_HTTP_UNAUTHORIZED
+        && ngx_http_auth_oidc_challenge(r, ctx->provider) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_auth_oidc_page(r, ctx->status, ctx->title,
+                                   ctx->detail.len ? &ctx->detail : NULL,
+                                   ctx->html.len ? &ctx->html : NULL);
+}
+
+
+/* Records the answer; a request that was waiting for it runs again. */
+
+void
+ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    buf[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    if (fmt) {
+        va_start(args, fmt);
+        p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+        va_end(args);
+
+        ctx->detail.data = ngx_pnalloc(r->pool, p - buf);
+        if (ctx->detail.data) {
+            ngx_memcpy(ctx->detail.data, buf, p - buf);
+            ctx->detail.len = p - buf;
+        }
+    }
+
+    ctx->done = 1;
+    ctx->status = status;
+    ctx->title = title;
+
+    ngx_http_auth_oidc_wake(r, ctx);
+}
+
+
+void
+ngx_http_auth_oidc_wake(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_connection_t  *c;
+
+    if (!ctx->suspended) {
+        /* answered at once: the phase handler is still running */
+        return;
+    }
+
+    c = r->connection;
+
+    ctx->suspended = 0;
+
+    if (ctx->counted) {
+        ctx->counted = 0;
+        r->main->count--;
+    }
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -183,6 +322,26 @@ ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r)
 
     if (ctx) {
         return ctx;
+    }
+
+    /*
+     * An internal redirect (index, try_files, error_page) wipes module
+     * contexts but not the pool: the session found before is taken back,
+     * as the realip module does, since its cookie was already stripped.
+     */
+    if (r->internal) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_auth_oidc_cleanup) {
+                ctx = cln->data;
+
+                ctx->done = 0;
+                ctx->suspended = 0;
+                ctx->counted = 0;
+
+                ngx_http_set_ctx(r, ctx, ngx_http_auth_oidc_module);
+                return ctx;
+            }
+        }
     }
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_auth_oidc_ctx_t));
@@ -238,11 +397,8 @@ static ngx_int_t
 ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    ngx_str_t                          id, key, record;
-    ngx_int_t                          rc;
-    auth_oidc_error_t                  err;
-    auth_oidc_session_t               *session;
-    const auth_oidc_session_fields_t  *f;
+    ngx_int_t  rc;
+    ngx_str_t  id, key, record;
 
     rc = ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id);
 
@@ -254,6 +410,7 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
+        ctx->looked_up = 1;
         return NGX_DECLINED;
     }
 
@@ -261,38 +418,84 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    ctx->session_id = id;
+
     rc = ngx_http_auth_oidc_store_get(prov->store,
-                                      NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                      r->pool, &record, r->connection->log);
+                                      NGX_HTTP_AUTH_OIDC_SESSION, &key, r,
+                                      &record,
+                                      ngx_http_auth_oidc_session_found);
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    ngx_http_auth_oidc_use_session(r, ctx, rc, &record);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_auth_oidc_session_found(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *record)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_http_auth_oidc_use_session(r, ctx, rc, record);
+    ngx_http_auth_oidc_wake(r, ctx);
+}
+
+
+static void
+ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record)
+{
+    ngx_str_t                          key;
+    auth_oidc_error_t                  err;
+    auth_oidc_session_t               *session;
+    const auth_oidc_session_fields_t  *f;
+
+    ctx->looked_up = 1;
+
+    if (rc == NGX_ERROR) {
+        ctx->store_failed = 1;
+        return;
+    }
+
     if (rc != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "auth oidc: no session for the cookie");
-        return NGX_DECLINED;
+        return;
     }
 
-    if (auth_oidc_session_decode(record.data, record.len, &session, &err)
+    if (auth_oidc_session_decode(record->data, record->len, &session, &err)
         != AUTH_OIDC_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: stored session refused: %s", err.msg);
-        ngx_http_auth_oidc_store_delete(prov->store,
-                                        NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                        r->connection->log);
-        return NGX_DECLINED;
+
+        if (ngx_http_auth_oidc_session_key(r, ctx->provider, &ctx->session_id,
+                                           &key)
+            == NGX_OK)
+        {
+            ngx_http_auth_oidc_store_delete(ctx->provider->store,
+                                            NGX_HTTP_AUTH_OIDC_SESSION, &key,
+                                            r);
+        }
+
+        return;
     }
 
     f = auth_oidc_session_fields(session);
 
     if (f->expires <= (int64_t) ngx_time()) {
         auth_oidc_session_free(session);
-        return NGX_DECLINED;
+        return;
     }
 
     auth_oidc_session_free(ctx->session);
     ctx->session = session;
-    ctx->session_id = id;
-
-    return NGX_OK;
 }
 
 
@@ -342,12 +545,26 @@ static ngx_int_t
 ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    if (ngx_http_auth_oidc_challenge(r, prov) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_UNAUTHORIZED;
+}
+
+
+/* RFC 9110, 15.5.2: a 401 names how to authenticate. */
+
+static ngx_int_t
+ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
     size_t            len;
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     len = sizeof("OIDC realm=\"\"") - 1 + prov->name.len;
@@ -358,7 +575,7 @@ ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
 
     h->value.data = ngx_pnalloc(r->pool, len);
     if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h->value.len = ngx_sprintf(h->value.data, "OIDC realm=\"%V\"",
@@ -367,7 +584,7 @@ ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
 
     r->headers_out.www_authenticate = h;
 
-    return NGX_HTTP_UNAUTHORIZED;
+    return NGX_OK;
 }
 
 

@@ -125,7 +125,7 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
     ctx->deadline.handler = ngx_http_auth_oidc_http_deadline_handler;
     ctx->deadline.data = ctx;
     ctx->deadline.log = plog;
-    ctx->deadline.cancelable = 1;
+    ctx->deadline.cancelable = req->cancelable;
 
     ctx->parser = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
     if (ctx->parser == NULL
@@ -171,7 +171,7 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
     rctx->handler = ngx_http_auth_oidc_http_resolve_handler;
     rctx->data = ctx;
     rctx->timeout = req->resolver_timeout;
-    rctx->cancelable = 1;
+    rctx->cancelable = req->cancelable;
 
     ctx->resolve = rctx;
 
@@ -327,9 +327,12 @@ ngx_http_auth_oidc_http_connect(ngx_http_auth_oidc_http_ctx_t *ctx)
     c->read->handler = ngx_http_auth_oidc_http_read_handler;
     c->write->handler = ngx_http_auth_oidc_http_write_handler;
 
-    /* a worker shutting down gracefully need not wait for a fetch */
-    c->read->cancelable = 1;
-    c->write->cancelable = 1;
+    /*
+     * A worker shutting down gracefully need not wait for a background
+     * fetch, but does finish a login a browser is waiting for.
+     */
+    c->read->cancelable = ctx->req.cancelable;
+    c->write->cancelable = ctx->req.cancelable;
 
     ctx->parser->connection = c;
 

@@ -35,6 +35,7 @@ typedef struct {
     ngx_msec_t                          read_timeout;
     ngx_msec_t                          total_timeout;  /* 0: none */
     size_t                              max_size;
+    ngx_uint_t                          cancelable;  /* no client waits */
 
     ngx_http_auth_oidc_http_handler_pt  handler;
     void                               *data;

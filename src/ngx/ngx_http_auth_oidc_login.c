@@ -10,18 +10,21 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
+static void ngx_http_auth_oidc_login_stored(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_login_fail(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, const char *what,
     auth_oidc_error_t *err);
 
 
 ngx_int_t
-ngx_http_auth_oidc_login(ngx_http_request_t *r,
+ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
     u_char                        *p;
     size_t                         len;
     time_t                         now;
+    ngx_int_t                      rc;
     ngx_str_t                      state, nonce, verifier, record, url;
     ngx_str_t                      redirect_uri, return_path;
     ngx_uint_t                     pkce;
@@ -31,6 +34,11 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r,
     auth_oidc_pending_fields_t     pending;
     auth_oidc_authorize_params_t   params;
     u_char                         challenge[AUTH_OIDC_PKCE_CHALLENGE_LEN];
+
+    if (ctx->login_url.len) {
+        /* the pending login was stored while the request waited */
+        return ngx_http_auth_oidc_redirect(r, &ctx->login_url);
+    }
 
     d = prov->runtime->discovery;
     now = ngx_time();
@@ -106,15 +114,6 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r,
         return ngx_http_auth_oidc_login_fail(r, prov, "pending login", &err);
     }
 
-    if (ngx_http_auth_oidc_store_put(prov->store,
-                                     NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
-                                     &state, &record, pending.expires,
-                                     r->connection->log)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     ngx_memzero(&params, sizeof(auth_oidc_authorize_params_t));
     params.client_id.data = prov->client_id.data;
     params.client_id.len = prov->client_id.len;
@@ -158,7 +157,43 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "auth oidc: login for \"%V\"", &return_path);
 
+    if (ngx_http_auth_oidc_login_cookie_set(r, prov, &state, 0) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_auth_oidc_store_put(prov->store,
+                                      NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
+                                      &state, &record, pending.expires, r,
+                                      ngx_http_auth_oidc_login_stored);
+
+    if (rc == NGX_AGAIN) {
+        ctx->login_url = url;
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     return ngx_http_auth_oidc_redirect(r, &url);
+}
+
+
+static void
+ngx_http_auth_oidc_login_stored(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *value)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (rc != NGX_OK) {
+        /* no redirect to a login whose state nobody kept */
+        ngx_str_null(&ctx->login_url);
+        ctx->store_failed = 1;
+    }
+
+    ngx_http_auth_oidc_wake(r, ctx);
 }
 
 

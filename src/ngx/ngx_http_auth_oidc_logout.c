@@ -14,8 +14,14 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-static ngx_uint_t ngx_http_auth_oidc_cross_site(ngx_http_request_t *r);
-static ngx_int_t ngx_http_auth_oidc_confirm_page(ngx_http_request_t *r);
+static void ngx_http_auth_oidc_logged_out(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *record);
+static ngx_uint_t ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+static ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin);
+static ngx_int_t ngx_http_auth_oidc_confirm_form(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_int_t ngx_http_auth_oidc_end_session_url(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id_token,
     ngx_str_t *url);
@@ -23,75 +29,119 @@ static u_char *ngx_http_auth_oidc_escape_arg(u_char *dst, u_char *src,
     size_t len);
 
 
-ngx_int_t
+void
 ngx_http_auth_oidc_logout(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov)
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    ngx_str_t                          id, key, record, id_token, url;
-    auth_oidc_error_t                  err;
-    auth_oidc_session_t               *session;
-    const auth_oidc_session_fields_t  *f;
+    ngx_int_t  rc;
+    ngx_str_t  id, key, record;
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD
         && r->method != NGX_HTTP_POST)
     {
-        return NGX_HTTP_NOT_ALLOWED;
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                   "Method not allowed", NULL);
+        return;
     }
 
-    if (ngx_http_auth_oidc_cross_site(r)) {
+    if (ngx_http_auth_oidc_cross_site(r, prov)) {
         if (r->method == NGX_HTTP_POST) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "auth_oidc: cross-site logout refused");
-            return NGX_HTTP_FORBIDDEN;
+            ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_FORBIDDEN,
+                                       "Logout refused", NULL);
+            return;
         }
 
-        return ngx_http_auth_oidc_confirm_page(r);
+        if (ngx_http_auth_oidc_confirm_form(r, ctx) != NGX_OK) {
+            ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "Logout failed", NULL);
+            return;
+        }
+
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Log out?", NULL);
+        return;
     }
 
     if (r->method == NGX_HTTP_POST
         && ngx_http_discard_request_body(r) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Logout failed", NULL);
+        return;
     }
+
+    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) != NGX_OK) {
+        ngx_http_auth_oidc_logged_out(r, NGX_DECLINED, NULL);
+        return;
+    }
+
+    if (ngx_http_auth_oidc_session_key(r, prov, &id, &key) != NGX_OK) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Logout failed", NULL);
+        return;
+    }
+
+    rc = ngx_http_auth_oidc_store_take(prov->store,
+                                       NGX_HTTP_AUTH_OIDC_SESSION, &key, r,
+                                       &record,
+                                       ngx_http_auth_oidc_logged_out);
+    if (rc != NGX_AGAIN) {
+        ngx_http_auth_oidc_logged_out(r, rc, &record);
+    }
+}
+
+
+/* The session is gone from the store: the browser is told, then sent on. */
+
+static void
+ngx_http_auth_oidc_logged_out(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *record)
+{
+    ngx_str_t                            id_token, url;
+    auth_oidc_error_t                    err;
+    auth_oidc_session_t                 *session;
+    ngx_http_auth_oidc_ctx_t            *ctx;
+    const auth_oidc_session_fields_t    *f;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    prov = ctx->provider;
 
     ngx_str_null(&id_token);
 
-    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK) {
+    if (rc == NGX_ERROR) {
+        /* the session may live on in the store: say so, keep the cookie */
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "Logout failed",
+                                   "The session store is not available; "
+                                   "please try again.");
+        return;
+    }
 
-        if (ngx_http_auth_oidc_session_key(r, prov, &id, &key) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (rc == NGX_OK
+        && auth_oidc_session_decode(record->data, record->len, &session, &err)
+           == AUTH_OIDC_OK)
+    {
+        f = auth_oidc_session_fields(session);
 
-        if (ngx_http_auth_oidc_store_take(prov->store,
-                                          NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                          r->pool, &record,
-                                          r->connection->log)
-            == NGX_OK
-            && auth_oidc_session_decode(record.data, record.len, &session,
-                                        &err)
-               == AUTH_OIDC_OK)
-        {
-            f = auth_oidc_session_fields(session);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": logout of \"%*s\"",
+                      &prov->name, f->sub.len, f->sub.data);
 
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "auth_oidc: provider \"%V\": logout of \"%*s\"",
-                          &prov->name, f->sub.len, f->sub.data);
-
-            if (prov->logout_token_hint) {
-                id_token.data = ngx_pnalloc(r->pool, f->id_token.len);
-                if (id_token.data) {
-                    ngx_memcpy(id_token.data, f->id_token.data,
-                               f->id_token.len);
-                    id_token.len = f->id_token.len;
-                }
+        if (prov->logout_token_hint) {
+            id_token.data = ngx_pnalloc(r->pool, f->id_token.len);
+            if (id_token.data) {
+                ngx_memcpy(id_token.data, f->id_token.data, f->id_token.len);
+                id_token.len = f->id_token.len;
             }
-
-            auth_oidc_session_free(session);
         }
+
+        auth_oidc_session_free(session);
     }
 
     if (ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto failed;
     }
 
     if (ngx_http_auth_oidc_metadata_sync(prov, r->connection->log) == NGX_OK
@@ -101,29 +151,40 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
         if (ngx_http_auth_oidc_end_session_url(r, prov, &id_token, &url)
             != NGX_OK)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto failed;
         }
 
-        return ngx_http_auth_oidc_redirect(r, &url);
+        (void) ngx_http_auth_oidc_redirect(r, &url);
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_MOVED_TEMPORARILY, NULL,
+                                   NULL);
+        return;
     }
 
     if (prov->post_logout_uri.len) {
-        return ngx_http_auth_oidc_redirect(r, &prov->post_logout_uri);
+        (void) ngx_http_auth_oidc_redirect(r, &prov->post_logout_uri);
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_MOVED_TEMPORARILY, NULL,
+                                   NULL);
+        return;
     }
 
-    return ngx_http_auth_oidc_page(r, NGX_HTTP_OK, "Logged out", NULL, NULL);
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Logged out", NULL);
+    return;
+
+failed:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "Logout failed", NULL);
 }
 
 
 static ngx_uint_t
-ngx_http_auth_oidc_cross_site(ngx_http_request_t *r)
+ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
 {
     ngx_str_t         own;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
-
-    static ngx_str_t  slash = ngx_string("/");
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -163,13 +224,8 @@ ngx_http_auth_oidc_cross_site(ngx_http_request_t *r)
         }
 
         /* a POST from another origin; "null" is an opaque origin */
-        if (ngx_http_auth_oidc_absolute_uri(r, &slash, &own) != NGX_OK) {
-            return 1;
-        }
-
-        own.len--;  /* an origin has no path */
-
-        if (h[i].value.len != own.len
+        if (ngx_http_auth_oidc_own_origin(r, prov, &own) != NGX_OK
+            || h[i].value.len != own.len
             || ngx_strncasecmp(h[i].value.data, own.data, own.len) != 0)
         {
             return 1;
@@ -178,12 +234,49 @@ ngx_http_auth_oidc_cross_site(ngx_http_request_t *r)
 }
 
 
+/*
+ * Our origin as a browser names it: from an absolute redirect_uri when
+ * there is one (a TLS terminator in front changes the scheme), else from
+ * the request.
+ */
+
 static ngx_int_t
-ngx_http_auth_oidc_confirm_page(ngx_http_request_t *r)
+ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin)
 {
-    size_t     len;
-    u_char    *p;
-    ngx_str_t  html;
+    u_char     *p, *last;
+    ngx_str_t   uri;
+
+    static ngx_str_t  slash = ngx_string("/");
+
+    uri = (prov->redirect_uri.len && prov->redirect_uri.data[0] != '/')
+          ? prov->redirect_uri : slash;
+
+    if (ngx_http_auth_oidc_absolute_uri(r, &uri, origin) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* scheme "://" host [":" port], without the path */
+    last = origin->data + origin->len;
+    p = ngx_strlchr(origin->data, last, ':');
+
+    if (p == NULL || last - p < 3) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_strlchr(p + 3, last, '/');
+    origin->len = (p ? p : last) - origin->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_confirm_form(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    size_t   len;
+    u_char  *p;
 
     len = sizeof("<form method=\"post\" action=\"\">"
                  "<button type=\"submit\">Log out</button></form>") - 1
@@ -191,19 +284,19 @@ ngx_http_auth_oidc_confirm_page(ngx_http_request_t *r)
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    html.data = p;
+    ctx->html.data = p;
     p = ngx_cpymem(p, "<form method=\"post\" action=\"",
                    sizeof("<form method=\"post\" action=\"") - 1);
     p = (u_char *) ngx_escape_html(p, r->uri.data, r->uri.len);
     p = ngx_cpymem(p, "\"><button type=\"submit\">Log out</button></form>",
                    sizeof("\"><button type=\"submit\">Log out</button>"
                           "</form>") - 1);
-    html.len = p - html.data;
+    ctx->html.len = p - ctx->html.data;
 
-    return ngx_http_auth_oidc_page(r, NGX_HTTP_OK, "Log out?", NULL, &html);
+    return NGX_OK;
 }
 
 

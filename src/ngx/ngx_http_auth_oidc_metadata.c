@@ -421,6 +421,7 @@ ngx_http_auth_oidc_metadata_fetch(ngx_http_auth_oidc_runtime_t *rt,
     req.read_timeout = prov->read_timeout;
     req.total_timeout = ngx_http_auth_oidc_metadata_total_timeout(prov);
     req.max_size = prov->max_response_size;
+    req.cancelable = 1;
     req.handler = handler;
     req.data = rt;
 

@@ -391,6 +391,10 @@ ngx_http_auth_oidc_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (ngx_http_auth_oidc_store_init_worker(cycle, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_auth_oidc_metadata_init_worker(cycle, amcf);
 }
 
@@ -407,4 +411,5 @@ ngx_http_auth_oidc_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_auth_oidc_metadata_exit_worker(amcf);
+    ngx_http_auth_oidc_store_exit_worker(amcf);
 }

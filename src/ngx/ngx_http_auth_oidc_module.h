@@ -54,6 +54,9 @@ typedef enum {
 
 #define NGX_HTTP_AUTH_OIDC_ERRLEN  320
 
+/* characters of the state in the name of the login's own cookie */
+#define NGX_HTTP_AUTH_OIDC_STATE_PART  16
+
 
 /*
  * One provider's cached metadata in shared memory: every worker reads it,
@@ -208,16 +211,26 @@ typedef struct {
 } ngx_http_auth_oidc_loc_conf_t;
 
 
-/* Per request. Core handles are freed by the request pool's cleanup. */
+/*
+ * Per request. Core handles are freed by the request pool's cleanup.
+ *
+ * A request may wait (for the session store, the provider, or refetched
+ * keys): its phase handler then returns and is run again when the answer
+ * is in; every step records its result here, so a second run goes on
+ * where the first stopped.
+ */
 typedef struct {
     ngx_http_auth_oidc_provider_conf_t  *provider;
     auth_oidc_session_t                 *session;
     auth_oidc_claims_t                  *claims;    /* parsed on demand */
     ngx_str_t                            session_id;
+    ngx_str_t                            login_url; /* pending login kept */
 
     /* the callback in progress */
     ngx_http_auth_oidc_provider_conf_t **candidates;  /* sharing the path */
     ngx_uint_t                           ncandidates;
+    ngx_uint_t                           candidate;
+    ngx_str_t                            state;
     ngx_http_auth_oidc_http_t           *http;
     auth_oidc_pending_t                 *pending;
     auth_oidc_token_response_t          *tokens;
@@ -225,13 +238,20 @@ typedef struct {
     ngx_event_t                          wait;      /* for a keys refetch */
     ngx_uint_t                           waited;
     ngx_atomic_uint_t                    generation;
+    ngx_str_t                            id_token;  /* logout's hint */
 
-    ngx_int_t                            status;    /* when done */
-    const char                          *title;     /* of the page sent */
+    /* the answer of the callback or logout, once decided */
+    ngx_int_t                            status;
+    const char                          *title;
     ngx_str_t                            detail;
+    ngx_str_t                            html;
+
     unsigned                             done:1;
+    unsigned                             suspended:1;
+    unsigned                             counted:1;   /* r->main->count++ */
+    unsigned                             looked_up:1;
+    unsigned                             store_failed:1;
     unsigned                             keys_refetched:1;
-    unsigned                             checked:1; /* access phase ran */
 } ngx_http_auth_oidc_ctx_t;
 
 
@@ -278,18 +298,23 @@ ngx_int_t ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id, ngx_str_t *key);
 ngx_int_t ngx_http_auth_oidc_random_id(ngx_pool_t *pool, ngx_str_t *id);
+void ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
+    const char *fmt, ...);
+void ngx_http_auth_oidc_wake(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
 
 /* ngx_http_auth_oidc_login.c */
 ngx_int_t ngx_http_auth_oidc_login(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov);
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 
 /* ngx_http_auth_oidc_callback.c */
-ngx_int_t ngx_http_auth_oidc_callback(ngx_http_request_t *r,
+void ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 
 /* ngx_http_auth_oidc_logout.c */
-ngx_int_t ngx_http_auth_oidc_logout(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov);
+void ngx_http_auth_oidc_logout(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 
 /* ngx_http_auth_oidc_cookie.c */
 ngx_int_t ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r,
@@ -298,6 +323,12 @@ ngx_int_t ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r,
     ngx_str_t *name);
 ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
+    ngx_uint_t clear);
+ngx_int_t ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
+    ngx_str_t *name);
+ngx_int_t ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
     ngx_uint_t clear);
 
 /* ngx_http_auth_oidc_page.c */

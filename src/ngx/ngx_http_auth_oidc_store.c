@@ -1,13 +1,15 @@
 
 /*
- * The shared-memory session store (the shape of limit_req's zone): an
- * rbtree keyed by a hash of kind and key, an LRU queue, entries sized to
- * their content, expired entries dropped before allocating, and the least
- * recently used evicted, with a log line, when the zone is full.
+ * Session stores. "oidc_session_store NAME [size=SIZE];" declares one in
+ * shared memory, "oidc_session_store NAME redis=ADDR ...;" one in Redis;
+ * providers name it with "session_store NAME". Without one, a provider uses
+ * the default shared-memory store, created with 10m.
  *
- * "oidc_session_store NAME [size=SIZE];" declares a store; providers name it
- * with "session_store NAME". Without one, a provider uses the default store,
- * created with 10m.
+ * The shared-memory store (the shape of limit_req's zone): an rbtree keyed
+ * by a hash of kind and key, an LRU queue, entries sized to their content,
+ * expired entries dropped before allocating, and the least recently used
+ * evicted, with a log line, when the zone is full. Redis operations are in
+ * ngx_http_auth_oidc_store_redis.c.
  */
 
 
@@ -33,7 +35,8 @@ typedef struct {
 typedef struct {
     ngx_rbtree_t                 rbtree;
     ngx_rbtree_node_t            sentinel;
-    ngx_queue_t                  queue;
+    /* one LRU queue per kind: see the eviction order in put */
+    ngx_queue_t                  queue[3];
     ngx_uint_t                   entries;
     ngx_uint_t                   evicted;
 } ngx_http_auth_oidc_store_shctx_t;
@@ -53,6 +56,11 @@ static void ngx_http_auth_oidc_store_rbtree_insert(ngx_rbtree_node_t *temp,
 static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_lookup(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
     uint32_t hash);
+static ngx_int_t ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_log_t *log);
+static void ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key);
 static ngx_int_t ngx_http_auth_oidc_store_read(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
     ngx_pool_t *pool, ngx_str_t *value, ngx_uint_t remove);
@@ -60,7 +68,8 @@ static void ngx_http_auth_oidc_store_free_node(
     ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn);
 static ngx_uint_t ngx_http_auth_oidc_store_expire(
-    ngx_http_auth_oidc_store_zone_t *zone, time_t now, ngx_uint_t n);
+    ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, time_t now,
+    ngx_uint_t n);
 static uint32_t ngx_http_auth_oidc_store_hash(ngx_uint_t kind,
     ngx_str_t *key);
 
@@ -72,8 +81,8 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_auth_oidc_main_conf_t *amcf = conf;
 
     ssize_t                       size;
-    ngx_str_t                    *value, s;
-    ngx_uint_t                    i;
+    ngx_str_t                    *value, v;
+    ngx_uint_t                    i, sized;
     ngx_http_auth_oidc_store_t   *store, **storep;
 
     value = cf->args->elts;
@@ -84,47 +93,142 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "size=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            size = ngx_parse_size(&s);
-
-            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid size \"%V\" of oidc_session_store"
-                                   " \"%V\": at least %uzk is needed",
-                                   &s, &value[1], 8 * ngx_pagesize / 1024);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" of oidc_session_store",
-                           &value[i]);
-        return NGX_CONF_ERROR;
-    }
-
     store = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_t));
     storep = ngx_array_push(&amcf->stores);
     if (store == NULL || storep == NULL) {
         return NGX_CONF_ERROR;
     }
 
+    *storep = store;
+
     store->name = value[1];
-    store->size = size;
+    store->size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
     store->file = cf->conf_file->file.name.data;
     store->line = cf->conf_file->line;
 
-    *storep = store;
+    store->redis_conf.db = 0;
+    store->redis_conf.connect_timeout = 1000;
+    store->redis_conf.timeout = 1000;
+    ngx_str_set(&store->prefix, "oidc:");
 
-    return NGX_CONF_OK;
+    sized = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+#define ngx_http_auth_oidc_param(name)                                        \
+        (value[i].len > sizeof(name) - 1                                     \
+         && ngx_strncmp(value[i].data, name, sizeof(name) - 1) == 0          \
+         && (v.data = value[i].data + sizeof(name) - 1,                      \
+             v.len = value[i].len - (sizeof(name) - 1), 1))
+
+        if (ngx_http_auth_oidc_param("size=")) {
+            size = ngx_parse_size(&v);
+
+            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid size \"%V\" of oidc_session_store"
+                                   " \"%V\": at least %uzk is needed",
+                                   &v, &value[1], 8 * ngx_pagesize / 1024);
+                return NGX_CONF_ERROR;
+            }
+
+            store->size = size;
+            sized = 1;
+
+        } else if (ngx_http_auth_oidc_param("redis=")) {
+            store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
+
+            if (ngx_http_auth_oidc_store_redis_addr(cf, store, &v) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (ngx_http_auth_oidc_param("user=")) {
+            store->redis_conf.user = v;
+
+        } else if (ngx_http_auth_oidc_param("password=")) {
+            store->redis_conf.password = v;
+
+        } else if (ngx_http_auth_oidc_param("db=")) {
+            store->redis_conf.db = ngx_atoi(v.data, v.len);
+            if (store->redis_conf.db == NGX_ERROR) {
+                goto invalid;
+            }
+
+        } else if (ngx_http_auth_oidc_param("prefix=")) {
+            store->prefix = v;
+
+        } else if (ngx_http_auth_oidc_param("connect_timeout=")) {
+            store->redis_conf.connect_timeout = ngx_parse_time(&v, 0);
+            if (store->redis_conf.connect_timeout == (ngx_msec_t) NGX_ERROR
+                || store->redis_conf.connect_timeout == 0)
+            {
+                goto invalid;
+            }
+
+        } else if (ngx_http_auth_oidc_param("timeout=")) {
+            store->redis_conf.timeout = ngx_parse_time(&v, 0);
+            if (store->redis_conf.timeout == (ngx_msec_t) NGX_ERROR
+                || store->redis_conf.timeout == 0)
+            {
+                goto invalid;
+            }
+
+        } else if (ngx_http_auth_oidc_param("secret_file=")) {
+            store->secret_file = v;
+
+        } else if (ngx_http_auth_oidc_param("previous_secret_file=")) {
+            store->previous_secret_file = v;
+
+        } else {
+            goto invalid;
+        }
+
+#undef ngx_http_auth_oidc_param
+    }
+
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+        if (store->redis_conf.password.len || store->redis_conf.user.len
+            || store->secret_file.len || store->previous_secret_file.len)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_session_store \"%V\": Redis parameters "
+                               "without \"redis=\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (sized) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": \"size=\" is for "
+                           "shared memory, not Redis", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (store->redis_conf.user.len && store->redis_conf.password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": \"user=\" needs "
+                           "\"password=\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (store->previous_secret_file.len && store->secret_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": "
+                           "\"previous_secret_file=\" needs "
+                           "\"secret_file=\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_auth_oidc_store_redis_keyring(cf, store);
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" of oidc_session_store",
+                       &value[i]);
+    return NGX_CONF_ERROR;
 }
 
 
@@ -208,6 +312,10 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
     for (i = 0; i < amcf->stores.nelts; i++) {
         store = stores[i];
 
+        if (store->type != NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+            continue;
+        }
+
         zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_zone_t));
         if (zone == NULL) {
             return NGX_ERROR;
@@ -270,7 +378,8 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_http_auth_oidc_store_rbtree_insert);
-    ngx_queue_init(&zone->sh->queue);
+    ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN]);
+    ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION]);
 
     len = sizeof(" in oidc_session_store \"\"") + shm_zone->shm.name.len;
 
@@ -291,19 +400,100 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 ngx_int_t
 ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_log_t *log)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
+    ngx_http_auth_oidc_store_done_pt done)
 {
-    return ngx_http_auth_oidc_store_read(store, kind, key, pool, value, 0);
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        return ngx_http_auth_oidc_store_redis_get(store, kind, key, r, 0,
+                                                  done);
+    }
+
+    return ngx_http_auth_oidc_store_read(store, kind, key, r->pool, value, 0);
 }
 
 
 ngx_int_t
 ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_log_t *log)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
+    ngx_http_auth_oidc_store_done_pt done)
 {
-    return ngx_http_auth_oidc_store_read(store, kind, key, pool, value, 1);
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        return ngx_http_auth_oidc_store_redis_get(store, kind, key, r, 1,
+                                                  done);
+    }
+
+    return ngx_http_auth_oidc_store_read(store, kind, key, r->pool, value, 1);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+{
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        return ngx_http_auth_oidc_store_redis_put(store, kind, key, value,
+                                                  expires, r, done);
+    }
+
+    return ngx_http_auth_oidc_shm_put(store, kind, key, value, expires,
+                                      r->connection->log);
+}
+
+
+void
+ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r)
+{
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        ngx_http_auth_oidc_store_redis_delete(store, kind, key, r);
+        return;
+    }
+
+    ngx_http_auth_oidc_shm_delete(store, kind, key);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_uint_t                    i;
+    ngx_http_auth_oidc_store_t  **stores;
+
+    stores = amcf->stores.elts;
+
+    for (i = 0; i < amcf->stores.nelts; i++) {
+        if (stores[i]->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+            continue;
+        }
+
+        stores[i]->redis = ngx_http_auth_oidc_redis_create(
+                               &stores[i]->redis_conf, &stores[i]->name,
+                               cycle);
+        if (stores[i]->redis == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_uint_t                    i;
+    ngx_http_auth_oidc_store_t  **stores;
+
+    stores = amcf->stores.elts;
+
+    for (i = 0; i < amcf->stores.nelts; i++) {
+        if (stores[i]->redis) {
+            ngx_http_auth_oidc_redis_destroy(stores[i]->redis);
+            stores[i]->redis = NULL;
+        }
+    }
 }
 
 
@@ -352,7 +542,7 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
 
             } else {
                 ngx_queue_remove(&sn->queue);
-                ngx_queue_insert_head(&zone->sh->queue, &sn->queue);
+                ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
             }
         }
     }
@@ -363,8 +553,8 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
 }
 
 
-ngx_int_t
-ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
+static ngx_int_t
+ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_log_t *log)
 {
@@ -372,6 +562,7 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     time_t                            now;
     uint32_t                          hash;
     ngx_uint_t                        evicted;
+    ngx_queue_t                      *q;
     ngx_http_auth_oidc_store_node_t  *sn;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
@@ -394,7 +585,13 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
         ngx_http_auth_oidc_store_free_node(zone, sn);
     }
 
-    (void) ngx_http_auth_oidc_store_expire(zone, now, 2);
+    (void) ngx_http_auth_oidc_store_expire(zone, kind, now, 2);
+
+    /* a record that could never fit must not empty the store first */
+    if (size > store->size / 4) {
+        sn = NULL;
+        goto done;
+    }
 
     for ( ;; ) {
         sn = ngx_slab_alloc_locked(zone->shpool, size);
@@ -403,18 +600,28 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
         }
 
         /* full: expired ones first, then the least recently used */
-        if (ngx_http_auth_oidc_store_expire(zone, now, 16)) {
+        if (ngx_http_auth_oidc_store_expire(zone, kind, now, 16)) {
             continue;
         }
 
-        if (ngx_queue_empty(&zone->sh->queue)) {
-            break;
+        /*
+         * Started logins go first: anyone can start one, so a flood of
+         * them displaces other started logins before any logged-in user.
+         */
+        q = &zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN];
+
+        if (ngx_queue_empty(q)) {
+            q = &zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION];
+
+            if (ngx_queue_empty(q)) {
+                break;
+            }
         }
 
         ngx_http_auth_oidc_store_free_node(zone,
-                             ngx_queue_data(ngx_queue_last(&zone->sh->queue),
-                                            ngx_http_auth_oidc_store_node_t,
-                                            queue));
+                                  ngx_queue_data(ngx_queue_last(q),
+                                                 ngx_http_auth_oidc_store_node_t,
+                                                 queue));
         evicted++;
     }
 
@@ -428,9 +635,11 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
         ngx_memcpy(sn->data + key->len, value->data, value->len);
 
         ngx_rbtree_insert(&zone->sh->rbtree, &sn->node);
-        ngx_queue_insert_head(&zone->sh->queue, &sn->queue);
+        ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
         zone->sh->entries++;
     }
+
+done:
 
     zone->sh->evicted += evicted;
 
@@ -454,9 +663,9 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
 }
 
 
-void
-ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_log_t *log)
+static void
+ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key)
 {
     ngx_http_auth_oidc_store_node_t  *sn;
     ngx_http_auth_oidc_store_zone_t  *zone;
@@ -581,7 +790,7 @@ ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
 
 static ngx_uint_t
 ngx_http_auth_oidc_store_expire(ngx_http_auth_oidc_store_zone_t *zone,
-    time_t now, ngx_uint_t n)
+    ngx_uint_t kind, time_t now, ngx_uint_t n)
 {
     ngx_uint_t                        freed;
     ngx_queue_t                      *q;
@@ -589,8 +798,8 @@ ngx_http_auth_oidc_store_expire(ngx_http_auth_oidc_store_zone_t *zone,
 
     freed = 0;
 
-    while (freed < n && !ngx_queue_empty(&zone->sh->queue)) {
-        q = ngx_queue_last(&zone->sh->queue);
+    while (freed < n && !ngx_queue_empty(&zone->sh->queue[kind])) {
+        q = ngx_queue_last(&zone->sh->queue[kind]);
         sn = ngx_queue_data(q, ngx_http_auth_oidc_store_node_t, queue);
 
         if (sn->expires > now) {

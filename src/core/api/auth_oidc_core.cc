@@ -25,6 +25,7 @@
 #include "jwt/claims.h"
 #include "jwt/id_token.h"
 #include "provider/discovery.h"
+#include "session/keyring.h"
 #include "session/record.h"
 
 struct auth_oidc_discovery_s {
@@ -58,6 +59,10 @@ struct auth_oidc_session_s {
     auth_oidc_session_fields_t fields;
 };
 
+struct auth_oidc_keyring_s {
+    auth_oidc::Keyring impl;
+};
+
 namespace {
 
 using auth_oidc::Discovery;
@@ -89,6 +94,7 @@ AUTH_OIDC_SAME(AUTH_OIDC_EAZP, Status::Azp);
 AUTH_OIDC_SAME(AUTH_OIDC_ENONCE, Status::Nonce);
 AUTH_OIDC_SAME(AUTH_OIDC_EPROVIDER, Status::Provider);
 AUTH_OIDC_SAME(AUTH_OIDC_EDECODE, Status::Decode);
+AUTH_OIDC_SAME(AUTH_OIDC_EAUTH, Status::Auth);
 
 AUTH_OIDC_SAME(AUTH_OIDC_EP_AUTHORIZATION, Discovery::Endpoint::Authorization);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_TOKEN, Discovery::Endpoint::Token);
@@ -112,6 +118,16 @@ static_assert(AUTH_OIDC_BASE64URL_LEN(32) == 43 &&
               "AUTH_OIDC_BASE64URL_LEN");
 static_assert(AUTH_OIDC_PKCE_CHALLENGE_LEN == auth_oidc::kCodeChallengeLength,
               "AUTH_OIDC_PKCE_CHALLENGE_LEN");
+static_assert(AUTH_OIDC_SECRET_MIN_LEN == auth_oidc::Keyring::kMinSecretLength,
+              "AUTH_OIDC_SECRET_MIN_LEN");
+static_assert(AUTH_OIDC_SEAL_NONCE_LEN == auth_oidc::kGcmNonceLength,
+              "AUTH_OIDC_SEAL_NONCE_LEN");
+static_assert(AUTH_OIDC_SEAL_OVERHEAD == auth_oidc::Keyring::kSealOverhead,
+              "AUTH_OIDC_SEAL_OVERHEAD");
+static_assert(AUTH_OIDC_SEAL_MAX == auth_oidc::Keyring::kMaxPlaintext,
+              "AUTH_OIDC_SEAL_MAX");
+static_assert(AUTH_OIDC_LOOKUP_KEY_LEN == auth_oidc::Keyring::kLookupKeyLength,
+              "AUTH_OIDC_LOOKUP_KEY_LEN");
 
 #undef AUTH_OIDC_SAME
 
@@ -892,6 +908,121 @@ void auth_oidc_session_free(auth_oidc_session_t *s) noexcept {
 const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) noexcept {
     return s == nullptr ? nullptr : &s->fields;
+}
+
+auth_oidc_status_t auth_oidc_keyring_new(auth_oidc_str_t current_secret,
+                                         auth_oidc_str_t previous_secret,
+                                         auth_oidc_keyring_t **out,
+                                         auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (!valid(current_secret) || !valid(previous_secret)) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auto keyring = auth_oidc::Keyring::create(view(current_secret),
+                                                  view(previous_secret));
+        if (!keyring) {
+            return fail(err, keyring.error());
+        }
+        *out = new auth_oidc_keyring_s{std::move(keyring).value()};
+        return succeed(err);
+    });
+}
+
+void auth_oidc_keyring_free(auth_oidc_keyring_t *kr) noexcept {
+    delete kr;
+}
+
+int auth_oidc_keyring_rotated(const auth_oidc_keyring_t *kr) noexcept {
+    return kr != nullptr && kr->impl.rotated() ? 1 : 0;
+}
+
+size_t auth_oidc_keyring_lookup_key(const auth_oidc_keyring_t *kr,
+                                    auth_oidc_str_t kind, auth_oidc_str_t id,
+                                    int previous, unsigned char *out,
+                                    size_t size) noexcept {
+    if (kr == nullptr || !valid(kind) || !valid(id) ||
+        (previous != 0 && previous != 1)) {
+        return 0;
+    }
+    char key[auth_oidc::Keyring::kLookupKeyLength];
+    if (!kr->impl.lookupKey(view(kind), view(id), previous == 1, key)) {
+        return 0;
+    }
+    return copyView(std::string_view(key, sizeof(key)), out, size);
+}
+
+auth_oidc_status_t auth_oidc_seal(const auth_oidc_keyring_t *kr,
+                                  auth_oidc_str_t aad,
+                                  auth_oidc_str_t plaintext,
+                                  const unsigned char *nonce,
+                                  unsigned char *buf, size_t size,
+                                  size_t *needed,
+                                  auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (needed == nullptr) {
+            return invalidArgument(err, "needed is NULL");
+        }
+        *needed = 0;
+        if (kr == nullptr) {
+            return invalidArgument(err, "keyring is NULL");
+        }
+        if (nonce == nullptr) {
+            return invalidArgument(err, "nonce is NULL");
+        }
+        if (!valid(aad) || !valid(plaintext)) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        const auto length =
+            auth_oidc::Keyring::sealedLength(view(aad), view(plaintext));
+        if (!length) {
+            return fail(err, length.error());
+        }
+        // Nothing would be written: no need to encrypt.
+        if (buf == nullptr || length.value() > size) {
+            *needed = length.value();
+            return succeed(err);
+        }
+        const auto sealed = kr->impl.seal(view(aad), view(plaintext), nonce);
+        if (!sealed) {
+            return fail(err, sealed.error());
+        }
+        return deliver(sealed.value(), buf, size, needed, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_open(const auth_oidc_keyring_t *kr,
+                                  auth_oidc_str_t aad, auth_oidc_str_t sealed,
+                                  unsigned char *buf, size_t size,
+                                  size_t *needed,
+                                  auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (needed == nullptr) {
+            return invalidArgument(err, "needed is NULL");
+        }
+        *needed = 0;
+        if (kr == nullptr) {
+            return invalidArgument(err, "keyring is NULL");
+        }
+        if (!valid(aad) || !valid(sealed)) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        // Authenticates on every call; the plaintext is wiped on return.
+        const auto opened = kr->impl.open(view(aad), view(sealed));
+        if (!opened) {
+            return fail(err, opened.error());
+        }
+        const auth_oidc::SecretBytes &plaintext = opened.value();
+        *needed = plaintext.size();
+        if (buf != nullptr && plaintext.size() <= size &&
+            !plaintext.empty()) {
+            std::memcpy(buf, plaintext.data(), plaintext.size());
+        }
+        return succeed(err);
+    });
 }
 
 }  // extern "C"

@@ -6,7 +6,8 @@
  * with a human-readable detail written into a caller-owned error buffer.
  *
  * Ownership: every handle returned through an "out" parameter (*_parse(),
- * *_decode(), auth_oidc_id_token_validate(), auth_oidc_token_request()) is
+ * *_decode(), *_new(), auth_oidc_id_token_validate(),
+ * auth_oidc_token_request()) is
  * freed by its matching *_free(), which accepts NULL; the module frees
  * handles through pool cleanups.
  * Strings are views (pointer + length, no NUL assumed); views returned by
@@ -67,7 +68,8 @@ typedef enum {
     AUTH_OIDC_EAZP,             /* "azp" wrong, or missing with several aud */
     AUTH_OIDC_ENONCE,           /* "nonce" missing or different */
     AUTH_OIDC_EPROVIDER,        /* token endpoint answered an OAuth error */
-    AUTH_OIDC_EDECODE           /* stored session or pending record malformed */
+    AUTH_OIDC_EDECODE,          /* stored session or pending record malformed */
+    AUTH_OIDC_EAUTH             /* sealed record does not authenticate */
 } auth_oidc_status_t;
 
 
@@ -517,6 +519,129 @@ AUTH_OIDC_API void auth_oidc_session_free(auth_oidc_session_t *s)
 
 AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
+
+
+/* ---------------------------------------------------------------------
+ * Encryption at rest for records kept outside nginx (the Redis session
+ * store): whoever reads Redis learns no token, claim or session id, and can
+ * neither forge a record nor move one to another key. Pure functions: no
+ * I/O, no clock, no global state; nonces come from the caller.
+ *
+ * Secrets are the operator's: arbitrary bytes, at least
+ * AUTH_OIDC_SECRET_MIN_LEN each, identical on every nginx host. The module
+ * reads each from a file (raw bytes; the module strips trailing white
+ * space such as the final newline first) and passes them as they are: the
+ * core strips nothing, so every host must pass exactly the same bytes.
+ * From each secret, HKDF-SHA256 (RFC 5869, no salt) derives independent
+ * 32-byte subkeys: a record key (info
+ * "auth_oidc record key v1", AES-256-GCM), a lookup key (info
+ * "auth_oidc lookup key v1", HMAC-SHA256 for key names) and an id key (info
+ * "auth_oidc key id v1"); the key id, the first 4 bytes of
+ * HMAC-SHA256(id key, "key id"), tells which secret sealed a record.
+ *
+ * Rotation without logging everyone out: configure the new secret as
+ * current and the old one as previous. New records are sealed with, and
+ * stored under key names of, the current secret; a lookup that misses under
+ * the current key name is retried under the previous one
+ * (auth_oidc_keyring_rotated()), and such a record opens with the previous
+ * secret. Drop the previous secret once the longest record lifetime has
+ * passed.
+ *
+ * What sealing cannot prevent: whoever can write to Redis can delete a
+ * record, or put back an older record that was sealed under the same key
+ * name (an earlier version of the same session, one deleted at logout).
+ * Check the decoded record's own "expires" rather than trusting the TTL.
+ *
+ * Output buffers follow the two contracts of the login flow section.
+ */
+
+typedef struct auth_oidc_keyring_s  auth_oidc_keyring_t;
+
+/* Shortest accepted secret. */
+#define AUTH_OIDC_SECRET_MIN_LEN     32
+/* Length of the nonce auth_oidc_seal() takes. */
+#define AUTH_OIDC_SEAL_NONCE_LEN     12
+/* Sealed length = plaintext length + AUTH_OIDC_SEAL_OVERHEAD. */
+#define AUTH_OIDC_SEAL_OVERHEAD      33
+/* Longest plaintext (and aad) auth_oidc_seal() accepts: 1 MiB. */
+#define AUTH_OIDC_SEAL_MAX           (1024 * 1024)
+/* Length of a lookup key (base64url of a 32-byte HMAC). */
+#define AUTH_OIDC_LOOKUP_KEY_LEN     43
+
+/*
+ * Derives the keys of current_secret and, when previous_secret is not empty
+ * (len 0: no rotation in progress), of previous_secret. The keyring copies
+ * nothing but derived keys (the caller may wipe the secrets right after),
+ * is immutable, and may be shared by any number of requests; its keys are
+ * wiped by auth_oidc_keyring_free(), which accepts NULL.
+ * Errors: EINVAL ("the secret must be at least 32 bytes (the current one
+ * has N)", the same for the previous one, or "the previous secret is the
+ * same as the current one"), EINTERNAL.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_keyring_new(
+    auth_oidc_str_t current_secret, auth_oidc_str_t previous_secret,
+    auth_oidc_keyring_t **out, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_keyring_free(auth_oidc_keyring_t *kr)
+    AUTH_OIDC_NOEXCEPT;
+
+/* 1 when the keyring has a previous secret (try previous lookup keys on a
+ * miss), else 0 (also for NULL). */
+AUTH_OIDC_API int auth_oidc_keyring_rotated(const auth_oidc_keyring_t *kr)
+    AUTH_OIDC_NOEXCEPT;
+
+/*
+ * The key name part for a record: base64url(HMAC-SHA256(lookup key,
+ * kind || 0x00 || id)), AUTH_OIDC_LOOKUP_KEY_LEN characters of
+ * [A-Za-z0-9_-] that reveal nothing of id. kind tells records apart ("s"
+ * session, "p" pending login): not empty, no NUL byte. id (a session id, a
+ * state value) may be any bytes. previous: 0 the current secret's lookup
+ * key, 1 the previous secret's. The module's key name is
+ * "<prefix><kind>:<this>". Returns AUTH_OIDC_LOOKUP_KEY_LEN (size_t
+ * contract: written only when it fits), or 0 for a NULL keyring, a bad
+ * kind or view, previous not 0 or 1, previous 1 without a previous secret,
+ * or an OpenSSL failure.
+ */
+AUTH_OIDC_API size_t auth_oidc_keyring_lookup_key(
+    const auth_oidc_keyring_t *kr, auth_oidc_str_t kind, auth_oidc_str_t id,
+    int previous, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * Seals plaintext (at most AUTH_OIDC_SEAL_MAX bytes, may be empty) with the
+ * current secret:
+ *   0x01 || key id (4) || nonce (12) || AES-256-GCM ciphertext || tag (16)
+ * The GCM additional data is those first 17 bytes followed by aad, which
+ * must be the record's full key name (what auth_oidc_open() will be given):
+ * a record opens under no other name. nonce: AUTH_OIDC_SEAL_NONCE_LEN bytes
+ * fresh from RAND_bytes() for every call, never reused with the same
+ * secret (pass the same nonce to both calls of one (buf, size, needed)
+ * sequence). (buf, size, needed) contract; the length query (buf NULL or
+ * too small) does not encrypt, *needed is plaintext.len +
+ * AUTH_OIDC_SEAL_OVERHEAD.
+ * Errors: EINVAL (NULL arguments), ETOOLARGE (plaintext or aad over 1 MiB),
+ * EINTERNAL.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_seal(const auth_oidc_keyring_t *kr,
+    auth_oidc_str_t aad, auth_oidc_str_t plaintext,
+    const unsigned char nonce[AUTH_OIDC_SEAL_NONCE_LEN], unsigned char *buf,
+    size_t size, size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * The plaintext of a record sealed by auth_oidc_seal() with the current or
+ * the previous secret (chosen by the key id) under the same aad. Every call
+ * authenticates the whole record, the length query too, and nothing is
+ * written unless it does; (buf, size, needed) contract, *needed is
+ * sealed.len - AUTH_OIDC_SEAL_OVERHEAD.
+ * Errors: EINVAL (NULL arguments), ETOOLARGE (over 1 MiB of plaintext, or
+ * aad over 1 MiB), EDECODE (shorter than AUTH_OIDC_SEAL_OVERHEAD, unknown
+ * version, or a key id of neither secret: sealed with another secret, e.g.
+ * one rotated out), EAUTH (the tag does not verify: altered, moved to
+ * another key name, or sealed with another secret), EINTERNAL. A failed
+ * open is a missing record for the caller, logged, never trusted.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_open(const auth_oidc_keyring_t *kr,
+    auth_oidc_str_t aad, auth_oidc_str_t sealed, unsigned char *buf,
+    size_t size, size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,8 @@ const char *toString(Status status) noexcept {
         return "provider error";
     case Status::Decode:
         return "malformed record";
+    case Status::Auth:
+        return "authentication failed";
     }
     // Reachable only through a cast from an out-of-range integer (the C side).
     return "unknown status";

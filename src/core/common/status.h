@@ -27,10 +27,11 @@ enum class Status {
     Nonce,
     Provider,
     Decode,
+    Auth,
 };
 
 // The last enumerator, for range checks on values that come from C.
-inline constexpr Status kLastStatus = Status::Decode;
+inline constexpr Status kLastStatus = Status::Auth;
 
 // The constant short name, also used as the first words of every detail.
 const char *toString(Status status) noexcept;

@@ -145,13 +145,81 @@ int main(void) {
 
         if (strcmp(auth_oidc_status_string(AUTH_OIDC_EDECODE),
                    "malformed record") != 0
+            || strcmp(auth_oidc_status_string(AUTH_OIDC_EAUTH),
+                      "authentication failed") != 0
             || strcmp(auth_oidc_status_string(
-                          (auth_oidc_status_t) (AUTH_OIDC_EDECODE + 1)),
+                          (auth_oidc_status_t) (AUTH_OIDC_EAUTH + 1)),
                       "unknown status") != 0)
         {
             fprintf(stderr, "new status strings\n");
             failed = 1;
         }
+    }
+
+    /* Encryption at rest, the way the Redis store uses it. */
+    {
+        static const unsigned char  nonce[AUTH_OIDC_SEAL_NONCE_LEN] = { 7 };
+        unsigned char               name[AUTH_OIDC_LOOKUP_KEY_LEN];
+        unsigned char               sealed[64];
+        unsigned char               plain[32];
+        size_t                      len, plain_len;
+        auth_oidc_str_t             secret, none, kind, id, aad, text, rec;
+        auth_oidc_keyring_t        *kr;
+
+        secret.data = (const unsigned char *)
+                      "0123456789abcdef0123456789abcdef";
+        secret.len = 32;
+        none.data = NULL;
+        none.len = 0;
+        kind.data = (const unsigned char *) "s";
+        kind.len = 1;
+        id.data = (const unsigned char *) "session-id";
+        id.len = 10;
+        text.data = (const unsigned char *) "record";
+        text.len = 6;
+
+        kr = NULL;
+        if (auth_oidc_keyring_new(secret, none, &kr, &err) != AUTH_OIDC_OK
+            || auth_oidc_keyring_rotated(kr) != 0
+            || auth_oidc_keyring_lookup_key(kr, kind, id, 1, name,
+                                            sizeof(name)) != 0
+            || auth_oidc_keyring_lookup_key(kr, kind, id, 0, name,
+                                            sizeof(name))
+               != AUTH_OIDC_LOOKUP_KEY_LEN)
+        {
+            fprintf(stderr, "keyring: %s\n", err.msg);
+            failed = 1;
+
+        } else {
+            aad.data = name;
+            aad.len = sizeof(name);
+            rec.data = sealed;
+            if (auth_oidc_seal(kr, aad, text, nonce, sealed, sizeof(sealed),
+                               &rec.len, &err)
+                != AUTH_OIDC_OK
+                || rec.len != text.len + AUTH_OIDC_SEAL_OVERHEAD
+                || auth_oidc_open(kr, aad, rec, plain, sizeof(plain),
+                                  &plain_len, &err)
+                   != AUTH_OIDC_OK
+                || plain_len != text.len
+                || memcmp(plain, text.data, text.len) != 0)
+            {
+                fprintf(stderr, "seal/open: %s\n", err.msg);
+                failed = 1;
+            }
+
+            sealed[rec.len - 1] ^= 1;
+            len = 1;
+            if (auth_oidc_open(kr, aad, rec, plain, sizeof(plain), &len, &err)
+                != AUTH_OIDC_EAUTH
+                || len != 0)
+            {
+                fprintf(stderr, "altered record opened\n");
+                failed = 1;
+            }
+        }
+
+        auth_oidc_keyring_free(kr);
     }
 
     auth_oidc_jwks_free(k);

@@ -94,6 +94,7 @@ TEST(CoreApiTest, StatusStringsAreExact) {
         {AUTH_OIDC_ENONCE, "nonce mismatch"},
         {AUTH_OIDC_EPROVIDER, "provider error"},
         {AUTH_OIDC_EDECODE, "malformed record"},
+        {AUTH_OIDC_EAUTH, "authentication failed"},
     };
     for (const auto &[status, text] : expected) {
         EXPECT_STREQ(auth_oidc_status_string(status), text);

@@ -1,0 +1,61 @@
+
+/*
+ * One Redis connection per worker and store, driven by hiredis's
+ * asynchronous API on nginx's event loop. Commands are pipelined on it:
+ * a single connection keeps Redis's own ordering and needs no pool
+ * bookkeeping, and a worker is single-threaded anyway.
+ */
+
+
+#ifndef _NGX_HTTP_AUTH_OIDC_REDIS_H_INCLUDED_
+#define _NGX_HTTP_AUTH_OIDC_REDIS_H_INCLUDED_
+
+
+#include "ngx_http_auth_oidc_module.h"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+typedef struct ngx_http_auth_oidc_redis_s      ngx_http_auth_oidc_redis_t;
+typedef struct ngx_http_auth_oidc_redis_cmd_s  ngx_http_auth_oidc_redis_cmd_t;
+
+/*
+ * reply is NULL when the command failed (error says why: not connected,
+ * timed out, connection lost); a Redis error reply is a reply.
+ */
+typedef void (*ngx_http_auth_oidc_redis_handler_pt)(void *data,
+    redisReply *reply, ngx_str_t *error);
+
+
+typedef struct {
+    ngx_str_t                    addr;        /* as configured, for logs */
+    u_char                      *host;        /* IP text, NUL-terminated */
+    in_port_t                    port;
+    u_char                      *unix_path;   /* NUL-terminated */
+    ngx_str_t                    user;
+    ngx_str_t                    password;
+    ngx_int_t                    db;
+    ngx_msec_t                   connect_timeout;
+    ngx_msec_t                   timeout;     /* per command */
+} ngx_http_auth_oidc_redis_conf_t;
+
+
+ngx_http_auth_oidc_redis_t *ngx_http_auth_oidc_redis_create(
+    ngx_http_auth_oidc_redis_conf_t *conf, ngx_str_t *name,
+    ngx_cycle_t *cycle);
+void ngx_http_auth_oidc_redis_destroy(ngx_http_auth_oidc_redis_t *redis);
+
+ngx_http_auth_oidc_redis_cmd_t *ngx_http_auth_oidc_redis_command(
+    ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen);
+void ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd);
+
+/* For oidc_status: connected, command and error counts, last latency. */
+void ngx_http_auth_oidc_redis_stats(ngx_http_auth_oidc_redis_t *redis,
+    ngx_uint_t *connected, ngx_uint_t *commands, ngx_uint_t *errors,
+    ngx_msec_t *latency, ngx_str_t *last_error);
+
+
+#endif /* _NGX_HTTP_AUTH_OIDC_REDIS_H_INCLUDED_ */

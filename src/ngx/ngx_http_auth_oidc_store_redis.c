@@ -1,0 +1,619 @@
+
+/*
+ * The Redis session store. Records are sealed by the core (AES-256-GCM under
+ * a key derived from the operator's secret, the Redis key as associated
+ * data) and stored under "<prefix><kind>:<HMAC of the id>", so that whoever
+ * reads Redis learns no token, claim or session id, and can neither forge a
+ * record nor move one to another key. Expiry is Redis's own TTL.
+ *
+ * After a secret rotation (secret_file= new, previous_secret_file= old), a
+ * record not found under the current key is looked up under the previous
+ * one; it was sealed with the previous secret, which the keyring still has.
+ */
+
+
+#include <openssl/rand.h>
+
+#include "ngx_http_auth_oidc_store.h"
+
+
+#define NGX_HTTP_AUTH_OIDC_NONCE_LEN  12
+#define NGX_HTTP_AUTH_OIDC_MIN_SECRET  32
+
+
+typedef struct {
+    ngx_http_request_t                *r;
+    ngx_http_auth_oidc_store_t        *store;
+    ngx_http_auth_oidc_store_done_pt   done;
+    ngx_http_auth_oidc_redis_cmd_t    *cmd;
+    ngx_uint_t                         kind;
+    ngx_str_t                          key;
+    ngx_str_t                          rkey;        /* also the AAD */
+    ngx_uint_t                         take;
+    ngx_uint_t                         previous;
+} ngx_http_auth_oidc_redis_op_t;
+
+
+static ngx_http_auth_oidc_redis_op_t *ngx_http_auth_oidc_redis_op(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
+static void ngx_http_auth_oidc_redis_op_cleanup(void *data);
+static ngx_int_t ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_uint_t previous, ngx_str_t *rkey);
+static ngx_int_t ngx_http_auth_oidc_redis_send_get(
+    ngx_http_auth_oidc_redis_op_t *op);
+static void ngx_http_auth_oidc_redis_got(void *data, redisReply *reply,
+    ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
+    ngx_str_t *error);
+static ngx_int_t ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *file, ngx_str_t *secret);
+
+
+/* Without secret_file, one random secret per nginx: kept across reloads. */
+static u_char      ngx_http_auth_oidc_local_secret[32];
+static ngx_uint_t  ngx_http_auth_oidc_local_secret_made;
+
+
+/*
+ * "redis=127.0.0.1:6379", "redis=cache.internal:6379" (resolved now, when
+ * the configuration is read: hiredis would block on a name) or
+ * "redis=unix:/run/redis.sock".
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *addr)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_url_t   u;
+
+    store->redis_conf.addr = *addr;
+
+    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
+        p = ngx_pnalloc(cf->pool, addr->len - 5 + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_cpystrn(p, addr->data + 5, addr->len - 5 + 1);
+        store->redis_conf.unix_path = p;
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = *addr;
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis= \"%V\" of oidc_session_store "
+                           "\"%V\": %s", addr, &store->name,
+                           u.err ? u.err : "host not found");
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                        NGX_SOCKADDR_STRLEN, 0);
+    p[len] = '\0';
+
+    store->redis_conf.host = p;
+    store->redis_conf.port = u.port;
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_auth_oidc_store_redis_keyring(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store)
+{
+    ngx_str_t             current, previous;
+    auth_oidc_str_t       cur, prev;
+    auth_oidc_error_t     err;
+    ngx_pool_cleanup_t   *cln;
+
+    ngx_str_null(&previous);
+
+    if (store->secret_file.len) {
+        if (ngx_http_auth_oidc_read_secret(cf, store, &store->secret_file,
+                                           &current)
+            != NGX_OK
+            || (store->previous_secret_file.len
+                && ngx_http_auth_oidc_read_secret(cf, store,
+                                                  &store->previous_secret_file,
+                                                  &previous)
+                   != NGX_OK))
+        {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        if (!ngx_http_auth_oidc_local_secret_made) {
+            if (RAND_bytes(ngx_http_auth_oidc_local_secret,
+                           sizeof(ngx_http_auth_oidc_local_secret))
+                != 1)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_http_auth_oidc_local_secret_made = 1;
+        }
+
+        current.data = ngx_http_auth_oidc_local_secret;
+        current.len = sizeof(ngx_http_auth_oidc_local_secret);
+
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "oidc_session_store \"%V\" has no secret_file=: "
+                           "its sessions are sealed with a random secret, "
+                           "so they end with a restart and other nginx hosts "
+                           "cannot read them; give every host the same "
+                           "secret_file=", &store->name);
+    }
+
+    cur.data = current.data;
+    cur.len = current.len;
+    prev.data = previous.data;
+    prev.len = previous.len;
+
+    if (auth_oidc_keyring_new(cur, prev, &store->keyring, &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": %s", &store->name,
+                           err.msg);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        auth_oidc_keyring_free(store->keyring);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) auth_oidc_keyring_free;
+    cln->data = store->keyring;
+
+    if (current.data != ngx_http_auth_oidc_local_secret) {
+        ngx_explicit_memzero(current.data, current.len);
+    }
+
+    if (previous.len) {
+        ngx_explicit_memzero(previous.data, previous.len);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* The whole file, less trailing white space; never logged. */
+
+static ngx_int_t
+ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *name, ngx_str_t *secret)
+{
+    u_char           *p;
+    ssize_t           n;
+    ngx_str_t         path;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    path = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot open the secret file \"%V\" of "
+                           "oidc_session_store \"%V\"", &path, &store->name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 4096)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the secret file \"%V\" is unreadable or larger "
+                           "than 4k", &path);
+        (void) ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, (size_t) ngx_file_size(&fi) + 1);
+    if (p == NULL) {
+        (void) ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, p, (size_t) ngx_file_size(&fi), 0);
+    (void) ngx_close_file(file.fd);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'
+                     || p[n - 1] == ' ' || p[n - 1] == '\t'))
+    {
+        n--;
+    }
+
+    if (n < NGX_HTTP_AUTH_OIDC_MIN_SECRET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the secret file \"%V\" of oidc_session_store "
+                           "\"%V\" holds less than %d bytes", &path,
+                           &store->name, NGX_HTTP_AUTH_OIDC_MIN_SECRET);
+        return NGX_ERROR;
+    }
+
+    secret->data = p;
+    secret->len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_uint_t take,
+    ngx_http_auth_oidc_store_done_pt done)
+{
+    ngx_http_auth_oidc_redis_op_t  *op;
+
+    op = ngx_http_auth_oidc_redis_op(store, kind, key, r, done);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->take = take;
+
+    return ngx_http_auth_oidc_redis_send_get(op);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
+{
+    size_t       argvlen[2];
+    const char  *argv[2];
+
+    if (ngx_http_auth_oidc_redis_key(op->r->pool, op->store, op->kind,
+                                     &op->key, op->previous, &op->rkey)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* GETDEL (Redis 6.2): a pending login is taken atomically, once */
+    argv[0] = op->take ? "GETDEL" : "GET";
+    argvlen[0] = op->take ? 6 : 3;
+    argv[1] = (char *) op->rkey.data;
+    argvlen[1] = op->rkey.len;
+
+    op->cmd = ngx_http_auth_oidc_redis_command(op->store->redis,
+                                               ngx_http_auth_oidc_redis_got,
+                                               op, 2, argv, argvlen);
+
+    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_op_t *op = data;
+
+    size_t               len;
+    ngx_str_t            value;
+    auth_oidc_str_t      aad, sealed;
+    auth_oidc_error_t    err;
+    ngx_http_request_t  *r;
+
+    r = op->r;
+    op->cmd = NULL;
+
+    if (reply == NULL) {
+        op->done(r, NGX_ERROR, NULL);
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_NIL) {
+
+        if (!op->previous
+            && auth_oidc_keyring_rotated(op->store->keyring))
+        {
+            op->previous = 1;
+
+            if (ngx_http_auth_oidc_redis_send_get(op) == NGX_AGAIN) {
+                return;
+            }
+
+            op->done(r, NGX_ERROR, NULL);
+            return;
+        }
+
+        op->done(r, NGX_DECLINED, NULL);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": unexpected "
+                      "Redis reply of type %d", &op->store->name,
+                      reply->type);
+        op->done(r, NGX_ERROR, NULL);
+        return;
+    }
+
+    aad.data = op->rkey.data;
+    aad.len = op->rkey.len;
+    sealed.data = (u_char *) reply->str;
+    sealed.len = reply->len;
+
+    if (auth_oidc_open(op->store->keyring, aad, sealed, NULL, 0, &len, &err)
+        != AUTH_OIDC_OK)
+    {
+        /* a record we did not write, or written under another secret */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": record "
+                      "refused: %s", &op->store->name, err.msg);
+        op->done(r, NGX_DECLINED, NULL);
+        return;
+    }
+
+    value.data = ngx_pnalloc(r->pool, len ? len : 1);
+    if (value.data == NULL
+        || auth_oidc_open(op->store->keyring, aad, sealed, value.data, len,
+                          &value.len, &err)
+           != AUTH_OIDC_OK)
+    {
+        op->done(r, NGX_ERROR, NULL);
+        return;
+    }
+
+    op->done(r, NGX_OK, &value);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+{
+    size_t                          len, argvlen[5];
+    time_t                          ttl;
+    u_char                          ttl_text[NGX_TIME_T_LEN];
+    ngx_str_t                       sealed;
+    const char                     *argv[5];
+    auth_oidc_str_t                 aad, plain;
+    auth_oidc_error_t               err;
+    ngx_http_auth_oidc_redis_op_t  *op;
+    u_char                          nonce[NGX_HTTP_AUTH_OIDC_NONCE_LEN];
+
+    op = ngx_http_auth_oidc_redis_op(store, kind, key, r, done);
+    if (op == NULL
+        || ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 0,
+                                        &op->rkey)
+           != NGX_OK
+        || RAND_bytes(nonce, sizeof(nonce)) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    aad.data = op->rkey.data;
+    aad.len = op->rkey.len;
+    plain.data = value->data;
+    plain.len = value->len;
+
+    if (auth_oidc_seal(store->keyring, aad, plain, nonce, NULL, 0, &len, &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": %s",
+                      &store->name, err.msg);
+        return NGX_ERROR;
+    }
+
+    sealed.data = ngx_pnalloc(r->pool, len);
+    if (sealed.data == NULL
+        || auth_oidc_seal(store->keyring, aad, plain, nonce, sealed.data, len,
+                          &sealed.len, &err)
+           != AUTH_OIDC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ttl = expires - ngx_time();
+    if (ttl < 1) {
+        ttl = 1;
+    }
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) op->rkey.data;
+    argvlen[1] = op->rkey.len;
+    argv[2] = (char *) sealed.data;
+    argvlen[2] = sealed.len;
+    argv[3] = "EX";
+    argvlen[3] = 2;
+    argv[4] = (char *) ttl_text;
+    argvlen[4] = ngx_sprintf(ttl_text, "%T", ttl) - ttl_text;
+
+    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
+                                               ngx_http_auth_oidc_redis_stored,
+                                               op, 5, argv, argvlen);
+
+    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_op_t *op = data;
+
+    op->cmd = NULL;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        if (reply) {
+            ngx_log_error(NGX_LOG_ERR, op->r->connection->log, 0,
+                          "auth_oidc: oidc_session_store \"%V\": SET "
+                          "refused: %*s", &op->store->name,
+                          (size_t) reply->len, reply->str);
+        }
+
+        op->done(op->r, NGX_ERROR, NULL);
+        return;
+    }
+
+    op->done(op->r, NGX_OK, NULL);
+}
+
+
+void
+ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r)
+{
+    int          argc;
+    size_t       argvlen[3];
+    ngx_str_t    current, previous;
+    const char  *argv[3];
+
+    if (ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 0, &current)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    argc = 0;
+    argv[argc] = "DEL";
+    argvlen[argc++] = 3;
+    argv[argc] = (char *) current.data;
+    argvlen[argc++] = current.len;
+
+    if (auth_oidc_keyring_rotated(store->keyring)
+        && ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 1,
+                                        &previous)
+           == NGX_OK)
+    {
+        argv[argc] = (char *) previous.data;
+        argvlen[argc++] = previous.len;
+    }
+
+    /* nobody waits for the answer: a failure was logged by the link */
+    (void) ngx_http_auth_oidc_redis_command(store->redis, NULL, NULL, argc,
+                                            argv, argvlen);
+}
+
+
+static ngx_http_auth_oidc_redis_op_t *
+ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r,
+    ngx_http_auth_oidc_store_done_pt done)
+{
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_auth_oidc_redis_op_t  *op;
+
+    if (store->redis == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool,
+                               sizeof(ngx_http_auth_oidc_redis_op_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    op = cln->data;
+    ngx_memzero(op, sizeof(ngx_http_auth_oidc_redis_op_t));
+
+    cln->handler = ngx_http_auth_oidc_redis_op_cleanup;
+
+    op->r = r;
+    op->store = store;
+    op->done = done;
+    op->kind = kind;
+
+    op->key.data = ngx_pstrdup(r->pool, key);
+    if (op->key.data == NULL) {
+        return NULL;
+    }
+
+    op->key.len = key->len;
+
+    return op;
+}
+
+
+/* The request ended first: its answer must not reach freed memory. */
+
+static void
+ngx_http_auth_oidc_redis_op_cleanup(void *data)
+{
+    ngx_http_auth_oidc_redis_op_t *op = data;
+
+    if (op->cmd) {
+        ngx_http_auth_oidc_redis_cancel(op->cmd);
+        op->cmd = NULL;
+    }
+}
+
+
+/* "<prefix><p|s>:<43 characters of keyed hash>"; the id never in clear. */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_uint_t previous, ngx_str_t *rkey)
+{
+    u_char           *p;
+    size_t            len;
+    auth_oidc_str_t   k, id;
+
+    k.data = (u_char *) (kind == NGX_HTTP_AUTH_OIDC_SESSION ? "s" : "p");
+    k.len = 1;
+    id.data = key->data;
+    id.len = key->len;
+
+    len = auth_oidc_keyring_lookup_key(store->keyring, k, id, previous, NULL,
+                                       0);
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(pool, store->prefix.len + 2 + len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rkey->data = p;
+    p = ngx_cpymem(p, store->prefix.data, store->prefix.len);
+    *p++ = k.data[0];
+    *p++ = ':';
+
+    if (auth_oidc_keyring_lookup_key(store->keyring, k, id, previous, p, len)
+        != len)
+    {
+        return NGX_ERROR;
+    }
+
+    rkey->len = store->prefix.len + 2 + len;
+
+    return NGX_OK;
+}
