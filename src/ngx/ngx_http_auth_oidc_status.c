@@ -6,6 +6,7 @@
 
 
 #include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_store.h"
 
 
 static ngx_int_t ngx_http_auth_oidc_status_provider(ngx_http_request_t *r,
@@ -36,9 +37,12 @@ static const char  *ngx_http_auth_oidc_states[] = {
 ngx_int_t
 ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
 {
+    u_char                               *p;
+    u_char                                buf[1024];
     ngx_int_t                             rc;
     ngx_uint_t                            i;
     ngx_chain_t                          *out, **last, *cl;
+    ngx_http_auth_oidc_store_t          **stores;
     ngx_table_elt_t                      *h;
     ngx_http_auth_oidc_main_conf_t       *amcf;
     ngx_http_auth_oidc_provider_conf_t  **provs;
@@ -69,6 +73,33 @@ ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
 
     for (i = 0; i < amcf->providers.nelts; i++) {
         if (ngx_http_auth_oidc_status_provider(r, &last, provs[i], i == 0)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_auth_oidc_status_literal(r, &last, "},\"stores\":{")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    stores = amcf->stores.elts;
+
+    for (i = 0; i < amcf->stores.nelts; i++) {
+        if ((i && ngx_http_auth_oidc_status_literal(r, &last, ",") != NGX_OK)
+            || ngx_http_auth_oidc_status_string(r, &last, stores[i]->name.data,
+                                                stores[i]->name.len)
+               != NGX_OK
+            || ngx_http_auth_oidc_status_literal(r, &last, ":") != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_http_auth_oidc_store_describe(stores[i], buf, sizeof(buf));
+
+        if (ngx_http_auth_oidc_status_append(r, &last, buf, p - buf)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

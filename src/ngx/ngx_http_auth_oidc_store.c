@@ -829,3 +829,63 @@ ngx_http_auth_oidc_store_hash(ngx_uint_t kind, ngx_str_t *key)
 
     return hash;
 }
+
+
+/* One JSON object for oidc_status: what an operator watches of a store. */
+
+u_char *
+ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
+    u_char *buf, size_t size)
+{
+    u_char                           *last;
+    ngx_str_t                         error;
+    ngx_msec_t                        latency;
+    ngx_uint_t                        entries, evicted, connected, commands;
+    ngx_uint_t                        errors;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    last = buf + size;
+
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+        zone = store->shm_zone->data;
+
+        ngx_shmtx_lock(&zone->shpool->mutex);
+        entries = zone->sh->entries;
+        evicted = zone->sh->evicted;
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        return ngx_slprintf(buf, last, "{\"type\":\"shm\",\"size\":%uz,"
+                            "\"entries\":%ui,\"evicted\":%ui}",
+                            store->size, entries, evicted);
+    }
+
+    if (store->redis == NULL) {
+        return ngx_slprintf(buf, last, "{\"type\":\"redis\"}");
+    }
+
+    ngx_http_auth_oidc_redis_stats(store->redis, &connected, &commands,
+                                   &errors, &latency, &error);
+
+    buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",\"connected\":%s,"
+                       "\"commands\":%ui,\"errors\":%ui,"
+                       "\"latency_ms\":%M,\"last_error\":",
+                       connected ? "true" : "false", commands, errors,
+                       latency);
+
+    if (error.len == 0) {
+        return ngx_slprintf(buf, last, "null}");
+    }
+
+    if (buf + 2 + error.len + ngx_escape_json(NULL, error.data, error.len)
+        + 1 > last)
+    {
+        return ngx_slprintf(buf, last, "null}");
+    }
+
+    *buf++ = '"';
+    buf = (u_char *) ngx_escape_json(buf, error.data, error.len);
+    *buf++ = '"';
+    *buf++ = '}';
+
+    return buf;
+}

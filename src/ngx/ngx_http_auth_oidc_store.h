@@ -85,6 +85,10 @@ ngx_int_t ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
 void ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);
 
+/* writes at most size bytes of JSON; returns the end */
+u_char *ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
+    u_char *buf, size_t size);
+
 /* ngx_http_auth_oidc_store_redis.c */
 ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
