@@ -563,7 +563,7 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
     uint32_t                          hash;
     ngx_uint_t                        evicted;
     ngx_queue_t                      *q;
-    ngx_http_auth_oidc_store_node_t  *sn;
+    ngx_http_auth_oidc_store_node_t  *sn, *victim;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
@@ -618,10 +618,9 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
             }
         }
 
-        ngx_http_auth_oidc_store_free_node(zone,
-                                  ngx_queue_data(ngx_queue_last(q),
-                                                 ngx_http_auth_oidc_store_node_t,
-                                                 queue));
+        victim = ngx_queue_data(ngx_queue_last(q),
+                                ngx_http_auth_oidc_store_node_t, queue);
+        ngx_http_auth_oidc_store_free_node(zone, victim);
         evicted++;
     }
 

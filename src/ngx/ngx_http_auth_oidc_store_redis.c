@@ -17,10 +17,6 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-#define NGX_HTTP_AUTH_OIDC_NONCE_LEN  12
-#define NGX_HTTP_AUTH_OIDC_MIN_SECRET  32
-
-
 typedef struct {
     ngx_http_request_t                *r;
     ngx_http_auth_oidc_store_t        *store;
@@ -253,11 +249,11 @@ ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
         n--;
     }
 
-    if (n < NGX_HTTP_AUTH_OIDC_MIN_SECRET) {
+    if (n < AUTH_OIDC_SECRET_MIN_LEN) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the secret file \"%V\" of oidc_session_store "
                            "\"%V\" holds less than %d bytes", &path,
-                           &store->name, NGX_HTTP_AUTH_OIDC_MIN_SECRET);
+                           &store->name, AUTH_OIDC_SECRET_MIN_LEN);
         return NGX_ERROR;
     }
 
@@ -365,7 +361,18 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
     sealed.data = (u_char *) reply->str;
     sealed.len = reply->len;
 
-    if (auth_oidc_open(op->store->keyring, aad, sealed, NULL, 0, &len, &err)
+    /* the plaintext is the record less its fixed overhead: one pass */
+    len = sealed.len > AUTH_OIDC_SEAL_OVERHEAD
+          ? sealed.len - AUTH_OIDC_SEAL_OVERHEAD : 0;
+
+    value.data = ngx_pnalloc(r->pool, len ? len : 1);
+    if (value.data == NULL) {
+        op->done(r, NGX_ERROR, NULL);
+        return;
+    }
+
+    if (auth_oidc_open(op->store->keyring, aad, sealed, value.data, len,
+                       &value.len, &err)
         != AUTH_OIDC_OK)
     {
         /* a record we did not write, or written under another secret */
@@ -373,16 +380,6 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
                       "auth_oidc: oidc_session_store \"%V\": record "
                       "refused: %s", &op->store->name, err.msg);
         op->done(r, NGX_DECLINED, NULL);
-        return;
-    }
-
-    value.data = ngx_pnalloc(r->pool, len ? len : 1);
-    if (value.data == NULL
-        || auth_oidc_open(op->store->keyring, aad, sealed, value.data, len,
-                          &value.len, &err)
-           != AUTH_OIDC_OK)
-    {
-        op->done(r, NGX_ERROR, NULL);
         return;
     }
 
@@ -403,7 +400,7 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     auth_oidc_str_t                 aad, plain;
     auth_oidc_error_t               err;
     ngx_http_auth_oidc_redis_op_t  *op;
-    u_char                          nonce[NGX_HTTP_AUTH_OIDC_NONCE_LEN];
+    u_char                          nonce[AUTH_OIDC_SEAL_NONCE_LEN];
 
     op = ngx_http_auth_oidc_redis_op(store, kind, key, r, done);
     if (op == NULL
@@ -420,21 +417,20 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     plain.data = value->data;
     plain.len = value->len;
 
-    if (auth_oidc_seal(store->keyring, aad, plain, nonce, NULL, 0, &len, &err)
+    len = plain.len + AUTH_OIDC_SEAL_OVERHEAD;
+
+    sealed.data = ngx_pnalloc(r->pool, len);
+    if (sealed.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_seal(store->keyring, aad, plain, nonce, sealed.data, len,
+                       &sealed.len, &err)
         != AUTH_OIDC_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": %s",
                       &store->name, err.msg);
-        return NGX_ERROR;
-    }
-
-    sealed.data = ngx_pnalloc(r->pool, len);
-    if (sealed.data == NULL
-        || auth_oidc_seal(store->keyring, aad, plain, nonce, sealed.data, len,
-                          &sealed.len, &err)
-           != AUTH_OIDC_OK)
-    {
         return NGX_ERROR;
     }
 
