@@ -6,6 +6,16 @@
  * The shared-memory store answers at once. The interface returns nginx
  * codes so that an asynchronous store (Redis) can answer NGX_AGAIN later
  * without changing its callers.
+ *
+ * Next in this interface (records are opaque and kinds are open-ended, so
+ * both fit without changing a caller):
+ * - back-channel logout ends every session of a provider's "sid" or "sub"
+ *   on every host: a kind for an index record, keyed by provider and sid
+ *   (or sub), holding the keys of its sessions; in Redis a set under
+ *   "<prefix>i:<HMAC>", in shared memory a second record kind;
+ * - one refresh of a session's tokens at a time, across workers and hosts:
+ *   a short lock, put-if-absent with a TTL of a few seconds ("SET NX PX"
+ *   in Redis, a record with a short expiry under the zone's mutex).
  */
 
 
