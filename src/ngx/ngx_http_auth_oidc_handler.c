@@ -31,8 +31,6 @@ static ngx_int_t ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
-static ngx_table_elt_t *ngx_http_auth_oidc_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static void ngx_http_auth_oidc_cleanup(void *data);
 
 
@@ -513,7 +511,7 @@ ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r)
         return 0;
     }
 
-    h = ngx_http_auth_oidc_header(r, "Sec-Fetch-Mode",
+    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Mode",
                                   sizeof("Sec-Fetch-Mode") - 1);
     if (h) {
         return h->value.len == sizeof("navigate") - 1
@@ -521,13 +519,13 @@ ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r)
                                   h->value.len) == 0;
     }
 
-    h = ngx_http_auth_oidc_header(r, "X-Requested-With",
+    h = ngx_http_auth_oidc_header_in(r, "X-Requested-With",
                                   sizeof("X-Requested-With") - 1);
     if (h) {
         return 0;
     }
 
-    h = ngx_http_auth_oidc_header(r, "Accept", sizeof("Accept") - 1);
+    h = ngx_http_auth_oidc_header_in(r, "Accept", sizeof("Accept") - 1);
 
     if (h == NULL
         || (h->value.len == 3 && ngx_strncmp(h->value.data, "*/*", 3) == 0))
@@ -588,8 +586,10 @@ ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
 }
 
 
-static ngx_table_elt_t *
-ngx_http_auth_oidc_header(ngx_http_request_t *r, const char *name,
+/* The first request header called name (any case). */
+
+ngx_table_elt_t *
+ngx_http_auth_oidc_header_in(ngx_http_request_t *r, const char *name,
     size_t len)
 {
     ngx_uint_t        i;

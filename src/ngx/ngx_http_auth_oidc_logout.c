@@ -182,55 +182,32 @@ ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
     ngx_str_t         own;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
+                                     sizeof("Sec-Fetch-Site") - 1);
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Sec-Fetch-Site") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Sec-Fetch-Site",
-                               h[i].key.len) == 0)
-        {
-            if (h[i].value.len == sizeof("cross-site") - 1
-                && ngx_strncasecmp(h[i].value.data, (u_char *) "cross-site",
-                                   h[i].value.len) == 0)
-            {
-                return 1;
-            }
-
-            continue;
-        }
-
-        if (r->method != NGX_HTTP_POST
-            || h[i].key.len != sizeof("Origin") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
-                               h[i].key.len) != 0)
-        {
-            continue;
-        }
-
-        /* a POST from another origin; "null" is an opaque origin */
-        if (ngx_http_auth_oidc_own_origin(r, prov, &own) != NGX_OK
-            || h[i].value.len != own.len
-            || ngx_strncasecmp(h[i].value.data, own.data, own.len) != 0)
-        {
-            return 1;
-        }
+    if (h && h->value.len == sizeof("cross-site") - 1
+        && ngx_strncasecmp(h->value.data, (u_char *) "cross-site",
+                           h->value.len) == 0)
+    {
+        return 1;
     }
+
+    if (r->method != NGX_HTTP_POST) {
+        return 0;
+    }
+
+    h = ngx_http_auth_oidc_header_in(r, "Origin", sizeof("Origin") - 1);
+
+    if (h == NULL) {
+        return 0;
+    }
+
+    /* a POST from another origin; "null" is an opaque origin */
+    return ngx_http_auth_oidc_own_origin(r, prov, &own) != NGX_OK
+           || h->value.len != own.len
+           || ngx_strncasecmp(h->value.data, own.data, own.len) != 0;
 }
 
 

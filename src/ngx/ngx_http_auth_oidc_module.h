@@ -298,6 +298,8 @@ ngx_int_t ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id, ngx_str_t *key);
 ngx_int_t ngx_http_auth_oidc_random_id(ngx_pool_t *pool, ngx_str_t *id);
+ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
+    const char *name, size_t len);
 void ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
     const char *fmt, ...);
@@ -337,6 +339,7 @@ ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
     ngx_str_t *location);
 ngx_uint_t ngx_http_auth_oidc_http_status(auth_oidc_status_t status);
+ngx_int_t ngx_http_auth_oidc_no_store(ngx_http_request_t *r);
 
 /* ngx_http_auth_oidc_variables.c */
 ngx_int_t ngx_http_auth_oidc_add_variables(ngx_conf_t *cf);

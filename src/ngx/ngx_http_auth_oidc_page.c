@@ -36,7 +36,6 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_chain_t       out;
-    ngx_table_elt_t  *h;
 
     tlen = ngx_strlen(title);
     dlen = detail ? detail->len + ngx_escape_html(NULL, detail->data,
@@ -85,15 +84,9 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/html") - 1;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_memzero(h, sizeof(ngx_table_elt_t));
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     if (r->method == NGX_HTTP_HEAD) {
         r->header_only = 1;
@@ -134,9 +127,24 @@ ngx_http_auth_oidc_redirect(ngx_http_request_t *r, ngx_str_t *location)
     h->value = *location;
     r->headers_out.location = h;
 
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_MOVED_TEMPORARILY;
+}
+
+
+/* "Cache-Control: no-store": what we answer is about one user, now. */
+
+ngx_int_t
+ngx_http_auth_oidc_no_store(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_memzero(h, sizeof(ngx_table_elt_t));
@@ -144,7 +152,7 @@ ngx_http_auth_oidc_redirect(ngx_http_request_t *r, ngx_str_t *location)
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
 
-    return NGX_HTTP_MOVED_TEMPORARILY;
+    return NGX_OK;
 }
 
 

@@ -43,7 +43,6 @@ ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
     ngx_uint_t                            i;
     ngx_chain_t                          *out, **last, *cl;
     ngx_http_auth_oidc_store_t          **stores;
-    ngx_table_elt_t                      *h;
     ngx_http_auth_oidc_main_conf_t       *amcf;
     ngx_http_auth_oidc_provider_conf_t  **provs;
 
@@ -126,15 +125,9 @@ ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     /* the state changes by the second: never cache it */
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_memzero(h, sizeof(ngx_table_elt_t));
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);
 
