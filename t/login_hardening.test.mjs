@@ -1,0 +1,114 @@
+// Attacks and deployment shapes the login flow must survive: a callback
+// replayed in another browser (login CSRF), an index page reached by an
+// internal redirect, hostile Cookie headers, and a flood of started logins
+// in a small store.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserAgent } from './lib/browser.mjs';
+import { basicServer } from './lib/conf.mjs';
+import { itest } from './lib/harness.mjs';
+import {
+  COOKIE, login, NAV, passFakeOp, protectedLocation, providerBlock, startLogin, step, withSession,
+} from './lib/login.mjs';
+
+itest('a callback is only accepted in the browser that started the login', async (h, t) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  const victim = new UserAgent();
+  const attacker = new UserAgent();
+  const { authUrl } = await startLogin(attacker, ngx.url, '/app');
+  const callbackUrl = await passFakeOp(attacker, authUrl, ngx.url);
+
+  await step(t, h, 'the attacker\'s callback URL opened by the victim is refused', async () => {
+    const res = await victim.fetch(callbackUrl, { headers: NAV });
+    assert.equal(res.status, 400);
+    assert.ok(!(res.headers['set-cookie'] || []).join(';').includes(`${COOKIE}=`));
+    await ngx.waitForLog(/\[error\].*login this browser did not start/);
+  });
+
+  await step(t, h, 'the browser that started it still completes it', async () => {
+    const res = await attacker.fetch(callbackUrl, { headers: NAV });
+    assert.equal(res.status, 302, res.body);
+    assert.match((res.headers['set-cookie'] || []).join('\n'), new RegExp(`${COOKIE}=[A-Za-z0-9_-]{43}`));
+    assert.match((res.headers['set-cookie'] || []).join('\n'), new RegExp(`${COOKIE}_login_[A-Za-z0-9_-]{16}=; Path=/oidc_callback;.*Max-Age=0`));
+  });
+});
+
+itest('a session holds across internal redirects (index, try_files)', async (h) => {
+  const op = await h.fakeOp();
+  const root = path.join(h.dir, 'www');
+  fs.mkdirSync(path.join(root, 'spa'), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(root, 'index.html'), 'home page\n', { mode: 0o644 });
+  fs.writeFileSync(path.join(root, 'spa', 'app.html'), 'single page app\n', { mode: 0o644 });
+  fs.chmodSync(h.dir, 0o755);
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, `
+        location / { auth_oidc fake; root ${root}; index index.html; }
+        location /spa/ { auth_oidc fake; root ${root}; try_files $uri /spa/app.html; }`)}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, ngx.url, '/');
+  const home = await ngx.get('/', { headers: withSession(cookie) });
+  assert.equal(home.status, 200, `GET / after login: ${home.status} ${home.headers.location || ''}`);
+  assert.equal(home.body, 'home page\n');
+  const spa = await ngx.get('/spa/some/route', { headers: withSession(cookie) });
+  assert.equal(spa.status, 200, `try_files fallback: ${spa.status} ${spa.headers.location || ''}`);
+  assert.equal(spa.body, 'single page app\n');
+});
+
+itest('hostile Cookie headers neither crash nor confuse the module', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, ngx.url, '/app');
+
+  // many short cookies after ours: stripping ours must not overflow
+  const many = Array.from({ length: 300 }, () => 'a').join(';');
+  const res = await ngx.get('/app/x', { headers: { ...NAV, cookie: `${COOKIE}=${cookie};${many}` } });
+  assert.equal(res.status, 200);
+  const sent = res.json().headers.cookie;
+  assert.ok(!sent.includes(COOKIE), 'our cookie never goes upstream');
+  assert.equal(sent.split(';').length, 300, 'the other cookies do');
+
+  // two different values (a sibling domain tossing its own): neither is used
+  const tossed = await ngx.get('/app/x', { headers: { ...NAV, cookie: `${COOKIE}=${cookie}; ${COOKIE}=${'x'.repeat(43)}` } });
+  assert.equal(tossed.status, 302);
+  await ngx.waitForLog(/two different "NGX_OIDC_SESSION" cookies/);
+});
+
+itest('a flood of started logins does not evict logged-in users', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+    oidc_session_store small size=64k;
+${providerBlock('fake', op.issuer, { session_store: 'small' })}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, ngx.url, '/app');
+
+  const long = 'x'.repeat(1800);
+  for (let i = 0; i < 150; i += 1) {
+    const res = await ngx.get(`/app/${i}/${long}`, { headers: NAV });
+    assert.equal(res.status, 302);
+  }
+  await ngx.waitForLog(/oidc_session_store "small" is full/);
+  const still = await ngx.get('/app/x', { headers: withSession(cookie) });
+  assert.equal(still.status, 200, 'the logged-in user is still logged in');
+});
