@@ -40,6 +40,7 @@ struct ngx_http_auth_oidc_redis_s {
     ngx_msec_t                           backoff;
 
     ngx_uint_t                           failing;
+    ngx_uint_t                           refused;   /* AUTH, SELECT, PING */
     ngx_uint_t                           commands;
     ngx_uint_t                           errors;
     ngx_msec_t                           latency;
@@ -68,6 +69,10 @@ static void ngx_http_auth_oidc_redis_auth_done(void *data, redisReply *reply,
     ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
     ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_refused(ngx_http_auth_oidc_redis_t *redis,
+    redisReply *reply);
+static void ngx_http_auth_oidc_redis_recovered(
+    ngx_http_auth_oidc_redis_t *redis);
 static void ngx_http_auth_oidc_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_auth_oidc_redis_on_disconnect(
@@ -82,8 +87,6 @@ static void ngx_http_auth_oidc_redis_del_read(void *privdata);
 static void ngx_http_auth_oidc_redis_add_write(void *privdata);
 static void ngx_http_auth_oidc_redis_del_write(void *privdata);
 static void ngx_http_auth_oidc_redis_cleanup(void *privdata);
-static void ngx_http_auth_oidc_redis_incident(
-    ngx_http_auth_oidc_redis_t *redis, const char *fmt, ...);
 
 
 ngx_http_auth_oidc_redis_t *
@@ -181,6 +184,7 @@ ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
     redis->ac = ac;
     redis->conn = c;
     redis->state = NGX_HTTP_AUTH_OIDC_REDIS_CONNECTING;
+    redis->refused = 0;
 
     ac->data = redis;
     ac->ev.data = redis;
@@ -255,16 +259,33 @@ ngx_http_auth_oidc_redis_auth_done(void *data, redisReply *reply,
     ngx_http_auth_oidc_redis_t *redis = data;
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
-        /* a wrong password or ACL user: retrying will not help soon */
-        ngx_http_auth_oidc_redis_incident(redis, "Redis %V refused the "
-                                          "login or database: %*s",
-                                          &redis->conf->addr,
-                                          (size_t) reply->len, reply->str);
-        redis->backoff = NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX;
+        ngx_http_auth_oidc_redis_refused(redis, reply);
+    }
+}
 
-        if (redis->ac) {
-            redisAsyncDisconnect(redis->ac);
-        }
+
+/*
+ * A wrong password, ACL user or database: retrying soon will not help, and
+ * the PING queued behind must not mark the link ready.
+ */
+
+static void
+ngx_http_auth_oidc_redis_refused(ngx_http_auth_oidc_redis_t *redis,
+    redisReply *reply)
+{
+    if (redis->refused) {
+        return;
+    }
+
+    redis->refused = 1;
+    redis->backoff = NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX;
+
+    ngx_http_auth_oidc_redis_incident(redis, "Redis %V refused the login or "
+                                      "database: %*s", &redis->conf->addr,
+                                      (size_t) reply->len, reply->str);
+
+    if (redis->ac) {
+        redisAsyncDisconnect(redis->ac);
     }
 }
 
@@ -275,9 +296,15 @@ ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
 {
     ngx_http_auth_oidc_redis_t *redis = data;
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR
+    if (reply == NULL || redis->refused
         || redis->state != NGX_HTTP_AUTH_OIDC_REDIS_CONNECTING)
     {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* NOAUTH: a password is needed and none was configured */
+        ngx_http_auth_oidc_redis_refused(redis, reply);
         return;
     }
 
@@ -288,12 +315,22 @@ ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
         ngx_del_timer(&redis->connect_timer);
     }
 
-    if (redis->failing) {
-        redis->failing = 0;
-        ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
-                      "auth_oidc: oidc_session_store \"%V\": Redis %V is "
-                      "reachable again", &redis->name, &redis->conf->addr);
+    ngx_http_auth_oidc_redis_recovered(redis);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_recovered(ngx_http_auth_oidc_redis_t *redis)
+{
+    if (!redis->failing) {
+        return;
     }
+
+    redis->failing = 0;
+
+    ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
+                  "auth_oidc: oidc_session_store \"%V\": Redis %V is "
+                  "reachable again", &redis->name, &redis->conf->addr);
 }
 
 
@@ -484,6 +521,12 @@ ngx_http_auth_oidc_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     if (reply == NULL) {
         redis->errors++;
+
+    } else if (redis->state == NGX_HTTP_AUTH_OIDC_REDIS_READY
+               && reply->type != REDIS_REPLY_ERROR)
+    {
+        /* answers again after timeouts: the incident is over */
+        ngx_http_auth_oidc_redis_recovered(redis);
     }
 
     ngx_str_set(&error, "the connection to Redis was lost");
@@ -665,7 +708,9 @@ ngx_http_auth_oidc_redis_stats(ngx_http_auth_oidc_redis_t *redis,
 }
 
 
-static void
+/* Logged at "error" once per incident; debug while it lasts. */
+
+void
 ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
     const char *fmt, ...)
 {

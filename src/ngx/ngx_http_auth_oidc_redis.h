@@ -52,6 +52,9 @@ ngx_http_auth_oidc_redis_cmd_t *ngx_http_auth_oidc_redis_command(
     const char **argv, const size_t *argvlen);
 void ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd);
 
+void ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
+    const char *fmt, ...);
+
 /* For oidc_status: connected, command and error counts, last latency. */
 void ngx_http_auth_oidc_redis_stats(ngx_http_auth_oidc_redis_t *redis,
     ngx_uint_t *connected, ngx_uint_t *commands, ngx_uint_t *errors,

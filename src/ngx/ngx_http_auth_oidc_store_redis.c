@@ -43,6 +43,8 @@ static void ngx_http_auth_oidc_redis_got(void *data, redisReply *reply,
     ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
     ngx_str_t *error);
+static void ngx_http_auth_oidc_store_redis_error(
+    ngx_http_auth_oidc_redis_op_t *op, redisReply *reply);
 static ngx_int_t ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *file, ngx_str_t *secret);
 
@@ -348,10 +350,8 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
     }
 
     if (reply->type != REDIS_REPLY_STRING) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: oidc_session_store \"%V\": unexpected "
-                      "Redis reply of type %d", &op->store->name,
-                      reply->type);
+        /* an outage (NOAUTH, LOADING, ...), said once, not per request */
+        ngx_http_auth_oidc_store_redis_error(op, reply);
         op->done(r, NGX_ERROR, NULL);
         return;
     }
@@ -468,10 +468,7 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
 
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
         if (reply) {
-            ngx_log_error(NGX_LOG_ERR, op->r->connection->log, 0,
-                          "auth_oidc: oidc_session_store \"%V\": SET "
-                          "refused: %*s", &op->store->name,
-                          (size_t) reply->len, reply->str);
+            ngx_http_auth_oidc_store_redis_error(op, reply);
         }
 
         op->done(op->r, NGX_ERROR, NULL);
@@ -612,4 +609,23 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     rkey->len = store->prefix.len + 2 + len;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_auth_oidc_store_redis_error(ngx_http_auth_oidc_redis_op_t *op,
+    redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V "
+                                          "answered an error: %*s",
+                                          &op->store->redis_conf.addr,
+                                          (size_t) reply->len, reply->str);
+        return;
+    }
+
+    ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V answered "
+                                      "a reply of unexpected type %d",
+                                      &op->store->redis_conf.addr,
+                                      reply->type);
 }
