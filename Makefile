@@ -4,6 +4,7 @@
 #   make         build build/ngx_http_auth_oidc_module.so
 #   make test    unit tests (CTest) and integration tests (node --test, t/)
 #   make demo    nginx + a development OpenID provider + a demo app
+#   make fuzz    every libFuzzer target of the core, FUZZ_SECONDS each
 #
 # NGINX_SRC is an nginx source tree (Debian's nginx-dev by default); its
 # conf_flags, when present, make the module binary-compatible with the
@@ -13,6 +14,7 @@ NGINX_SRC        ?= /usr/share/nginx/src
 NGINX_CONFIGURE  ?= --with-compat --with-http_ssl_module
 BUILD_TYPE       ?= RelWithDebInfo
 JOBS             ?= 2
+FUZZ_SECONDS     ?= 30
 
 BUILD_DIR        := $(CURDIR)/build
 CORE_BUILD       := $(BUILD_DIR)/core
@@ -24,7 +26,7 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
-.PHONY: all core module deps unittest itest test demo clean
+.PHONY: all core module deps unittest itest test demo fuzz clean
 
 all: module
 
@@ -69,6 +71,24 @@ test: unittest itest
 
 demo: module
 	node t/demo/demo.mjs
+
+# Each target grows its own corpus under build/fuzz/corpus; a crash stops.
+fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)/fuzz \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTH_OIDC_FUZZ=ON \
+	    -DAUTH_OIDC_TESTS=OFF
+	cmake --build $(BUILD_DIR)/fuzz -j$(JOBS)
+	@for f in $(BUILD_DIR)/fuzz/fuzz_*; do \
+	    [ -x "$$f" ] || continue; \
+	    corpus=$(BUILD_DIR)/fuzz/corpus/$$(basename $$f); \
+	    mkdir -p $$corpus; \
+	    echo "== $$(basename $$f) for $(FUZZ_SECONDS) s"; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) $$corpus \
+	            > $$corpus.log 2>&1; then \
+	        tail -40 $$corpus.log; exit 1; \
+	    fi; \
+	    tail -1 $$corpus.log; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR)
