@@ -5,6 +5,8 @@
 #   make test    unit tests (CTest) and integration tests (node --test, t/)
 #   make demo    nginx + a development OpenID provider + a demo app
 #   make fuzz    every libFuzzer target of the core, FUZZ_SECONDS each
+#   make test-asan  the integration tests with core and module built with
+#                AddressSanitizer and UndefinedBehaviorSanitizer
 #
 # NGINX_SRC is an nginx source tree (Debian's nginx-dev by default); its
 # conf_flags, when present, make the module binary-compatible with the
@@ -12,6 +14,8 @@
 
 NGINX_SRC        ?= /usr/share/nginx/src
 NGINX_CONFIGURE  ?= --with-compat --with-http_ssl_module
+NGINX_EXTRA      ?=
+CORE_FLAGS       ?=
 BUILD_TYPE       ?= RelWithDebInfo
 JOBS             ?= 2
 FUZZ_SECONDS     ?= 30
@@ -26,12 +30,12 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
-.PHONY: all core module deps unittest itest test demo fuzz clean
+.PHONY: all core module deps unittest itest test demo fuzz test-asan clean
 
 all: module
 
 core:
-	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CORE_FLAGS)
 	cmake --build $(CORE_BUILD) -j$(JOBS)
 
 $(NGX_BUILD)/Makefile: config config.make Makefile
@@ -40,7 +44,7 @@ $(NGX_BUILD)/Makefile: config config.make Makefile
 	    flags=($(NGINX_CONFIGURE)); \
 	    if [ -f conf_flags ]; then . ./conf_flags; flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
 	    cfg=./configure; [ -f $$cfg ] || cfg=auto/configure; \
-	    $$cfg "$${flags[@]}" --builddir=$(NGX_BUILD) \
+	    $$cfg "$${flags[@]}" $(NGINX_EXTRA) --builddir=$(NGX_BUILD) \
 	        --add-dynamic-module=$(CURDIR)' > $(NGX_BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(NGX_BUILD)/configure.log; exit 1; }
 
@@ -71,6 +75,22 @@ test: unittest itest
 
 demo: module
 	node t/demo/demo.mjs
+
+# The module instrumented, inside Debian's (uninstrumented) nginx: the
+# sanitizer runtimes are preloaded by t/lib/nginx-asan.sh, and a report in
+# an error log fails the test that caused it.
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+
+test-asan:
+	$(MAKE) module BUILD_DIR=$(CURDIR)/build/asan \
+	    CORE_FLAGS="-DAUTH_OIDC_TESTS=OFF -DAUTH_OIDC_WERROR=OFF \
+	        -DCMAKE_C_FLAGS='$(SANITIZE)' -DCMAKE_CXX_FLAGS='$(SANITIZE)'" \
+	    NGINX_EXTRA="--with-cc-opt=\"$(SANITIZE)\" \
+	        --with-ld-opt=\"-fsanitize=address,undefined\""
+	NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh \
+	AUTH_OIDC_MODULE=$(CURDIR)/build/asan/ngx_http_auth_oidc_module.so \
+	    node --test --test-concurrency=2 t/*.test.mjs
 
 # Each target grows its own corpus under build/fuzz/corpus; a crash stops.
 fuzz:

@@ -18,7 +18,13 @@ itest('the demo logs the demo user in end to end', async (h) => {
   let out = '';
   demo.stdout.on('data', (d) => { out += d; });
   demo.stderr.on('data', (d) => { out += d; });
-  h.defer(async () => { if (demo.exitCode === null) { demo.kill('SIGKILL'); await waitExit(demo, 2000); } });
+  h.defer(async () => {
+    // SIGTERM first: the demo stops what it started (a SIGKILL would orphan its nginx)
+    if (demo.exitCode === null && demo.signalCode === null) {
+      demo.kill('SIGTERM');
+      if (!(await waitExit(demo, 8000))) { demo.kill('SIGKILL'); await waitExit(demo, 2000); }
+    }
+  });
 
   await waitFor(() => out.includes('Press Ctrl-C'), { timeout: 20000, what: 'the demo to start', describe: () => out });
   assert.match(out, /Demo credentials:\s+demo \/ demo/);

@@ -1038,8 +1038,10 @@ ngx_http_auth_oidc_http_create_request(ngx_http_auth_oidc_http_ctx_t *ctx)
                          "Connection: close" CRLF,
                          sizeof("Accept: application/json" CRLF
                                 "Connection: close" CRLF) - 1);
-    b->last = ngx_cpymem(b->last, ctx->req.headers.data,
-                         ctx->req.headers.len);
+    if (ctx->req.headers.len) {
+        b->last = ngx_cpymem(b->last, ctx->req.headers.data,
+                             ctx->req.headers.len);
+    }
 
     if (ctx->req.body.len) {
         b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF,
@@ -1048,7 +1050,9 @@ ngx_http_auth_oidc_http_create_request(ngx_http_auth_oidc_http_ctx_t *ctx)
 
     *b->last++ = CR; *b->last++ = LF;
 
-    b->last = ngx_cpymem(b->last, ctx->req.body.data, ctx->req.body.len);
+    if (ctx->req.body.len) {
+        b->last = ngx_cpymem(b->last, ctx->req.body.data, ctx->req.body.len);
+    }
 
     ctx->request = b;
 

@@ -1069,7 +1069,7 @@ ngx_http_auth_oidc_endpoint_target(ngx_pool_t *pool,
         }
 
         t->naddrs = known[k]->naddrs;
-        t->addrs = ngx_pnalloc(pool, t->naddrs * sizeof(ngx_addr_t));
+        t->addrs = ngx_palloc(pool, t->naddrs * sizeof(ngx_addr_t));
         if (t->addrs == NULL) {
             ngx_snprintf(err, err_len, "out of memory%Z");
             return NGX_ERROR;
