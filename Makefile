@@ -92,7 +92,8 @@ test-asan:
 	AUTH_OIDC_MODULE=$(CURDIR)/build/asan/ngx_http_auth_oidc_module.so \
 	    node --test --test-concurrency=2 t/*.test.mjs
 
-# Each target grows its own corpus under build/fuzz/corpus; a crash stops.
+# Each target starts from its seeds in src/core/fuzz/corpus/<name> and grows
+# its own corpus under build/fuzz/corpus; a crash stops.
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)/fuzz \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTH_OIDC_FUZZ=ON \
@@ -100,10 +101,12 @@ fuzz:
 	cmake --build $(BUILD_DIR)/fuzz -j$(JOBS)
 	@for f in $(BUILD_DIR)/fuzz/fuzz_*; do \
 	    [ -x "$$f" ] || continue; \
-	    corpus=$(BUILD_DIR)/fuzz/corpus/$$(basename $$f); \
+	    name=$$(basename $$f); \
+	    corpus=$(BUILD_DIR)/fuzz/corpus/$$name; \
 	    mkdir -p $$corpus; \
-	    echo "== $$(basename $$f) for $(FUZZ_SECONDS) s"; \
+	    echo "== $$name for $(FUZZ_SECONDS) s"; \
 	    if ! $$f -max_total_time=$(FUZZ_SECONDS) $$corpus \
+	            src/core/fuzz/corpus/$${name#fuzz_} \
 	            > $$corpus.log 2>&1; then \
 	        tail -40 $$corpus.log; exit 1; \
 	    fi; \
