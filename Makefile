@@ -4,6 +4,7 @@
 #   make         build build/ngx_http_auth_oidc_module.so
 #   make test    unit tests (CTest) and integration tests (node --test, t/)
 #   make demo    nginx + a development OpenID provider + a demo app
+#   make bench   benchmark (bench/README.md); BENCH_ARGS=--quick for a smoke run
 #   make fuzz    every libFuzzer target of the core, FUZZ_SECONDS each
 #   make test-asan  the integration tests with core and module built with
 #                AddressSanitizer and UndefinedBehaviorSanitizer
@@ -30,7 +31,7 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
-.PHONY: all core module deps unittest itest test demo fuzz test-asan clean
+.PHONY: all core module deps unittest itest test demo bench fuzz test-asan clean
 
 all: module
 
@@ -75,6 +76,9 @@ test: unittest itest
 
 demo: module
 	node t/demo/demo.mjs
+
+bench: module
+	node bench/run.mjs $(BENCH_ARGS)
 
 # The module instrumented, inside Debian's (uninstrumented) nginx: the
 # sanitizer runtimes are preloaded by t/lib/nginx-asan.sh, and a report in

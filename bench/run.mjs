@@ -1,0 +1,812 @@
+#!/usr/bin/env node
+// Benchmark of ngx_http_auth_oidc_module: what a protected request costs next
+// to plain proxying (shared-memory and Redis sessions), how many logins per
+// second the callback completes, and how much memory sessions take.
+// `make bench` or `node bench/run.mjs [--quick] [--json]`; see bench/README.md.
+//
+// Everything runs on 127.0.0.1 in a temp directory and is stopped on exit,
+// Ctrl-C included. The servers are the test suite's own (t/lib): the Nginx
+// class, the fake OP, the Redis helper and the login helpers.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { UserAgent } from '../t/lib/browser.mjs';
+import { Harness } from '../t/lib/harness.mjs';
+import {
+  assertSessionCookie, COOKIE, login, NAV, passFakeOp, providerBlock, startLogin,
+} from '../t/lib/login.mjs';
+import { MODULE_PATH, NGINX_BIN, moduleExists } from '../t/lib/nginx.mjs';
+import { freePort } from '../t/lib/ports.mjs';
+import {
+  REDIS_SERVER, redisAvailable, redisStore, secretFile, startRedis,
+} from '../t/lib/redis.mjs';
+import { removeTempDir } from '../t/lib/tmp.mjs';
+import { tail } from '../t/lib/util.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const WRK = process.env.WRK_BIN || '/usr/bin/wrk';
+const WRK_LUA = path.join(HERE, 'wrk-report.lua');
+const CLK_TCK = (() => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+})();
+
+// ------------------------------------------------------------------ options
+
+const USAGE = `usage: node bench/run.mjs [options]
+  --quick              smoke run: 1 round of 2 s per variant, 2 s of logins
+  --json               also print the results as JSON (last thing on stdout)
+  --rounds N           alternating rounds (default 5)
+  --duration S         seconds per wrk run (default 5)
+  --connections N      wrk connections (default 32; wrk runs 1 thread)
+  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,redis,redis-noclaims
+  --login-seconds S    seconds of each login-rate run (default 5)
+  --login-concurrency N  logins in flight (default 8)
+  --sessions N         sessions logged in for the memory figures (default 200)
+  --pin                pin the measured nginx worker to CPU 0 and wrk to CPU 1
+  --no-login           skip the login-rate rows
+  --no-memory          skip the session memory measurements
+Environment: AUTH_OIDC_MODULE, NGINX_BIN, WRK_BIN, REDIS_SERVER_BIN,
+TEST_NGINX_LEAVE=1 (keep the temp directory), TEST_VERBOSE=1.`;
+
+const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'redis', 'redis-noclaims'];
+
+function parseArgs(argv) {
+  const o = {
+    quick: false, json: false, rounds: 5, duration: 5, connections: 32, threads: 1,
+    variants: ALL_VARIANTS, loginSeconds: 5, loginConcurrency: 8, sessions: 200,
+    pin: false, login: true, memory: true,
+  };
+  const num = (i) => {
+    const v = Number(argv[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${argv[i]} needs a positive number`);
+    return v;
+  };
+  const set = new Set();
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i];
+    switch (a) {
+      case '--quick': o.quick = true; break;
+      case '--json': o.json = true; break;
+      case '--rounds': o.rounds = Math.round(num(i)); set.add('rounds'); i += 1; break;
+      case '--duration': o.duration = Math.max(1, Math.round(num(i))); set.add('duration'); i += 1; break;
+      case '--connections': o.connections = Math.round(num(i)); i += 1; break;
+      case '--variants':
+        o.variants = String(argv[i + 1] || '').split(',').filter(Boolean);
+        for (const v of o.variants) if (!ALL_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+        i += 1;
+        break;
+      case '--login-seconds': o.loginSeconds = num(i); set.add('loginSeconds'); i += 1; break;
+      case '--login-concurrency': o.loginConcurrency = Math.round(num(i)); i += 1; break;
+      case '--sessions': o.sessions = Math.round(num(i)); i += 1; break;
+      case '--pin': o.pin = true; break;
+      case '--no-login': o.login = false; break;
+      case '--no-memory': o.memory = false; break;
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
+      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  if (o.quick) {
+    if (!set.has('rounds')) o.rounds = 1;
+    if (!set.has('duration')) o.duration = 2;
+    if (!set.has('loginSeconds')) o.loginSeconds = 2;
+  }
+  if (!o.variants.includes('baseline')) o.variants.unshift('baseline'); // ratios need it
+  o.variants = ALL_VARIANTS.filter((v) => o.variants.includes(v));
+  return o;
+}
+
+// ------------------------------------------------------------------ /proc
+
+/** utime+stime of a process in ms. */
+function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** {rss, anon} in kB from /proc/<pid>/status (VmRSS, RssAnon). */
+function memKb(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
+}
+
+function machine() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  // version banners go to stdout or stderr depending on the tool
+  const run = (bin, args) => {
+    const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 10000 });
+    return `${r.stdout || ''}${r.stderr || ''}`.trim() || String(r.error?.message ?? '');
+  };
+  const nginxVersion = run(NGINX_BIN, ['-v']);
+  const stat = fs.statSync(MODULE_PATH);
+  return {
+    nproc: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+    cpu: model,
+    kernel: os.release(),
+    nginx: nginxVersion.trim(),
+    wrk: run(WRK, ['-v']).split('\n')[0].trim(),
+    redis: run(REDIS_SERVER, ['--version']).split('\n')[0].trim(),
+    node: process.version,
+    module: `${MODULE_PATH} (${(stat.size / 1048576).toFixed(1)} MB, built ${stat.mtime.toISOString()})`,
+    loadavgStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+// ------------------------------------------------------------------ stats
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ------------------------------------------------------------------ processes
+
+const wrks = new Set();
+process.on('exit', () => { for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
+/** The fake OP (t/lib/fake-op.mjs) in a child process: {issuer, pid, stats()}. */
+async function startOpChild(h) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(HERE, 'fake-op-child.mjs')], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_OP_PORT: String(port) },
+  });
+  const killChild = () => { try { child.kill('SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', killChild);
+  h.defer(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(killChild, 2000);
+    await exited;
+    clearTimeout(timer);
+  });
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('fake OP child did not start within 10 s')), 10000);
+    child.once('message', (m) => { clearTimeout(timer); resolve(m); });
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`fake OP child exited (${code ?? sig})`)); });
+  });
+  let seq = 0;
+  const waiting = new Map();
+  child.on('message', (m) => {
+    const cb = waiting.get(m.id);
+    waiting.delete(m.id);
+    cb?.(m.stats);
+  });
+  return {
+    issuer: ready.issuer,
+    pid: child.pid,
+    stats: () => new Promise((resolve, reject) => {
+      seq += 1;
+      const id = seq;
+      const timer = setTimeout(() => { waiting.delete(id); reject(new Error('fake OP stats: no answer')); }, 5000);
+      waiting.set(id, (s) => { clearTimeout(timer); resolve(s); });
+      child.send({ id, cmd: 'stats' });
+    }),
+  };
+}
+
+/** One response read byte for byte over a keep-alive connection, as wrk sends it. */
+function probe(port, cookie) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`probe of port ${port} timed out`)); }, 5000);
+    const done = (v) => { clearTimeout(timer); sock.destroy(); resolve(v); };
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.on('data', (c) => {
+      buf = Buffer.concat([buf, c]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.subarray(0, end).toString('latin1');
+      const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buf.length >= end + 4 + len) {
+        done({
+          status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]),
+          bytes: end + 4 + len,
+          head,
+          body: buf.subarray(end + 4, end + 4 + len).toString('utf8'),
+        });
+      }
+    });
+    sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}\r\n`);
+  });
+}
+
+const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60000 };
+
+/** wrk's text report (--latency) and the BENCHJSON line of wrk-report.lua. */
+export function parseWrk(text) {
+  const out = { latencyMs: {} };
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
+  out.rps = rps ? Number(rps[1]) : NaN;
+  for (const m of text.matchAll(/^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$/gm)) {
+    out.latencyMs[`p${m[1]}`] = Number(m[2]) * UNIT_MS[m[3]];
+  }
+  const nonOk = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
+  out.non2xx3xx = nonOk ? Number(nonOk[1]) : 0;
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  out.socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const j = /^BENCHJSON (.*)$/m.exec(text);
+  out.exact = j ? JSON.parse(j[1]) : null;
+  return out;
+}
+
+async function runWrk(url, { duration, connections, threads, cookie, pin }) {
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '--latency',
+    '-s', WRK_LUA, '-H', `Cookie: ${cookie}`, url];
+  const [bin, argv] = pin ? ['taskset', ['-c', '1', WRK, ...args]] : [WRK, args];
+  const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  wrks.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), (duration + 20) * 1000);
+  const code = await new Promise((resolve) => {
+    child.once('exit', (c, s) => resolve(c ?? s));
+    child.once('error', (err) => resolve(err.message));
+  });
+  clearTimeout(killer);
+  wrks.delete(child);
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${stderr}${stdout}`);
+  const r = parseWrk(stdout);
+  if (!Number.isFinite(r.rps) || r.latencyMs.p99 === undefined) throw new Error(`cannot parse wrk output:\n${stdout}`);
+  r.text = stdout;
+  return r;
+}
+
+// ------------------------------------------------------------------ nginx configs
+
+const COMMON = `
+        access_log off;
+        keepalive_requests 100000;`;
+const PROXY = `
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;`;
+const CLAIM_HEADERS = `
+            proxy_set_header X-User $oidc_claim_sub;
+            proxy_set_header X-Email $oidc_claim_email;`;
+const upstreamBlock = (port) => `
+    upstream app {
+        server 127.0.0.1:${port};
+        keepalive 32;
+    }`;
+
+function frontServer(port, { auth, claims, status }) {
+  return `
+    server {
+        listen 127.0.0.1:${port};${COMMON}
+        location / {${auth ? '\n            auth_oidc op;' : ''}${claims ? CLAIM_HEADERS : ''}${PROXY}
+        }${status ? '\n        location = /status { oidc_status; }' : ''}
+    }`;
+}
+
+// ------------------------------------------------------------------ logins
+
+/**
+ * Logins through nginx at `base` with the fake OP, `concurrency` at a time,
+ * until `seconds` have passed or `count` logins succeeded. Each login is a
+ * fresh user agent: GET / (302 to the OP), the OP's /auth (302 back), the
+ * callback (302 with the session cookie); times each step.
+ */
+async function loginLoop(base, { concurrency, seconds, count }) {
+  const acc = {
+    logins: 0, errors: 0, firstError: null, redirectMs: 0, authMs: 0, callbackMs: 0, cookies: [],
+  };
+  const t0 = performance.now();
+  const deadline = seconds ? t0 + seconds * 1000 : Infinity;
+  let started = 0;
+  const more = () => performance.now() < deadline && (count === undefined || started < count);
+  async function worker() {
+    while (more()) {
+      started += 1;
+      const ua = new UserAgent();
+      const a = performance.now();
+      try {
+        const { authUrl } = await startLogin(ua, base, '/');
+        const b = performance.now();
+        const callbackUrl = await passFakeOp(ua, authUrl, base);
+        const c = performance.now();
+        const res = await ua.fetch(callbackUrl, { headers: NAV });
+        assert.equal(res.status, 302, `callback answered ${res.status}: ${res.body.slice(0, 200)}`);
+        const cookie = assertSessionCookie(res);
+        const d = performance.now();
+        acc.logins += 1;
+        acc.redirectMs += b - a;
+        acc.authMs += c - b;
+        acc.callbackMs += d - c;
+        if (acc.cookies.length < 4) acc.cookies.push(cookie);
+      } catch (err) {
+        started -= 1;
+        acc.errors += 1;
+        acc.firstError ??= err.message.split('\n')[0];
+        if (acc.errors >= 20 && acc.errors > acc.logins) {
+          throw new Error(`logins through ${base} keep failing: ${acc.firstError}`);
+        }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  acc.seconds = (performance.now() - t0) / 1000;
+  return acc;
+}
+
+/** Login rate through `ngx` with CPU time of the nginx worker, this process and the OP. */
+async function loginRate(ngx, op, { seconds, concurrency }) {
+  const worker = ngx.workerPids()[0];
+  const op0 = await op.stats();
+  const cpu0 = cpuMs(worker);
+  const self0 = process.cpuUsage();
+  const acc = await loginLoop(ngx.url, { concurrency, seconds });
+  const cpu1 = cpuMs(worker);
+  const self1 = process.cpuUsage(self0);
+  const op1 = await op.stats();
+  const n = acc.logins || NaN;
+  const opPath = (p) => ((op1.paths[p]?.ms ?? 0) - (op0.paths[p]?.ms ?? 0));
+  const clientMs = (acc.redirectMs + acc.authMs + acc.callbackMs) / n;
+  const opServiceMs = (opPath('/auth') + opPath('/token')) / n;
+  return {
+    logins: acc.logins,
+    errors: acc.errors,
+    firstError: acc.firstError,
+    seconds: acc.seconds,
+    loginsPerSec: acc.logins / acc.seconds,
+    concurrency,
+    msPerLogin: clientMs,
+    steps: { redirectMs: acc.redirectMs / n, opAuthMs: acc.authMs / n, callbackMs: acc.callbackMs / n },
+    opServiceMs,
+    opTokenServiceMs: opPath('/token') / n,
+    opWaitMs: acc.authMs / n + opPath('/token') / n,
+    opShare: opServiceMs / clientMs,
+    nginxCeiling: 1000 / ((cpu1 - cpu0) / n),
+    nginxCpuMsPerLogin: (cpu1 - cpu0) / n,
+    clientCpuMsPerLogin: (self1.user + self1.system) / 1000 / n,
+    opCpuMsPerLogin: (op1.cpuMs - op0.cpuMs) / n,
+  };
+}
+
+// ------------------------------------------------------------------ memory
+
+/** Bytes the slab allocator hands out for `size` (4 KiB pages: half a page or less rounds up to a power of two). */
+function slabBytes(size, page = 4096) {
+  if (size > page / 2) return Math.ceil(size / page) * page;
+  let s = 8;
+  while (s < size) s *= 2;
+  return s;
+}
+
+const SHM_NODE_HEADER = 70; // offsetof(ngx_http_auth_oidc_store_node_t, data) on x86-64
+const SEAL_OVERHEAD = 33; // AUTH_OIDC_SEAL_OVERHEAD: sealed = record + 33
+const SHM_STORE = 'auth_oidc_sessions';
+
+async function storeEntries(ngx, store) {
+  const s = (await ngx.status()).stores?.[store];
+  if (!s) throw new Error(`oidc_status has no store "${store}": ${JSON.stringify(await ngx.status())}`);
+  return s;
+}
+
+async function redisUsedMemory(redis) {
+  const info = await redis.cli('INFO', 'memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1]);
+}
+
+/** Fill a 1m store until it evicts: zone bytes per session, measured. */
+async function capacity(h, op, upstreamPort) {
+  const port = await freePort();
+  const size = 1024 * 1024;
+  const ngx = h.nginx(`
+    oidc_session_store cap size=1m;
+${providerBlock('op', op.issuer, { session_store: 'cap' })}${upstreamBlock(upstreamPort)}
+${frontServer(port, { auth: true, status: true })}
+`, { workers: 1 });
+  await ngx.start();
+  await ngx.waitProvider('op', 'ready');
+  let full = null;
+  let logins = 0;
+  while (!full && logins < 4000) {
+    const acc = await loginLoop(ngx.url, { concurrency: 4, count: 32 });
+    logins += acc.logins;
+    const s = await storeEntries(ngx, 'cap');
+    if (s.evicted > 0) full = s;
+  }
+  await ngx.stop();
+  if (!full) return { size, logins, note: 'no eviction within 4000 logins' };
+  return { size, logins, entriesWhenFull: full.entries, bytesPerSession: size / full.entries };
+}
+
+// ------------------------------------------------------------------ output
+
+const fmtMs = (ms) => (!Number.isFinite(ms) ? '-' : ms < 1 ? `${(ms * 1000).toFixed(0)}us` : ms < 100 ? `${ms.toFixed(2)}ms` : `${ms.toFixed(0)}ms`);
+const fmtPct = (x) => (!Number.isFinite(x) ? '-' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
+const pad = (s, n) => String(s).padEnd(n);
+const padl = (s, n) => String(s).padStart(n);
+
+const TARGETS = {
+  shm: { ratio: 0.95, p99: 0.10, text: '>=0.95, p99 <=+10%' },
+  'shm-noclaims': { ratio: 0.95, p99: 0.10, text: '>=0.95, p99 <=+10%' },
+  redis: { ratio: 0.85, text: '>=0.85' },
+  'redis-noclaims': { ratio: 0.85, text: '>=0.85' },
+};
+
+function table(headers, rows, align) {
+  const widths = headers.map((hd, i) => Math.max(hd.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (align[i] === 'r' ? padl(c, widths[i]) : pad(c, widths[i]))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const log = (msg) => process.stderr.write(`# ${msg}\n`);
+
+  if (!moduleExists()) throw new Error(`module not found at ${MODULE_PATH}: run make first (or set AUTH_OIDC_MODULE)`);
+  if (!fs.existsSync(WRK)) throw new Error(`wrk not found at ${WRK} (apt-get install wrk, or set WRK_BIN)`);
+  if (opts.variants.some((v) => v.startsWith('redis')) && !redisAvailable()) throw new Error(`redis-server not found at ${REDIS_SERVER}`);
+
+  const info = machine();
+  const h = new Harness('bench');
+  let stopping = null;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+      const problems = await h.cleanup();
+      removeTempDir(h.dir);
+      return problems;
+    })();
+    return stopping;
+  };
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      if (interrupted) process.exit(130); // second Ctrl-C: exit handlers SIGKILL the rest
+      interrupted = true;
+      process.stderr.write(`\n# ${sig}: stopping everything...\n`);
+      shutdown().finally(() => process.exit(130));
+    });
+  }
+
+  const results = { machine: info, options: { ...opts }, variants: {}, login: {}, memory: {}, warnings: [] };
+  const warn = (msg) => { results.warnings.push(msg); log(`WARNING: ${msg}`); };
+
+  try {
+    log(`temp dir ${h.dir}`);
+    const op = await startOpChild(h);
+    log(`fake OP ${op.issuer} (pid ${op.pid})`);
+
+    // upstream: a second nginx, without the module, answering "ok\n"
+    const upPort = await freePort();
+    const upstream = h.nginx(`
+    server {
+        listen 127.0.0.1:${upPort};${COMMON}
+        location / { return 200 "ok\\n"; }
+    }`, { withModule: false, workers: 1 });
+    await upstream.start();
+
+    const pinMain = opts.pin ? 'worker_cpu_affinity 01;' : '';
+    const fronts = {};
+    const ports = {};
+    for (const v of opts.variants) ports[v] = await freePort();
+
+    if (opts.variants.includes('baseline')) {
+      fronts.baseline = h.nginx(`${upstreamBlock(upPort)}
+${frontServer(ports.baseline, { auth: false })}`, { withModule: false, workers: 1, main: pinMain });
+    }
+    if (opts.variants.includes('shm') || opts.variants.includes('shm-noclaims')) {
+      ports.shmAdmin = await freePort();
+      const shmNgx = h.nginx(`
+${providerBlock('op', op.issuer)}${upstreamBlock(upPort)}
+${frontServer(ports.shmAdmin, { auth: true, claims: true, status: true })}
+${opts.variants.includes('shm') ? frontServer(ports.shm, { auth: true, claims: true }) : ''}
+${opts.variants.includes('shm-noclaims') ? frontServer(ports['shm-noclaims'], { auth: true, claims: false }) : ''}
+`, { workers: 1, main: pinMain });
+      fronts.shm = shmNgx;
+      fronts['shm-noclaims'] = shmNgx;
+    }
+    let redis = null;
+    if (opts.variants.includes('redis') || opts.variants.includes('redis-noclaims')) {
+      redis = await startRedis(h);
+      const secret = secretFile(h.dir, 'oidc.secret');
+      ports.redisAdmin = await freePort();
+      fronts.redis = h.nginx(`
+${redisStore('r', redis.addr, { secret_file: secret })}
+${providerBlock('op', op.issuer, { session_store: 'r' })}${upstreamBlock(upPort)}
+${frontServer(ports.redisAdmin, { auth: true, claims: true, status: true })}
+${opts.variants.includes('redis') ? frontServer(ports.redis, { auth: true, claims: true }) : ''}
+${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims'], { auth: true, claims: false }) : ''}
+`, { workers: 1, main: pinMain });
+      fronts['redis-noclaims'] = fronts.redis;
+      log(`redis-server ${redis.addr}`);
+    }
+    for (const ngx of new Set(Object.values(fronts))) await ngx.start();
+    const shmNgx = fronts.shm ?? fronts['shm-noclaims'];
+    for (const ngx of [shmNgx, fronts.redis].filter(Boolean)) await ngx.waitProvider('op', 'ready');
+
+    // one session per store (log in once with the fake OP)
+    const cookies = {};
+    if (shmNgx) {
+      const { cookie } = await login(new UserAgent(), shmNgx.url, '/');
+      cookies.shm = `${COOKIE}=${cookie}`;
+      cookies['shm-noclaims'] = cookies.shm;
+    }
+    if (fronts.redis) {
+      const { cookie } = await login(new UserAgent(), fronts.redis.url, '/');
+      cookies.redis = `${COOKIE}=${cookie}`;
+      cookies['redis-noclaims'] = cookies.redis;
+    }
+    // the baseline gets the same request bytes (its Cookie goes upstream as is)
+    cookies.baseline = cookies.shm ?? cookies.redis ?? `${COOKIE}=${'x'.repeat(43)}`;
+
+    // every variant must answer 200 "ok\n" with its cookie: a 302 would pass
+    // for a success in wrk's eyes, so its bytes per response are checked too
+    const expect = {};
+    for (const v of opts.variants) {
+      const p = await probe(ports[v], cookies[v]);
+      if (p.status !== 200 || p.body !== 'ok\n') {
+        throw new Error(`${v} answers ${p.status} ${JSON.stringify(p.body.slice(0, 100))} instead of 200 "ok\\n":\n${p.head}`);
+      }
+      expect[v] = p.bytes;
+    }
+
+    log(`warm-up: 1 s per variant`);
+    for (const v of opts.variants) {
+      await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, duration: 1, cookie: cookies[v] });
+    }
+
+    // ---------------------------------------------------------------- rounds
+    const runs = Object.fromEntries(opts.variants.map((v) => [v, []]));
+    const rss = {};
+    for (let round = 1; round <= opts.rounds; round += 1) {
+      for (const v of opts.variants) {
+        const ngx = fronts[v];
+        const worker = ngx.workerPids()[0];
+        const m0 = memKb(worker);
+        rss[v] ??= { start: m0 };
+        const c0 = cpuMs(worker);
+        const viaRedis = v.startsWith('redis');
+        const r0 = viaRedis ? cpuMs(redis.proc.pid) : 0;
+        const r = await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, cookie: cookies[v] });
+        const c1 = cpuMs(worker);
+        const r1 = viaRedis ? cpuMs(redis.proc.pid) : 0;
+        rss[v].end = memKb(worker);
+        const requests = r.exact?.requests ?? r.rps * opts.duration;
+        const run = {
+          round,
+          rps: r.rps,
+          p50: r.latencyMs.p50,
+          p99: r.latencyMs.p99,
+          requests,
+          workerCpuUsPerReq: ((c1 - c0) * 1000) / requests,
+          redisCpuUsPerReq: viaRedis ? ((r1 - r0) * 1000) / requests : undefined,
+          bytesPerReq: r.exact ? r.exact.bytes / r.exact.requests : NaN,
+          errors: r.exact?.errors,
+          non2xx3xx: r.non2xx3xx,
+        };
+        const errs = run.errors ? Object.values(run.errors).reduce((a, b) => a + b, 0) : r.socketErrors;
+        if (errs || run.non2xx3xx) warn(`${v} round ${round}: ${errs} socket/status errors, ${run.non2xx3xx} non-2xx/3xx`);
+        if (Number.isFinite(run.bytesPerReq) && Math.abs(run.bytesPerReq - expect[v]) > expect[v] * 0.01) {
+          warn(`${v} round ${round}: ${run.bytesPerReq.toFixed(1)} bytes per response instead of ${expect[v]}: `
+            + 'not every answer was the upstream\'s 200 (a login redirect? a 503?)');
+          run.invalid = true;
+        }
+        runs[v].push(run);
+        log(`round ${round}/${opts.rounds} ${pad(v, 14)} ${padl(run.rps.toFixed(0), 7)} req/s  p50 ${fmtMs(run.p50)}  p99 ${fmtMs(run.p99)}  worker ${run.workerCpuUsPerReq.toFixed(1)}us/req`);
+      }
+    }
+    for (const v of opts.variants) {
+      const rs = runs[v];
+      results.variants[v] = {
+        rps: median(rs.map((r) => r.rps)),
+        rpsMin: Math.min(...rs.map((r) => r.rps)),
+        rpsMax: Math.max(...rs.map((r) => r.rps)),
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        workerCpuUsPerReq: median(rs.map((r) => r.workerCpuUsPerReq)),
+        redisCpuUsPerReq: v.startsWith('redis') ? median(rs.map((r) => r.redisCpuUsPerReq)) : undefined,
+        responseBytes: expect[v],
+        workerMemKb: rss[v],
+        runs: rs,
+      };
+    }
+    const base = results.variants.baseline;
+    for (const v of opts.variants) {
+      const r = results.variants[v];
+      r.ratio = r.rps / base.rps;
+      r.p99Delta = r.p99 / base.p99 - 1;
+      r.cpuDelta = r.workerCpuUsPerReq / base.workerCpuUsPerReq - 1;
+      const t = TARGETS[v];
+      if (t) {
+        r.target = t.text;
+        r.meetsTarget = r.ratio >= t.ratio && (t.p99 === undefined || r.p99Delta <= t.p99);
+      }
+    }
+
+    // ---------------------------------------------------------------- memory
+    if (opts.memory && shmNgx) {
+      log(`memory: ${opts.sessions} logins into the shared-memory store`);
+      const before = await storeEntries(shmNgx, SHM_STORE);
+      const acc = await loginLoop(shmNgx.url, { concurrency: opts.loginConcurrency, count: opts.sessions });
+      const after = await storeEntries(shmNgx, SHM_STORE);
+      results.memory.shm = {
+        store: SHM_STORE, zoneSize: after.size, logins: acc.logins,
+        entriesBefore: before.entries, entriesAfter: after.entries, evicted: after.evicted,
+      };
+    }
+    if (opts.memory && fronts.redis) {
+      log(`memory: ${opts.sessions} logins into the Redis store`);
+      const keys0 = await redis.keys('oidc:s:*');
+      const used0 = await redisUsedMemory(redis);
+      const acc = await loginLoop(fronts.redis.url, { concurrency: opts.loginConcurrency, count: opts.sessions });
+      const used1 = await redisUsedMemory(redis);
+      const keys1 = await redis.keys('oidc:s:*');
+      const sealed = Number(await redis.cli('STRLEN', keys1[keys1.length - 1]));
+      const keyLen = keys1[0].length;
+      results.memory.redis = {
+        logins: acc.logins, keysBefore: keys0.length, keysAfter: keys1.length,
+        usedMemoryDelta: used1 - used0, bytesPerSession: (used1 - used0) / (keys1.length - keys0.length),
+        sealedValueBytes: sealed, keyBytes: keyLen,
+      };
+      const record = sealed - SEAL_OVERHEAD;
+      const node = SHM_NODE_HEADER + 'op'.length + 1 + 43 + record;
+      results.memory.shmEstimate = { recordBytes: record, nodeBytes: node, slabBytes: slabBytes(node) };
+    }
+    if (opts.memory && shmNgx) {
+      log('memory: filling a 1m store until it evicts');
+      results.memory.capacity = await capacity(h, op, upPort);
+    }
+
+    // ---------------------------------------------------------------- logins
+    if (opts.login) {
+      for (const [label, ngx] of [['shm', shmNgx], ['redis', fronts.redis]]) {
+        if (!ngx) continue;
+        log(`login rate (${label}): ${opts.loginSeconds} s, ${opts.loginConcurrency} in flight`);
+        results.login[label] = await loginRate(ngx, op, { seconds: opts.loginSeconds, concurrency: opts.loginConcurrency });
+        const v = [label, `${label}-noclaims`].find((x) => rss[x]);
+        if (rss[v]) rss[v].afterLogins = memKb(ngx.workerPids()[0]);
+      }
+    }
+
+    if (rss.shm ?? rss['shm-noclaims']) results.memory.shmWorkerKb = rss.shm ?? rss['shm-noclaims'];
+    if (rss.redis ?? rss['redis-noclaims']) results.memory.redisWorkerKb = rss.redis ?? rss['redis-noclaims'];
+  } catch (err) {
+    if (interrupted) await new Promise(() => {}); // the signal handler exits
+    const logs = h.logs();
+    await shutdown();
+    throw Object.assign(err, { logs });
+  }
+  if (interrupted) await new Promise(() => {});
+  results.machine.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const problems = await shutdown();
+  for (const p of problems) warn(`cleanup: ${p.split('\n').slice(0, 6).join(' | ')}`);
+  report(results, opts);
+}
+
+function report(res, opts) {
+  const out = [];
+  const m = res.machine;
+  out.push('nginx-auth-oidc benchmark');
+  out.push(`machine: ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}; load average ${m.loadavgStart} (start) ${m.loadavgEnd} (end)`);
+  out.push(`software: ${m.nginx}; ${m.wrk}; ${m.redis}; node ${m.node}`);
+  out.push(`module: ${m.module}`);
+  out.push(`run: ${opts.rounds} alternating round(s) of ${opts.duration} s per variant, wrk -t${opts.threads} -c${opts.connections}, `
+    + `1 nginx worker per variant${opts.pin ? ' (pinned to CPU 0, wrk to CPU 1)' : ''}${opts.quick ? '  [--quick: a smoke run, not a measurement]' : ''}`);
+  out.push('');
+
+  const several = opts.rounds > 1;
+  const rows = Object.entries(res.variants).map(([v, r]) => [
+    v,
+    r.rps.toFixed(0),
+    ...(several ? [`${r.rpsMin.toFixed(0)}-${r.rpsMax.toFixed(0)}`] : []),
+    fmtMs(r.p50),
+    fmtMs(r.p99),
+    v === 'baseline' ? '1.000' : r.ratio.toFixed(3),
+    v === 'baseline' ? '' : fmtPct(r.p99Delta),
+    `${r.workerCpuUsPerReq.toFixed(1)}us${v === 'baseline' ? '' : ` (${fmtPct(r.cpuDelta)})`}`,
+    r.target ? `${r.target}: ${r.meetsTarget ? 'met' : 'MISSED'}` : '',
+  ]);
+  out.push(table(
+    ['variant', 'req/s', ...(several ? ['range'] : []), 'p50', 'p99', 'ratio', 'p99 delta', 'worker CPU/req',
+      'target (informational)'],
+    rows, ['l', 'r', ...(several ? ['r'] : []), 'r', 'r', 'r', 'r', 'r', 'l'],
+  ));
+  const redisCpu = Object.entries(res.variants).filter(([, r]) => r.redisCpuUsPerReq !== undefined)
+    .map(([v, r]) => `${r.redisCpuUsPerReq.toFixed(1)}us (${v})`);
+  if (redisCpu.length) out.push(`redis-server CPU per request: ${redisCpu.join(', ')}`);
+  out.push(`ratio = req/s / baseline req/s; p99 delta = p99 / baseline p99 - 1; worker CPU/req = utime+stime of the `
+    + `variant's nginx worker / requests (delta vs baseline); ${several ? 'medians over the rounds' : 'one round'}.`);
+
+  if (Object.keys(res.login).length) {
+    out.push('');
+    const lrows = Object.entries(res.login).map(([k, l]) => [
+      `login (${k})`,
+      l.loginsPerSec.toFixed(0),
+      fmtMs(l.msPerLogin),
+      fmtMs(l.opWaitMs),
+      fmtMs(l.opServiceMs),
+      `${l.nginxCpuMsPerLogin.toFixed(2)}ms`,
+      Number.isFinite(l.nginxCeiling) ? l.nginxCeiling.toFixed(0) : '-',
+      `${l.opCpuMsPerLogin.toFixed(2)}ms`,
+      `${l.clientCpuMsPerLogin.toFixed(2)}ms`,
+      l.errors ? `${l.errors} (${l.firstError})` : '0',
+    ]);
+    out.push(table(
+      ['row', 'logins/s', 'ms/login', 'OP wait', 'OP service', 'nginx CPU/login', 'nginx max/s/core',
+        'OP CPU/login', 'client CPU/login', 'errors'],
+      lrows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ));
+    const l = Object.values(res.login)[0];
+    out.push(`complete logins (GET / -> OP /auth -> callback with the token exchange), ${l.concurrency} in flight, `
+      + 'a fresh client and connection each.');
+    out.push('OP wait = the client\'s round trip to /auth + the OP\'s service time of /token (nginx waits for it in the '
+      + 'callback); OP service = time the fake OP spent answering /auth and /token; nginx max/s/core = 1000 / nginx CPU ms per login.');
+    const bound = Object.values(res.login).some((x) => x.opCpuMsPerLogin + x.clientCpuMsPerLogin > x.nginxCpuMsPerLogin);
+    if (bound) {
+      out.push('The OP and the client (node) spend more CPU per login than nginx: logins/s measures this harness '
+        + 'on this machine; compare nginx CPU/login between builds.');
+    }
+  }
+
+  const mem = res.memory;
+  if (Object.keys(mem).length) {
+    out.push('');
+    out.push('memory:');
+    if (mem.shmWorkerKb) {
+      const w = mem.shmWorkerKb;
+      out.push(`  shm worker VmRSS: ${w.start.rss} kB at the start of the shm runs, ${w.end.rss} kB at the end `
+        + `(RssAnon ${w.start.anon} -> ${w.end.anon} kB)${w.afterLogins ? `; ${w.afterLogins.rss} kB (RssAnon ${w.afterLogins.anon}) after the memory and login runs` : ''}`);
+    }
+    if (mem.redisWorkerKb) {
+      const w = mem.redisWorkerKb;
+      out.push(`  redis worker VmRSS: ${w.start.rss} kB -> ${w.end.rss} kB (RssAnon ${w.start.anon} -> ${w.end.anon} kB)`
+        + `${w.afterLogins ? `; ${w.afterLogins.rss} kB (RssAnon ${w.afterLogins.anon}) after the memory and login runs` : ''}`);
+    }
+    if (mem.shm) {
+      const s = mem.shm;
+      out.push(`  shm store "${s.store}" (${s.zoneSize / 1048576}m): ${s.entriesBefore} -> ${s.entriesAfter} entries after ${s.logins} logins`
+        + `${s.evicted ? `, ${s.evicted} evicted` : ''}; oidc_status has no bytes-used figure, so:`);
+    }
+    if (mem.shmEstimate) {
+      const e = mem.shmEstimate;
+      out.push(`    estimate: record ${e.recordBytes} B + node header and key ${e.nodeBytes - e.recordBytes} B = ${e.nodeBytes} B, `
+        + `slab slot ${e.slabBytes} B per session -> about ${Math.floor((mem.shm?.zoneSize ?? 10485760) / e.slabBytes)} sessions per ${(mem.shm?.zoneSize ?? 10485760) / 1048576}m (ID token of the fake OP: RS256, small claims)`);
+    }
+    if (mem.capacity) {
+      const c = mem.capacity;
+      out.push(c.entriesWhenFull
+        ? `    measured: a 1m store held ${c.entriesWhenFull} sessions when it first evicted -> ${c.bytesPerSession.toFixed(0)} B of zone per session (slab bookkeeping included)`
+        : `    measured: ${c.note}`);
+    }
+    if (mem.redis) {
+      const r = mem.redis;
+      out.push(`  redis: ${r.keysBefore} -> ${r.keysAfter} session keys; used_memory +${r.usedMemoryDelta} B = ${r.bytesPerSession.toFixed(0)} B per session `
+        + `(sealed value ${r.sealedValueBytes} B, key ${r.keyBytes} B)`);
+    }
+  }
+  if (res.warnings.length) {
+    out.push('');
+    out.push('warnings:');
+    for (const w of res.warnings) out.push(`  ${w}`);
+  }
+  process.stdout.write(`\n${out.join('\n')}\n`);
+  if (opts.json) {
+    const clean = JSON.parse(JSON.stringify(res, (k, v) => (k === 'text' ? undefined : v)));
+    process.stdout.write(`\n${JSON.stringify(clean, null, 2)}\n`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack || err}\n`);
+  if (err.logs) process.stderr.write(`${tail(err.logs, 60)}\n`);
+  process.exit(1);
+});
