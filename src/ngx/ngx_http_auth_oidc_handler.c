@@ -74,9 +74,7 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         ctx->store_failed = 0;
         ngx_str_null(&ctx->login_url);
         auth_oidc_session_free(ctx->session);
-        auth_oidc_claims_free(ctx->claims);
         ctx->session = NULL;
-        ctx->claims = NULL;
     }
 
     ctx->provider = prov;
@@ -375,12 +373,10 @@ ngx_http_auth_oidc_cleanup(void *data)
     }
 
     auth_oidc_session_free(ctx->session);
-    auth_oidc_claims_free(ctx->claims);
     auth_oidc_pending_free(ctx->pending);
     auth_oidc_token_response_free(ctx->tokens);
 
     ctx->session = NULL;
-    ctx->claims = NULL;
     ctx->pending = NULL;
     ctx->tokens = NULL;
 }

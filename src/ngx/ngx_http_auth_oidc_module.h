@@ -222,7 +222,6 @@ typedef struct {
 typedef struct {
     ngx_http_auth_oidc_provider_conf_t  *provider;
     auth_oidc_session_t                 *session;
-    auth_oidc_claims_t                  *claims;    /* parsed on demand */
     ngx_str_t                            session_id;
     ngx_str_t                            login_url; /* pending login kept */
 

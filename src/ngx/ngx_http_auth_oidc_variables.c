@@ -68,18 +68,19 @@ ngx_http_auth_oidc_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * The session record carries every claim already rendered (at login): a
+ * lookup is a binary search in it, with no JSON parsed per request.
+ */
+
 static ngx_int_t
 ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_str_t *name = (ngx_str_t *) data;
 
-    size_t                             len;
-    u_char                            *p;
-    auth_oidc_str_t                    claim;
-    auth_oidc_error_t                  err;
-    ngx_http_auth_oidc_ctx_t          *ctx;
-    const auth_oidc_session_fields_t  *f;
+    auth_oidc_str_t            claim, value;
+    ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
 
@@ -88,42 +89,16 @@ ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->claims == NULL) {
-        f = auth_oidc_session_fields(ctx->session);
-
-        if (auth_oidc_claims_parse(f->claims.data, f->claims.len,
-                                   &ctx->claims, &err)
-            != AUTH_OIDC_OK)
-        {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "auth_oidc: session claims refused: %s", err.msg);
-            v->not_found = 1;
-            return NGX_OK;
-        }
-    }
-
     claim.data = name->data + sizeof("oidc_claim_") - 1;
     claim.len = name->len - (sizeof("oidc_claim_") - 1);
 
-    len = auth_oidc_claims_get(ctx->claims, claim, NULL, 0);
-
-    if (len == AUTH_OIDC_CLAIM_ABSENT) {
+    if (!auth_oidc_session_claim(ctx->session, claim, &value)) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, len ? len : 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (auth_oidc_claims_get(ctx->claims, claim, p, len) != len) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->data = p;
-    v->len = len;
+    v->data = (u_char *) (value.len ? value.data : (u_char *) "");
+    v->len = value.len;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

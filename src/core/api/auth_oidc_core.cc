@@ -57,6 +57,7 @@ struct auth_oidc_pending_s {
 struct auth_oidc_session_s {
     std::vector<char> storage;
     auth_oidc_session_fields_t fields;
+    std::vector<auth_oidc::ClaimEntry> claims;  // views into storage
 };
 
 struct auth_oidc_keyring_s {
@@ -284,7 +285,7 @@ auth_oidc_status_t decodeRecord(const unsigned char *data, std::size_t len,
     }
     const auto ok = decode(
         std::string_view(handle->storage.data(), handle->storage.size()),
-        handle->fields);
+        *handle);
     if (!ok) {
         return fail(err, ok.error());
     }
@@ -807,8 +808,9 @@ auth_oidc_status_t auth_oidc_pending_decode(const unsigned char *data,
     return guarded(err, [&]() -> auth_oidc_status_t {
         return decodeRecord(
             data, len, out, err,
-            [](std::string_view bytes, auth_oidc_pending_fields_t &f)
+            [](std::string_view bytes, auth_oidc_pending_t &handle)
                 -> auth_oidc::Result<bool> {
+                auth_oidc_pending_fields_t &f = handle.fields;
                 auto decoded = auth_oidc::decodePendingLogin(bytes);
                 if (!decoded) {
                     return std::move(decoded).error();
@@ -848,7 +850,7 @@ auth_oidc_status_t auth_oidc_session_encode(
         const auth_oidc_session_fields_t &f = *fields;
         for (const auth_oidc_str_t s :
              {f.sub, f.sid, f.id_token, f.access_token, f.refresh_token,
-              f.claims, f.userinfo}) {
+              f.claims, f.userinfo, f.claim_table}) {
             if (!valid(s)) {
                 return invalidArgument(err, "a view has data NULL");
             }
@@ -860,6 +862,7 @@ auth_oidc_status_t auth_oidc_session_encode(
         record.accessToken = view(f.access_token);
         record.refreshToken = view(f.refresh_token);
         record.claims = view(f.claims);
+        record.claimTable = view(f.claim_table);
         record.userinfo = view(f.userinfo);
         record.created = f.created;
         record.expires = f.expires;
@@ -879,23 +882,26 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
     return guarded(err, [&]() -> auth_oidc_status_t {
         return decodeRecord(
             data, len, out, err,
-            [](std::string_view bytes, auth_oidc_session_fields_t &f)
+            [](std::string_view bytes, auth_oidc_session_t &handle)
                 -> auth_oidc::Result<bool> {
+                auth_oidc_session_fields_t &f = handle.fields;
                 auto decoded = auth_oidc::decodeSession(bytes);
                 if (!decoded) {
                     return std::move(decoded).error();
                 }
-                const auth_oidc::SessionFields &r = decoded.value();
+                auth_oidc::SessionFields &r = decoded.value();
                 f.sub = toCOrNull(r.sub);
                 f.sid = toCOrNull(r.sid);
                 f.id_token = toCOrNull(r.idToken);
                 f.access_token = toCOrNull(r.accessToken);
                 f.refresh_token = toCOrNull(r.refreshToken);
-                f.claims = toCOrNull(r.claims);
+                f.claims = auth_oidc_str_t{nullptr, 0};
                 f.userinfo = toCOrNull(r.userinfo);
                 f.created = r.created;
                 f.expires = r.expires;
                 f.access_token_expires = r.accessTokenExpires;
+                f.claim_table = toCOrNull(r.claimTable);
+                handle.claims = std::move(r.claimIndex);
                 return true;
             });
     });
@@ -908,6 +914,24 @@ void auth_oidc_session_free(auth_oidc_session_t *s) noexcept {
 const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) noexcept {
     return s == nullptr ? nullptr : &s->fields;
+}
+
+int auth_oidc_session_claim(const auth_oidc_session_t *s,
+                            auth_oidc_str_t name,
+                            auth_oidc_str_t *value) noexcept {
+    if (value == nullptr) {
+        return 0;
+    }
+    *value = auth_oidc_str_t{nullptr, 0};
+    if (s == nullptr || !valid(name)) {
+        return 0;
+    }
+    const auto found = auth_oidc::findClaim(s->claims, view(name));
+    if (!found) {
+        return 0;
+    }
+    *value = toCOrNull(*found);
+    return 1;
 }
 
 auth_oidc_status_t auth_oidc_keyring_new(auth_oidc_str_t current_secret,

@@ -495,16 +495,32 @@ typedef struct {
     auth_oidc_str_t  id_token;       /* required (id_token_hint at logout) */
     auth_oidc_str_t  access_token;
     auth_oidc_str_t  refresh_token;
-    auth_oidc_str_t  claims;         /* required: auth_oidc_claims_json() */
+    auth_oidc_str_t  claims;         /* encode: auth_oidc_claims_json();
+                                        decode: always {NULL, 0}, see
+                                        auth_oidc_session_claim() */
     auth_oidc_str_t  userinfo;       /* JSON */
     int64_t          created;        /* unix seconds */
     int64_t          expires;        /* unix seconds */
     int64_t          access_token_expires;  /* unix seconds, 0: unknown */
+    auth_oidc_str_t  claim_table;    /* opaque: decode fills it; encode
+                                        with claims empty copies it, so a
+                                        decoded session re-encodes as it
+                                        was; leave empty otherwise */
 } auth_oidc_session_fields_t;
 
 typedef struct auth_oidc_session_s  auth_oidc_session_t;
 
-/* Errors: EINVAL (NULL arguments, sub, id_token or claims empty). */
+/*
+ * The record keeps no claims JSON: encode renders every non-null top-level
+ * claim of claims once, exactly as auth_oidc_claims_get() would, into a
+ * table sorted by name (record format version 2; version 1 records are
+ * EDECODE), and decode reads that table without parsing any JSON.
+ * Exactly one of claims (a JSON object) and claim_table (from a decoded
+ * session) must be given.
+ * Errors: EINVAL (NULL arguments, sub or id_token empty, neither or both of
+ * claims and claim_table, a malformed claim_table), EJSON (claims not a
+ * JSON object), ETOOLARGE (claims over 1 MiB).
+ */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_session_encode(
     const auth_oidc_session_fields_t *fields, unsigned char *buf, size_t size,
     size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
@@ -519,6 +535,17 @@ AUTH_OIDC_API void auth_oidc_session_free(auth_oidc_session_t *s)
 
 AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * A claim of a decoded session for an nginx variable: 1 and *value the
+ * claim rendered as auth_oidc_claims_get() renders it (a view into the
+ * session, valid until auth_oidc_session_free(); {NULL, 0} for an empty
+ * string), or 0 and *value {NULL, 0} when the claim is absent or null
+ * (also for a NULL handle, name or value). Binary search over the table,
+ * no JSON, no allocation.
+ */
+AUTH_OIDC_API int auth_oidc_session_claim(const auth_oidc_session_t *s,
+    auth_oidc_str_t name, auth_oidc_str_t *value) AUTH_OIDC_NOEXCEPT;
 
 
 /* ---------------------------------------------------------------------

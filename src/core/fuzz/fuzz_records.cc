@@ -1,5 +1,6 @@
 // libFuzzer entry point: session and pending-login records. A record that
-// decodes must re-encode to the same bytes.
+// decodes must re-encode to the same bytes (a decoded session carries its
+// claim table in claim_table and no claims JSON, so encode copies the table).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -80,13 +80,10 @@ std::optional<std::int64_t> Claims::numericDate(std::string_view name) const
     return std::nullopt;
 }
 
-Result<std::optional<std::string>> Claims::render(std::string_view name) const {
-    using Value = std::optional<std::string>;
-    const json_t *value =
-        member(root_.get(), name);
-    if (value == nullptr || json_is_null(value)) {
-        return Value();
-    }
+namespace {
+
+// The text of a non-null value for render(). Errors: NoMemory, Internal.
+Result<std::string> renderValue(const json_t *value) {
     std::string text;
     if (const auto s = jsonStringView(value)) {
         text.assign(s->data(), s->size());
@@ -104,7 +101,44 @@ Result<std::optional<std::string>> Claims::render(std::string_view name) const {
         }
     }
     replaceControlBytes(text);
-    return Value(std::move(text));
+    return Result<std::string>(std::move(text));
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> Claims::render(std::string_view name) const {
+    using Value = std::optional<std::string>;
+    const json_t *value =
+        member(root_.get(), name);
+    if (value == nullptr || json_is_null(value)) {
+        return Value();
+    }
+    auto text = renderValue(value);
+    if (!text) {
+        return std::move(text).error();
+    }
+    return Value(std::move(text).value());
+}
+
+Result<std::vector<Claims::Rendered>> Claims::renderAll() const {
+    std::vector<Rendered> out;
+    json_t *root = root_.get();
+    out.reserve(json_object_size(root));
+    for (void *it = json_object_iter(root); it != nullptr;
+         it = json_object_iter_next(root, it)) {
+        const json_t *value = json_object_iter_value(it);
+        if (json_is_null(value)) {
+            continue;
+        }
+        auto text = renderValue(value);
+        if (!text) {
+            return std::move(text).error();
+        }
+        out.push_back(Rendered{
+            std::string(json_object_iter_key(it), json_object_iter_key_len(it)),
+            std::move(text).value()});
+    }
+    return Result<std::vector<Rendered>>(std::move(out));
 }
 
 }  // namespace auth_oidc

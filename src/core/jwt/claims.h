@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "json/json.h"
@@ -45,6 +46,14 @@ public:
     // can split a header line. std::nullopt when absent or null (OpenID
     // Connect Core 1.0, section 5.3.2 treats both alike). Errors: NoMemory.
     Result<std::optional<std::string>> render(std::string_view name) const;
+
+    // Every claim render() finds, rendered the same way, in document order
+    // (null claims left out). Errors: NoMemory, Internal.
+    struct Rendered {
+        std::string name;
+        std::string value;
+    };
+    Result<std::vector<Rendered>> renderAll() const;
 
 private:
     Claims() = default;

@@ -1,6 +1,9 @@
 #include "session/record.h"
 
+#include <algorithm>
 #include <initializer_list>
+
+#include "jwt/claims.h"
 
 namespace auth_oidc {
 
@@ -76,6 +79,10 @@ public:
         return true;
     }
 
+    bool count(std::uint64_t &out, const char *name) {
+        return varint(out, name);
+    }
+
     bool int64(std::int64_t &out, const char *name) {
         if (rest_.size() < 8) {
             return fail(std::string("truncated at ") + name);
@@ -99,6 +106,7 @@ public:
     }
 
     Error error() const { return makeError(Status::Decode, error_); }
+    const std::string &what() const noexcept { return error_; }
 
 private:
     bool varint(std::uint64_t &out, const char *name) {
@@ -138,6 +146,82 @@ private:
     std::string error_;
 };
 
+bool hasControlBytes(std::string_view text) noexcept {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+    });
+}
+
+// Checks a claim table (layout in record.h) and indexes it.
+bool readClaimTable(std::string_view table, std::vector<ClaimEntry> &index,
+                    std::string &error) {
+    Reader in(table);
+    std::uint64_t count = 0;
+    if (!in.count(count, "claim count")) {
+        error = in.what();
+        return false;
+    }
+    // Every entry takes at least two bytes: no allocation from a made-up
+    // count.
+    if (count > table.size() / 2) {
+        error = "claim count exceeds the table";
+        return false;
+    }
+    index.clear();
+    index.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        ClaimEntry entry;
+        if (!in.string(entry.name, "claim name") ||
+            !in.string(entry.value, "claim value")) {
+            error = in.what();
+            return false;
+        }
+        if (!index.empty() && !(index.back().name < entry.name)) {
+            error = "claim names out of order";
+            return false;
+        }
+        if (hasControlBytes(entry.value)) {
+            error = "control byte in a claim value";
+            return false;
+        }
+        index.push_back(entry);
+    }
+    if (!in.end()) {
+        error = "claim table: " + in.what();
+        return false;
+    }
+    return true;
+}
+
+Result<std::string> encodeClaimTable(std::string_view json) {
+    auto claims = Claims::parse(json);
+    if (!claims) {
+        return std::move(claims).error();
+    }
+    auto rendered = claims.value().renderAll();
+    if (!rendered) {
+        return std::move(rendered).error();
+    }
+    auto &entries = rendered.value();
+    std::sort(entries.begin(), entries.end(),
+              [](const Claims::Rendered &a, const Claims::Rendered &b) {
+                  return std::string_view(a.name) < std::string_view(b.name);
+              });
+    std::size_t size = kMaxVarintBytes;
+    for (const auto &e : entries) {
+        size += 2 * kMaxVarintBytes + e.name.size() + e.value.size();
+    }
+    std::string out;
+    out.reserve(size);
+    putVarint(out, entries.size());
+    for (const auto &e : entries) {
+        putString(out, e.name);
+        putString(out, e.value);
+    }
+    return Result<std::string>(std::move(out));
+}
+
 }  // namespace
 
 Result<std::string> encodePendingLogin(const PendingLoginFields &fields) {
@@ -167,14 +251,34 @@ Result<std::string> encodeSession(const SessionFields &fields) {
     if (fields.idToken.empty()) {
         return requiredEmpty("id_token");
     }
-    if (fields.claims.empty()) {
+    std::string built;
+    std::string_view table = fields.claimTable;
+    if (!fields.claims.empty()) {
+        if (!table.empty()) {
+            return makeError(Status::InvalidArgument,
+                             "claims and claim table are both given");
+        }
+        auto encoded = encodeClaimTable(fields.claims);
+        if (!encoded) {
+            return std::move(encoded).error();
+        }
+        built = std::move(encoded).value();
+        table = built;
+    } else if (table.empty()) {
         return requiredEmpty("claims");
+    } else {
+        std::vector<ClaimEntry> index;
+        std::string error;
+        if (!readClaimTable(table, index, error)) {
+            return makeError(Status::InvalidArgument,
+                             "malformed claim table: " + error);
+        }
     }
     std::string out = header(kSessionKind);
     std::size_t size = 2 + 7 * kMaxVarintBytes + 24;
     for (const std::string_view value :
          {fields.sub, fields.sid, fields.idToken, fields.accessToken,
-          fields.refreshToken, fields.claims, fields.userinfo}) {
+          fields.refreshToken, table, fields.userinfo}) {
         size += value.size();
     }
     out.reserve(size);
@@ -183,7 +287,7 @@ Result<std::string> encodeSession(const SessionFields &fields) {
     putString(out, fields.idToken);
     putString(out, fields.accessToken);
     putString(out, fields.refreshToken);
-    putString(out, fields.claims);
+    putString(out, table);
     putString(out, fields.userinfo);
     putInt64(out, fields.created);
     putInt64(out, fields.expires);
@@ -214,16 +318,31 @@ Result<SessionFields> decodeSession(std::string_view record) {
         !in.string(f.sid, "sid") || !in.string(f.idToken, "id_token") ||
         !in.string(f.accessToken, "access_token") ||
         !in.string(f.refreshToken, "refresh_token") ||
-        !in.string(f.claims, "claims") ||
+        !in.string(f.claimTable, "claim table") ||
         !in.string(f.userinfo, "userinfo") ||
         !in.int64(f.created, "created") || !in.int64(f.expires, "expires") ||
         !in.int64(f.accessTokenExpires, "access_token_expires") ||
         !in.end() || !in.required(f.sub, "sub") ||
         !in.required(f.idToken, "id_token") ||
-        !in.required(f.claims, "claims")) {
+        !in.required(f.claimTable, "claim table")) {
         return in.error();
     }
+    std::string error;
+    if (!readClaimTable(f.claimTable, f.claimIndex, error)) {
+        return makeError(Status::Decode, error);
+    }
     return f;
+}
+
+std::optional<std::string_view> findClaim(
+    const std::vector<ClaimEntry> &index, std::string_view name) noexcept {
+    const auto it = std::lower_bound(
+        index.begin(), index.end(), name,
+        [](const ClaimEntry &e, std::string_view n) { return e.name < n; });
+    if (it == index.end() || it->name != name) {
+        return std::nullopt;
+    }
+    return it->value;
 }
 
 }  // namespace auth_oidc

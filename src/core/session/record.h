@@ -2,8 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -18,7 +20,20 @@ namespace auth_oidc {
 // and nothing after the last field. An empty string means "absent" for the
 // optional fields. Decoding never trusts a length: every one is checked
 // against the bytes left.
-inline constexpr unsigned char kRecordVersion = 1;
+//
+// Version 2 replaced the session's claims JSON by a claim table (the string
+// field in its place): a LEB128 count, then count pairs of strings (name,
+// value), names strictly increasing bytewise (unique, binary-searchable),
+// nothing after. It holds every non-null top-level claim, the value as
+// Claims::render() gives it (so no control bytes), and is built at encode
+// time: reading a claim never parses JSON. Version 1 records do not decode.
+inline constexpr unsigned char kRecordVersion = 2;
+
+// One claim of a decoded table; views into the record.
+struct ClaimEntry {
+    std::string_view name;
+    std::string_view value;
+};
 
 // A login in progress, stored under its state value (which is therefore not
 // part of the record).
@@ -37,14 +52,24 @@ struct SessionFields {
     std::string_view idToken;       // required
     std::string_view accessToken;
     std::string_view refreshToken;
-    std::string_view claims;        // required, compact JSON object
+    // Encode: the claims as a JSON object (the ID token's compact JSON),
+    // rendered into the claim table. Never filled by decode.
+    std::string_view claims;
+    // Decode: the claim table's bytes. Encode: when claims is empty, copied
+    // as it is after the decoder's checks (re-encoding a decoded session).
+    // One of claims and claimTable is required, not both.
+    std::string_view claimTable;
+    // Decode only: the table's entries, sorted by name.
+    std::vector<ClaimEntry> claimIndex;
     std::string_view userinfo;      // JSON
     std::int64_t created = 0;
     std::int64_t expires = 0;
     std::int64_t accessTokenExpires = 0;  // 0: unknown
 };
 
-// Errors: InvalidArgument (a required field empty), NoMemory.
+// Errors: InvalidArgument (a required field empty; for sessions also both
+// claims and claimTable given, or a malformed claimTable), NoMemory;
+// sessions also Json, TooLarge (claims not a JSON object, over 1 MiB).
 Result<std::string> encodePendingLogin(const PendingLoginFields &fields);
 Result<std::string> encodeSession(const SessionFields &fields);
 
@@ -52,5 +77,10 @@ Result<std::string> encodeSession(const SessionFields &fields);
 // truncated, overlong length, trailing bytes, required field empty).
 Result<PendingLoginFields> decodePendingLogin(std::string_view record);
 Result<SessionFields> decodeSession(std::string_view record);
+
+// The rendered value of a claim in a decoded claimIndex; std::nullopt when
+// absent (or null). Binary search, no allocation.
+std::optional<std::string_view> findClaim(
+    const std::vector<ClaimEntry> &index, std::string_view name) noexcept;
 
 }  // namespace auth_oidc

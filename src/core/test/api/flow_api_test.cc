@@ -434,10 +434,40 @@ TEST_F(FlowApiTest, SessionRecordRoundTrip) {
     EXPECT_EQ(toString(out->id_token), "a.b.c");
     EXPECT_EQ(out->access_token.data, nullptr);
     EXPECT_EQ(toString(out->refresh_token), "rt");
-    EXPECT_EQ(toString(out->claims), R"({"sub":"u-1"})");
+    // No claims JSON after decoding: the claim table replaces it.
+    EXPECT_EQ(out->claims.data, nullptr);
+    EXPECT_EQ(out->claims.len, 0u);
+    EXPECT_NE(out->claim_table.data, nullptr);
     EXPECT_EQ(out->userinfo.data, nullptr);
     EXPECT_EQ(out->expires, kNow + 3600);
+    auth_oidc_str_t value{nullptr, 0};
+    EXPECT_EQ(auth_oidc_session_claim(s, str("sub"), &value), 1);
+    EXPECT_EQ(toString(value), "u-1");
+
+    // A decoded session re-encodes to the same bytes.
+    EXPECT_EQ(sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                            auth_oidc_error_t *e) {
+                  return auth_oidc_session_encode(out, buf, size, needed, e);
+              }),
+              record);
     auth_oidc_session_free(s);
+
+    // Claims and claim table together, or claims that are not an object.
+    auth_oidc_session_fields_t both = in;
+    both.claim_table = str(std::string_view("\0", 1));
+    EXPECT_EQ(sizedCall(
+                  [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+                      return auth_oidc_session_encode(&both, buf, size, needed, e);
+                  },
+                  AUTH_OIDC_EINVAL),
+              "invalid argument: claims and claim table are both given");
+    both = in;
+    both.claims = str("[]");
+    sizedCall(
+        [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+            return auth_oidc_session_encode(&both, buf, size, needed, e);
+        },
+        AUTH_OIDC_EJSON);
 
     // A pending record is not a session.
     auth_oidc_pending_fields_t pending{};
@@ -449,6 +479,70 @@ TEST_F(FlowApiTest, SessionRecordRoundTrip) {
               AUTH_OIDC_OK);
     EXPECT_EQ(auth_oidc_session_decode(buf, needed, &s, &err), AUTH_OIDC_EDECODE);
     EXPECT_STREQ(err.msg, "malformed record: not a session record");
+}
+
+// Every claim a decoded session gives equals what auth_oidc_claims_get()
+// renders from the same JSON.
+TEST_F(FlowApiTest, SessionClaimMatchesClaimsGet) {
+    const std::string json =
+        "{\"sub\":\"u-1\",\"n\":42,\"f\":1.5e300,\"t\":true,\"no\":false,"
+        "\"nul\":null,\"arr\":[1,\"two\",null],\"obj\":{\"a\":{\"b\":[]}},"
+        "\"uni\":\"J\\u00f6rg \\ud83d\\ude00\",\"ctl\":\"a\\r\\nX-Evil: 1\\u007f\","
+        "\"empty\":\"\",\"groups\":[\"a\\nb\"]}";
+    auth_oidc_session_fields_t in{};
+    in.sub = str("u-1");
+    in.id_token = str("a.b.c");
+    in.claims = str(json);
+    const std::string record = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                             auth_oidc_error_t *err) {
+        return auth_oidc_session_encode(&in, buf, size, needed, err);
+    });
+    auth_oidc_session_t *s = nullptr;
+    auth_oidc_claims_t *c = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_session_decode(bytes(record), record.size(), &s, &err), AUTH_OIDC_OK)
+        << err.msg;
+    ASSERT_EQ(auth_oidc_claims_parse(bytes(json), json.size(), &c, &err), AUTH_OIDC_OK)
+        << err.msg;
+    std::size_t present = 0;
+    for (const char *name : {"sub", "n", "f", "t", "no", "nul", "arr", "obj", "uni", "ctl",
+                             "empty", "groups", "absent", "", "Sub"}) {
+        unsigned char buf[256];
+        const std::size_t len = auth_oidc_claims_get(c, str(name), buf, sizeof(buf));
+        auth_oidc_str_t value{bytes("x"), 1};
+        const int found = auth_oidc_session_claim(s, str(name), &value);
+        if (len == AUTH_OIDC_CLAIM_ABSENT) {
+            EXPECT_EQ(found, 0) << name;
+            EXPECT_EQ(value.data, nullptr);
+            EXPECT_EQ(value.len, 0u);
+            continue;
+        }
+        ++present;
+        ASSERT_EQ(found, 1) << name;
+        ASSERT_LE(len, sizeof(buf));
+        EXPECT_EQ(std::string(reinterpret_cast<const char *>(value.data), value.len),
+                  std::string(reinterpret_cast<const char *>(buf), len))
+            << name;
+    }
+    EXPECT_EQ(present, 11u);
+    auth_oidc_str_t value{nullptr, 0};
+    ASSERT_EQ(auth_oidc_session_claim(s, str("ctl"), &value), 1);
+    EXPECT_EQ(toString(value), "a  X-Evil: 1 ");
+    // Bad arguments.
+    EXPECT_EQ(auth_oidc_session_claim(nullptr, str("sub"), &value), 0);
+    EXPECT_EQ(value.data, nullptr);
+    EXPECT_EQ(auth_oidc_session_claim(s, str("sub"), nullptr), 0);
+    EXPECT_EQ(auth_oidc_session_claim(s, auth_oidc_str_t{nullptr, 3}, &value), 0);
+    auth_oidc_claims_free(c);
+    auth_oidc_session_free(s);
+
+    // A record of the previous format version.
+    std::string v1 = record;
+    v1[0] = '\x01';
+    s = reinterpret_cast<auth_oidc_session_t *>(0x1);
+    EXPECT_EQ(auth_oidc_session_decode(bytes(v1), v1.size(), &s, &err), AUTH_OIDC_EDECODE);
+    EXPECT_EQ(s, nullptr);
+    EXPECT_STREQ(err.msg, "malformed record: unsupported format version 1");
 }
 
 TEST_F(FlowApiTest, NullHandlesAreHarmless) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jwt/claims.h"
+
 namespace auth_oidc {
 namespace {
 
@@ -39,7 +41,7 @@ TEST(RecordTest, PendingLoginRoundTrip) {
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
     // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8.
     EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16);
-    EXPECT_EQ(encoded.value()[0], '\x01');
+    EXPECT_EQ(encoded.value()[0], '\x02');
     EXPECT_EQ(encoded.value()[1], 'P');
 
     const auto decoded = decodePendingLogin(encoded.value());
@@ -65,7 +67,15 @@ TEST(RecordTest, SessionRoundTrip) {
     EXPECT_EQ(f.idToken, want.idToken);
     EXPECT_EQ(f.accessToken, want.accessToken);
     EXPECT_EQ(f.refreshToken, want.refreshToken);
-    EXPECT_EQ(f.claims, want.claims);
+    EXPECT_TRUE(f.claims.empty());
+    ASSERT_EQ(f.claimIndex.size(), 2u);
+    EXPECT_EQ(f.claimIndex[0].name, "name");
+    EXPECT_EQ(f.claimIndex[0].value, "Jane Doe");
+    EXPECT_EQ(f.claimIndex[1].name, "sub");
+    EXPECT_EQ(f.claimIndex[1].value, "248289761001");
+    // count, then (length, name, length, value) per claim, sorted by name.
+    EXPECT_EQ(f.claimTable, std::string_view("\x02\x04name\x08Jane Doe"
+                                             "\x03sub\x0c" "248289761001"));
     EXPECT_EQ(f.userinfo, want.userinfo);
     EXPECT_EQ(f.created, want.created);
     EXPECT_EQ(f.expires, want.expires);
@@ -90,21 +100,35 @@ TEST(RecordTest, OptionalFieldsMayBeEmpty) {
 TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
     // A realistic ID token (~1 KiB) and its claims (which overlap): the
     // record costs 28 bytes plus one length byte per short field (two for
-    // fields of 128 bytes to 16 KiB) on top of the values themselves.
+    // fields of 128 bytes to 16 KiB) on top of the values themselves; the
+    // claim table is no larger than the claims JSON it replaces (one count
+    // byte and two length bytes per claim instead of quotes, colons and
+    // commas).
     SessionFields s = session();
     const std::string idToken(1100, 't');
-    const std::string claims(600, 'c');
+    const std::string claims = R"({"iss":"https://op.example","sub":"248289761001",)"
+                               R"("aud":"client","exp":1700003600,"iat":1700000000,)"
+                               R"("email_verified":true,"name":"Jane Doe",)"
+                               R"("groups":["admins","users"],"opt":null})";
     s.idToken = idToken;
     s.claims = claims;
-    std::size_t payload = 0;
+    // Count, then 8 entries (opt is null): iss 3+18, sub 3+12, aud 3+6,
+    // exp 3+10, iat 3+10, email_verified 14+4, name 4+8, groups 6+18, two
+    // length bytes each.
+    const std::size_t table = 1 + 8 * 2 + 21 + 15 + 9 + 13 + 13 + 18 + 12 + 24;
+    EXPECT_LT(table, claims.size());
+    std::size_t payload = table;
     for (const std::string_view v :
-         {s.sub, s.sid, s.idToken, s.accessToken, s.refreshToken, s.claims, s.userinfo}) {
+         {s.sub, s.sid, s.idToken, s.accessToken, s.refreshToken, s.userinfo}) {
         payload += v.size();
     }
     const auto encoded = encodeSession(s);
-    ASSERT_TRUE(encoded.ok());
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
     EXPECT_EQ(encoded.value().size(), payload + 2 + 5 * 1 + 2 * 2 + 24);
     EXPECT_LT(encoded.value().size(), 2000u);
+    const auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    EXPECT_EQ(decoded.value().claimTable.size(), table);
 }
 
 TEST(RecordTest, NegativeAndExtremeTimesSurvive) {
@@ -143,9 +167,9 @@ TEST(RecordTest, EncodeRequiresMandatoryFields) {
 TEST(RecordTest, RejectsWrongVersionKindAndTrailingBytes) {
     const std::string good = encodePendingLogin(pending()).value();
     std::string other = good;
-    other[0] = '\x02';
+    other[0] = '\x01';
     EXPECT_EQ(decodePendingLogin(other).detail(),
-              "malformed record: unsupported format version 2");
+              "malformed record: unsupported format version 1");
     EXPECT_EQ(decodeSession(good).detail(), "malformed record: not a session record");
     EXPECT_EQ(decodePendingLogin(encodeSession(session()).value()).status(), Status::Decode);
     EXPECT_EQ(decodePendingLogin(good + "x").detail(), "malformed record: 1 trailing bytes");
@@ -154,17 +178,17 @@ TEST(RecordTest, RejectsWrongVersionKindAndTrailingBytes) {
 }
 
 TEST(RecordTest, RejectsBadLengths) {
-    // version 1, 'P', nonce length 0x80 0x00 (non-minimal zero).
-    EXPECT_EQ(decodePendingLogin(std::string("\x01P\x80\x00", 4)).detail(),
+    // version 2, 'P', nonce length 0x80 0x00 (non-minimal zero).
+    EXPECT_EQ(decodePendingLogin(std::string("\x02P\x80\x00", 4)).detail(),
               "malformed record: length of nonce is not minimally encoded");
     // Eleven continuation bytes.
-    EXPECT_EQ(decodePendingLogin(std::string("\x01P") + std::string(11, '\xff')).detail(),
+    EXPECT_EQ(decodePendingLogin(std::string("\x02P") + std::string(11, '\xff')).detail(),
               "malformed record: length of nonce overflows");
     // 2^64 - 1 bytes claimed.
-    EXPECT_EQ(decodePendingLogin(std::string("\x01P") + std::string(9, '\xff') + "\x01")
+    EXPECT_EQ(decodePendingLogin(std::string("\x02P") + std::string(9, '\xff') + "\x01")
                   .detail(),
               "malformed record: nonce is longer than the record");
-    EXPECT_EQ(decodePendingLogin(std::string("\x01P\x05" "abc", 6)).detail(),
+    EXPECT_EQ(decodePendingLogin(std::string("\x02P\x05" "abc", 6)).detail(),
               "malformed record: nonce is longer than the record");
 }
 
@@ -198,7 +222,7 @@ TEST(RecordTest, SurvivesGarbage) {
                 c = static_cast<char>(random());
             }
             if (!bytes.empty()) {
-                bytes[0] = '\x01';
+                bytes[0] = '\x02';
             }
             if (bytes.size() > 1) {
                 bytes[1] = round % 4 == 1 ? 'S' : 'P';
@@ -212,7 +236,7 @@ TEST(RecordTest, SurvivesGarbage) {
         accepted += s.ok() + p.ok();
         if (s.ok()) {
             // Views never leave the input.
-            for (const std::string_view v : {s.value().sub, s.value().claims}) {
+            for (const std::string_view v : {s.value().sub, s.value().claimTable}) {
                 EXPECT_GE(v.data(), bytes.data());
                 EXPECT_LE(v.data() + v.size(), bytes.data() + bytes.size());
             }
@@ -220,6 +244,109 @@ TEST(RecordTest, SurvivesGarbage) {
     }
     // Some flipped bytes only change contents.
     EXPECT_GT(accepted, 0u);
+}
+
+// Every kind of claim value, unsorted names.
+constexpr std::string_view kMixedClaims =
+    "{\"sub\":\"u-1\",\"n\":42,\"f\":0.1,\"neg\":-7,\"t\":true,\"no\":false,"
+    "\"nul\":null,\"arr\":[1,\"two\",null,{\"x\":\"y\"}],"
+    "\"obj\":{\"a\":[],\"b\":{}},\"uni\":\"J\\u00f6rg \\u2603 \\ud83d\\ude00\","
+    "\"ctl\":\"a\\nb\\tc\\u0001d\\u007fe\",\"empty\":\"\","
+    "\"A\":\"upper sorts first\",\"\":\"empty name\"}";
+
+TEST(RecordTest, ClaimTableMatchesRender) {
+    SessionFields in = session();
+    in.claims = kMixedClaims;
+    const auto encoded = encodeSession(in);
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
+    const auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    const auto &index = decoded.value().claimIndex;
+
+    const auto claims = Claims::parse(kMixedClaims);
+    ASSERT_TRUE(claims.ok()) << claims.detail();
+    // Every non-null claim, and nothing else.
+    EXPECT_EQ(index.size(), json_object_size(claims.value().root()) - 1);
+    for (const char *name : {"sub", "n", "f", "neg", "t", "no", "nul", "arr", "obj", "uni",
+                             "ctl", "empty", "A", "", "absent", "su", "subs"}) {
+        const auto want = claims.value().render(name);
+        ASSERT_TRUE(want.ok());
+        const auto got = findClaim(index, name);
+        ASSERT_EQ(got.has_value(), want.value().has_value()) << name;
+        if (got) {
+            EXPECT_EQ(*got, *want.value()) << name;
+        }
+    }
+    EXPECT_EQ(findClaim(index, "ctl"), std::optional<std::string_view>("a b c d e"));
+    EXPECT_EQ(findClaim(index, "arr"), std::optional<std::string_view>(R"([1,"two",null,{"x":"y"}])"));
+    EXPECT_EQ(findClaim(index, "f"), std::optional<std::string_view>("0.1"));
+    EXPECT_EQ(findClaim(index, "nul"), std::nullopt);
+    EXPECT_EQ(findClaim(index, "empty"), std::optional<std::string_view>(""));
+    EXPECT_EQ(findClaim({}, "sub"), std::nullopt);
+
+    // Re-encoding the decoded table gives the same record.
+    SessionFields again = decoded.value();
+    again.claims = {};
+    const auto reencoded = encodeSession(again);
+    ASSERT_TRUE(reencoded.ok()) << reencoded.detail();
+    EXPECT_EQ(reencoded.value(), encoded.value());
+}
+
+TEST(RecordTest, EncodeChecksClaims) {
+    SessionFields s = session();
+    s.claims = "[1]";
+    EXPECT_EQ(encodeSession(s).status(), Status::Json);
+    s.claims = "{\"a\":";
+    EXPECT_EQ(encodeSession(s).status(), Status::Json);
+    s.claims = "{}";
+    const auto empty = decodeSession(encodeSession(s).value());
+    ASSERT_TRUE(empty.ok()) << empty.detail();
+    EXPECT_EQ(empty.value().claimTable, std::string_view("\0", 1));
+    EXPECT_TRUE(empty.value().claimIndex.empty());
+
+    s = session();
+    s.claimTable = std::string_view("\0", 1);
+    EXPECT_EQ(encodeSession(s).detail(),
+              "invalid argument: claims and claim table are both given");
+    s.claims = {};
+    EXPECT_TRUE(encodeSession(s).ok());
+    for (const std::string_view bad :
+         {std::string_view("\x02\x01" "b\x01" "1\x01" "a\x01" "2", 9),  // out of order
+          std::string_view("\x02\x01" "a\x01" "1\x01" "a\x01" "2", 9),  // duplicate
+          std::string_view("\x01\x01" "a\x01\n", 5),                 // control byte
+          std::string_view("\x01\x01" "a\x01" "1x", 6),               // trailing byte
+          std::string_view("\x7f\x01" "a\x01" "1", 5)}) {             // count too high
+        s.claimTable = bad;
+        EXPECT_EQ(encodeSession(s).status(), Status::InvalidArgument) << bad.size();
+    }
+}
+
+// Hand-built: a session record whose claim table is out of order.
+TEST(RecordTest, DecodeChecksClaimTable) {
+    const std::string tail(24, '\0');
+    std::string record("\x02S\x01s\x00\x01t\x00\x00", 9);
+    const std::string good = record + std::string("\x05\x01\x01" "a\x01" "1", 6) +
+                             std::string(1, '\0') + tail;
+    const auto ok = decodeSession(good);
+    ASSERT_TRUE(ok.ok()) << ok.detail();
+    EXPECT_EQ(findClaim(ok.value().claimIndex, "a"), std::optional<std::string_view>("1"));
+    const std::string bad = record +
+                            std::string("\x09\x02\x01" "b\x01" "1\x01" "a\x01" "2", 10) +
+                            std::string(1, '\0') + tail;
+    EXPECT_EQ(decodeSession(bad).detail(), "malformed record: claim names out of order");
+    const std::string ctl = record + std::string("\x05\x01\x01" "a\x01\x7f", 6) +
+                            std::string(1, '\0') + tail;
+    EXPECT_EQ(decodeSession(ctl).detail(), "malformed record: control byte in a claim value");
+}
+
+// The layout of version 1: the claims JSON where the table is now.
+TEST(RecordTest, VersionOneSessionDoesNotDecode) {
+    std::string v1("\x01S\x01s\x00\x01t\x00\x00", 9);
+    v1 += "\x0b{\"sub\":\"s\"}";
+    v1 += std::string(1, '\0') + std::string(24, '\0');
+    const auto decoded = decodeSession(v1);
+    EXPECT_EQ(decoded.status(), Status::Decode);
+    EXPECT_EQ(decoded.detail(), "malformed record: unsupported format version 1");
 }
 
 }  // namespace
