@@ -114,7 +114,7 @@ ngx_http_auth_oidc_metadata_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_auth_oidc_meta_zone_t  *ozone = data;
 
-    size_t                           len;
+    ngx_uint_t                       fresh;
     ngx_http_auth_oidc_meta_zone_t  *zone;
 
     zone = shm_zone->data;
@@ -127,33 +127,16 @@ ngx_http_auth_oidc_metadata_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        zone->sh = zone->shpool->data;
-        return NGX_OK;
-    }
-
-    zone->sh = ngx_slab_alloc(zone->shpool,
-                              sizeof(ngx_http_auth_oidc_meta_shctx_t));
+    zone->sh = ngx_http_auth_oidc_shm_ctx(shm_zone,
+                                       sizeof(ngx_http_auth_oidc_meta_shctx_t),
+                                       "auth_oidc metadata zone", &fresh);
     if (zone->sh == NULL) {
         return NGX_ERROR;
     }
 
-    zone->shpool->data = zone->sh;
-
-    ngx_queue_init(&zone->sh->nodes);
-
-    len = sizeof(" in auth_oidc metadata zone \"\"") + shm_zone->shm.name.len;
-
-    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
-    if (zone->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
+    if (fresh) {
+        ngx_queue_init(&zone->sh->nodes);
     }
-
-    ngx_sprintf(zone->shpool->log_ctx, " in auth_oidc metadata zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    zone->shpool->log_nomem = 0;
 
     return NGX_OK;
 }

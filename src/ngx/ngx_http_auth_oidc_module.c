@@ -413,3 +413,50 @@ ngx_http_auth_oidc_exit_process(ngx_cycle_t *cycle)
     ngx_http_auth_oidc_metadata_exit_worker(amcf);
     ngx_http_auth_oidc_store_exit_worker(amcf);
 }
+
+
+/*
+ * The shared part of a zone of ours: the one a zone already has, or a new
+ * zeroed one of size bytes, with the zone's name in the slab's log lines.
+ * *fresh tells the caller to initialise it.
+ */
+
+void *
+ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
+    const char *what, ngx_uint_t *fresh)
+{
+    void             *sh;
+    size_t            len;
+    ngx_slab_pool_t  *shpool;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    *fresh = 0;
+
+    if (shm_zone->shm.exists) {
+        return shpool->data;
+    }
+
+    sh = ngx_slab_calloc(shpool, size);
+    if (sh == NULL) {
+        return NULL;
+    }
+
+    shpool->data = sh;
+
+    len = sizeof(" in  \"\"") + ngx_strlen(what) + shm_zone->shm.name.len;
+
+    shpool->log_ctx = ngx_slab_alloc(shpool, len);
+    if (shpool->log_ctx == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(shpool->log_ctx, " in %s \"%V\"%Z", what,
+                &shm_zone->shm.name);
+
+    /* a full zone is expected and handled by the caller */
+    shpool->log_nomem = 0;
+
+    *fresh = 1;
+
+    return sh;
+}

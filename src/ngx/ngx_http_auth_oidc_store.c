@@ -349,7 +349,7 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_auth_oidc_store_zone_t  *ozone = data;
 
-    size_t                            len;
+    ngx_uint_t                        fresh;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     zone = shm_zone->data;
@@ -362,37 +362,19 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        zone->sh = zone->shpool->data;
-        return NGX_OK;
-    }
-
-    zone->sh = ngx_slab_alloc(zone->shpool,
-                              sizeof(ngx_http_auth_oidc_store_shctx_t));
+    zone->sh = ngx_http_auth_oidc_shm_ctx(shm_zone,
+                                      sizeof(ngx_http_auth_oidc_store_shctx_t),
+                                      "oidc_session_store", &fresh);
     if (zone->sh == NULL) {
         return NGX_ERROR;
     }
 
-    zone->shpool->data = zone->sh;
-
-    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                    ngx_http_auth_oidc_store_rbtree_insert);
-    ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN]);
-    ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION]);
-
-    len = sizeof(" in oidc_session_store \"\"") + shm_zone->shm.name.len;
-
-    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
-    if (zone->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
+    if (fresh) {
+        ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                        ngx_http_auth_oidc_store_rbtree_insert);
+        ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN]);
+        ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION]);
     }
-
-    ngx_sprintf(zone->shpool->log_ctx, " in oidc_session_store \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full zone is expected and handled by eviction: no "no memory" */
-    zone->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
