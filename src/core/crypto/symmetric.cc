@@ -96,23 +96,50 @@ bool hkdfSha256(std::string_view ikm, std::string_view salt,
     return true;
 }
 
-bool hmacSha256(const unsigned char *key, std::size_t keyLen,
-                std::initializer_list<std::string_view> parts,
-                unsigned char *out) noexcept {
+EvpMacPtr fetchHmac() noexcept {
     EvpMacPtr mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
-    EvpMacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
+    if (!mac) {
+        failed();
+    }
+    return mac;
+}
+
+EvpCipherPtr fetchAes256Gcm() noexcept {
+    EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+    if (!cipher) {
+        failed();
+    }
+    return cipher;
+}
+
+EvpMacCtxPtr hmacSha256Keyed(EVP_MAC *mac, const unsigned char *key,
+                             std::size_t keyLen) noexcept {
+    EvpMacCtxPtr ctx(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
     char digest[] = "SHA256";
     const OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end(),
     };
-    bool ok = ctx && EVP_MAC_init(ctx.get(), key, keyLen, params) == 1;
+    if (!ctx || EVP_MAC_init(ctx.get(), key, keyLen, params) != 1) {
+        failed();
+        ctx.reset();
+    }
+    return ctx;
+}
+
+namespace {
+
+// Feeds parts to ctx, keyed for HMAC-SHA256, and finishes it into out.
+bool hmacFinish(EVP_MAC_CTX *ctx,
+                std::initializer_list<std::string_view> parts,
+                unsigned char *out) noexcept {
+    bool ok = ctx != nullptr;
     for (const std::string_view part : parts) {
         const auto *data = reinterpret_cast<const unsigned char *>(part.data());
-        ok = ok && EVP_MAC_update(ctx.get(), data, part.size()) == 1;
+        ok = ok && EVP_MAC_update(ctx, data, part.size()) == 1;
     }
     std::size_t outLen = 0;
-    ok = ok && EVP_MAC_final(ctx.get(), out, &outLen, kSha256Length) == 1 &&
+    ok = ok && EVP_MAC_final(ctx, out, &outLen, kSha256Length) == 1 &&
          outLen == kSha256Length;
     if (!ok) {
         wipe(out, kSha256Length);
@@ -121,7 +148,43 @@ bool hmacSha256(const unsigned char *key, std::size_t keyLen,
     return true;
 }
 
+}  // namespace
+
+bool hmacSha256(const unsigned char *key, std::size_t keyLen,
+                std::initializer_list<std::string_view> parts,
+                unsigned char *out) noexcept {
+    const EvpMacPtr mac = fetchHmac();
+    const EvpMacCtxPtr ctx = hmacSha256Keyed(mac.get(), key, keyLen);
+    return hmacFinish(ctx.get(), parts, out);
+}
+
+bool hmacSha256(const EVP_MAC_CTX *keyed,
+                std::initializer_list<std::string_view> parts,
+                unsigned char *out) noexcept {
+    const EvpMacCtxPtr ctx(keyed != nullptr ? EVP_MAC_CTX_dup(keyed)
+                                            : nullptr);
+    return hmacFinish(ctx.get(), parts, out);
+}
+
 GcmResult aes256GcmEncrypt(const unsigned char *key, const unsigned char *nonce,
+                           std::initializer_list<std::string_view> aad,
+                           const unsigned char *in, std::size_t len,
+                           unsigned char *out, unsigned char *tag) noexcept {
+    return aes256GcmEncrypt(EVP_aes_256_gcm(), key, nonce, aad, in, len, out,
+                            tag);
+}
+
+GcmResult aes256GcmDecrypt(const unsigned char *key, const unsigned char *nonce,
+                           std::initializer_list<std::string_view> aad,
+                           const unsigned char *in, std::size_t len,
+                           const unsigned char *tag,
+                           unsigned char *out) noexcept {
+    return aes256GcmDecrypt(EVP_aes_256_gcm(), key, nonce, aad, in, len, tag,
+                            out);
+}
+
+GcmResult aes256GcmEncrypt(const EVP_CIPHER *cipher, const unsigned char *key,
+                           const unsigned char *nonce,
                            std::initializer_list<std::string_view> aad,
                            const unsigned char *in, std::size_t len,
                            unsigned char *out, unsigned char *tag) noexcept {
@@ -133,8 +196,8 @@ GcmResult aes256GcmEncrypt(const unsigned char *key, const unsigned char *nonce,
     // GCM's final step writes nothing (a stream mode); out may be NULL.
     unsigned char scratch[EVP_MAX_BLOCK_LENGTH];
     // The default IV length of GCM in OpenSSL is 12 bytes (kGcmNonceLength).
-    if (!ctx ||
-        EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key,
+    if (!ctx || cipher == nullptr ||
+        EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key,
                            nonce) != 1 ||
         !addAad(ctx.get(), true, aad) ||
         (len != 0 && (EVP_EncryptUpdate(ctx.get(), out, &outLen, in,
@@ -149,7 +212,8 @@ GcmResult aes256GcmEncrypt(const unsigned char *key, const unsigned char *nonce,
     return GcmResult::Ok;
 }
 
-GcmResult aes256GcmDecrypt(const unsigned char *key, const unsigned char *nonce,
+GcmResult aes256GcmDecrypt(const EVP_CIPHER *cipher, const unsigned char *key,
+                           const unsigned char *nonce,
                            std::initializer_list<std::string_view> aad,
                            const unsigned char *in, std::size_t len,
                            const unsigned char *tag,
@@ -164,8 +228,8 @@ GcmResult aes256GcmDecrypt(const unsigned char *key, const unsigned char *nonce,
     // EVP_CTRL_GCM_SET_TAG reads the buffer.
     unsigned char expected[kGcmTagLength];
     std::copy(tag, tag + kGcmTagLength, expected);
-    if (!ctx ||
-        EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key,
+    if (!ctx || cipher == nullptr ||
+        EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, key,
                            nonce) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG,
                             static_cast<int>(kGcmTagLength), expected) != 1 ||

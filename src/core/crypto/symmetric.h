@@ -31,6 +31,13 @@ struct EvpMacCtxDeleter {
 };
 using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, EvpMacCtxDeleter>;
 
+struct EvpCipherDeleter {
+    void operator()(EVP_CIPHER *cipher) const noexcept {
+        EVP_CIPHER_free(cipher);
+    }
+};
+using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, EvpCipherDeleter>;
+
 struct EvpCipherCtxDeleter {
     void operator()(EVP_CIPHER_CTX *ctx) const noexcept {
         EVP_CIPHER_CTX_free(ctx);
@@ -99,6 +106,25 @@ bool hmacSha256(const unsigned char *key, std::size_t keyLen,
                 std::initializer_list<std::string_view> parts,
                 unsigned char *out) noexcept;
 
+// The HMAC and AES-256-GCM implementations fetched once (from the default
+// library context), for callers that use them repeatedly: an explicit fetch
+// per call is costly. nullptr when OpenSSL fails.
+EvpMacPtr fetchHmac() noexcept;
+EvpCipherPtr fetchAes256Gcm() noexcept;
+
+// A context of mac (from fetchHmac()) keyed for HMAC-SHA256 with key, to be
+// used with the overload of hmacSha256 below; the caller may wipe key once
+// this returns. nullptr when OpenSSL fails.
+EvpMacCtxPtr hmacSha256Keyed(EVP_MAC *mac, const unsigned char *key,
+                             std::size_t keyLen) noexcept;
+
+// As above, with the key of keyed (from hmacSha256Keyed()), which is only
+// read (duplicated): one keyed context serves any number of calls, and
+// concurrent calls, as long as nothing else uses it.
+bool hmacSha256(const EVP_MAC_CTX *keyed,
+                std::initializer_list<std::string_view> parts,
+                unsigned char *out) noexcept;
+
 enum class GcmResult {
     Ok,
     Mismatch,  // the tag does not verify (decryption only)
@@ -114,6 +140,19 @@ GcmResult aes256GcmEncrypt(const unsigned char *key, const unsigned char *nonce,
                            const unsigned char *in, std::size_t len,
                            unsigned char *out, unsigned char *tag) noexcept;
 GcmResult aes256GcmDecrypt(const unsigned char *key, const unsigned char *nonce,
+                           std::initializer_list<std::string_view> aad,
+                           const unsigned char *in, std::size_t len,
+                           const unsigned char *tag,
+                           unsigned char *out) noexcept;
+
+// The same with cipher, an AES-256-GCM implementation from fetchAes256Gcm().
+GcmResult aes256GcmEncrypt(const EVP_CIPHER *cipher, const unsigned char *key,
+                           const unsigned char *nonce,
+                           std::initializer_list<std::string_view> aad,
+                           const unsigned char *in, std::size_t len,
+                           unsigned char *out, unsigned char *tag) noexcept;
+GcmResult aes256GcmDecrypt(const EVP_CIPHER *cipher, const unsigned char *key,
+                           const unsigned char *nonce,
                            std::initializer_list<std::string_view> aad,
                            const unsigned char *in, std::size_t len,
                            const unsigned char *tag,

@@ -41,34 +41,39 @@ std::string hex(const unsigned char *data, std::size_t len) {
 
 struct Keyring::Keys {
     unsigned char recordKey[kAes256KeyLength];
-    unsigned char lookupKey[kSha256Length];
+    // HMAC-SHA256 keyed with the lookup key, duplicated for each lookupKey():
+    // cheaper than keying a new context each time. Freeing it cleanses it.
+    EvpMacCtxPtr lookupMac;
     KeyId id;
 
     Keys() noexcept = default;
     Keys(const Keys &) = delete;
     Keys &operator=(const Keys &) = delete;
-    ~Keys() {
-        wipe(recordKey, sizeof(recordKey));
-        wipe(lookupKey, sizeof(lookupKey));
-    }
+    ~Keys() { wipe(recordKey, sizeof(recordKey)); }
 
     // nullptr when OpenSSL fails; throws std::bad_alloc.
-    static std::unique_ptr<Keys> derive(std::string_view secret) {
+    static std::unique_ptr<Keys> derive(EVP_MAC *mac,
+                                        std::string_view secret) {
         auto keys = std::make_unique<Keys>();
+        unsigned char lookupKey[kSha256Length];
         unsigned char idKey[kSha256Length];
-        unsigned char mac[kSha256Length];
-        const bool ok =
-            hkdfSha256(secret, {}, kRecordKeyInfo, keys->recordKey,
-                       sizeof(keys->recordKey)) &&
-            hkdfSha256(secret, {}, kLookupKeyInfo, keys->lookupKey,
-                       sizeof(keys->lookupKey)) &&
-            hkdfSha256(secret, {}, kIdKeyInfo, idKey, sizeof(idKey)) &&
-            hmacSha256(idKey, sizeof(idKey), {kKeyIdLabel}, mac);
+        unsigned char macOut[kSha256Length];
+        bool ok = hkdfSha256(secret, {}, kRecordKeyInfo, keys->recordKey,
+                             sizeof(keys->recordKey)) &&
+                  hkdfSha256(secret, {}, kLookupKeyInfo, lookupKey,
+                             sizeof(lookupKey));
         if (ok) {
-            std::memcpy(keys->id.data(), mac, keys->id.size());
+            keys->lookupMac = hmacSha256Keyed(mac, lookupKey, sizeof(lookupKey));
+            ok = keys->lookupMac != nullptr;
         }
+        ok = ok && hkdfSha256(secret, {}, kIdKeyInfo, idKey, sizeof(idKey)) &&
+             hmacSha256(idKey, sizeof(idKey), {kKeyIdLabel}, macOut);
+        if (ok) {
+            std::memcpy(keys->id.data(), macOut, keys->id.size());
+        }
+        wipe(lookupKey, sizeof(lookupKey));
         wipe(idKey, sizeof(idKey));
-        wipe(mac, sizeof(mac));
+        wipe(macOut, sizeof(macOut));
         if (!ok) {
             keys.reset();
         }
@@ -101,12 +106,18 @@ Result<Keyring> Keyring::create(std::string_view current,
                          "the previous secret is the same as the current one");
     }
     Keyring keyring;
-    keyring.current_ = Keys::derive(current);
+    keyring.mac_ = fetchHmac();
+    keyring.cipher_ = fetchAes256Gcm();
+    if (!keyring.mac_ || !keyring.cipher_) {
+        return makeError(Status::Internal,
+                         "OpenSSL has no HMAC or AES-256-GCM");
+    }
+    keyring.current_ = Keys::derive(keyring.mac_.get(), current);
     if (!keyring.current_) {
         return makeError(Status::Internal, "key derivation failed");
     }
     if (!previous.empty()) {
-        keyring.previous_ = Keys::derive(previous);
+        keyring.previous_ = Keys::derive(keyring.mac_.get(), previous);
         if (!keyring.previous_) {
             return makeError(Status::Internal, "key derivation failed");
         }
@@ -130,7 +141,7 @@ bool Keyring::lookupKey(std::string_view kind, std::string_view id,
         return false;
     }
     unsigned char mac[kSha256Length];
-    if (!hmacSha256(keys->lookupKey, sizeof(keys->lookupKey),
+    if (!hmacSha256(keys->lookupMac.get(),
                     {kind, std::string_view("\0", 1), id}, mac)) {
         return false;
     }
@@ -164,7 +175,7 @@ Result<std::string> Keyring::seal(std::string_view aad,
     std::memcpy(p + 1, current_->id.data(), kKeyIdLength);
     std::memcpy(p + 1 + kKeyIdLength, nonce, kGcmNonceLength);
     const auto result = aes256GcmEncrypt(
-        current_->recordKey, p + 1 + kKeyIdLength,
+        cipher_.get(), current_->recordKey, p + 1 + kKeyIdLength,
         {bytesView(p, kSealHeaderLength), aad},
         reinterpret_cast<const unsigned char *>(plaintext.data()),
         plaintext.size(), p + kSealHeaderLength,
@@ -211,7 +222,7 @@ Result<SecretBytes> Keyring::open(std::string_view aad,
             continue;
         }
         known = true;
-        switch (aes256GcmDecrypt(keys->recordKey, nonce,
+        switch (aes256GcmDecrypt(cipher_.get(), keys->recordKey, nonce,
                                  {bytesView(p, kSealHeaderLength), aad},
                                  ciphertext, len, tag, plaintext.data())) {
         case GcmResult::Ok:

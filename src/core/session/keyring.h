@@ -31,6 +31,8 @@ namespace auth_oidc {
 //
 // A keyring holds the current secret's keys and, during a rotation, the
 // previous secret's. It is immutable; all keys are wiped when it dies.
+// Thread-compatible: the const members may be called concurrently (each call
+// works on its own OpenSSL context; the shared ones are only read).
 class Keyring {
 public:
     static constexpr std::size_t kMinSecretLength = 32;
@@ -97,6 +99,9 @@ private:
 
     Keyring() noexcept;
 
+    // Fetched once, as fetching per call is costly; shared by both secrets.
+    EvpMacPtr mac_;
+    EvpCipherPtr cipher_;
     std::unique_ptr<Keys> current_;
     std::unique_ptr<Keys> previous_;
 };
