@@ -5,6 +5,8 @@
 #   make test    unit tests (CTest) and integration tests (node --test, t/)
 #   make demo    nginx + a development OpenID provider + a demo app
 #   make bench   benchmark (bench/README.md); BENCH_ARGS=--quick for a smoke run
+#   make bench-micro  micro-benchmarks of the core (Google Benchmark), next
+#                to openssl speed's verify rates
 #   make fuzz    every libFuzzer target of the core, FUZZ_SECONDS each
 #   make test-asan  the integration tests with core and module built with
 #                AddressSanitizer and UndefinedBehaviorSanitizer
@@ -31,7 +33,8 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
-.PHONY: all core module deps unittest itest test demo bench fuzz test-asan clean
+.PHONY: all core module deps unittest itest test demo bench bench-micro fuzz \
+        test-asan clean
 
 all: module
 
@@ -79,6 +82,18 @@ demo: module
 
 bench: module
 	node bench/run.mjs $(BENCH_ARGS)
+
+# MICRO_ARGS go to auth_oidc_micro, e.g. --benchmark_filter=IdToken.
+MICRO_ARGS       ?=
+MICRO_BUILD      := $(BUILD_DIR)/micro
+
+bench-micro:
+	cmake -S . -B $(MICRO_BUILD) -DAUTH_OIDC_BENCH=ON -DAUTH_OIDC_TESTS=OFF \
+	    -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(MICRO_BUILD) -j$(JOBS)
+	$(MICRO_BUILD)/auth_oidc_micro --benchmark_out=$(MICRO_BUILD)/micro.json \
+	    --benchmark_out_format=json $(MICRO_ARGS)
+	node bench/micro/compare.mjs $(MICRO_BUILD)/micro.json 3
 
 # The module instrumented, inside Debian's (uninstrumented) nginx: the
 # sanitizer runtimes are preloaded by t/lib/nginx-asan.sh, and a report in

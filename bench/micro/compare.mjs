@@ -1,0 +1,41 @@
+// Prints the module's ID token verification rates (from auth_oidc_micro's
+// JSON output) next to the raw verify rates of `openssl speed`.
+//   node bench/micro/compare.mjs build/micro/micro.json [seconds]
+
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const [file, seconds = '3'] = process.argv.slice(2);
+if (!file) {
+    console.error('usage: node bench/micro/compare.mjs <benchmark.json> [seconds]');
+    process.exit(2);
+}
+const module = {};
+for (const b of JSON.parse(readFileSync(file, 'utf8')).benchmarks) {
+    module[b.name] = b.items_per_second;
+}
+
+const args = ['speed', '-seconds', seconds, 'rsa2048', 'ecdsap256', 'ed25519'];
+console.log(`\nopenssl ${args.join(' ')} ...`);
+const out = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+// "<what>  <sign s> <verify s>  <sign/s> <verify/s>"
+const verifyRate = (re) => {
+    const m = out.match(new RegExp(re.source + String.raw`\s+\S+\s+\S+\s+(\S+)\s+(\S+)`, 'm'));
+    return m ? Number(m[2]) : NaN;
+};
+
+const rows = [
+    ['RS256', 'BM_IdTokenVerifyRS256', /^rsa\s+2048 bits/, 'rsa 2048'],
+    ['ES256', 'BM_IdTokenVerifyES256', /256 bits ecdsa \(nistp256\)/, 'ecdsa p-256'],
+    ['EdDSA', 'BM_IdTokenVerifyEdDSA', /EdDSA \(Ed25519\)/, 'ed25519'],
+];
+const fmt = (n, w) => (Number.isFinite(n) ? n.toFixed(0) : '-').padStart(w);
+console.log(`\n${'alg'.padEnd(6)}${'module validate/s'.padStart(19)}` +
+            `${'openssl verify/s'.padStart(18)}  ${'module/openssl'.padStart(14)}  openssl row`);
+for (const [alg, bm, re, label] of rows) {
+    const mod = module[bm];
+    const ossl = verifyRate(re);
+    const ratio = mod / ossl;
+    console.log(`${alg.padEnd(6)}${fmt(mod, 19)}${fmt(ossl, 18)}  ` +
+                `${(Number.isFinite(ratio) ? ratio.toFixed(2) : '-').padStart(14)}  ${label}`);
+}
