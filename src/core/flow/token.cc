@@ -232,14 +232,7 @@ Result<TokenRequest> buildTokenRequest(
 
 Result<TokenResponse> TokenResponse::parse(std::string_view document,
                                            bool idTokenRequired) {
-    if (document.size() > kMaxDocumentBytes) {
-        return makeError(Status::TooLarge,
-                         "token response is " +
-                             std::to_string(document.size()) +
-                             " bytes, the limit is " +
-                             std::to_string(kMaxDocumentBytes));
-    }
-    auto parsed = parseJsonObject(document);
+    auto parsed = parseJsonObject(document, "token response", kMaxDocumentBytes);
     if (!parsed) {
         return std::move(parsed).error();
     }

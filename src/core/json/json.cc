@@ -30,6 +30,17 @@ Result<JsonPtr> parseJsonObject(std::string_view document) {
     return Result<JsonPtr>(std::move(root));
 }
 
+Result<JsonPtr> parseJsonObject(std::string_view document,
+                                std::string_view what, std::size_t limit) {
+    if (document.size() > limit) {
+        std::string detail(what);
+        detail += " is " + std::to_string(document.size()) +
+                  " bytes, the limit is " + std::to_string(limit);
+        return makeError(Status::TooLarge, detail);
+    }
+    return parseJsonObject(document);
+}
+
 const char *jsonTypeName(const json_t *value) noexcept {
     switch (json_typeof(value)) {
     case JSON_OBJECT:

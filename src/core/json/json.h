@@ -25,6 +25,11 @@ using JsonPtr = std::unique_ptr<json_t, JsonDeleter>;
 // (with jansson's own description), NoMemory.
 Result<JsonPtr> parseJsonObject(std::string_view document);
 
+// The same, for a document from outside that may be at most limit bytes:
+// TooLarge "<what> is N bytes, the limit is M" beyond it.
+Result<JsonPtr> parseJsonObject(std::string_view document,
+                                std::string_view what, std::size_t limit);
+
 // "object", "array", "string", "number", "boolean" or "null" for details.
 const char *jsonTypeName(const json_t *value) noexcept;
 

@@ -380,13 +380,7 @@ const char *toString(KeyType type) noexcept {
 }
 
 Result<Jwks> Jwks::parse(std::string_view document) {
-    if (document.size() > kMaxDocumentBytes) {
-        return makeError(Status::TooLarge,
-                         "JWKS document is " + std::to_string(document.size()) +
-                             " bytes, the limit is " +
-                             std::to_string(kMaxDocumentBytes));
-    }
-    auto parsed = parseJsonObject(document);
+    auto parsed = parseJsonObject(document, "JWKS document", kMaxDocumentBytes);
     if (!parsed) {
         return std::move(parsed).error();
     }

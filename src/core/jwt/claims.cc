@@ -29,13 +29,7 @@ const json_t *member(const json_t *root, std::string_view name) noexcept {
 }  // namespace
 
 Result<Claims> Claims::parse(std::string_view document) {
-    if (document.size() > kMaxDocumentBytes) {
-        return makeError(Status::TooLarge,
-                         "claims are " + std::to_string(document.size()) +
-                             " bytes, the limit is " +
-                             std::to_string(kMaxDocumentBytes));
-    }
-    auto parsed = parseJsonObject(document);
+    auto parsed = parseJsonObject(document, "claims document", kMaxDocumentBytes);
     if (!parsed) {
         return std::move(parsed).error();
     }

@@ -121,14 +121,7 @@ const char *Discovery::memberName(Flag which) noexcept {
 
 Result<Discovery> Discovery::parse(std::string_view document,
                                    std::string_view expectedIssuer) {
-    if (document.size() > kMaxDocumentBytes) {
-        return makeError(Status::TooLarge,
-                         "discovery document is " +
-                             std::to_string(document.size()) +
-                             " bytes, the limit is " +
-                             std::to_string(kMaxDocumentBytes));
-    }
-    auto parsed = parseJsonObject(document);
+    auto parsed = parseJsonObject(document, "discovery document", kMaxDocumentBytes);
     if (!parsed) {
         return std::move(parsed).error();
     }
