@@ -11,7 +11,8 @@
 static ngx_int_t ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
     ngx_str_t *value, ngx_str_t *path, time_t max_age);
-static ngx_uint_t ngx_http_auth_oidc_cookie_is(ngx_str_t *header_key);
+static ngx_table_elt_t *ngx_http_auth_oidc_cookie_header(
+    ngx_http_request_t *r, ngx_http_auth_oidc_header_iter_t *it);
 static u_char *ngx_http_auth_oidc_cookie_next(u_char *p, u_char *last,
     ngx_str_t *name, ngx_str_t *value);
 
@@ -26,34 +27,18 @@ ngx_int_t
 ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    u_char           *p, *last;
-    ngx_str_t         n, v, found;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    u_char                            *p, *last;
+    ngx_str_t                          n, v, found;
+    ngx_table_elt_t                   *h;
+    ngx_http_auth_oidc_header_iter_t   it;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    ngx_memzero(&it, sizeof(ngx_http_auth_oidc_header_iter_t));
     ngx_str_null(&found);
 
-    for (i = 0; /* void */; i++) {
+    while ((h = ngx_http_auth_oidc_cookie_header(r, &it)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (!ngx_http_auth_oidc_cookie_is(&h[i].key)) {
-            continue;
-        }
-
-        p = h[i].value.data;
-        last = p + h[i].value.len;
+        p = h->value.data;
+        last = p + h->value.len;
 
         while (p < last) {
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
@@ -98,33 +83,18 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
 ngx_int_t
 ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
 {
-    u_char           *p, *last, *d, *out;
-    ngx_str_t         n, v;
-    ngx_uint_t        i, found;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    u_char                            *p, *last, *d, *out;
+    ngx_str_t                          n, v;
+    ngx_uint_t                         found;
+    ngx_table_elt_t                   *h;
+    ngx_http_auth_oidc_header_iter_t   it;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    ngx_memzero(&it, sizeof(ngx_http_auth_oidc_header_iter_t));
 
-    for (i = 0; /* void */; i++) {
+    while ((h = ngx_http_auth_oidc_cookie_header(r, &it)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_OK;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (!ngx_http_auth_oidc_cookie_is(&h[i].key)) {
-            continue;
-        }
-
-        p = h[i].value.data;
-        last = p + h[i].value.len;
+        p = h->value.data;
+        last = p + h->value.len;
         found = 0;
 
         while (p < last) {
@@ -143,13 +113,13 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
         }
 
         /* a kept pair may gain a space after its ";": room for twice */
-        out = ngx_pnalloc(r->pool, 2 * h[i].value.len);
+        out = ngx_pnalloc(r->pool, 2 * h->value.len);
         if (out == NULL) {
             return NGX_ERROR;
         }
 
         d = out;
-        p = h[i].value.data;
+        p = h->value.data;
 
         while (p < last) {
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
@@ -175,9 +145,11 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
                            - n.data);
         }
 
-        h[i].value.data = out;
-        h[i].value.len = d - out;
+        h->value.data = out;
+        h->value.len = d - out;
     }
+
+    return NGX_OK;
 }
 
 
@@ -324,11 +296,12 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
 }
 
 
-static ngx_uint_t
-ngx_http_auth_oidc_cookie_is(ngx_str_t *key)
+static ngx_table_elt_t *
+ngx_http_auth_oidc_cookie_header(ngx_http_request_t *r,
+    ngx_http_auth_oidc_header_iter_t *it)
 {
-    return key->len == sizeof("Cookie") - 1
-           && ngx_strncasecmp(key->data, (u_char *) "Cookie", key->len) == 0;
+    return ngx_http_auth_oidc_header_next(r, it, "Cookie",
+                                          sizeof("Cookie") - 1);
 }
 
 

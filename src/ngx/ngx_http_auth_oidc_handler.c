@@ -588,29 +588,45 @@ ngx_table_elt_t *
 ngx_http_auth_oidc_header_in(ngx_http_request_t *r, const char *name,
     size_t len)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
+    ngx_http_auth_oidc_header_iter_t  it;
+
+    ngx_memzero(&it, sizeof(ngx_http_auth_oidc_header_iter_t));
+
+    return ngx_http_auth_oidc_header_next(r, &it, name, len);
+}
+
+
+/* The next request header called name (any case); it starts zeroed. */
+
+ngx_table_elt_t *
+ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
+    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len)
+{
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    if (it->part == NULL) {
+        it->part = &r->headers_in.headers.part;
+        it->i = 0;
+    }
 
-    for (i = 0; /* void */; i++) {
+    for ( ;; ) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
+        if (it->i >= it->part->nelts) {
+            if (it->part->next == NULL) {
                 return NULL;
             }
 
-            part = part->next;
-            h = part->elts;
-            i = 0;
+            it->part = it->part->next;
+            it->i = 0;
+            continue;
         }
 
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        h = (ngx_table_elt_t *) it->part->elts + it->i++;
+
+        if (h->key.len == len
+            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
         {
-            return &h[i];
+            return h;
         }
     }
 }

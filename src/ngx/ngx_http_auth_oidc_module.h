@@ -184,6 +184,13 @@ typedef struct {
 } ngx_http_auth_oidc_main_conf_t;
 
 
+/* Walks the request headers of one name: see header_next(). */
+typedef struct {
+    ngx_list_part_t             *part;
+    ngx_uint_t                   i;
+} ngx_http_auth_oidc_header_iter_t;
+
+
 /* The providers whose callback and logout paths this server answers. */
 typedef struct {
     ngx_array_t                 *providers;     /* provider_conf_t * */
@@ -303,6 +310,8 @@ ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_random_id(ngx_pool_t *pool, ngx_str_t *id);
 ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
+ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
+    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len);
 void ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
     const char *fmt, ...);
