@@ -350,7 +350,6 @@ ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *html);
 ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
     ngx_str_t *location);
-ngx_uint_t ngx_http_auth_oidc_http_status(auth_oidc_status_t status);
 ngx_int_t ngx_http_auth_oidc_no_store(ngx_http_request_t *r);
 
 /* ngx_http_auth_oidc_variables.c */

@@ -154,34 +154,3 @@ ngx_http_auth_oidc_no_store(ngx_http_request_t *r)
 
     return NGX_OK;
 }
-
-
-/* The one place where a core status becomes an HTTP answer. */
-
-ngx_uint_t
-ngx_http_auth_oidc_http_status(auth_oidc_status_t status)
-{
-    switch (status) {
-
-    case AUTH_OIDC_OK:
-        return NGX_HTTP_OK;
-
-    case AUTH_OIDC_ENOMEM:
-    case AUTH_OIDC_EINTERNAL:
-    case AUTH_OIDC_EINVAL:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    /* the provider answered something we cannot use */
-    case AUTH_OIDC_ETOOLARGE:
-    case AUTH_OIDC_EJSON:
-    case AUTH_OIDC_EFIELD:
-    case AUTH_OIDC_EURL:
-    case AUTH_OIDC_EJWKS:
-    case AUTH_OIDC_ENOKEYS:
-        return NGX_HTTP_BAD_GATEWAY;
-
-    /* the login itself is refused */
-    default:
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-}
