@@ -630,14 +630,16 @@ ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
     s.id_token = auth_oidc_token_response_id_token(ctx->tokens);
     s.access_token = auth_oidc_token_response_access_token(ctx->tokens);
     s.refresh_token = auth_oidc_token_response_refresh_token(ctx->tokens);
-    s.claims = auth_oidc_claims_json(claims);
     s.created = now;
     s.expires = now + prov->session_timeout;
 
     expires_in = auth_oidc_token_response_expires_in(ctx->tokens);
     s.access_token_expires = expires_in >= 0 ? now + expires_in : 0;
 
-    if (auth_oidc_session_encode(&s, NULL, 0, &len, &err) != AUTH_OIDC_OK) {
+    /* the claims go into the record as the table $oidc_claim_* reads */
+    if (auth_oidc_claims_table(claims, &s.claim_table, &err) != AUTH_OIDC_OK
+        || auth_oidc_session_encode(&s, NULL, 0, &len, &err) != AUTH_OIDC_OK)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: session refused: %s", err.msg);
         goto failed;

@@ -412,6 +412,16 @@ AUTH_OIDC_API void auth_oidc_claims_free(auth_oidc_claims_t *c)
 AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_json(
     const auth_oidc_claims_t *c) AUTH_OIDC_NOEXCEPT;
 
+/*
+ * The claim table of c, for auth_oidc_session_fields_t.claim_table: what
+ * encoding c's JSON as claims would store, without the JSON round trip.
+ * Built on the first call, valid until auth_oidc_claims_free().
+ * Errors: EINVAL (NULL arguments), ENOMEM.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_claims_table(
+    const auth_oidc_claims_t *c, auth_oidc_str_t *out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
 /* "sub" and "sid" (raw bytes); {NULL, 0} when absent or not strings. */
 AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_sub(const auth_oidc_claims_t *c)
     AUTH_OIDC_NOEXCEPT;

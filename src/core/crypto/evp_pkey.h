@@ -14,6 +14,12 @@ struct EvpPkeyDeleter {
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
+struct EvpPkeyCtxDeleter {
+    void operator()(EVP_PKEY_CTX *ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
+};
+
+using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
+
 // Public keys built from JWK members: the RSA modulus and exponent as
 // big-endian magnitudes; EC "crv" ("P-256", "P-384", "P-521") with
 // full-length coordinates. nullptr when OpenSSL rejects the parameters (a

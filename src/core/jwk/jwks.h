@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,6 +37,12 @@ struct Jwk {
     // imported: ID tokens are verified with EVP for every key type (exact
     // signature lengths, PSS salt length and curve checks under our control).
     EvpPkeyPtr evp;
+    // Verification contexts of this key, one per JWS algorithm (indexed by
+    // Alg), prepared on first use: OpenSSL lets one context verify again and
+    // again, which saves its per-call algorithm fetch and set-up. Mutable
+    // because a cache; a key set is used by one thread at a time (each nginx
+    // worker parses its own).
+    mutable std::array<EvpPkeyCtxPtr, 16> verifiers;
 };
 
 // The EVP key that verifies signatures made with key: evp for RSA and EC,

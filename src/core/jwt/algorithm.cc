@@ -9,6 +9,7 @@
 #include <array>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include "common/text.h"
 
@@ -54,14 +55,24 @@ const AlgInfo &info(Alg alg) noexcept {
     return kAlgs[static_cast<std::size_t>(alg)];
 }
 
+// SHA-2 digests fetched once per process: EVP_sha256() and friends are
+// legacy handles that OpenSSL 3 resolves to a provider implementation again
+// on every use. Never freed: they live as long as libcrypto.
+struct Digests {
+    EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    EVP_MD *sha384 = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+    EVP_MD *sha512 = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
+};
+
 const EVP_MD *digest(int bits) noexcept {
+    static const Digests digests;
     switch (bits) {
     case 256:
-        return EVP_sha256();
+        return digests.sha256;
     case 384:
-        return EVP_sha384();
+        return digests.sha384;
     case 512:
-        return EVP_sha512();
+        return digests.sha512;
     default:
         return nullptr;
     }
@@ -108,29 +119,48 @@ bool ecdsaToDer(const std::vector<unsigned char> &raw,
     return i2d_ECDSA_SIG(sig.get(), &out) == len;
 }
 
-bool digestVerify(const AlgInfo &alg, EVP_PKEY *key,
-                  std::string_view signingInput,
-                  const std::vector<unsigned char> &signature) {
-    MdCtxPtr ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX *pctx = nullptr;
-    // EdDSA signs the message itself: no digest (RFC 8032, "PureEdDSA").
-    const EVP_MD *md = alg.family == Family::EdDsa ? nullptr
-                                                   : digest(alg.shaBits);
-    if (!ctx || (alg.family != Family::EdDsa && md == nullptr) ||
-        EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1) {
-        return false;
+// A context ready for EVP_PKEY_verify() with key under alg (not EdDSA):
+// padding, digest and, for PSS, MGF1 and salt length set.
+EvpPkeyCtxPtr prepareVerifier(const AlgInfo &alg, EVP_PKEY *key) {
+    const EVP_MD *md = digest(alg.shaBits);
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    if (!ctx || md == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+        return nullptr;
     }
     if (alg.family == Family::RsaPkcs1 &&
-        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-        return false;
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+        return nullptr;
     }
     // RFC 7518, section 3.5: MGF1 with the same hash, salt as long as the
     // hash output; RSA_PSS_SALTLEN_DIGEST makes OpenSSL insist on that.
     if (alg.family == Family::RsaPss &&
-        (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
+        (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
+         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1 ||
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) !=
              1)) {
+        return nullptr;
+    }
+    return ctx;
+}
+
+// RSA and ECDSA: hash, then verify the digest on the key's prepared context
+// for alg (the same parameters every time, as EVP_PKEY_verify() allows).
+bool digestThenVerify(Alg id, const AlgInfo &alg, const Jwk &key,
+                      EVP_PKEY *pkey, std::string_view signingInput,
+                      const std::vector<unsigned char> &signature) {
+    static_assert(kAlgCount <= std::tuple_size_v<decltype(key.verifiers)>);
+    EvpPkeyCtxPtr &verifier = key.verifiers[static_cast<std::size_t>(id)];
+    if (!verifier) {
+        verifier = prepareVerifier(alg, pkey);
+        if (!verifier) {
+            return false;
+        }
+    }
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int hashLen = 0;
+    if (EVP_Digest(signingInput.data(), signingInput.size(), hash, &hashLen,
+                   digest(alg.shaBits), nullptr) != 1) {
         return false;
     }
     std::vector<unsigned char> der;
@@ -141,7 +171,19 @@ bool digestVerify(const AlgInfo &alg, EVP_PKEY *key,
         }
         sig = &der;
     }
-    return EVP_DigestVerify(ctx.get(), sig->data(), sig->size(),
+    return EVP_PKEY_verify(verifier.get(), sig->data(), sig->size(), hash,
+                           hashLen) == 1;
+}
+
+// EdDSA signs the message itself: no digest (RFC 8032, "PureEdDSA"), and
+// OpenSSL offers it only as a one-shot EVP_DigestVerify().
+bool pureVerify(EVP_PKEY *key, std::string_view signingInput,
+                const std::vector<unsigned char> &signature) {
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    return ctx &&
+           EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key) ==
+               1 &&
+           EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
                             bytesOf(signingInput), signingInput.size()) == 1;
 }
 
@@ -226,11 +268,15 @@ bool verifySignature(Alg alg, const Jwk &key, std::string_view signingInput,
     bool ok = false;
     try {
         const EVP_PKEY *pkey = verificationKey(key);
-        // EVP_DigestVerifyInit() takes a non-const key but only reads it
-        // (and takes a reference).
+        // OpenSSL takes the key non-const but only reads it (and takes a
+        // reference).
+        const AlgInfo &a = info(alg);
+        auto *mutableKey = const_cast<EVP_PKEY *>(pkey);
         ok = pkey != nullptr && keyFitsAlg(key, alg) &&
-             digestVerify(info(alg), const_cast<EVP_PKEY *>(pkey),
-                          signingInput, signature);
+             (a.family == Family::EdDsa
+                  ? pureVerify(mutableKey, signingInput, signature)
+                  : digestThenVerify(alg, a, key, mutableKey, signingInput,
+                                     signature));
     } catch (...) {
         ok = false;
     }

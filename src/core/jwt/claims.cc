@@ -37,14 +37,22 @@ Result<Claims> Claims::parse(std::string_view document) {
 }
 
 Result<Claims> Claims::fromObject(JsonPtr root) {
-    auto json = dumpJsonCompact(root.get());
-    if (!json) {
-        return std::move(json).error();
-    }
     Claims claims;
     claims.root_ = std::move(root);
-    claims.json_ = std::move(json).value();
     return Result<Claims>(std::move(claims));
+}
+
+const std::string &Claims::json() const noexcept {
+    if (!json_) {
+        try {
+            auto json = dumpJsonCompact(root_.get());
+            json_.emplace(json ? std::move(json).value() : std::string());
+        } catch (...) {
+            static const std::string kNone;
+            return kNone;
+        }
+    }
+    return *json_;
 }
 
 std::optional<std::string_view> Claims::string(std::string_view name) const

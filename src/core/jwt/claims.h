@@ -24,8 +24,10 @@ public:
     // Takes a parsed object (precondition: an object). Errors: NoMemory.
     static Result<Claims> fromObject(JsonPtr root);
 
-    // Compact JSON of the whole object, members in document order.
-    const std::string &json() const noexcept { return json_; }
+    // Compact JSON of the whole object, members in document order. Rendered
+    // on first use: an ID-token check never needs it. Empty only when
+    // memory ran out.
+    const std::string &json() const noexcept;
 
     const json_t *root() const noexcept { return root_.get(); }
 
@@ -59,7 +61,7 @@ private:
     Claims() = default;
 
     JsonPtr root_;
-    std::string json_;
+    mutable std::optional<std::string> json_;
 };
 
 }  // namespace auth_oidc

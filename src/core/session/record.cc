@@ -199,7 +199,13 @@ Result<std::string> encodeClaimTable(std::string_view json) {
     if (!claims) {
         return std::move(claims).error();
     }
-    auto rendered = claims.value().renderAll();
+    return encodeClaimTable(claims.value());
+}
+
+}  // namespace
+
+Result<std::string> encodeClaimTable(const Claims &claims) {
+    auto rendered = claims.renderAll();
     if (!rendered) {
         return std::move(rendered).error();
     }
@@ -221,8 +227,6 @@ Result<std::string> encodeClaimTable(std::string_view json) {
     }
     return Result<std::string>(std::move(out));
 }
-
-}  // namespace
 
 Result<std::string> encodePendingLogin(const PendingLoginFields &fields) {
     if (fields.nonce.empty()) {

@@ -73,6 +73,14 @@ struct SessionFields {
 Result<std::string> encodePendingLogin(const PendingLoginFields &fields);
 Result<std::string> encodeSession(const SessionFields &fields);
 
+class Claims;
+
+// The claim table of claims (the format above), for SessionFields::claimTable:
+// a login renders the ID token's claims straight from the parsed token,
+// without serializing them to JSON and parsing that again.
+// Errors: NoMemory, Internal.
+Result<std::string> encodeClaimTable(const Claims &claims);
+
 // The views point into record. Errors: Decode (wrong version or kind,
 // truncated, overlong length, trailing bytes, required field empty).
 Result<PendingLoginFields> decodePendingLogin(std::string_view record);

@@ -308,6 +308,28 @@ TEST_F(FlowApiTest, IdTokenValidateAndClaims) {
     EXPECT_EQ(toString(auth_oidc_claims_sub(again)), "u-1");
     EXPECT_EQ(auth_oidc_claims_get(again, str("name"), nullptr, 0), 4u);
     auth_oidc_claims_free(again);
+
+    // The claim table straight from the token stores what encoding the
+    // claims JSON stores: the same record, byte for byte.
+    auth_oidc_str_t table{nullptr, 0};
+    ASSERT_EQ(auth_oidc_claims_table(claims, &table, &err), AUTH_OIDC_OK) << err.msg;
+    auth_oidc_str_t cached{nullptr, 0};
+    ASSERT_EQ(auth_oidc_claims_table(claims, &cached, &err), AUTH_OIDC_OK);
+    EXPECT_EQ(cached.data, table.data);
+    auth_oidc_session_fields_t viaJson{};
+    viaJson.sub = str("u-1");
+    viaJson.id_token = str(jwt);
+    viaJson.claims = json;
+    auth_oidc_session_fields_t viaTable = viaJson;
+    viaTable.claims = auth_oidc_str_t{nullptr, 0};
+    viaTable.claim_table = table;
+    const auto encode = [](const auth_oidc_session_fields_t &f) {
+        return [&f](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+            return auth_oidc_session_encode(&f, buf, size, needed, e);
+        };
+    };
+    EXPECT_EQ(sizedCall(encode(viaTable)), sizedCall(encode(viaJson)));
+    EXPECT_EQ(auth_oidc_claims_table(nullptr, &table, &err), AUTH_OIDC_EINVAL);
     auth_oidc_claims_free(claims);
 }
 

@@ -145,6 +145,27 @@ TEST_F(IdTokenTest, AcceptsEs256Es512AndEdDsa) {
     }
 }
 
+// Each key keeps one prepared OpenSSL context per algorithm and verifies on
+// it again and again: a refused signature must leave it as good as new.
+TEST_F(IdTokenTest, PreparedKeysStayUsableAfterRefusals) {
+    struct Case {
+        EVP_PKEY *key;
+        const char *alg;
+        const char *kid;
+    };
+    for (const Case &c : {Case{rsa_, "RS256", "rsa-1"}, Case{rsa_, "PS384", "rsa-1"},
+                          Case{p256_, "ES256", "ec-1"}, Case{p521_, "ES512", "ec-521"},
+                          Case{ed25519_, "EdDSA", "ed-1"}}) {
+        const std::string good = signToken(c.key, c.alg, header(c.alg, c.kid), goodClaims());
+        std::string bad = good;
+        bad[bad.size() - 3] = bad[bad.size() - 3] == 'A' ? 'B' : 'A';
+        for (int round = 0; round < 3; ++round) {
+            EXPECT_EQ(statusOf(good), Status::Ok) << c.alg << " round " << round;
+            EXPECT_EQ(statusOf(bad), Status::Signature) << c.alg << " round " << round;
+        }
+    }
+}
+
 TEST_F(IdTokenTest, WithoutKidTriesEveryFittingKey) {
     const std::string token = signToken(p256_, "ES256", header("ES256", ""), goodClaims());
     EXPECT_EQ(statusOf(token), Status::Ok);
