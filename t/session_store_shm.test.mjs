@@ -7,7 +7,8 @@ import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
 import {
-  assertLoginRedirect, login, NAV, protectedLocation, providerBlock, step, withSession, XHR,
+  assertLoginRedirect, assertSessionCookie, login, NAV, passFakeOp, protectedLocation, providerBlock,
+  startLogin, step, withSession, XHR,
 } from './lib/login.mjs';
 
 itest('sessions: shared by workers, survive reload, bound to their provider', async (h, t) => {
@@ -88,4 +89,55 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   const last = await ngx.get('/app/last', { headers: withSession(cookies.at(-1)) });
   assert.equal(last.status, 200, 'the newest session works');
   assert.equal(last.json().headers['x-user-sub'], op.user.sub);
+});
+
+// The zone is a hash table with one bucket per KiB (64 at least): a 128k zone
+// has 128 buckets, and a few hundred started logins put several entries in
+// each, so finding, taking and evicting entries in the middle of a bucket's
+// chain all happen here.
+itest('a store with several entries per bucket finds, takes and evicts the right ones', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+    oidc_session_store crowded size=128k;
+${providerBlock('fake', op.issuer, { session_store: 'crowded' })}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  const sessions = [];
+  for (let i = 0; i < 12; i += 1) sessions.push((await login(new UserAgent(), ngx.url, `/app/s${i}`)).cookie);
+
+  // started logins, never finished, until the zone is full; the last ones are kept
+  const started = [];
+  for (let i = 0; i < 400; i += 1) {
+    const ua = new UserAgent();
+    const { authUrl } = await startLogin(ua, ngx.url, `/app/p${i}`);
+    started.push({ ua, authUrl, i });
+  }
+  await ngx.waitForLog(/oidc_session_store "crowded" is full/);
+  const entries = (await ngx.status()).stores.crowded.entries;
+  assert.ok(entries > 128 * 1.5, `several entries per bucket (${entries} entries in 128 buckets)`);
+
+  // the newest started logins finish (each is found and taken out of its chain) ...
+  for (const { ua, authUrl, i } of started.slice(-25)) {
+    const res = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+    assert.equal(res.status, 302, `login ${i} finishes`);
+    assert.ok(res.headers.location.endsWith(`/app/p${i}`), res.headers.location);
+    sessions.push(assertSessionCookie(res));
+  }
+  // ... but only once
+  const { ua, authUrl } = started.at(-1);
+  const replay = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+  assert.notEqual(replay.status, 302, 'a taken login is gone');
+
+  // the oldest started ones were evicted, the sessions were not
+  const { ua: oldUa, authUrl: oldAuth } = started[0];
+  const old = await oldUa.fetch(await passFakeOp(oldUa, oldAuth, ngx.url), { headers: NAV });
+  assert.notEqual(old.status, 302, 'the oldest started login was evicted');
+  for (const [n, cookie] of sessions.entries()) {
+    const res = await ngx.get(`/app/check${n}`, { headers: withSession(cookie) });
+    assert.equal(res.status, 200, `session ${n} is found`);
+  }
+  assert.deepEqual(ngx.problems(), []);
 });
