@@ -7,7 +7,9 @@
 #   make bench   benchmark (bench/README.md); BENCH_ARGS=--quick for a smoke run
 #   make bench-micro  micro-benchmarks of the core (Google Benchmark), next
 #                to openssl speed's verify rates
-#   make fuzz    every libFuzzer target of the core, FUZZ_SECONDS each
+#   make fuzz    every libFuzzer target, FUZZ_SECONDS each: the core's parsers
+#                (src/core/fuzz) and the module's Cookie header and Redis
+#                reply handling (src/ngx/fuzz)
 #   make test-asan  the integration tests with core and module built with
 #                AddressSanitizer and UndefinedBehaviorSanitizer
 #
@@ -111,21 +113,25 @@ test-asan:
 	AUTH_OIDC_MODULE=$(CURDIR)/build/asan/ngx_http_auth_oidc_module.so \
 	    node --test --test-concurrency=2 t/*.test.mjs
 
-# Each target starts from its seeds in src/core/fuzz/corpus/<name> and grows
-# its own corpus under build/fuzz/corpus; a crash stops.
-fuzz:
+# Each target starts from its seeds in src/core/fuzz/corpus/<name> or
+# src/ngx/fuzz/corpus/<name> and grows its own corpus under
+# build/fuzz/corpus; a crash stops. The targets of src/ngx compile the
+# module's C files against nginx's headers and the configured build/nginx.
+fuzz: $(NGX_BUILD)/Makefile
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)/fuzz \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTH_OIDC_FUZZ=ON \
-	    -DAUTH_OIDC_TESTS=OFF
+	    -DAUTH_OIDC_TESTS=OFF -DAUTH_OIDC_NGINX_SRC=$(NGINX_SRC) \
+	    -DAUTH_OIDC_NGINX_OBJS=$(NGX_BUILD)
 	cmake --build $(BUILD_DIR)/fuzz -j$(JOBS)
 	@for f in $(BUILD_DIR)/fuzz/fuzz_*; do \
 	    [ -x "$$f" ] || continue; \
 	    name=$$(basename $$f); \
 	    corpus=$(BUILD_DIR)/fuzz/corpus/$$name; \
+	    seeds=src/core/fuzz/corpus/$${name#fuzz_}; \
+	    [ -d $$seeds ] || seeds=src/ngx/fuzz/corpus/$${name#fuzz_}; \
 	    mkdir -p $$corpus; \
 	    echo "== $$name for $(FUZZ_SECONDS) s"; \
-	    if ! $$f -max_total_time=$(FUZZ_SECONDS) $$corpus \
-	            src/core/fuzz/corpus/$${name#fuzz_} \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) $$corpus $$seeds \
 	            > $$corpus.log 2>&1; then \
 	        tail -40 $$corpus.log; exit 1; \
 	    fi; \

@@ -44,7 +44,7 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
             if (n.len != name->len
-                || ngx_strncmp(n.data, name->data, n.len) != 0
+                || ngx_memcmp(n.data, name->data, n.len) != 0
                 || v.len == 0)
             {
                 continue;
@@ -52,7 +52,7 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
 
             if (found.len
                 && (found.len != v.len
-                    || ngx_strncmp(found.data, v.data, v.len) != 0))
+                    || ngx_memcmp(found.data, v.data, v.len) != 0))
             {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "auth_oidc: two different \"%V\" cookies, "
@@ -101,7 +101,7 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
             if (n.len == name->len
-                && ngx_strncmp(n.data, name->data, n.len) == 0)
+                && ngx_memcmp(n.data, name->data, n.len) == 0)
             {
                 found = 1;
                 break;
@@ -125,7 +125,7 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
             if (n.len == name->len
-                && ngx_strncmp(n.data, name->data, n.len) == 0)
+                && ngx_memcmp(n.data, name->data, n.len) == 0)
             {
                 continue;
             }

@@ -112,6 +112,9 @@ ngx_int_t ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
 void ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);
+ngx_int_t ngx_http_auth_oidc_store_redis_open(
+    const auth_oidc_keyring_t *keyring, ngx_str_t *rkey, redisReply *reply,
+    ngx_pool_t *pool, ngx_str_t *value, auth_oidc_error_t *err);
 
 
 #endif /* _NGX_HTTP_AUTH_OIDC_STORE_H_INCLUDED_ */

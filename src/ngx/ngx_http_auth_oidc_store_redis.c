@@ -316,9 +316,8 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 {
     ngx_http_auth_oidc_redis_op_t *op = data;
 
-    size_t               len;
+    ngx_int_t            rc;
     ngx_str_t            value;
-    auth_oidc_str_t      aad, sealed;
     auth_oidc_error_t    err;
     ngx_http_request_t  *r;
 
@@ -330,7 +329,10 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
         return;
     }
 
-    if (reply->type == REDIS_REPLY_NIL) {
+    rc = ngx_http_auth_oidc_store_redis_open(op->store->keyring, &op->rkey,
+                                             reply, r->pool, &value, &err);
+
+    if (rc == NGX_DECLINED) {
 
         if (!op->previous
             && auth_oidc_keyring_rotated(op->store->keyring))
@@ -349,32 +351,14 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
         return;
     }
 
-    if (reply->type != REDIS_REPLY_STRING) {
+    if (rc == NGX_BUSY) {
         /* an outage (NOAUTH, LOADING, ...), said once, not per request */
         ngx_http_auth_oidc_store_redis_error(op, reply);
         op->done(r, NGX_ERROR, NULL);
         return;
     }
 
-    aad.data = op->rkey.data;
-    aad.len = op->rkey.len;
-    sealed.data = (u_char *) reply->str;
-    sealed.len = reply->len;
-
-    /* the plaintext is the record less its fixed overhead: one pass */
-    len = sealed.len > AUTH_OIDC_SEAL_OVERHEAD
-          ? sealed.len - AUTH_OIDC_SEAL_OVERHEAD : 0;
-
-    value.data = ngx_pnalloc(r->pool, len ? len : 1);
-    if (value.data == NULL) {
-        op->done(r, NGX_ERROR, NULL);
-        return;
-    }
-
-    if (auth_oidc_open(op->store->keyring, aad, sealed, value.data, len,
-                       &value.len, &err)
-        != AUTH_OIDC_OK)
-    {
+    if (rc == NGX_ABORT) {
         /* a record we did not write, or written under another secret */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": record "
@@ -383,7 +367,61 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
         return;
     }
 
+    if (rc != NGX_OK) {
+        op->done(r, NGX_ERROR, NULL);
+        return;
+    }
+
     op->done(r, NGX_OK, &value);
+}
+
+
+/*
+ * What a GET or GETDEL answered, rkey being the record's key name (its
+ * aad): NGX_OK with the plaintext in value (pool memory), NGX_DECLINED for
+ * no record, NGX_ABORT for a record that does not open (err says why),
+ * NGX_BUSY for an error reply or a reply of another type, NGX_ERROR when
+ * out of memory. Free of requests: src/ngx/fuzz runs replies through it.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_store_redis_open(const auth_oidc_keyring_t *keyring,
+    ngx_str_t *rkey, redisReply *reply, ngx_pool_t *pool, ngx_str_t *value,
+    auth_oidc_error_t *err)
+{
+    size_t           len;
+    auth_oidc_str_t  aad, sealed;
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        return NGX_DECLINED;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        return NGX_BUSY;
+    }
+
+    aad.data = rkey->data;
+    aad.len = rkey->len;
+    sealed.data = (u_char *) reply->str;
+    sealed.len = reply->len;
+
+    /* the plaintext is the record less its fixed overhead: one pass */
+    len = sealed.len > AUTH_OIDC_SEAL_OVERHEAD
+          ? sealed.len - AUTH_OIDC_SEAL_OVERHEAD : 0;
+
+    value->data = ngx_pnalloc(pool, len ? len : 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_open(keyring, aad, sealed, value->data, len, &value->len,
+                       err)
+        != AUTH_OIDC_OK)
+    {
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
 }
 
 

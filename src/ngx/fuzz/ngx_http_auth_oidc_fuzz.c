@@ -1,0 +1,256 @@
+
+/*
+ * The nginx side of the fuzz targets in src/ngx/fuzz. nginx's .c files are
+ * not at hand (Debian's nginx-dev has the headers only), so the functions
+ * that the fuzzed code calls are supplied here:
+ *
+ * - ngx_pnalloc(): one malloc() block per allocation, of the exact size
+ *   asked, so that AddressSanitizer reports the first byte past it; all are
+ *   freed after each input;
+ * - ngx_log_error_core(): nothing is logged;
+ * - ngx_strncasecmp(): as ngx_string.c has it;
+ * - ngx_http_auth_oidc_header_next(): the same walk of the request headers
+ *   as in ngx_http_auth_oidc_handler.c, which is not compiled in.
+ *
+ * The other functions of the fuzzed files refer to more of nginx and of the
+ * module; they are never called, and their symbols are resolved by stubs
+ * that abort().
+ */
+
+
+#include <stdlib.h>
+
+#include "ngx_http_auth_oidc_fuzz.h"
+#include "ngx_http_auth_oidc_store.h"
+
+
+static void       **ngx_http_auth_oidc_fuzz_blocks;
+static ngx_uint_t   ngx_http_auth_oidc_fuzz_nblocks;
+static ngx_uint_t   ngx_http_auth_oidc_fuzz_nalloc;
+
+
+void *
+ngx_pnalloc(ngx_pool_t *pool, size_t size)
+{
+    void        *p, **blocks;
+    ngx_uint_t   n;
+
+    if (pool == NULL) {
+        abort();
+    }
+
+    if (ngx_http_auth_oidc_fuzz_nblocks == ngx_http_auth_oidc_fuzz_nalloc) {
+        n = ngx_http_auth_oidc_fuzz_nalloc ? 2 * ngx_http_auth_oidc_fuzz_nalloc
+                                           : 64;
+
+        blocks = realloc(ngx_http_auth_oidc_fuzz_blocks, n * sizeof(void *));
+        if (blocks == NULL) {
+            return NULL;
+        }
+
+        ngx_http_auth_oidc_fuzz_blocks = blocks;
+        ngx_http_auth_oidc_fuzz_nalloc = n;
+    }
+
+    p = malloc(size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_http_auth_oidc_fuzz_blocks[ngx_http_auth_oidc_fuzz_nblocks++] = p;
+
+    return p;
+}
+
+
+void
+ngx_http_auth_oidc_fuzz_pool_free(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_auth_oidc_fuzz_nblocks; i++) {
+        free(ngx_http_auth_oidc_fuzz_blocks[i]);
+    }
+
+    ngx_http_auth_oidc_fuzz_nblocks = 0;
+}
+
+
+void
+ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
+    const char *fmt, ...)
+{
+}
+
+
+ngx_int_t
+ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
+{
+    ngx_uint_t  c1, c2;
+
+    while (n) {
+        c1 = (ngx_uint_t) *s1++;
+        c2 = (ngx_uint_t) *s2++;
+
+        c1 = (c1 >= 'A' && c1 <= 'Z') ? (c1 | 0x20) : c1;
+        c2 = (c2 >= 'A' && c2 <= 'Z') ? (c2 | 0x20) : c2;
+
+        if (c1 == c2) {
+
+            if (c1) {
+                n--;
+                continue;
+            }
+
+            return 0;
+        }
+
+        return c1 - c2;
+    }
+
+    return 0;
+}
+
+
+/* As in ngx_http_auth_oidc_handler.c: keep the two the same. */
+
+ngx_table_elt_t *
+ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
+    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    if (it->part == NULL) {
+        it->part = &r->headers_in.headers.part;
+        it->i = 0;
+    }
+
+    for ( ;; ) {
+
+        if (it->i >= it->part->nelts) {
+            if (it->part->next == NULL) {
+                return NULL;
+            }
+
+            it->part = it->part->next;
+            it->i = 0;
+            continue;
+        }
+
+        h = (ngx_table_elt_t *) it->part->elts + it->i++;
+
+        if (h->key.len == len
+            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
+        {
+            return h;
+        }
+    }
+}
+
+
+/* Never called: what the unfuzzed functions of the fuzzed files refer to. */
+
+volatile ngx_time_t  *ngx_cached_time;
+
+
+void *
+ngx_list_push(ngx_list_t *l)
+{
+    abort();
+}
+
+
+u_char * ngx_cdecl
+ngx_sprintf(u_char *buf, const char *fmt, ...)
+{
+    abort();
+}
+
+
+u_char *
+ngx_cpystrn(u_char *dst, u_char *src, size_t n)
+{
+    abort();
+}
+
+
+u_char *
+ngx_pstrdup(ngx_pool_t *pool, ngx_str_t *src)
+{
+    abort();
+}
+
+
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    abort();
+}
+
+
+ngx_pool_cleanup_t *
+ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_parse_url(ngx_pool_t *pool, ngx_url_t *u)
+{
+    abort();
+}
+
+
+size_t
+ngx_sock_ntop(struct sockaddr *sa, socklen_t socklen, u_char *text,
+    size_t len, ngx_uint_t port)
+{
+    abort();
+}
+
+
+ssize_t
+ngx_read_file(ngx_file_t *file, u_char *buf, size_t size, off_t offset)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
+{
+    abort();
+}
+
+
+void ngx_cdecl
+ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...)
+{
+    abort();
+}
+
+
+ngx_http_auth_oidc_redis_cmd_t *
+ngx_http_auth_oidc_redis_command(ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
+    const char *fmt, ...)
+{
+    abort();
+}
