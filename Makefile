@@ -12,6 +12,9 @@
 #                reply handling (src/ngx/fuzz)
 #   make test-asan  the integration tests with core and module built with
 #                AddressSanitizer and UndefinedBehaviorSanitizer
+#   make load    logins, request cost as the session store grows, and a long
+#                run of requests, with worker pids, memory and logs watched
+#   make load-asan  a shorter load run under the sanitizers, leaks checked
 #
 # NGINX_SRC is an nginx source tree (Debian's nginx-dev by default); its
 # conf_flags, when present, make the module binary-compatible with the
@@ -36,7 +39,7 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
 .PHONY: all core module deps unittest itest test demo bench bench-micro fuzz \
-        test-asan clean
+        module-asan test-asan load load-asan clean
 
 all: module
 
@@ -103,15 +106,36 @@ bench-micro:
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 
-test-asan:
+ASAN_MODULE = $(CURDIR)/build/asan/ngx_http_auth_oidc_module.so
+
+module-asan:
 	$(MAKE) module BUILD_DIR=$(CURDIR)/build/asan \
 	    CORE_FLAGS="-DAUTH_OIDC_TESTS=OFF -DAUTH_OIDC_WERROR=OFF \
 	        -DCMAKE_C_FLAGS='$(SANITIZE)' -DCMAKE_CXX_FLAGS='$(SANITIZE)'" \
 	    NGINX_EXTRA="--with-cc-opt=\"$(SANITIZE)\" \
 	        --with-ld-opt=\"-fsanitize=address,undefined\""
-	NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh \
-	AUTH_OIDC_MODULE=$(CURDIR)/build/asan/ngx_http_auth_oidc_module.so \
+
+test-asan: module-asan
+	NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh AUTH_OIDC_MODULE=$(ASAN_MODULE) \
 	    node --test --test-concurrency=2 t/*.test.mjs
+
+# Load: many logins, the request cost as the store grows, a long run of
+# requests; worker pids, memory and the error log watched (bench/README.md).
+LOAD_ARGS ?=
+
+load: module
+	node bench/load.mjs $(LOAD_ARGS)
+
+# The same, shorter, with the sanitizer build and LeakSanitizer on: the
+# workers report leaks when nginx stops them at the end.
+LOAD_ASAN_ARGS ?= --sessions 1000,5000 --requests 200000 --seconds 2
+
+load-asan: module-asan
+	for store in shm redis; do \
+	    NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh AUTH_OIDC_MODULE=$(ASAN_MODULE) \
+	    ASAN_OPTIONS=detect_leaks=1 \
+	        node bench/load.mjs --store $$store $(LOAD_ASAN_ARGS) || exit 1; \
+	done
 
 # Each target starts from its seeds in src/core/fuzz/corpus/<name> or
 # src/ngx/fuzz/corpus/<name> and grows its own corpus under

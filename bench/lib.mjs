@@ -168,12 +168,14 @@ export function parseWrk(text) {
 
 /**
  * One wrk run. Either `cookie` (one Cookie header value on every request, a
- * static request) or `cookieFile` (one Cookie header value per line, taken
- * in turn by wrk-cookies.lua, which costs wrk a Lua call per request).
+ * static request; none when empty) or `cookieFile` (one Cookie header value
+ * per line, taken in turn by wrk-cookies.lua, which costs wrk a Lua call per
+ * request).
  */
 export async function runWrk(url, { duration, connections, threads, cookie, cookieFile, pin }) {
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '--latency',
-    ...(cookieFile ? ['-s', WRK_COOKIES_LUA, url, '--', cookieFile] : ['-s', WRK_LUA, '-H', `Cookie: ${cookie}`, url])];
+    ...(cookieFile ? ['-s', WRK_COOKIES_LUA, url, '--', cookieFile]
+      : ['-s', WRK_LUA, ...(cookie ? ['-H', `Cookie: ${cookie}`] : []), url])];
   const [bin, argv] = pin ? ['taskset', ['-c', '1', WRK, ...args]] : [WRK, args];
   const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   wrks.add(child);

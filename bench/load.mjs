@@ -29,6 +29,9 @@ const USAGE = `usage: node bench/load.mjs [options]
                        the largest is the number of logins of the run
   --requests N         authenticated requests of the long run at the end (default 1000000)
   --sample N           sessions the requests spread over (default 10000)
+  --pending N          then add N started logins (GET / without a cookie, by wrk) to
+                       the store and measure once more: a store of sessions + N
+                       entries without N more complete logins (default 0)
   --seconds S          seconds per wrk run at each store size (default 5; 2 rounds)
   --connections N      wrk connections (default 32; wrk runs 1 thread)
   --workers N          nginx workers of the nginx under test and the baseline (default 2)
@@ -42,7 +45,7 @@ run), WRK_BIN, TEST_NGINX_LEAVE=1, TEST_VERBOSE=1.`;
 
 function parseArgs(argv) {
   const o = {
-    sessions: [1000, 10000, 100000], requests: 1000000, sample: 10000, seconds: 5, connections: 32,
+    sessions: [1000, 10000, 100000], requests: 1000000, sample: 10000, pending: 0, seconds: 5, connections: 32,
     threads: 1, workers: 2, loginConcurrency: 8, json: false, store: 'shm',
   };
   const num = (i) => {
@@ -62,6 +65,7 @@ function parseArgs(argv) {
         break;
       case '--requests': o.requests = num(i); i += 1; break;
       case '--sample': o.sample = num(i); i += 1; break;
+      case '--pending': o.pending = num(i); i += 1; break;
       case '--seconds': o.seconds = num(i); i += 1; break;
       case '--connections': o.connections = num(i); i += 1; break;
       case '--workers': o.workers = num(i); i += 1; break;
@@ -82,8 +86,10 @@ function parseArgs(argv) {
 }
 
 // A session takes a 2 KiB slab slot with the fake OP's tokens (bench/README.md,
-// "The memory section"); pending logins and slab bookkeeping get the margin.
+// "The memory section"), a started login a 256-byte one; slab bookkeeping
+// and the hash buckets get the margin.
 const ZONE_BYTES_PER_SESSION = 2304;
+const ZONE_BYTES_PER_PENDING = 400;
 const STORE = 'load';
 
 /** A uniform sample of k out of two uniform samples of na and nb items. */
@@ -128,7 +134,7 @@ async function main() {
   }
 
   const maxSessions = opts.sessions[opts.sessions.length - 1];
-  const zoneMb = Math.ceil((maxSessions * ZONE_BYTES_PER_SESSION) / 1048576) + 32;
+  const zoneMb = Math.ceil((maxSessions * ZONE_BYTES_PER_SESSION + opts.pending * ZONE_BYTES_PER_PENDING) / 1048576) + 32;
   const res = {
     machine: info, options: opts, zoneMb, checkpoints: [], logins: { total: 0, errors: 0, firstError: null },
     long: null, workers: {}, warnings: [],
@@ -162,7 +168,7 @@ ${frontServer(basePort, { auth: false })}`, { withModule: false, workers: opts.w
       storeDirective = redisStore(STORE, redis.addr, { secret_file: secretFile(h.dir, 'oidc.secret') });
     }
     ngx = h.nginx(`
-${storeDirective}${providerBlock('op', op.issuer, { session_store: STORE })}${upstreamBlock(upPort)}
+${storeDirective}${providerBlock('op', op.issuer, { session_store: STORE, login_timeout: '1h' })}${upstreamBlock(upPort)}
 ${frontServer(port, { auth: true, claims: true, status: true })}
 `, { workers: opts.workers });
     await baseline.start();
@@ -176,7 +182,9 @@ ${frontServer(port, { auth: true, claims: true, status: true })}
     let expectBytes = null;
     const cookieFile = path.join(h.dir, 'cookies.txt');
 
-    for (const target of opts.sessions) {
+    const steps = opts.sessions.map((target) => ({ target }));
+    if (opts.pending) steps.push({ target: maxSessions, pending: opts.pending });
+    for (const { target, pending } of steps) {
       const need = target - res.logins.total;
       if (need > 0) {
         log(`logins: ${need} more, to ${target} sessions`);
@@ -187,6 +195,21 @@ ${frontServer(port, { auth: true, claims: true, status: true })}
         res.logins.firstError ??= acc.firstError;
         res.logins.seconds = (res.logins.seconds ?? 0) + acc.seconds;
         if (acc.errors) warn(`${acc.errors} failed logins on the way to ${target}: ${acc.firstError}`);
+      }
+      if (pending) {
+        // started logins: every GET / without a cookie stores one and answers 302
+        log(`started logins: ${pending} more, by wrk`);
+        const goal = (await entries()).entries + pending;
+        for (let left = pending; left > 0;) {
+          const r = await runWrk(`http://127.0.0.1:${port}/`, { ...opts, duration: Math.max(1, Math.min(20, Math.ceil(left / 8000))), cookie: '' });
+          const now = await entries();
+          left = goal - now.entries;
+          if (!r.exact?.requests) throw new Error('wrk made no requests while adding started logins');
+          if (now.evicted) {
+            warn(`the store evicted ${now.evicted} entries while adding started logins: it is full`);
+            break;
+          }
+        }
       }
       const store = await entries();
       fs.writeFileSync(cookieFile, `${sample.map((c) => `${COOKIE}=${c}`).join('\n')}\n`);
@@ -214,7 +237,7 @@ ${frontServer(port, { auth: true, claims: true, status: true })}
       }
       const m = (label, k) => median(runs[label].map((x) => x[k]));
       const cp = {
-        sessions: res.logins.total, entries: store.entries, evicted: store.evicted ?? 0, sampled: sample.length,
+        sessions: res.logins.total, pending: pending ?? 0, entries: store.entries, evicted: store.evicted ?? 0, sampled: sample.length,
         rps: m('module', 'rps'), p50: m('module', 'p50'), p99: m('module', 'p99'), cpuUsPerReq: m('module', 'cpuUsPerReq'),
         baseRps: m('baseline', 'rps'), baseP99: m('baseline', 'p99'), baseCpuUsPerReq: m('baseline', 'cpuUsPerReq'),
         memKb: workersMem(pids),
