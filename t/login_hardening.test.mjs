@@ -72,7 +72,10 @@ itest('hostile Cookie headers neither crash nor confuse the module', async (h) =
   const port = await h.port();
   const ngx = await h.nginx(`
 ${providerBlock('fake', op.issuer)}
-${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+${basicServer(port, [
+    protectedLocation('/app', 'fake', upstream.url),
+    protectedLocation('/open', 'fake', upstream.url, { unauth: 'pass' }),
+  ].join('\n'))}`).start();
   await ngx.waitProvider('fake', 'ready');
   const ua = new UserAgent();
   const { cookie } = await login(ua, ngx.url, '/app');
@@ -89,6 +92,11 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   const tossed = await ngx.get('/app/x', { headers: { ...NAV, cookie: `${COOKIE}=${cookie}; ${COOKIE}=${'x'.repeat(43)}` } });
   assert.equal(tossed.status, 302);
   await ngx.waitForLog(/two different "NGX_OIDC_SESSION" cookies/);
+  // ... and where anonymous requests pass, neither reaches the app
+  const passed = await ngx.get('/open/x', { headers: { ...NAV, cookie: `a=1; ${COOKIE}=${cookie}; ${COOKIE}=${'x'.repeat(43)}` } });
+  assert.equal(passed.status, 200);
+  assert.equal(passed.json().headers['x-user-sub'], undefined, 'no identity without a session');
+  assert.equal(passed.json().headers.cookie, 'a=1', 'no session cookie goes upstream');
 });
 
 itest('a flood of started logins does not evict logged-in users', async (h) => {

@@ -396,10 +396,11 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
 
     rc = ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id);
 
-    /* whatever happens, the app behind never sees the session cookie */
-    if (rc == NGX_OK
-        && ngx_http_auth_oidc_cookie_strip(r, &prov->cookie_name) != NGX_OK)
-    {
+    /*
+     * whatever happens, the app behind never sees a session cookie: not
+     * one it is given, nor two refused ones ("auth_oidc_unauth pass")
+     */
+    if (ngx_http_auth_oidc_cookie_strip(r, &prov->cookie_name) != NGX_OK) {
         return NGX_ERROR;
     }
 
