@@ -9,6 +9,13 @@
  *
  * Failures are logged once per incident at "error" and the recovery at
  * "notice", not once per request.
+ *
+ * Writes are batched: hiredis asks for a write event after every command,
+ * and instead of switching epoll's write interest on and off around each
+ * one (two epoll_ctl() calls and a wake-up per command), the write event is
+ * posted, so every command queued while nginx handles one batch of events
+ * goes out in one write() after it (pipelining). Only a write that could
+ * not finish, or a connect under way, waits for the socket to be writable.
  */
 
 
@@ -38,6 +45,8 @@ struct ngx_http_auth_oidc_redis_s {
     ngx_event_t                          reconnect;
     ngx_event_t                          connect_timer;
     ngx_msec_t                           backoff;
+
+    unsigned                             writing:1; /* in HandleWrite */
 
     ngx_uint_t                           failing;
     ngx_uint_t                           refused;   /* AUTH, SELECT, PING */
@@ -586,7 +595,9 @@ ngx_http_auth_oidc_redis_write_handler(ngx_event_t *ev)
     ngx_http_auth_oidc_redis_t  *redis = c->data;
 
     if (redis->ac) {
+        redis->writing = 1;
         redisAsyncHandleWrite(redis->ac);
+        redis->writing = 0;
     }
 }
 
@@ -635,6 +646,16 @@ ngx_http_auth_oidc_redis_add_write(void *privdata)
 
     ev = redis->conn->write;
 
+    /* a command queued: written after the current batch of events */
+    if (!redis->writing && (redis->ac->c.flags & REDIS_CONNECTED)) {
+        if (!ev->active && !ev->posted) {
+            ngx_post_event(ev, &ngx_posted_events);
+        }
+
+        return;
+    }
+
+    /* connecting, or the socket's buffer is full: wait until writable */
     if (!ev->active) {
         (void) ngx_add_event(ev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
     }
