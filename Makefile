@@ -9,7 +9,10 @@
 #                to openssl speed's verify rates
 #   make fuzz    every libFuzzer target, FUZZ_SECONDS each: the core's parsers
 #                (src/core/fuzz) and the module's Cookie header and Redis
-#                reply handling (src/ngx/fuzz)
+#                reply handling (src/ngx/fuzz); with NGINX_FULL_SRC=<a full
+#                nginx source tree of NGINX_SRC's release> also the HTTP
+#                client's response handling, fuzz_http_response, which
+#                needs nginx's ngx_http_parse.c (nginx-dev has headers only)
 #   make test-asan  the integration tests with core and module built with
 #                AddressSanitizer and UndefinedBehaviorSanitizer
 #   make load    logins, request cost as the session store grows, and a long
@@ -27,6 +30,7 @@ CORE_FLAGS       ?=
 BUILD_TYPE       ?= RelWithDebInfo
 JOBS             ?= 2
 FUZZ_SECONDS     ?= 30
+NGINX_FULL_SRC   ?=
 
 BUILD_DIR        := $(CURDIR)/build
 CORE_BUILD       := $(BUILD_DIR)/core
@@ -140,13 +144,21 @@ load-asan: module-asan
 # Each target starts from its seeds in src/core/fuzz/corpus/<name> or
 # src/ngx/fuzz/corpus/<name> and grows its own corpus under
 # build/fuzz/corpus; a crash stops. The targets of src/ngx compile the
-# module's C files against nginx's headers and the configured build/nginx.
+# module's C files against nginx's headers and the configured build/nginx;
+# fuzz_http_response also compiles .c files of NGINX_FULL_SRC (opt-in).
 fuzz: $(NGX_BUILD)/Makefile
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)/fuzz \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTH_OIDC_FUZZ=ON \
 	    -DAUTH_OIDC_TESTS=OFF -DAUTH_OIDC_NGINX_SRC=$(NGINX_SRC) \
-	    -DAUTH_OIDC_NGINX_OBJS=$(NGX_BUILD)
+	    -DAUTH_OIDC_NGINX_OBJS=$(NGX_BUILD) \
+	    -DAUTH_OIDC_NGINX_FULL_SRC=$(abspath $(NGINX_FULL_SRC))
 	cmake --build $(BUILD_DIR)/fuzz -j$(JOBS)
+	@if [ -z "$(NGINX_FULL_SRC)" ]; then \
+	    rm -f $(BUILD_DIR)/fuzz/fuzz_http_response; \
+	    echo "fuzz_http_response skipped: it needs nginx's" \
+	        "ngx_http_parse.c, which nginx-dev lacks;" \
+	        "pass NGINX_FULL_SRC=<full nginx source tree>"; \
+	fi
 	@for f in $(BUILD_DIR)/fuzz/fuzz_*; do \
 	    [ -x "$$f" ] || continue; \
 	    name=$$(basename $$f); \

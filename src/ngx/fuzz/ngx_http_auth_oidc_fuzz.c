@@ -4,9 +4,10 @@
  * not at hand (Debian's nginx-dev has the headers only), so the functions
  * that the fuzzed code calls are supplied here:
  *
- * - ngx_pnalloc(): one malloc() block per allocation, of the exact size
- *   asked, so that AddressSanitizer reports the first byte past it; all are
- *   freed after each input;
+ * - ngx_pnalloc(), ngx_palloc(), ngx_pcalloc(): one malloc() block per
+ *   allocation, of the exact size asked, so that AddressSanitizer reports
+ *   the first byte past it; ngx_pfree() frees its block at once, as nginx
+ *   frees a large allocation; all are freed after each input;
  * - ngx_log_error_core(): nothing is logged;
  * - ngx_strncasecmp(): as ngx_string.c has it;
  * - ngx_http_auth_oidc_header_next(): the same walk of the request headers
@@ -15,6 +16,10 @@
  * The other functions of the fuzzed files refer to more of nginx and of the
  * module; they are never called, and their symbols are resolved by stubs
  * that abort().
+ *
+ * A target built with a full nginx source tree links nginx's own
+ * ngx_string.c (NGX_HTTP_AUTH_OIDC_FUZZ_FULL_SRC): the functions of it
+ * here are then left out.
  */
 
 
@@ -63,6 +68,49 @@ ngx_pnalloc(ngx_pool_t *pool, size_t size)
 }
 
 
+void *
+ngx_palloc(ngx_pool_t *pool, size_t size)
+{
+    return ngx_pnalloc(pool, size);
+}
+
+
+void *
+ngx_pcalloc(ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = ngx_pnalloc(pool, size);
+    if (p) {
+        ngx_memzero(p, size);
+    }
+
+    return p;
+}
+
+
+ngx_int_t
+ngx_pfree(ngx_pool_t *pool, void *p)
+{
+    void        **blocks;
+    ngx_uint_t    i, n;
+
+    blocks = ngx_http_auth_oidc_fuzz_blocks;
+    n = ngx_http_auth_oidc_fuzz_nblocks;
+
+    for (i = 0; i < n; i++) {
+        if (blocks[i] == p) {
+            free(p);
+            blocks[i] = blocks[n - 1];
+            ngx_http_auth_oidc_fuzz_nblocks--;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 void
 ngx_http_auth_oidc_fuzz_pool_free(void)
 {
@@ -82,6 +130,8 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
 {
 }
 
+
+#if !(NGX_HTTP_AUTH_OIDC_FUZZ_FULL_SRC)
 
 ngx_int_t
 ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
@@ -110,6 +160,8 @@ ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
 
     return 0;
 }
+
+#endif
 
 
 /* As in ngx_http_auth_oidc_handler.c: keep the two the same. */
@@ -160,6 +212,8 @@ ngx_list_push(ngx_list_t *l)
 }
 
 
+#if !(NGX_HTTP_AUTH_OIDC_FUZZ_FULL_SRC)
+
 u_char * ngx_cdecl
 ngx_sprintf(u_char *buf, const char *fmt, ...)
 {
@@ -186,6 +240,8 @@ ngx_explicit_memzero(void *buf, size_t n)
 {
     abort();
 }
+
+#endif
 
 
 ngx_pool_cleanup_t *
