@@ -134,6 +134,8 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`;
     await a.stop();
     await a.start();
     const after = await identity(a, session.cookie, '/app/after-restart');
+    // a login needs the provider's metadata, fetched again after a start
+    await a.waitProvider('fake', 'ready');
     assert.equal(after['x-user-sub'], op.user.sub);
     assert.equal((await a.get('/app/x', { headers: NAV })).status, 302, 'still no access without a session');
   });

@@ -391,6 +391,14 @@ ngx_http_auth_oidc_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /*
+     * The cached clock is the master's, as of before it read the whole
+     * configuration (a second and more for a large one): timers armed on
+     * it below, such as a Redis connect timeout, would expire as soon as
+     * the worker's first event loop updates the clock.
+     */
+    ngx_time_update();
+
     if (ngx_http_auth_oidc_store_init_worker(cycle, amcf) != NGX_OK) {
         return NGX_ERROR;
     }
