@@ -14,6 +14,7 @@ import { assertSessionCookie, NAV, passFakeOp, startLogin } from '../t/lib/login
 import { MODULE_PATH, NGINX_BIN } from '../t/lib/nginx.mjs';
 import { freePort } from '../t/lib/ports.mjs';
 import { REDIS_SERVER } from '../t/lib/redis.mjs';
+import { removeTempDir } from '../t/lib/tmp.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const WRK = process.env.WRK_BIN || '/usr/bin/wrk';
@@ -77,6 +78,35 @@ export const median = (xs) => {
 
 export const wrks = new Set();
 process.on('exit', () => { for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
+/**
+ * Stops what `h` started (and any wrk) once: on demand with shutdown(),
+ * which resolves the cleanup's problems, or on SIGINT, SIGTERM or SIGHUP,
+ * then exits 130 (a second Ctrl-C exits at once; exit handlers SIGKILL the
+ * rest). interrupted() says whether a signal came.
+ */
+export function stopOnSignals(h) {
+  let stopping = null;
+  let interrupted = false;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+      const problems = await h.cleanup();
+      removeTempDir(h.dir);
+      return problems;
+    })();
+    return stopping;
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write(`\n# ${sig}: stopping everything...\n`);
+      shutdown().finally(() => process.exit(130));
+    });
+  }
+  return { shutdown, interrupted: () => interrupted };
+}
 
 /** The fake OP (t/lib/fake-op.mjs) in a child process: {issuer, pid, stats()}. */
 export async function startOpChild(h) {

@@ -17,11 +17,10 @@ import { freePort } from '../t/lib/ports.mjs';
 import {
   REDIS_SERVER, redisAvailable, redisStore, secretFile, startRedis,
 } from '../t/lib/redis.mjs';
-import { removeTempDir } from '../t/lib/tmp.mjs';
 import { tail } from '../t/lib/util.mjs';
 import {
   COMMON, cpuMs, fmtMs, frontServer, loginLoop, machine, median, memKb, probe, runWrk,
-  startOpChild, storeEntries, table, upstreamBlock, WRK, wrks,
+  startOpChild, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
 } from './lib.mjs';
 
 const USAGE = `usage: node bench/load.mjs [options]
@@ -116,22 +115,7 @@ async function main() {
 
   const info = machine();
   const h = new Harness('load');
-  let stopping = null;
-  const shutdown = () => {
-    stopping ??= (async () => {
-      for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-      const problems = await h.cleanup();
-      removeTempDir(h.dir);
-      return problems;
-    })();
-    return stopping;
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      process.stderr.write(`\n# ${sig}: stopping everything...\n`);
-      shutdown().finally(() => process.exit(130));
-    });
-  }
+  const { shutdown } = stopOnSignals(h);
 
   const maxSessions = opts.sessions[opts.sessions.length - 1];
   const zoneMb = Math.ceil((maxSessions * ZONE_BYTES_PER_SESSION + opts.pending * ZONE_BYTES_PER_PENDING) / 1048576) + 32;

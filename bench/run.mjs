@@ -16,12 +16,11 @@ import { freePort } from '../t/lib/ports.mjs';
 import {
   REDIS_SERVER, redisAvailable, redisStore, secretFile, startRedis,
 } from '../t/lib/redis.mjs';
-import { removeTempDir } from '../t/lib/tmp.mjs';
 import { tail } from '../t/lib/util.mjs';
 import { Harness } from '../t/lib/harness.mjs';
 import {
   COMMON, cpuMs, fmtMs, fmtPct, frontServer, loginLoop, machine, median, memKb, pad, padl, probe,
-  runWrk, SHM_STORE, startOpChild, storeEntries, table, upstreamBlock, WRK, wrks,
+  runWrk, SHM_STORE, startOpChild, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
 } from './lib.mjs';
 
 // ------------------------------------------------------------------ options
@@ -186,25 +185,7 @@ async function main() {
 
   const info = machine();
   const h = new Harness('bench');
-  let stopping = null;
-  const shutdown = () => {
-    stopping ??= (async () => {
-      for (const c of wrks) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-      const problems = await h.cleanup();
-      removeTempDir(h.dir);
-      return problems;
-    })();
-    return stopping;
-  };
-  let interrupted = false;
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      if (interrupted) process.exit(130); // second Ctrl-C: exit handlers SIGKILL the rest
-      interrupted = true;
-      process.stderr.write(`\n# ${sig}: stopping everything...\n`);
-      shutdown().finally(() => process.exit(130));
-    });
-  }
+  const { shutdown, interrupted } = stopOnSignals(h);
 
   const results = { machine: info, options: { ...opts }, variants: {}, login: {}, memory: {}, warnings: [] };
   const warn = (msg) => { results.warnings.push(msg); log(`WARNING: ${msg}`); };
@@ -409,12 +390,12 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
     if (rss.shm ?? rss['shm-noclaims']) results.memory.shmWorkerKb = rss.shm ?? rss['shm-noclaims'];
     if (rss.redis ?? rss['redis-noclaims']) results.memory.redisWorkerKb = rss.redis ?? rss['redis-noclaims'];
   } catch (err) {
-    if (interrupted) await new Promise(() => {}); // the signal handler exits
+    if (interrupted()) await new Promise(() => {}); // the signal handler exits
     const logs = h.logs();
     await shutdown();
     throw Object.assign(err, { logs });
   }
-  if (interrupted) await new Promise(() => {});
+  if (interrupted()) await new Promise(() => {});
   results.machine.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const problems = await shutdown();
   for (const p of problems) warn(`cleanup: ${p.split('\n').slice(0, 6).join(' | ')}`);

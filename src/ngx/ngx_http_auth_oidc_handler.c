@@ -583,56 +583,6 @@ ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
 }
 
 
-/* The first request header called name (any case). */
-
-ngx_table_elt_t *
-ngx_http_auth_oidc_header_in(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_http_auth_oidc_header_iter_t  it;
-
-    ngx_memzero(&it, sizeof(ngx_http_auth_oidc_header_iter_t));
-
-    return ngx_http_auth_oidc_header_next(r, &it, name, len);
-}
-
-
-/* The next request header called name (any case); it starts zeroed. */
-
-ngx_table_elt_t *
-ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
-    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    if (it->part == NULL) {
-        it->part = &r->headers_in.headers.part;
-        it->i = 0;
-    }
-
-    for ( ;; ) {
-
-        if (it->i >= it->part->nelts) {
-            if (it->part->next == NULL) {
-                return NULL;
-            }
-
-            it->part = it->part->next;
-            it->i = 0;
-            continue;
-        }
-
-        h = (ngx_table_elt_t *) it->part->elts + it->i++;
-
-        if (h->key.len == len
-            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
-        {
-            return h;
-        }
-    }
-}
-
-
 ngx_int_t
 ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)

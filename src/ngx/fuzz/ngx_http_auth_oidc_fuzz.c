@@ -9,9 +9,8 @@
  *   the first byte past it; ngx_pfree() frees its block at once, as nginx
  *   frees a large allocation; all are freed after each input;
  * - ngx_log_error_core(): nothing is logged;
- * - ngx_strncasecmp(): as ngx_string.c has it;
- * - ngx_http_auth_oidc_header_next(): the same walk of the request headers
- *   as in ngx_http_auth_oidc_handler.c, which is not compiled in.
+ * - ngx_strncasecmp(): as ngx_string.c has it (the Cookie target also
+ *   compiles ngx_http_auth_oidc_headers.c, the module's own header walk).
  *
  * The other functions of the fuzzed files refer to more of nginx and of the
  * module; they are never called, and their symbols are resolved by stubs
@@ -162,42 +161,6 @@ ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
 }
 
 #endif
-
-
-/* As in ngx_http_auth_oidc_handler.c: keep the two the same. */
-
-ngx_table_elt_t *
-ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
-    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    if (it->part == NULL) {
-        it->part = &r->headers_in.headers.part;
-        it->i = 0;
-    }
-
-    for ( ;; ) {
-
-        if (it->i >= it->part->nelts) {
-            if (it->part->next == NULL) {
-                return NULL;
-            }
-
-            it->part = it->part->next;
-            it->i = 0;
-            continue;
-        }
-
-        h = (ngx_table_elt_t *) it->part->elts + it->i++;
-
-        if (h->key.len == len
-            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
-        {
-            return h;
-        }
-    }
-}
 
 
 /* Never called: what the unfuzzed functions of the fuzzed files refer to. */

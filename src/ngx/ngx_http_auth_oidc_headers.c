@@ -1,0 +1,59 @@
+
+/*
+ * Request headers of a name, in any case: the first one, or each in turn.
+ * A file of its own so that the Cookie header fuzzer
+ * (src/ngx/fuzz/fuzz_cookie_header.c) runs the very walk the module runs.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+
+
+/* The first request header called name (any case). */
+
+ngx_table_elt_t *
+ngx_http_auth_oidc_header_in(ngx_http_request_t *r, const char *name,
+    size_t len)
+{
+    ngx_http_auth_oidc_header_iter_t  it;
+
+    ngx_memzero(&it, sizeof(ngx_http_auth_oidc_header_iter_t));
+
+    return ngx_http_auth_oidc_header_next(r, &it, name, len);
+}
+
+
+/* The next request header called name (any case); it starts zeroed. */
+
+ngx_table_elt_t *
+ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
+    ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    if (it->part == NULL) {
+        it->part = &r->headers_in.headers.part;
+        it->i = 0;
+    }
+
+    for ( ;; ) {
+
+        if (it->i >= it->part->nelts) {
+            if (it->part->next == NULL) {
+                return NULL;
+            }
+
+            it->part = it->part->next;
+            it->i = 0;
+            continue;
+        }
+
+        h = (ngx_table_elt_t *) it->part->elts + it->i++;
+
+        if (h->key.len == len
+            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
+        {
+            return h;
+        }
+    }
+}
