@@ -246,6 +246,18 @@ export const upstreamBlock = (port) => `
         keepalive 32;
     }`;
 
+/** The upstream: a second nginx, without the module, answering 200 "ok\n"; resolves its port. */
+export async function startUpstream(h) {
+  const port = await freePort();
+  const upstream = h.nginx(`
+    server {
+        listen 127.0.0.1:${port};${COMMON}
+        location / { return 200 "ok\\n"; }
+    }`, { withModule: false, workers: 1 });
+  await upstream.start();
+  return port;
+}
+
 export function frontServer(port, { auth, claims, status }) {
   return `
     server {

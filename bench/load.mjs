@@ -19,8 +19,8 @@ import {
 } from '../t/lib/redis.mjs';
 import { tail } from '../t/lib/util.mjs';
 import {
-  COMMON, cpuMs, fmtMs, frontServer, loginLoop, machine, median, memKb, probe, runWrk,
-  startOpChild, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
+  cpuMs, fmtMs, frontServer, loginLoop, machine, median, memKb, probe, runWrk,
+  startOpChild, startUpstream, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
 } from './lib.mjs';
 
 const USAGE = `usage: node bench/load.mjs [options]
@@ -134,13 +134,7 @@ async function main() {
   try {
     log(`temp dir ${h.dir}`);
     const op = await startOpChild(h);
-    const upPort = await freePort();
-    const upstream = h.nginx(`
-    server {
-        listen 127.0.0.1:${upPort};${COMMON}
-        location / { return 200 "ok\\n"; }
-    }`, { withModule: false, workers: 1 });
-    await upstream.start();
+    const upPort = await startUpstream(h);
 
     const basePort = await freePort();
     const baseline = h.nginx(`${upstreamBlock(upPort)}

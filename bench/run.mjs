@@ -19,8 +19,8 @@ import {
 import { tail } from '../t/lib/util.mjs';
 import { Harness } from '../t/lib/harness.mjs';
 import {
-  COMMON, cpuMs, fmtMs, fmtPct, frontServer, loginLoop, machine, median, memKb, pad, padl, probe,
-  runWrk, SHM_STORE, startOpChild, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
+  cpuMs, fmtMs, fmtPct, frontServer, loginLoop, machine, median, memKb, pad, padl, probe,
+  runWrk, SHM_STORE, startOpChild, startUpstream, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
 } from './lib.mjs';
 
 // ------------------------------------------------------------------ options
@@ -195,14 +195,7 @@ async function main() {
     const op = await startOpChild(h);
     log(`fake OP ${op.issuer} (pid ${op.pid})`);
 
-    // upstream: a second nginx, without the module, answering "ok\n"
-    const upPort = await freePort();
-    const upstream = h.nginx(`
-    server {
-        listen 127.0.0.1:${upPort};${COMMON}
-        location / { return 200 "ok\\n"; }
-    }`, { withModule: false, workers: 1 });
-    await upstream.start();
+    const upPort = await startUpstream(h);
 
     const pinMain = opts.pin ? 'worker_cpu_affinity 01;' : '';
     const fronts = {};
