@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/api_support.h"
 #include "json_edit.h"
 #include "test_keys.h"
 
@@ -28,26 +29,10 @@ const std::string kJwks =
     R"("},{"kty":"RSA","kid":"enc-1","use":"enc","e":"AQAB","n":")" +
     auth_oidc::test::kRsa2048N + R"("}]})";
 
-auth_oidc_str_t str(const char *text) {
-    return auth_oidc_str_t{reinterpret_cast<const unsigned char *>(text),
-                           std::strlen(text)};
-}
-
-const unsigned char *bytes(const std::string &text) {
-    return reinterpret_cast<const unsigned char *>(text.data());
-}
-
-std::string toString(auth_oidc_str_t s) {
-    return s.data == nullptr ? std::string("<null>")
-                             : std::string(reinterpret_cast<const char *>(s.data), s.len);
-}
-
-// Fills the error buffer with garbage so the tests see what parse() writes.
-auth_oidc_error_t dirtyError() {
-    auth_oidc_error_t err;
-    std::memset(err.msg, 'X', sizeof(err.msg));
-    return err;
-}
+using auth_oidc::test::bytes;
+using auth_oidc::test::dirtyError;
+using auth_oidc::test::str;
+using auth_oidc::test::toString;
 
 bool terminatedWithin(const auth_oidc_error_t &err) {
     return std::memchr(err.msg, '\0', sizeof(err.msg)) != nullptr;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/api_support.h"
 #include "json_edit.h"
 #include "jwt/signing_keys.h"
 #include "jwt/token_maker.h"
@@ -27,46 +28,11 @@ constexpr const char *kDiscovery = R"json({
   "token_endpoint_auth_methods_supported": ["client_secret_post"]
 })json";
 
-auth_oidc_str_t str(std::string_view text) {
-    return auth_oidc_str_t{reinterpret_cast<const unsigned char *>(text.data()), text.size()};
-}
-
-const unsigned char *bytes(std::string_view text) {
-    return reinterpret_cast<const unsigned char *>(text.data());
-}
-
-std::string toString(auth_oidc_str_t s) {
-    return s.data == nullptr ? std::string("<null>")
-                             : std::string(reinterpret_cast<const char *>(s.data), s.len);
-}
-
-auth_oidc_error_t dirtyError() {
-    auth_oidc_error_t err;
-    std::memset(err.msg, 'X', sizeof(err.msg));
-    return err;
-}
-
-// Runs a (buf, size, needed) function twice, the way the module will.
-template <typename Fn>
-std::string sizedCall(Fn fn, auth_oidc_status_t expected = AUTH_OIDC_OK) {
-    std::size_t needed = 12345;
-    auth_oidc_error_t err = dirtyError();
-    EXPECT_EQ(fn(nullptr, 0, &needed, &err), expected) << err.msg;
-    if (expected != AUTH_OIDC_OK) {
-        EXPECT_EQ(needed, 0u);
-        return err.msg;
-    }
-    EXPECT_STREQ(err.msg, "");
-    std::vector<unsigned char> small(needed > 0 ? needed - 1 : 0, 0xAA);
-    std::size_t again = 0;
-    EXPECT_EQ(fn(small.data(), small.size(), &again, &err), AUTH_OIDC_OK);
-    EXPECT_EQ(again, needed);
-    EXPECT_EQ(small, std::vector<unsigned char>(small.size(), 0xAA));
-    std::vector<unsigned char> buf(needed + 1, 0xAA);
-    EXPECT_EQ(fn(buf.data(), needed, &again, &err), AUTH_OIDC_OK);
-    EXPECT_EQ(buf[needed], 0xAA);
-    return std::string(buf.begin(), buf.begin() + static_cast<long>(needed));
-}
+using auth_oidc::test::bytes;
+using auth_oidc::test::dirtyError;
+using auth_oidc::test::sizedCall;
+using auth_oidc::test::str;
+using auth_oidc::test::toString;
 
 class FlowApiTest : public ::testing::Test {
 protected:

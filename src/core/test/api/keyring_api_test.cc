@@ -8,45 +8,17 @@
 
 #include <gtest/gtest.h>
 
+#include "api/api_support.h"
+
 namespace {
 
 constexpr std::string_view kCurrent = "current secret: at least 32 bytes of anything";
 constexpr std::string_view kPrevious = "previous secret, also 32 bytes or more";
 constexpr std::string_view kOther = "a secret this deployment never had, 32+";
 
-auth_oidc_str_t str(std::string_view text) {
-    return auth_oidc_str_t{reinterpret_cast<const unsigned char *>(text.data()), text.size()};
-}
-
-auth_oidc_error_t dirtyError() {
-    auth_oidc_error_t err;
-    std::memset(err.msg, 'X', sizeof(err.msg));
-    return err;
-}
-
-// Runs a (buf, size, needed) function three times, the way the module will.
-template <typename Fn>
-std::string sizedCall(Fn fn, auth_oidc_status_t expected = AUTH_OIDC_OK) {
-    std::size_t needed = 12345;
-    auth_oidc_error_t err = dirtyError();
-    EXPECT_EQ(fn(nullptr, 0, &needed, &err), expected) << err.msg;
-    if (expected != AUTH_OIDC_OK) {
-        EXPECT_EQ(needed, 0u);
-        EXPECT_EQ(ERR_peek_error(), 0u);
-        return err.msg;
-    }
-    EXPECT_STREQ(err.msg, "");
-    std::vector<unsigned char> small(needed > 0 ? needed - 1 : 0, 0xAA);
-    std::size_t again = 0;
-    EXPECT_EQ(fn(small.data(), small.size(), &again, &err), AUTH_OIDC_OK);
-    EXPECT_EQ(again, needed);
-    EXPECT_EQ(small, std::vector<unsigned char>(small.size(), 0xAA));
-    std::vector<unsigned char> buf(needed + 1, 0xAA);
-    EXPECT_EQ(fn(buf.data(), needed, &again, &err), AUTH_OIDC_OK);
-    EXPECT_EQ(again, needed);
-    EXPECT_EQ(buf[needed], 0xAA);
-    return std::string(buf.begin(), buf.begin() + static_cast<long>(needed));
-}
+using auth_oidc::test::dirtyError;
+using auth_oidc::test::sizedCall;
+using auth_oidc::test::str;
 
 class KeyringApiTest : public ::testing::Test {
 protected:
