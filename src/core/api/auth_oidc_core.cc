@@ -5,6 +5,7 @@
 #include "api/auth_oidc_core.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <new>
@@ -269,6 +270,42 @@ const std::optional<std::vector<std::string>> &noList() {
     return none;
 }
 
+// True when every view of a record's fields is valid.
+bool allValid(std::initializer_list<auth_oidc_str_t> views) noexcept {
+    for (const auth_oidc_str_t v : views) {
+        if (!valid(v)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+auth_oidc::Error invalidView() {
+    return auth_oidc::makeError(Status::InvalidArgument,
+                                "a view has data NULL");
+}
+
+// The *_encode functions' contract: needed always set (0 on failure), buf
+// filled only when it is large enough; encode checks the fields' views and
+// maps them to the core's record.
+template <typename Fields, typename Encode>
+auth_oidc_status_t encodeRecord(const Fields *fields, unsigned char *buf,
+                                std::size_t size, std::size_t *needed,
+                                auth_oidc_error_t *err, Encode &&encode) {
+    if (needed == nullptr) {
+        return invalidArgument(err, "needed is NULL");
+    }
+    *needed = 0;
+    if (fields == nullptr) {
+        return invalidArgument(err, "fields is NULL");
+    }
+    const auto encoded = encode(*fields);
+    if (!encoded) {
+        return fail(err, encoded.error());
+    }
+    return deliver(encoded.value(), buf, size, needed, err);
+}
+
 // Copies the record, then decodes the copy so that the views stay valid.
 template <typename Handle, typename Decode>
 auth_oidc_status_t decodeRecord(const unsigned char *data, std::size_t len,
@@ -476,12 +513,9 @@ auth_oidc_status_t auth_oidc_authorize_url(
             return invalidArgument(err, "discovery or params is NULL");
         }
         const auth_oidc_authorize_params_t &p = *params;
-        for (const auth_oidc_str_t s :
-             {p.client_id, p.redirect_uri, p.scope, p.state, p.nonce,
-              p.code_challenge, p.extra_args}) {
-            if (!valid(s)) {
-                return invalidArgument(err, "a view has data NULL");
-            }
+        if (!allValid({p.client_id, p.redirect_uri, p.scope, p.state, p.nonce,
+                       p.code_challenge, p.extra_args})) {
+            return invalidArgument(err, "a view has data NULL");
         }
         const auto &endpoint =
             d->impl.endpoint(Discovery::Endpoint::Authorization);
@@ -551,11 +585,9 @@ auth_oidc_status_t auth_oidc_token_request(
             return invalidArgument(err, "params is NULL");
         }
         const auth_oidc_token_params_t &p = *params;
-        for (const auth_oidc_str_t s : {p.client_id, p.client_secret, p.code,
-                                        p.redirect_uri, p.code_verifier}) {
-            if (!valid(s)) {
-                return invalidArgument(err, "a view has data NULL");
-            }
+        if (!allValid({p.client_id, p.client_secret, p.code, p.redirect_uri,
+                       p.code_verifier})) {
+            return invalidArgument(err, "a view has data NULL");
         }
         const std::size_t method = rawValue(&p.method);
         if (method > static_cast<std::size_t>(AUTH_OIDC_CLIENT_AUTH_NONE)) {
@@ -675,11 +707,9 @@ auth_oidc_status_t auth_oidc_id_token_validate(
             return invalidArgument(err, "expect is NULL");
         }
         const auth_oidc_id_token_expect_t &e = *expect;
-        for (const auth_oidc_str_t s : {token, e.issuer, e.client_id, e.nonce,
-                                        e.algorithms, e.client_secret}) {
-            if (!valid(s)) {
-                return invalidArgument(err, "a view has data NULL");
-            }
+        if (!allValid({token, e.issuer, e.client_id, e.nonce, e.algorithms,
+                       e.client_secret})) {
+            return invalidArgument(err, "a view has data NULL");
         }
         auto algs = auth_oidc::parseAlgList(view(e.algorithms));
         if (!algs) {
@@ -799,32 +829,23 @@ auth_oidc_status_t auth_oidc_pending_encode(
     const auth_oidc_pending_fields_t *fields, unsigned char *buf, size_t size,
     size_t *needed, auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
-        if (needed == nullptr) {
-            return invalidArgument(err, "needed is NULL");
-        }
-        *needed = 0;
-        if (fields == nullptr) {
-            return invalidArgument(err, "fields is NULL");
-        }
-        const auth_oidc_pending_fields_t &f = *fields;
-        for (const auth_oidc_str_t s :
-             {f.nonce, f.code_verifier, f.return_path, f.provider}) {
-            if (!valid(s)) {
-                return invalidArgument(err, "a view has data NULL");
-            }
-        }
-        auth_oidc::PendingLoginFields record;
-        record.nonce = view(f.nonce);
-        record.codeVerifier = view(f.code_verifier);
-        record.returnPath = view(f.return_path);
-        record.provider = view(f.provider);
-        record.created = f.created;
-        record.expires = f.expires;
-        const auto encoded = auth_oidc::encodePendingLogin(record);
-        if (!encoded) {
-            return fail(err, encoded.error());
-        }
-        return deliver(encoded.value(), buf, size, needed, err);
+        return encodeRecord(
+            fields, buf, size, needed, err,
+            [](const auth_oidc_pending_fields_t &f)
+                -> auth_oidc::Result<std::string> {
+                if (!allValid({f.nonce, f.code_verifier, f.return_path,
+                               f.provider})) {
+                    return invalidView();
+                }
+                auth_oidc::PendingLoginFields record;
+                record.nonce = view(f.nonce);
+                record.codeVerifier = view(f.code_verifier);
+                record.returnPath = view(f.return_path);
+                record.provider = view(f.provider);
+                record.created = f.created;
+                record.expires = f.expires;
+                return auth_oidc::encodePendingLogin(record);
+            });
     });
 }
 
@@ -867,38 +888,29 @@ auth_oidc_status_t auth_oidc_session_encode(
     const auth_oidc_session_fields_t *fields, unsigned char *buf, size_t size,
     size_t *needed, auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
-        if (needed == nullptr) {
-            return invalidArgument(err, "needed is NULL");
-        }
-        *needed = 0;
-        if (fields == nullptr) {
-            return invalidArgument(err, "fields is NULL");
-        }
-        const auth_oidc_session_fields_t &f = *fields;
-        for (const auth_oidc_str_t s :
-             {f.sub, f.sid, f.id_token, f.access_token, f.refresh_token,
-              f.claims, f.userinfo, f.claim_table}) {
-            if (!valid(s)) {
-                return invalidArgument(err, "a view has data NULL");
-            }
-        }
-        auth_oidc::SessionFields record;
-        record.sub = view(f.sub);
-        record.sid = view(f.sid);
-        record.idToken = view(f.id_token);
-        record.accessToken = view(f.access_token);
-        record.refreshToken = view(f.refresh_token);
-        record.claims = view(f.claims);
-        record.claimTable = view(f.claim_table);
-        record.userinfo = view(f.userinfo);
-        record.created = f.created;
-        record.expires = f.expires;
-        record.accessTokenExpires = f.access_token_expires;
-        const auto encoded = auth_oidc::encodeSession(record);
-        if (!encoded) {
-            return fail(err, encoded.error());
-        }
-        return deliver(encoded.value(), buf, size, needed, err);
+        return encodeRecord(
+            fields, buf, size, needed, err,
+            [](const auth_oidc_session_fields_t &f)
+                -> auth_oidc::Result<std::string> {
+                if (!allValid({f.sub, f.sid, f.id_token, f.access_token,
+                               f.refresh_token, f.claims, f.userinfo,
+                               f.claim_table})) {
+                    return invalidView();
+                }
+                auth_oidc::SessionFields record;
+                record.sub = view(f.sub);
+                record.sid = view(f.sid);
+                record.idToken = view(f.id_token);
+                record.accessToken = view(f.access_token);
+                record.refreshToken = view(f.refresh_token);
+                record.claims = view(f.claims);
+                record.claimTable = view(f.claim_table);
+                record.userinfo = view(f.userinfo);
+                record.created = f.created;
+                record.expires = f.expires;
+                record.accessTokenExpires = f.access_token_expires;
+                return auth_oidc::encodeSession(record);
+            });
     });
 }
 

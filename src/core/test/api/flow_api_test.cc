@@ -397,6 +397,15 @@ TEST_F(FlowApiTest, PendingRecordRoundTrip) {
             return auth_oidc_pending_encode(&in, buf, size, needed, e);
         },
         AUTH_OIDC_EINVAL);
+
+    in.nonce = str("n");
+    in.provider = auth_oidc_str_t{nullptr, 1};
+    EXPECT_EQ(sizedCall(
+                  [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+                      return auth_oidc_pending_encode(&in, buf, size, needed, e);
+                  },
+                  AUTH_OIDC_EINVAL),
+              "invalid argument: a view has data NULL");
 }
 
 TEST_F(FlowApiTest, SessionRecordRoundTrip) {
@@ -456,6 +465,14 @@ TEST_F(FlowApiTest, SessionRecordRoundTrip) {
             return auth_oidc_session_encode(&both, buf, size, needed, e);
         },
         AUTH_OIDC_EJSON);
+    both = in;
+    both.userinfo = auth_oidc_str_t{nullptr, 2};
+    EXPECT_EQ(sizedCall(
+                  [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *e) {
+                      return auth_oidc_session_encode(&both, buf, size, needed, e);
+                  },
+                  AUTH_OIDC_EINVAL),
+              "invalid argument: a view has data NULL");
 
     // A pending record is not a session.
     auth_oidc_pending_fields_t pending{};
