@@ -1,6 +1,7 @@
 # nginx-auth-oidc: the commands a newcomer needs.
 #
-#   make deps    install build, test and demo dependencies (Debian 12, root)
+#   make deps    install build, test and demo dependencies (Debian 12, root);
+#                make test and make demo run it themselves
 #   make         build build/ngx_http_auth_oidc_module.so
 #   make test    unit tests (CTest) and integration tests (node --test, t/)
 #   make demo    nginx + a development OpenID provider + a demo app
@@ -42,12 +43,12 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
-.PHONY: all core module deps unittest itest test demo bench bench-micro fuzz \
+.PHONY: all core module deps deps-apt deps-npm unittest itest test demo bench bench-micro fuzz \
         module-asan test-asan load load-asan clean
 
 all: module
 
-core:
+core: deps-apt
 	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CORE_FLAGS)
 	cmake --build $(CORE_BUILD) -j$(JOBS)
 
@@ -66,30 +67,46 @@ module: core $(NGX_BUILD)/Makefile
 	cp $(NGX_BUILD)/ngx_http_auth_oidc_module.so $(MODULE)
 	@echo "built $(MODULE)"
 
-# Idempotent: installs only what is missing.
-deps:
+# Idempotent and quick when done: apt packages only when one is missing
+# (that needs root, and says so), npm ci only when node_modules is missing
+# or older than package-lock.json. make test and make demo run it first, so
+# a fresh clone needs no other command.
+deps: deps-apt deps-npm
+
+deps-apt:
 	@missing=$$(for p in $(APT_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	        | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing Debian packages: $$missing" >&2; \
+	        echo "run 'make deps' as root (or: sudo apt-get install" \
+	             "$$missing), then this command again" >&2; \
+	        exit 1; \
+	    fi; \
 	    echo "installing:" $$missing; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 	        apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	npm ci --no-audit --no-fund
+
+deps-npm:
+	@if [ ! -f node_modules/.package-lock.json ] \
+	    || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	    npm ci --no-audit --no-fund; \
+	fi
 
 unittest: core
 	ctest --test-dir $(CORE_BUILD) --output-on-failure
 
-itest: module
+itest: deps-npm module
 	node --test --test-concurrency=2 t/*.test.mjs
 
 test: unittest itest
 
-demo: module
+demo: deps-npm module
 	node t/demo/demo.mjs
 
-bench: module
+bench: deps-npm module
 	node bench/run.mjs $(BENCH_ARGS)
 
 # MICRO_ARGS go to auth_oidc_micro, e.g. --benchmark_filter=IdToken.
@@ -119,7 +136,7 @@ module-asan:
 	    NGINX_EXTRA="--with-cc-opt=\"$(SANITIZE)\" \
 	        --with-ld-opt=\"-fsanitize=address,undefined\""
 
-test-asan: module-asan
+test-asan: deps-npm module-asan
 	NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh AUTH_OIDC_MODULE=$(ASAN_MODULE) \
 	    node --test --test-concurrency=2 t/*.test.mjs
 
@@ -127,14 +144,14 @@ test-asan: module-asan
 # requests; worker pids, memory and the error log watched (bench/README.md).
 LOAD_ARGS ?=
 
-load: module
+load: deps-npm module
 	node bench/load.mjs $(LOAD_ARGS)
 
 # The same, shorter, with the sanitizer build and LeakSanitizer on: the
 # workers report leaks when nginx stops them at the end.
 LOAD_ASAN_ARGS ?= --sessions 1000,5000 --requests 200000 --seconds 2
 
-load-asan: module-asan
+load-asan: deps-npm module-asan
 	for store in shm redis; do \
 	    NGINX_BIN=$(CURDIR)/t/lib/nginx-asan.sh AUTH_OIDC_MODULE=$(ASAN_MODULE) \
 	    ASAN_OPTIONS=detect_leaks=1 \

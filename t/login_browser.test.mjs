@@ -104,3 +104,47 @@ ${protectedLocation('/app', 'idp', app.url)}`)}`).start();
   assert.equal(await page.locator('#login-form').count(), 1);
   assert.ok(again.request().redirectedFrom(), 'nginx redirected to the provider');
 });
+
+// A "__Host-" session cookie (no Domain, Path=/, Secure) cannot be set or
+// overwritten by a sibling subdomain: the defence against cookie tossing.
+// The login's own cookie takes the prefix too, so it must also be Path=/.
+itest('Chromium: a __Host- cookie_name logs in, and its login cookie is kept by the browser', {
+  skip: !fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}`,
+}, async (h) => {
+  const { chromium } = await import('playwright-core');
+  const port = await h.port();
+  const op = await h.fakeOp();
+  const app = await htmlApp(h);
+  const name = '__Host-oidc';
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer, { cookie_name: name })}
+${basicServer(port, protectedLocation('/app', 'fake', app.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30000 });
+  h.defer(() => browser.close());
+  // http://localhost is a secure context: Secure and __Host- cookies work
+  const base = `http://localhost:${port}`;
+  const context = await browser.newContext();
+  context.setDefaultTimeout(15000);
+  const page = await context.newPage();
+  const setCookies = [];
+  page.on('response', async (res) => {
+    const v = await res.headerValue('set-cookie');
+    if (v) setCookies.push(...v.split('\n'));
+  });
+
+  await page.goto(`${base}/app/x?y=1`);
+  assert.equal(page.url(), `${base}/app/x?y=1`, 'back at the app after the login');
+  assert.equal(await page.textContent('#sub'), op.user.sub);
+  assert.doesNotMatch(await page.textContent('#cookie'), /__Host-oidc/, 'the app never sees our cookies');
+  const started = setCookies.find((c) => c.startsWith(`${name}_login_`) && !/Max-Age=0/.test(c));
+  assert.match(started || '', /; Path=\/; HttpOnly; SameSite=Lax; Secure/, `login cookie: ${started}`);
+  const cookies = await context.cookies(base);
+  const session = cookies.find((c) => c.name === name);
+  assert.ok(session, `session cookie kept by Chromium: ${JSON.stringify(cookies.map((c) => c.name))}`);
+  assert.equal(session.secure, true);
+  assert.equal(session.path, '/');
+  assert.equal(cookies.filter((c) => c.name.startsWith(`${name}_login_`)).length, 0, 'login cookie cleared');
+  assert.equal(op.tokenRequests.length, 1);
+});

@@ -62,11 +62,14 @@ itest('a protected location fails closed: 503 without metadata, 401 with it', as
   const hang = await h.hang();
   const port = await h.port();
   const ngx = await h.nginx(`
-${oidcProvider('down', { issuer: `http://127.0.0.1:${hang.port}`, client_id: 'c', read_timeout: '30s' })}
+${oidcProvider('down', { issuer: `http://127.0.0.1:${hang.port}`, client_id: 'c', connect_timeout: '1s', read_timeout: '1s' })}
 ${basicServer(port, `
         location /down { auth_oidc down; proxy_pass ${upstream.url}; }`)}`).start();
+  // the navigation waits for the fetch under way (at most connect_timeout +
+  // read_timeout), which fails: 503, saying when to come back
   const down = await ngx.get('/down');
   assert.equal(down.status, 503);
+  assert.match(String(down.headers['retry-after']), /^[1-9]\d*$/, `Retry-After: ${down.headers['retry-after']}`);
   assert.equal(upstream.requests?.length ?? 0, 0, 'nothing reached the app');
   await ngx.waitForLog(/provider "down" is not ready/);
 });

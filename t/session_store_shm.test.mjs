@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
+import { request } from './lib/http.mjs';
 import {
   assertLoginRedirect, assertSessionCookie, login, NAV, passFakeOp, protectedLocation, providerBlock,
   startLogin, step, withSession, XHR,
@@ -108,33 +109,50 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   const sessions = [];
   for (let i = 0; i < 12; i += 1) sessions.push((await login(new UserAgent(), ngx.url, `/app/s${i}`)).cookie);
 
-  // started logins, never finished, until the zone is full; the last ones are kept
-  const started = [];
-  for (let i = 0; i < 400; i += 1) {
+  // logins started now finish after the store has filled up
+  const pending = [];
+  for (let i = 0; i < 25; i += 1) {
     const ua = new UserAgent();
     const { authUrl } = await startLogin(ua, ngx.url, `/app/p${i}`);
-    started.push({ ua, authUrl, i });
+    pending.push({ ua, authUrl, i });
+  }
+
+  // callbacks whose code the provider refuses each leave a small used-state
+  // record (the state is recorded before the exchange), until the zone is full
+  const used = [];
+  for (let i = 0; i < 1500; i += 1) {
+    const ua = new UserAgent();
+    const { authUrl } = await startLogin(ua, ngx.url, `/app/u${i}`);
+    const cb = new URL(await passFakeOp(ua, authUrl, ngx.url));
+    const cookie = ua.jar.header(cb.href);
+    cb.searchParams.set('code', `bogus-${i}`);
+    const res = await ua.fetch(cb.href, { headers: NAV });
+    assert.equal(res.status, 401, `callback ${i} with a refused code: ${res.status}`);
+    used.push({ url: cb.href, cookie });
   }
   await ngx.waitForLog(/oidc_session_store "crowded" is full/);
   const entries = (await ngx.status()).stores.crowded.entries;
   assert.ok(entries > 128 * 1.5, `several entries per bucket (${entries} entries in 128 buckets)`);
 
-  // the newest started logins finish (each is found and taken out of its chain) ...
-  for (const { ua, authUrl, i } of started.slice(-25)) {
+  // the newest used states are found in their chains: a replay is refused
+  // before the provider is asked again ...
+  for (const { url, cookie } of used.slice(-25)) {
+    const tokens = op.tokenRequests.length;
+    const res = await request(url, { headers: { ...NAV, cookie } });
+    assert.equal(res.status, 400, `replay of a recent callback: ${res.status}`);
+    assert.equal(op.tokenRequests.length, tokens, 'no exchange for a used state');
+  }
+  // ... the oldest were evicted first (the provider then refuses the code)
+  const oldest = await request(used[0].url, { headers: { ...NAV, cookie: used[0].cookie } });
+  assert.equal(oldest.status, 401, `the oldest used state was evicted: ${oldest.status}`);
+
+  // the logins started before the flood finish, each once
+  for (const { ua, authUrl, i } of pending) {
     const res = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
     assert.equal(res.status, 302, `login ${i} finishes`);
     assert.ok(res.headers.location.endsWith(`/app/p${i}`), res.headers.location);
     sessions.push(assertSessionCookie(res));
   }
-  // ... but only once
-  const { ua, authUrl } = started.at(-1);
-  const replay = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
-  assert.notEqual(replay.status, 302, 'a taken login is gone');
-
-  // the oldest started ones were evicted, the sessions were not
-  const { ua: oldUa, authUrl: oldAuth } = started[0];
-  const old = await oldUa.fetch(await passFakeOp(oldUa, oldAuth, ngx.url), { headers: NAV });
-  assert.notEqual(old.status, 302, 'the oldest started login was evicted');
   for (const [n, cookie] of sessions.entries()) {
     const res = await ngx.get(`/app/check${n}`, { headers: withSession(cookie) });
     assert.equal(res.status, 200, `session ${n} is found`);

@@ -16,24 +16,19 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-/* how long a login waits for a keys refetch after an unknown key id */
-#define NGX_HTTP_AUTH_OIDC_WAIT_STEP  100
-
-
 static void ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
-static void ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
+static void ngx_http_auth_oidc_pending_used(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *value);
+static void ngx_http_auth_oidc_login_expired(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
-static void ngx_http_auth_oidc_pending_taken(ngx_http_request_t *r,
-    ngx_int_t rc, ngx_str_t *record);
-static void ngx_http_auth_oidc_use_pending(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
 static void ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *code);
 static void ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h);
 static void ngx_http_auth_oidc_validate(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
-static void ngx_http_auth_oidc_wait_keys(ngx_event_t *ev);
+static void ngx_http_auth_oidc_metadata_fetched(ngx_http_request_t *r);
+static void ngx_http_auth_oidc_keys_fetched(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_create_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_claims_t *claims);
 static void ngx_http_auth_oidc_session_stored(ngx_http_request_t *r,
@@ -48,7 +43,11 @@ void
 ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
-    ngx_str_t  state, name, bound;
+    ngx_int_t                          rc;
+    ngx_str_t                          state;
+    const auth_oidc_pending_fields_t  *f;
+
+    static ngx_str_t  used = ngx_string("1");
 
     ngx_http_auth_oidc_redact_request_line(r);
 
@@ -69,34 +68,69 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     }
 
     ctx->state = state;
-    ctx->candidate = 0;
 
-    /* the login must have been started by this browser */
-    if (ngx_http_auth_oidc_login_cookie_name(r, ctx->provider, &state, &name)
-        != NGX_OK
-        || ngx_http_auth_oidc_cookie_get(r, &name, &bound) != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: login answer for a login this browser did "
-                      "not start, or started too long ago");
+    /* the login must have been started by this browser, for a provider of
+     * this path: its sealed cookie says which */
+    rc = ngx_http_auth_oidc_pending_find(r, ctx, &state);
 
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "Login expired",
-                                   "This login is unknown, expired or was "
-                                   "already used. Please go back and try "
-                                   "again.");
+    if (rc == NGX_DECLINED) {
+        ngx_http_auth_oidc_login_expired(r, ctx);
         return;
     }
 
-    if (ngx_http_auth_oidc_login_cookie_set(r, ctx->provider, &state, 1)
-        != NGX_OK)
-    {
+    if (rc != NGX_OK) {
         ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                    "Login failed", NULL);
         return;
     }
 
-    ngx_http_auth_oidc_take_pending(r, ctx);
+    /* used once: the state is recorded until the login would expire */
+    f = auth_oidc_pending_fields(ctx->pending);
+
+    rc = ngx_http_auth_oidc_store_add(ctx->provider->store,
+                                      NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
+                                      &state, &used, (time_t) f->expires, r,
+                                      ngx_http_auth_oidc_pending_used);
+    if (rc != NGX_AGAIN) {
+        ngx_http_auth_oidc_pending_used(r, rc, NULL);
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_pending_used(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *value)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: login answer for a login already used");
+        ngx_http_auth_oidc_login_expired(r, ctx);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "Login unavailable",
+                                   "The session store is not available.");
+        return;
+    }
+
+    ngx_http_auth_oidc_proceed(r, ctx);
+}
+
+
+static void
+ngx_http_auth_oidc_login_expired(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                               "Login expired",
+                               "This login is unknown, expired or was "
+                               "already used. Please go back and try again.");
 }
 
 
@@ -106,7 +140,8 @@ static void
 ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
-    ngx_str_t  code, error, description, iss;
+    ngx_int_t   rc, status;
+    ngx_str_t   code, error, description, iss;
 
     /* RFC 9207: an answer that names another issuer is a mix-up attack */
     if (ngx_http_auth_oidc_arg(r, "iss", 3, &iss) == NGX_OK
@@ -159,9 +194,17 @@ ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_auth_oidc_metadata_ready(r, ctx->provider) != NGX_OK) {
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "Login unavailable",
+    /* a worker started since the login began may not have it yet */
+    rc = ngx_http_auth_oidc_metadata_ready(r, ctx, ctx->provider,
+                                          ngx_http_auth_oidc_metadata_fetched);
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        status = ngx_http_auth_oidc_not_ready(r, ctx->provider);
+
+        ngx_http_auth_oidc_outcome(r, ctx, status, "Login unavailable",
                                    "The identity provider's metadata is not "
                                    "available yet.");
         return;
@@ -171,136 +214,16 @@ ngx_http_auth_oidc_proceed(ngx_http_request_t *r,
 }
 
 
-/*
- * The pending login is taken, not read: a state works once. It names its
- * provider; among the providers sharing this path (each store once), the
- * one whose store has it is found.
- */
+/* The wait for metadata is over: the answer is looked at again. */
 
 static void
-ngx_http_auth_oidc_take_pending(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx)
-{
-    ngx_int_t                     rc;
-    ngx_str_t                     record;
-    ngx_uint_t                    j;
-    ngx_http_auth_oidc_store_t   *store;
-
-    for ( /* void */ ; ctx->candidate < ctx->ncandidates; ctx->candidate++) {
-        store = ctx->candidates[ctx->candidate]->store;
-
-        for (j = 0; j < ctx->candidate; j++) {
-            if (ctx->candidates[j]->store == store) {
-                break;
-            }
-        }
-
-        if (j < ctx->candidate) {
-            continue;
-        }
-
-        rc = ngx_http_auth_oidc_store_take(store,
-                                           NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
-                                           &ctx->state, r, &record,
-                                           ngx_http_auth_oidc_pending_taken);
-        if (rc == NGX_AGAIN) {
-            return;
-        }
-
-        if (rc != NGX_DECLINED) {
-            ngx_http_auth_oidc_use_pending(r, ctx, rc, &record);
-            return;
-        }
-    }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "auth_oidc: login answer with an unknown, expired or "
-                  "already used state");
-
-    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
-                               "Login expired",
-                               "This login is unknown, expired or was "
-                               "already used. Please go back and try again.");
-}
-
-
-static void
-ngx_http_auth_oidc_pending_taken(ngx_http_request_t *r, ngx_int_t rc,
-    ngx_str_t *record)
+ngx_http_auth_oidc_metadata_fetched(ngx_http_request_t *r)
 {
     ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
 
-    if (rc == NGX_DECLINED) {
-        ctx->candidate++;
-        ngx_http_auth_oidc_take_pending(r, ctx);
-        return;
-    }
-
-    ngx_http_auth_oidc_use_pending(r, ctx, rc, record);
-}
-
-
-static void
-ngx_http_auth_oidc_use_pending(ngx_http_request_t *r,
-    ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record)
-{
-    ngx_uint_t                           i;
-    auth_oidc_error_t                    err;
-    const auth_oidc_pending_fields_t    *f;
-    ngx_http_auth_oidc_provider_conf_t  *prov;
-
-    if (rc != NGX_OK) {
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "Login unavailable",
-                                   "The session store is not available.");
-        return;
-    }
-
-    if (auth_oidc_pending_decode(record->data, record->len, &ctx->pending,
-                                 &err)
-        != AUTH_OIDC_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: pending login refused: %s", err.msg);
-        goto expired;
-    }
-
-    f = auth_oidc_pending_fields(ctx->pending);
-
-    for (i = 0; i < ctx->ncandidates; i++) {
-        prov = ctx->candidates[i];
-
-        if (prov->name.len == f->provider.len
-            && ngx_strncmp(prov->name.data, f->provider.data,
-                           f->provider.len) == 0
-            && prov->redirect_path.len == ctx->provider->redirect_path.len
-            && ngx_strncmp(prov->redirect_path.data,
-                           ctx->provider->redirect_path.data,
-                           prov->redirect_path.len) == 0)
-        {
-            ctx->provider = prov;
-            break;
-        }
-    }
-
-    if (i == ctx->ncandidates || f->expires <= (int64_t) ngx_time()) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "auth_oidc: login answer for an expired login or "
-                      "another provider");
-        goto expired;
-    }
-
     ngx_http_auth_oidc_proceed(r, ctx);
-    return;
-
-expired:
-
-    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
-                               "Login expired",
-                               "This login is unknown, expired or was "
-                               "already used. Please go back and try again.");
 }
 
 
@@ -310,6 +233,7 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
 {
     u_char                              *p;
     u_char                               msg[NGX_HTTP_AUTH_OIDC_ERRLEN];
+    ngx_str_t                            iss;
     auth_oidc_str_t                      auth, body;
     auth_oidc_error_t                    err;
     auth_oidc_token_params_t             params;
@@ -321,6 +245,22 @@ ngx_http_auth_oidc_exchange(ngx_http_request_t *r,
 
     prov = ctx->provider;
     f = auth_oidc_pending_fields(ctx->pending);
+
+    /* RFC 9207, 2.4: a provider that says it sends "iss" always does */
+    if (auth_oidc_discovery_iss_parameter(prov->runtime->discovery)
+        && ngx_http_auth_oidc_arg(r, "iss", 3, &iss) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": login answer without "
+                      "\"iss\", which the provider says it always sends",
+                      &prov->name);
+
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Login failed",
+                                   "The login answer does not name its "
+                                   "identity provider.");
+        return;
+    }
 
     if (ngx_http_auth_oidc_absolute_uri(r, &prov->redirect_uri,
                                         &ctx->redirect_uri)
@@ -494,8 +434,6 @@ ngx_http_auth_oidc_token_done(ngx_http_auth_oidc_http_t *h)
 
     ngx_http_auth_oidc_http_free(h);
 
-    ctx->generation = ctx->provider->runtime->node->generation;
-
     ngx_http_auth_oidc_validate(r, ctx);
 }
 
@@ -536,17 +474,28 @@ ngx_http_auth_oidc_validate(ngx_http_request_t *r,
              &expect, &claims, &err);
 
     if (rc == AUTH_OIDC_EKID && !ctx->keys_refetched) {
-        /* the provider may have rotated its keys: fetch them once */
+        /* the provider may have rotated its keys: wait for one fetch */
         ctx->keys_refetched = 1;
         ngx_http_auth_oidc_metadata_refetch_keys(prov, r->connection->log);
 
-        ctx->wait.handler = ngx_http_auth_oidc_wait_keys;
-        ctx->wait.data = r;
-        ctx->wait.log = r->connection->log;
-        ctx->waited = 0;
+        switch (ngx_http_auth_oidc_metadata_wait(prov, &ctx->waiter, r,
+                                            ngx_http_auth_oidc_keys_fetched))
+        {
+        case NGX_AGAIN:
+            return;
 
-        ngx_add_timer(&ctx->wait, NGX_HTTP_AUTH_OIDC_WAIT_STEP);
-        return;
+        case NGX_OK:
+            /* keys published meanwhile by another worker */
+            ngx_http_auth_oidc_validate(r, ctx);
+            return;
+
+        default:
+            /*
+             * no refetch asked for (one was, within keys_refetch_interval)
+             * nor under way: the key is unknown, no need to wait
+             */
+            break;
+        }
     }
 
     if (rc != AUTH_OIDC_OK) {
@@ -570,31 +519,17 @@ ngx_http_auth_oidc_validate(ngx_http_request_t *r,
 }
 
 
-/* Polls for the refetched keys; gives up when a fetch would have ended. */
+/*
+ * The keys refetch ended (published or failed) or took too long: the token
+ * is checked again, with whatever keys there are now.
+ */
 
 static void
-ngx_http_auth_oidc_wait_keys(ngx_event_t *ev)
+ngx_http_auth_oidc_keys_fetched(ngx_http_request_t *r)
 {
-    ngx_http_request_t *r = ev->data;
-
-    ngx_msec_t                           limit;
-    ngx_http_auth_oidc_ctx_t            *ctx;
-    ngx_http_auth_oidc_provider_conf_t  *prov;
+    ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
-    prov = ctx->provider;
-
-    limit = 2 * (prov->resolver_timeout + prov->connect_timeout
-                 + prov->send_timeout + prov->read_timeout);
-
-    ctx->waited += NGX_HTTP_AUTH_OIDC_WAIT_STEP;
-
-    if (prov->runtime->node->generation == ctx->generation
-        && ctx->waited < limit)
-    {
-        ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_WAIT_STEP);
-        return;
-    }
 
     ngx_http_auth_oidc_validate(r, ctx);
 }

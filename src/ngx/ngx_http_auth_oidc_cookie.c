@@ -202,14 +202,20 @@ ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
 }
 
 
+/*
+ * value: the sealed started login, or NULL to clear the cookie. Its path is
+ * the callback's, so that it travels with no other request; a "__Host-"
+ * name must have "Path=/" (RFC 6265bis, 4.1.3.2), or browsers drop it.
+ */
+
 ngx_int_t
 ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
-    ngx_uint_t clear)
+    ngx_str_t *value)
 {
-    ngx_str_t  name;
+    ngx_str_t   name, *path;
 
-    static ngx_str_t  one = ngx_string("1");
+    static ngx_str_t  root = ngx_string("/");
 
     if (ngx_http_auth_oidc_login_cookie_name(r, prov, state, &name)
         != NGX_OK)
@@ -217,10 +223,23 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_auth_oidc_cookie_add(r, prov, &name,
-                                         clear ? NULL : &one,
-                                         &prov->redirect_path,
-                                         clear ? 0 : prov->login_timeout);
+    path = ngx_http_auth_oidc_cookie_prefixed(&prov->cookie_name, "__Host-")
+           ? &root : &prov->redirect_path;
+
+    return ngx_http_auth_oidc_cookie_add(r, prov, &name, value, path,
+                                         value ? prov->login_timeout : 0);
+}
+
+
+ngx_uint_t
+ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name, const char *prefix)
+{
+    size_t  len;
+
+    len = ngx_strlen(prefix);
+
+    return name->len > len
+           && ngx_strncasecmp(name->data, (u_char *) prefix, len) == 0;
 }
 
 
@@ -244,6 +263,13 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
         secure = 1;
     }
 #endif
+
+    /* browsers keep "__Host-" and "__Secure-" cookies only when Secure */
+    if (ngx_http_auth_oidc_cookie_prefixed(name, "__Host-")
+        || ngx_http_auth_oidc_cookie_prefixed(name, "__Secure-"))
+    {
+        secure = 1;
+    }
 
     /* an absolute https redirect_uri: a TLS terminator is in front */
     if (prov->cookie_secure == NGX_CONF_UNSET

@@ -31,6 +31,7 @@ static ngx_int_t ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
+static void ngx_http_auth_oidc_metadata_arrived(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_cleanup(void *data);
 
 
@@ -72,7 +73,8 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         /* another provider's location (after an internal redirect) */
         ctx->looked_up = 0;
         ctx->store_failed = 0;
-        ngx_str_null(&ctx->login_url);
+        ctx->store_checked = 0;
+        ctx->metadata_waited = 0;
         auth_oidc_session_free(ctx->session);
         ctx->session = NULL;
     }
@@ -122,8 +124,16 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
 
     default: /* NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT */
 
-        if (ngx_http_auth_oidc_metadata_ready(r, prov) != NGX_OK) {
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        rc = ngx_http_auth_oidc_metadata_ready(r, ctx, prov,
+                                          ngx_http_auth_oidc_metadata_arrived);
+
+        if (rc == NGX_AGAIN) {
+            ctx->suspended = 1;
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_auth_oidc_not_ready(r, prov);
         }
 
         rc = ngx_http_auth_oidc_login(r, ctx, prov);
@@ -368,9 +378,8 @@ ngx_http_auth_oidc_cleanup(void *data)
         ctx->http = NULL;
     }
 
-    if (ctx->wait.timer_set) {
-        ngx_del_timer(&ctx->wait);
-    }
+    /* a client that went away while the request waited for metadata */
+    ngx_http_auth_oidc_metadata_unwait(&ctx->waiter);
 
     auth_oidc_session_free(ctx->session);
     auth_oidc_pending_free(ctx->pending);
@@ -583,24 +592,103 @@ ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
 }
 
 
+/*
+ * The provider's metadata, for a request that needs it: NGX_OK when this
+ * worker has it; NGX_AGAIN when a fetch is under way or due, the request
+ * then waits for it, once, and "handler" runs when it ended; NGX_DECLINED
+ * when there is none to be had now (the fetch failed or took too long, or
+ * the last one failed and the next is not due): a 503, not a wait of
+ * metadata_retry.
+ */
+
 ngx_int_t
 ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov)
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_waiter_pt handler)
 {
+    ngx_int_t  rc;
+
     if (ngx_http_auth_oidc_metadata_sync(prov, r->connection->log) == NGX_OK)
     {
         return NGX_OK;
     }
+
+    if (ctx->metadata_waited) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_auth_oidc_metadata_wait(prov, &ctx->waiter, r, handler);
+
+    if (rc == NGX_AGAIN) {
+        ctx->metadata_waited = 1;
+        return NGX_AGAIN;
+    }
+
+    /* NGX_OK: a fetch ended since the worker last looked */
+    if (rc == NGX_OK
+        && ngx_http_auth_oidc_metadata_sync(prov, r->connection->log)
+           == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* The access handler's wait is over: the phases run again. */
+
+static void
+ngx_http_auth_oidc_metadata_arrived(ngx_http_request_t *r)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_http_auth_oidc_wake(r, ctx);
+}
+
+
+/*
+ * A 503 for want of metadata says when to come back (RFC 9110, 10.2.3):
+ * when the next fetch may have brought it.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_not_ready(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    time_t            retry;
+    ngx_table_elt_t  *h;
+
+    retry = ngx_http_auth_oidc_metadata_retry_after(prov);
 
     /* said at most once a second per worker, not once per request */
     if (prov->not_ready_logged != ngx_time()) {
         prov->not_ready_logged = ngx_time();
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\" is not ready: its "
-                      "metadata has not been fetched yet", &prov->name);
+                      "metadata has not been fetched, next attempt in %T s",
+                      &prov->name, retry);
     }
 
-    return NGX_DECLINED;
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(h, sizeof(ngx_table_elt_t));
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%T", retry) - h->value.data;
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
 }
 
 

@@ -1,8 +1,9 @@
 
 /*
- * The start of a login: a one-time pending login kept server-side under a
- * fresh state, and a redirect to the provider's authorization endpoint with
- * state, nonce and PKCE S256 (OpenID Connect Core 1.0, 3.1.2.1; RFC 7636).
+ * The start of a login: a one-time started login sealed into the browser's
+ * cookie under a fresh state (ngx_http_auth_oidc_pending.c), and a redirect
+ * to the provider's authorization endpoint with state, nonce and PKCE S256
+ * (OpenID Connect Core 1.0, 3.1.2.1; RFC 7636).
  */
 
 
@@ -10,8 +11,10 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-static void ngx_http_auth_oidc_login_stored(ngx_http_request_t *r,
+static void ngx_http_auth_oidc_login_checked(ngx_http_request_t *r,
     ngx_int_t rc, ngx_str_t *value);
+
+
 static ngx_int_t ngx_http_auth_oidc_login_fail(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, const char *what,
     auth_oidc_error_t *err);
@@ -35,9 +38,19 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     auth_oidc_authorize_params_t   params;
     u_char                         challenge[AUTH_OIDC_PKCE_CHALLENGE_LEN];
 
-    if (ctx->login_url.len) {
-        /* the pending login was stored while the request waited */
-        return ngx_http_auth_oidc_redirect(r, &ctx->login_url);
+    if (!ctx->store_checked) {
+        /* no trip to the provider for a login its callback cannot keep */
+        rc = ngx_http_auth_oidc_store_check(prov->store, r,
+                                            ngx_http_auth_oidc_login_checked);
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        ctx->store_checked = 1;
     }
 
     d = prov->runtime->discovery;
@@ -157,22 +170,8 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "auth oidc: login for \"%V\"", &return_path);
 
-    if (ngx_http_auth_oidc_login_cookie_set(r, prov, &state, 0) != NGX_OK) {
+    if (ngx_http_auth_oidc_pending_save(r, prov, &state, &record) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_auth_oidc_store_put(prov->store,
-                                      NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
-                                      &state, &record, pending.expires, r,
-                                      ngx_http_auth_oidc_login_stored);
-
-    if (rc == NGX_AGAIN) {
-        ctx->login_url = url;
-        return NGX_AGAIN;
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     return ngx_http_auth_oidc_redirect(r, &url);
@@ -180,16 +179,16 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
 
 
 static void
-ngx_http_auth_oidc_login_stored(ngx_http_request_t *r, ngx_int_t rc,
+ngx_http_auth_oidc_login_checked(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *value)
 {
     ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
 
-    if (rc != NGX_OK) {
-        /* no redirect to a login whose state nobody kept */
-        ngx_str_null(&ctx->login_url);
+    ctx->store_checked = 1;
+
+    if (rc == NGX_ERROR) {
         ctx->store_failed = 1;
     }
 

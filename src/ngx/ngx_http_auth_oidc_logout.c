@@ -16,6 +16,7 @@
 
 static void ngx_http_auth_oidc_logged_out(ngx_http_request_t *r,
     ngx_int_t rc, ngx_str_t *record);
+static void ngx_http_auth_oidc_logout_onward(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
@@ -98,7 +99,7 @@ static void
 ngx_http_auth_oidc_logged_out(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *record)
 {
-    ngx_str_t                            id_token, url;
+    ngx_str_t                            id_token;
     auth_oidc_error_t                    err;
     auth_oidc_session_t                 *session;
     ngx_http_auth_oidc_ctx_t            *ctx;
@@ -141,14 +142,46 @@ ngx_http_auth_oidc_logged_out(ngx_http_request_t *r, ngx_int_t rc,
     }
 
     if (ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1) != NGX_OK) {
-        goto failed;
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Logout failed", NULL);
+        return;
     }
 
-    if (ngx_http_auth_oidc_metadata_sync(prov, r->connection->log) == NGX_OK
+    ctx->id_token = id_token;
+
+    ngx_http_auth_oidc_logout_onward(r);
+}
+
+
+/*
+ * Where the browser goes once logged out here: to the provider's
+ * end_session_endpoint when it has one. A worker without metadata yet
+ * waits for the fetch under way rather than skip the provider's logout;
+ * when none comes, the local logout is all there is.
+ */
+
+static void
+ngx_http_auth_oidc_logout_onward(ngx_http_request_t *r)
+{
+    ngx_int_t                            rc;
+    ngx_str_t                            url;
+    ngx_http_auth_oidc_ctx_t            *ctx;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    prov = ctx->provider;
+
+    rc = ngx_http_auth_oidc_metadata_ready(r, ctx, prov,
+                                           ngx_http_auth_oidc_logout_onward);
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    if (rc == NGX_OK
         && auth_oidc_discovery_endpoint(prov->runtime->discovery,
                                         AUTH_OIDC_EP_END_SESSION).len)
     {
-        if (ngx_http_auth_oidc_end_session_url(r, prov, &id_token, &url)
+        if (ngx_http_auth_oidc_end_session_url(r, prov, &ctx->id_token, &url)
             != NGX_OK)
         {
             goto failed;

@@ -11,6 +11,13 @@
  * generation change and re-parse their own copies; a failed fetch publishes
  * the error and schedules a retry. A lease expires by itself, so a worker
  * that dies mid-fetch does not stop the refreshes.
+ *
+ * A request that needs metadata the worker does not have waits for the
+ * fetch under way or due (ngx_http_auth_oidc_metadata_wait()): every fetch,
+ * published or failed, bumps the node's fetch count, and a short "watch"
+ * timer, armed only while requests wait, wakes them when the count moves,
+ * so that every worker sees a fetch end within a few milliseconds and not
+ * on its next tick.
  */
 
 
@@ -19,6 +26,7 @@
 
 
 #define NGX_HTTP_AUTH_OIDC_TICK       1000
+#define NGX_HTTP_AUTH_OIDC_WATCH      20
 #define NGX_HTTP_AUTH_OIDC_ZONE_BASE  (128 * 1024)
 #define NGX_HTTP_AUTH_OIDC_NODE_TTL   (24 * 60 * 60)
 
@@ -29,6 +37,7 @@ static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_node(
     ngx_http_auth_oidc_meta_zone_t *zone,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
 static void ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev);
+static void ngx_http_auth_oidc_metadata_watch(ngx_event_t *ev);
 static ngx_msec_t ngx_http_auth_oidc_metadata_total_timeout(
     ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_fetch(
@@ -187,6 +196,16 @@ ngx_http_auth_oidc_metadata_init_worker(ngx_cycle_t *cycle,
         rt->tick.log = cycle->log;
         rt->tick.cancelable = 1;
 
+        /*
+         * Not cancelable: armed only while requests wait, it must run once
+         * the worker is asked to exit, to answer them (a waiting request
+         * would otherwise be an "open socket left" when the worker exits).
+         */
+        ngx_queue_init(&rt->waiters);
+        rt->watch.handler = ngx_http_auth_oidc_metadata_watch;
+        rt->watch.data = rt;
+        rt->watch.log = cycle->log;
+
         provs[i]->runtime = rt;
 
         ngx_add_timer(&rt->tick, 1);
@@ -213,6 +232,24 @@ ngx_http_auth_oidc_metadata_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
         }
 
         ngx_http_auth_oidc_metadata_end_fetch(rt);
+
+        /*
+         * The watch answered every waiting request before a graceful exit;
+         * after a fast one (SIGTERM) nothing is left to answer them.
+         */
+        while (!ngx_queue_empty(&rt->waiters)) {
+            ngx_http_auth_oidc_metadata_unwait(
+                ngx_queue_data(ngx_queue_head(&rt->waiters),
+                               ngx_http_auth_oidc_waiter_t, queue));
+        }
+
+        if (rt->watch.timer_set) {
+            ngx_del_timer(&rt->watch);
+        }
+
+        if (rt->watch.posted) {
+            ngx_delete_posted_event(&rt->watch);
+        }
 
         /* a fetch cut short by the exit must not hold the others back */
         ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
@@ -654,6 +691,9 @@ ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
     ngx_log_error(NGX_LOG_INFO, rt->tick.log, 0,
                   "auth_oidc: provider \"%V\": metadata and %uz keys fetched",
                   &rt->conf->name, auth_oidc_jwks_count(jwks));
+
+    /* this worker's waiting requests go on at once, once the fetch ended */
+    ngx_post_event(&rt->watch, &ngx_posted_events);
 }
 
 
@@ -743,6 +783,8 @@ ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
                   &rt->conf->name, p - msg, msg, rt->conf->metadata_retry);
 
     ngx_http_auth_oidc_metadata_end_fetch(rt);
+
+    ngx_post_event(&rt->watch, &ngx_posted_events);
 }
 
 
@@ -915,6 +957,209 @@ ngx_http_auth_oidc_metadata_refetch_keys(
 
         ngx_add_timer(&rt->tick, 1);
     }
+}
+
+
+/*
+ * Makes the request wait for the end of the provider's fetch under way or
+ * due, in whichever worker: "handler" runs when the node's fetch count
+ * moves (published or failed), when the wait's bound has passed, or when
+ * the worker exits. NGX_AGAIN: the request waits; NGX_OK: another fetch
+ * ended since this worker last looked, so there is something to look at
+ * now; NGX_DECLINED: no fetch is under way nor due, waiting would be for
+ * nothing (the node is in error until metadata_retry has passed).
+ *
+ * The bound is what connecting and one answer may take, connect_timeout +
+ * read_timeout: a provider that hangs is cut by the fetch's own timeouts
+ * first, which wakes the request with the failure. resolver_timeout (30s
+ * by default) and send_timeout are left out: a request that waits long
+ * after a browser gave up helps nobody.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_metadata_wait(ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_waiter_t *w, ngx_http_request_t *r,
+    ngx_http_auth_oidc_waiter_pt handler)
+{
+    time_t                           now;
+    ngx_uint_t                       fetches, fetching, due;
+    ngx_atomic_uint_t                generation;
+    ngx_http_auth_oidc_runtime_t    *rt;
+    ngx_http_auth_oidc_meta_node_t  *node;
+
+    rt = prov->runtime;
+
+    if (rt == NULL || ngx_exiting || ngx_terminate || ngx_quit) {
+        return NGX_DECLINED;
+    }
+
+    node = rt->node;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+
+    fetches = node->fetches;
+    generation = node->generation;
+    fetching = (node->lease_until >= now || rt->fetch_pool != NULL);
+    due = (now >= node->next_fetch);
+
+    ngx_shmtx_unlock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+
+    if (generation != rt->generation) {
+        return NGX_OK;
+    }
+
+    if (!fetching && !due) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_auth_oidc_metadata_unwait(w);
+
+    w->rt = rt;
+    w->request = r;
+    w->handler = handler;
+    w->fetches = fetches;
+    w->deadline = ngx_current_msec + prov->connect_timeout
+                  + prov->read_timeout;
+
+    ngx_queue_insert_tail(&rt->waiters, &w->queue);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "auth oidc: waiting for \"%V\"'s fetch, %ui so far",
+                   &prov->name, fetches);
+
+    /*
+     * A client that goes away is noticed, and its waiter dropped; a request
+     * body being discarded (a logout's POST) keeps its own handler.
+     */
+    if (r->read_event_handler == ngx_http_block_reading) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
+    if (due && !fetching) {
+        /* the tick starts the fetch now, not within a second */
+        ngx_add_timer(&rt->tick, 1);
+    }
+
+    if (!rt->watch.timer_set) {
+        ngx_add_timer(&rt->watch, NGX_HTTP_AUTH_OIDC_WATCH);
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* The request no longer waits: answered, or ended (its pool's cleanup). */
+
+void
+ngx_http_auth_oidc_metadata_unwait(ngx_http_auth_oidc_waiter_t *w)
+{
+    ngx_http_auth_oidc_runtime_t  *rt;
+
+    rt = w->rt;
+
+    if (rt == NULL) {
+        return;
+    }
+
+    ngx_queue_remove(&w->queue);
+    w->rt = NULL;
+
+    if (ngx_queue_empty(&rt->waiters) && rt->watch.timer_set) {
+        ngx_del_timer(&rt->watch);
+    }
+}
+
+
+/*
+ * Wakes the requests whose fetch ended or whose bound passed; all of them
+ * when the worker exits. They are taken off the queue first: a woken
+ * request may end, or wait again, while the others are woken.
+ */
+
+static void
+ngx_http_auth_oidc_metadata_watch(ngx_event_t *ev)
+{
+    ngx_http_auth_oidc_runtime_t *rt = ev->data;
+
+    ngx_uint_t                    fetches, exiting;
+    ngx_msec_t                    now;
+    ngx_queue_t                   woken, *q, *next;
+    ngx_http_request_t           *r;
+    ngx_http_auth_oidc_waiter_t  *w;
+
+    /* a word read without the lock: a change is all that matters */
+    fetches = rt->node->fetches;
+    now = ngx_current_msec;
+    exiting = (ngx_exiting || ngx_terminate || ngx_quit);
+
+    ngx_queue_init(&woken);
+
+    for (q = ngx_queue_head(&rt->waiters);
+         q != ngx_queue_sentinel(&rt->waiters);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        w = ngx_queue_data(q, ngx_http_auth_oidc_waiter_t, queue);
+
+        if (exiting
+            || w->fetches != fetches
+            || (ngx_msec_int_t) (now - w->deadline) >= 0)
+        {
+            ngx_queue_remove(q);
+            ngx_queue_insert_tail(&woken, q);
+        }
+    }
+
+    if (ngx_queue_empty(&rt->waiters)) {
+        if (ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+
+    } else if (!ev->timer_set) {
+        ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_WATCH);
+    }
+
+    while (!ngx_queue_empty(&woken)) {
+        q = ngx_queue_head(&woken);
+        ngx_queue_remove(q);
+
+        w = ngx_queue_data(q, ngx_http_auth_oidc_waiter_t, queue);
+        w->rt = NULL;
+        r = w->request;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "auth oidc: fetch wait over, %ui fetches", fetches);
+
+        if (r->read_event_handler == ngx_http_test_reading) {
+            r->read_event_handler = ngx_http_block_reading;
+        }
+
+        w->handler(r);
+    }
+}
+
+
+/* When the next fetch may bring metadata: Retry-After, at least 1 s. */
+
+time_t
+ngx_http_auth_oidc_metadata_retry_after(
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    time_t  next, now;
+
+    if (prov->runtime == NULL) {
+        return prov->metadata_retry;
+    }
+
+    ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+    next = prov->runtime->node->next_fetch;
+    ngx_shmtx_unlock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
+
+    now = ngx_time();
+
+    /* a fetch under way or due: its result is a moment away */
+    return (next > now) ? next - now : 1;
 }
 
 

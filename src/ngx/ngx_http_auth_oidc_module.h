@@ -121,7 +121,28 @@ typedef struct {
     ngx_pool_t                          *fetch_pool;
     ngx_http_auth_oidc_target_t          jwks_target;
     ngx_str_t                            discovery_doc;
+
+    /* requests waiting for a fetch to end, and the timer that watches */
+    ngx_queue_t                          waiters;
+    ngx_event_t                          watch;
 } ngx_http_auth_oidc_runtime_t;
+
+
+typedef void (*ngx_http_auth_oidc_waiter_pt)(ngx_http_request_t *r);
+
+
+/*
+ * A request waiting for the end of a provider's fetch (published or
+ * failed, in whichever worker): see ngx_http_auth_oidc_metadata_wait().
+ */
+typedef struct {
+    ngx_queue_t                          queue;     /* in rt->waiters */
+    ngx_http_auth_oidc_runtime_t        *rt;        /* NULL: not waiting */
+    ngx_http_request_t                  *request;
+    ngx_http_auth_oidc_waiter_pt         handler;
+    ngx_uint_t                           fetches;   /* node->fetches then */
+    ngx_msec_t                           deadline;
+} ngx_http_auth_oidc_waiter_t;
 
 
 struct ngx_http_auth_oidc_provider_conf_s {
@@ -230,20 +251,16 @@ typedef struct {
     ngx_http_auth_oidc_provider_conf_t  *provider;
     auth_oidc_session_t                 *session;
     ngx_str_t                            session_id;
-    ngx_str_t                            login_url; /* pending login kept */
 
     /* the callback in progress */
     ngx_http_auth_oidc_provider_conf_t **candidates;  /* sharing the path */
     ngx_uint_t                           ncandidates;
-    ngx_uint_t                           candidate;
     ngx_str_t                            state;
     ngx_http_auth_oidc_http_t           *http;
     auth_oidc_pending_t                 *pending;
     auth_oidc_token_response_t          *tokens;
     ngx_str_t                            redirect_uri;
-    ngx_event_t                          wait;      /* for a keys refetch */
-    ngx_uint_t                           waited;
-    ngx_atomic_uint_t                    generation;
+    ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
     ngx_str_t                            id_token;  /* logout's hint */
 
     /* the answer of the callback or logout, once decided */
@@ -257,7 +274,9 @@ typedef struct {
     unsigned                             counted:1;   /* r->main->count++ */
     unsigned                             looked_up:1;
     unsigned                             store_failed:1;
+    unsigned                             store_checked:1;
     unsigned                             keys_refetched:1;
+    unsigned                             metadata_waited:1;
 } ngx_http_auth_oidc_ctx_t;
 
 
@@ -290,6 +309,12 @@ ngx_int_t ngx_http_auth_oidc_metadata_sync(
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
 void ngx_http_auth_oidc_metadata_refetch_keys(
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
+ngx_int_t ngx_http_auth_oidc_metadata_wait(
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_http_auth_oidc_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_auth_oidc_waiter_pt handler);
+void ngx_http_auth_oidc_metadata_unwait(ngx_http_auth_oidc_waiter_t *w);
+time_t ngx_http_auth_oidc_metadata_retry_after(
+    ngx_http_auth_oidc_provider_conf_t *prov);
 void ngx_http_auth_oidc_metadata_snapshot(
     ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_http_auth_oidc_meta_node_t *out);
@@ -304,6 +329,9 @@ ngx_http_auth_oidc_ctx_t *ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_str_t *out);
 ngx_int_t ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_waiter_pt handler);
+ngx_int_t ngx_http_auth_oidc_not_ready(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *id, ngx_str_t *key);
@@ -343,7 +371,16 @@ ngx_int_t ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
     ngx_str_t *name);
 ngx_int_t ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
-    ngx_uint_t clear);
+    ngx_str_t *value);
+ngx_uint_t ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name,
+    const char *prefix);
+
+/* ngx_http_auth_oidc_pending.c */
+ngx_int_t ngx_http_auth_oidc_pending_save(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
+    ngx_str_t *record);
+ngx_int_t ngx_http_auth_oidc_pending_find(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state);
 
 /* ngx_http_auth_oidc_page.c */
 ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,

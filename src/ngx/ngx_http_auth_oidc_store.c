@@ -70,6 +70,7 @@ static ngx_http_auth_oidc_store_node_t **ngx_http_auth_oidc_store_lookup(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
     uint32_t hash);
 static ngx_int_t ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t nx,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_log_t *log);
 static void ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
@@ -234,7 +235,7 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_auth_oidc_store_redis_keyring(cf, store);
+    return ngx_http_auth_oidc_store_keyring(cf, store);
 
 invalid:
 
@@ -327,6 +328,11 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
 
         if (store->type != NGX_HTTP_AUTH_OIDC_STORE_SHM) {
             continue;
+        }
+
+        /* started logins are sealed into their cookies with it */
+        if (ngx_http_auth_oidc_store_keyring(cf, store) != NGX_CONF_OK) {
+            return NGX_ERROR;
         }
 
         zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_zone_t));
@@ -441,11 +447,48 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
 {
     if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_put(store, kind, key, value,
+        return ngx_http_auth_oidc_store_redis_put(store, 0, kind, key, value,
                                                   expires, r, done);
     }
 
-    return ngx_http_auth_oidc_shm_put(store, kind, key, value, expires,
+    return ngx_http_auth_oidc_shm_put(store, 0, kind, key, value, expires,
+                                      r->connection->log);
+}
+
+
+/*
+ * Whether the store answers at all: a login is not started (the user sent
+ * to type a password) when its callback could not record it. Shared memory
+ * always answers; Redis is asked for a key that never exists.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_store_check(ngx_http_auth_oidc_store_t *store,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+{
+    static ngx_str_t  probe = ngx_string("probe");
+
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        return ngx_http_auth_oidc_store_redis_get(store,
+                                                  NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
+                                                  &probe, r, 0, done);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+{
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        return ngx_http_auth_oidc_store_redis_put(store, 1, kind, key, value,
+                                                  expires, r, done);
+    }
+
+    return ngx_http_auth_oidc_shm_put(store, 1, kind, key, value, expires,
                                       r->connection->log);
 }
 
@@ -563,7 +606,7 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
 
 
 static ngx_int_t
-ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
+ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_log_t *log)
 {
@@ -591,6 +634,12 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
 
     sn = *ngx_http_auth_oidc_store_lookup(zone, kind, key, hash);
     if (sn) {
+        if (nx && sn->expires > now) {
+            /* put-if-absent: the key is taken already */
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return NGX_DECLINED;
+        }
+
         ngx_http_auth_oidc_store_free_node(zone, sn);
     }
 

@@ -91,6 +91,13 @@ ngx_int_t ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
 ngx_int_t ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
+/* NGX_OK, or NGX_AGAIN then done (NGX_ERROR: the store does not answer) */
+ngx_int_t ngx_http_auth_oidc_store_check(ngx_http_auth_oidc_store_t *store,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
+/* as put, only when the key is absent (or expired): NGX_DECLINED if not */
+ngx_int_t ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
 /* no answer is awaited */
 void ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);
@@ -102,13 +109,13 @@ u_char *ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
 /* ngx_http_auth_oidc_store_redis.c */
 ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
-char *ngx_http_auth_oidc_store_redis_keyring(ngx_conf_t *cf,
+char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store);
 ngx_int_t ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_uint_t take,
     ngx_http_auth_oidc_store_done_pt done);
 ngx_int_t ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
 void ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);

@@ -111,7 +111,7 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
 
 
 char *
-ngx_http_auth_oidc_store_redis_keyring(ngx_conf_t *cf,
+ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store)
 {
     ngx_str_t             current, previous;
@@ -149,12 +149,15 @@ ngx_http_auth_oidc_store_redis_keyring(ngx_conf_t *cf,
         current.data = ngx_http_auth_oidc_local_secret;
         current.len = sizeof(ngx_http_auth_oidc_local_secret);
 
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+        /* a shared-memory store serves one host: nothing to share */
+        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "oidc_session_store \"%V\" has no secret_file=: "
                            "its sessions are sealed with a random secret, "
                            "so they end with a restart and other nginx hosts "
                            "cannot read them; give every host the same "
                            "secret_file=", &store->name);
+        }
     }
 
     cur.data = current.data;
@@ -427,14 +430,16 @@ ngx_http_auth_oidc_store_redis_open(const auth_oidc_keyring_t *keyring,
 
 ngx_int_t
 ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+    ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value,
+    time_t expires, ngx_http_request_t *r,
+    ngx_http_auth_oidc_store_done_pt done)
 {
-    size_t                          len, argvlen[5];
+    int                             argc;
+    size_t                          len, argvlen[6];
     time_t                          ttl;
     u_char                          ttl_text[NGX_TIME_T_LEN];
     ngx_str_t                       sealed;
-    const char                     *argv[5];
+    const char                     *argv[6];
     auth_oidc_str_t                 aad, plain;
     auth_oidc_error_t               err;
     ngx_http_auth_oidc_redis_op_t  *op;
@@ -487,10 +492,17 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     argvlen[3] = 2;
     argv[4] = (char *) ttl_text;
     argvlen[4] = ngx_sprintf(ttl_text, "%T", ttl) - ttl_text;
+    argc = 5;
+
+    if (nx) {
+        /* put-if-absent: a nil reply says the key was taken already */
+        argv[argc] = "NX";
+        argvlen[argc++] = 2;
+    }
 
     op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
                                                ngx_http_auth_oidc_redis_stored,
-                                               op, 5, argv, argvlen);
+                                               op, argc, argv, argvlen);
 
     return op->cmd ? NGX_AGAIN : NGX_ERROR;
 }
@@ -503,6 +515,11 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
     ngx_http_auth_oidc_redis_op_t *op = data;
 
     op->cmd = NULL;
+
+    if (reply && reply->type == REDIS_REPLY_NIL) {
+        op->done(op->r, NGX_DECLINED, NULL);
+        return;
+    }
 
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
         if (reply) {

@@ -10,6 +10,7 @@
 //   op.set({ idToken: { signWith: makeRsaKey() } }); // a key not in the JWKS
 //   op.set({ token: { garbage: true } });   // or {hang}, {reset}, {status, json}
 //   op.set({ authError: { error: 'access_denied' } });
+//   op.set({ discoveryDelay: 800 });        // discovery documents answer late (ms)
 //   op.rotate(makeRsaKey());                // JWKS serves (and signs with) a new key
 //   op.reset();
 //
@@ -254,8 +255,9 @@ export async function fakeOp(opts = {}) {
     res.on('error', () => {});
     const fail = (err) => { if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: String(err) }); else res.destroy(); };
     const variant = /^\/([^/]+)\/\.well-known\/openid-configuration$/.exec(path);
-    if (path === DISCOVERY) sendJson(res, 200, op.discovery());
-    else if (variant && op.variants[variant[1]]) sendJson(res, 200, op.discovery(variant[1]));
+    const late = (fn) => (op.behavior.discoveryDelay ? setTimeout(fn, op.behavior.discoveryDelay) : fn());
+    if (path === DISCOVERY) late(() => sendJson(res, 200, op.discovery()));
+    else if (variant && op.variants[variant[1]]) late(() => sendJson(res, 200, op.discovery(variant[1])));
     else if (path === '/jwks') sendJson(res, 200, { keys: op.jwksKeys.map((k) => k.publicJwk) });
     else if (path === '/auth') authorize(req, res, url).catch(fail);
     else if (path === '/token') token(req, res).catch(fail);

@@ -406,6 +406,14 @@ int auth_oidc_discovery_pkce_s256(const auth_oidc_discovery_t *d) noexcept {
     return *s256 ? 1 : 0;
 }
 
+int auth_oidc_discovery_iss_parameter(const auth_oidc_discovery_t *d) noexcept {
+    if (d == nullptr) {
+        return 0;
+    }
+    const auto flag = d->impl.flag(auth_oidc::Discovery::Flag::AuthorizationResponseIss);
+    return flag && *flag ? 1 : 0;
+}
+
 size_t auth_oidc_discovery_describe(const auth_oidc_discovery_t *d,
                                     unsigned char *buf, size_t size) noexcept {
     try {
@@ -485,6 +493,24 @@ size_t auth_oidc_base64url_encode(const unsigned char *in, size_t len,
         auth_oidc::encodeBase64UrlTo(in, len, reinterpret_cast<char *>(out));
     }
     return needed;
+}
+
+size_t auth_oidc_base64url_decode(const unsigned char *in, size_t len,
+                                  unsigned char *out, size_t size) noexcept {
+    try {
+        if (in == nullptr || len == 0 || out == nullptr) {
+            return 0;
+        }
+        const auto decoded = auth_oidc::decodeBase64Url(
+            std::string_view(reinterpret_cast<const char *>(in), len));
+        if (!decoded || decoded->empty() || decoded->size() > size) {
+            return 0;
+        }
+        std::memcpy(out, decoded->data(), decoded->size());
+        return decoded->size();
+    } catch (...) {
+        return 0;
+    }
 }
 
 size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier, unsigned char *out,
@@ -965,7 +991,7 @@ int auth_oidc_session_claim(const auth_oidc_session_t *s,
     if (s == nullptr || !valid(name)) {
         return 0;
     }
-    const auto found = auth_oidc::findClaim(s->claims, view(name));
+    const auto found = auth_oidc::findClaimForVariable(s->claims, view(name));
     if (!found) {
         return 0;
     }

@@ -128,6 +128,14 @@ AUTH_OIDC_API int auth_oidc_discovery_pkce_s256(const auth_oidc_discovery_t *d)
     AUTH_OIDC_NOEXCEPT;
 
 /*
+ * Whether the provider says authorization_response_iss_parameter_supported
+ * (RFC 9207): then a login answer without "iss" must be refused. 0 when
+ * false or absent.
+ */
+AUTH_OIDC_API int auth_oidc_discovery_iss_parameter(
+    const auth_oidc_discovery_t *d) AUTH_OIDC_NOEXCEPT;
+
+/*
  * Writes a JSON object describing the metadata, e.g.
  * {"issuer":"...","authorization_endpoint":"...",...,
  *  "id_token_signing_alg_values_supported":["RS256"]}
@@ -203,6 +211,16 @@ AUTH_OIDC_API size_t auth_oidc_jwks_describe(const auth_oidc_jwks_t *jwks,
  * AUTH_OIDC_BASE64URL_LEN(len); 0 when in is NULL and len is not 0.
  */
 AUTH_OIDC_API size_t auth_oidc_base64url_encode(const unsigned char *in,
+    size_t len, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * Decodes strict unpadded base64url (no padding, whitespace or other
+ * characters, no stray bits) into out, which must hold size bytes: at most
+ * len * 3 / 4 are written. Returns the decoded length, or 0 when the input
+ * is empty or not canonical base64url or out is too small (nothing useful
+ * written then).
+ */
+AUTH_OIDC_API size_t auth_oidc_base64url_decode(const unsigned char *in,
     size_t len, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
 
 /* Length of an S256 code_challenge. */
@@ -551,8 +569,11 @@ AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
  * claim rendered as auth_oidc_claims_get() renders it (a view into the
  * session, valid until auth_oidc_session_free(); {NULL, 0} for an empty
  * string), or 0 and *value {NULL, 0} when the claim is absent or null
- * (also for a NULL handle, name or value). Binary search over the table,
- * no JSON, no allocation.
+ * (also for a NULL handle, name or value). name is matched as nginx
+ * spells variable names: exactly first (binary search), else with ASCII
+ * case folded and any byte other than a letter or digit read as "_"
+ * ("isadmin" finds "isAdmin", "cognito_groups" "cognito:groups"). No JSON,
+ * no allocation.
  */
 AUTH_OIDC_API int auth_oidc_session_claim(const auth_oidc_session_t *s,
     auth_oidc_str_t name, auth_oidc_str_t *value) AUTH_OIDC_NOEXCEPT;

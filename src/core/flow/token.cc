@@ -129,6 +129,25 @@ Result<std::optional<std::int64_t>> readExpiresIn(const json_t *root) {
     return Value(seconds);
 }
 
+// RFC 6750, section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" /
+// "~" / "+" / "/" ) *"=". The access token goes upstream in a header
+// ($oidc_access_token, "Authorization: Bearer"): a CR or LF from a broken
+// provider would otherwise become a header of its own.
+bool isB64Token(std::string_view token) noexcept {
+    std::size_t end = token.size();
+    while (end > 0 && token[end - 1] == '=') {
+        --end;
+    }
+    if (end == 0) {
+        return false;
+    }
+    return std::all_of(token.begin(), token.begin() + end, [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+               (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+               c == '~' || c == '+' || c == '/';
+    });
+}
+
 }  // namespace
 
 Result<ClientAuth> chooseClientAuth(
@@ -265,6 +284,11 @@ Result<TokenResponse> TokenResponse::parse(std::string_view document,
         !readString(root, "refresh_token", false, response.refreshToken_,
                     error)) {
         return std::move(*error);
+    }
+    if (!isB64Token(*accessToken)) {
+        return makeError(Status::Field,
+                         "\"access_token\" has characters outside RFC 6750's "
+                         "token characters");
     }
     const json_t *scope = json_object_get(root, "scope");
     if (scope != nullptr && !json_is_null(scope)) {

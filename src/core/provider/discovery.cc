@@ -32,6 +32,7 @@ constexpr std::array<const char *, Discovery::kListCount> kListNames = {
 constexpr std::array<const char *, Discovery::kFlagCount> kFlagNames = {
     "frontchannel_logout_supported",
     "backchannel_logout_supported",
+    "authorization_response_iss_parameter_supported",
 };
 
 std::string quotedName(const char *name) {

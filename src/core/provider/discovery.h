@@ -40,8 +40,10 @@ public:
     enum class Flag {
         FrontchannelLogout = 0,
         BackchannelLogout,
+        // RFC 9207: every authorization response carries "iss".
+        AuthorizationResponseIss,
     };
-    static constexpr std::size_t kFlagCount = 2;
+    static constexpr std::size_t kFlagCount = 3;
 
     // Discovery documents are a few KiB; anything near this is not one.
     static constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;

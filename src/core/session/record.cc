@@ -349,4 +349,26 @@ std::optional<std::string_view> findClaim(
     return it->value;
 }
 
+std::optional<std::string_view> findClaimForVariable(
+    const std::vector<ClaimEntry> &index, std::string_view name) noexcept {
+    if (const auto exact = findClaim(index, name)) {
+        return exact;
+    }
+    const auto folded = [](char c) {
+        if (c >= 'A' && c <= 'Z') {
+            return static_cast<char>(c - 'A' + 'a');
+        }
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        return alnum ? c : '_';
+    };
+    for (const ClaimEntry &entry : index) {
+        if (entry.name.size() == name.size() &&
+            std::equal(entry.name.begin(), entry.name.end(), name.begin(),
+                       [&](char c, char n) { return folded(c) == folded(n); })) {
+            return entry.value;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace auth_oidc

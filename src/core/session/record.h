@@ -91,4 +91,13 @@ Result<SessionFields> decodeSession(std::string_view record);
 std::optional<std::string_view> findClaim(
     const std::vector<ClaimEntry> &index, std::string_view name) noexcept;
 
+// The claim an nginx variable name means: nginx lowercases variable names
+// and allows only letters, digits and "_" in them, so "$oidc_claim_isadmin"
+// must find "isAdmin" and "$oidc_claim_cognito_groups" "cognito:groups".
+// An exact match wins; otherwise the first claim (in the table's order)
+// whose name, with ASCII letters lowercased and every byte other than a
+// letter or digit read as "_", equals name.
+std::optional<std::string_view> findClaimForVariable(
+    const std::vector<ClaimEntry> &index, std::string_view name) noexcept;
+
 }  // namespace auth_oidc

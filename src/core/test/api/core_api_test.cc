@@ -244,6 +244,21 @@ TEST(CoreApiTest, PkceS256IsTriState) {
     auth_oidc_discovery_free(s256);
 }
 
+TEST(CoreApiTest, IssParameterFlag) {
+    auth_oidc_discovery_t *absent = parseDiscovery(kDiscovery);
+    auth_oidc_discovery_t *on = parseDiscovery(auth_oidc::test::withMember(
+        kDiscovery, "authorization_response_iss_parameter_supported", "true"));
+    auth_oidc_discovery_t *off = parseDiscovery(auth_oidc::test::withMember(
+        kDiscovery, "authorization_response_iss_parameter_supported", "false"));
+    EXPECT_EQ(auth_oidc_discovery_iss_parameter(absent), 0);
+    EXPECT_EQ(auth_oidc_discovery_iss_parameter(on), 1);
+    EXPECT_EQ(auth_oidc_discovery_iss_parameter(off), 0);
+    EXPECT_EQ(auth_oidc_discovery_iss_parameter(nullptr), 0);
+    auth_oidc_discovery_free(absent);
+    auth_oidc_discovery_free(on);
+    auth_oidc_discovery_free(off);
+}
+
 TEST(CoreApiTest, JwksCountsAndKids) {
     auth_oidc_jwks_t *jwks = parseJwks(kJwks);
     ASSERT_NE(jwks, nullptr);

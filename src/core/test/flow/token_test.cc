@@ -197,6 +197,23 @@ TEST(TokenResponseTest, RequiredTokens) {
               Status::Field);
 }
 
+// RFC 6750, 2.1: the access token goes upstream in a header, so a CR/LF (or
+// any byte outside b64token) must never get through.
+TEST(TokenResponseTest, AccessTokenMustBeB64Token) {
+    for (const char *good : {R"("abc")", R"("a-b.c_d~e+f/g==")", R"("eyJ.eyJ.sig")"}) {
+        EXPECT_TRUE(TokenResponse::parse(withMember(kTokenResponse, "access_token", good), true))
+            << good;
+    }
+    for (const char *bad : {R"("abc\r\nX-User: admin")", R"("abc\n")", R"("a b")",
+                            R"("a;b")", R"("a\"b")", R"("==")",
+                            R"("a=b")", R"("\u00e9t\u00e9")"}) {
+        const auto parsed =
+            TokenResponse::parse(withMember(kTokenResponse, "access_token", bad), true);
+        ASSERT_FALSE(parsed) << bad;
+        EXPECT_EQ(parsed.status(), Status::Field) << bad;
+    }
+}
+
 TEST(TokenResponseTest, ExpiresIn) {
     const auto expiresIn = [](const char *value) {
         const auto r = TokenResponse::parse(withMember(kTokenResponse, "expires_in", value), true);

@@ -256,7 +256,8 @@ TEST(DiscoveryTest, AcceptsEmptyLists) {
 
 TEST(DiscoveryTest, RejectsFlagsOfWrongType) {
     for (const char *name :
-         {"frontchannel_logout_supported", "backchannel_logout_supported"}) {
+         {"frontchannel_logout_supported", "backchannel_logout_supported",
+          "authorization_response_iss_parameter_supported"}) {
         const auto result = parseMinimalWith(name, R"("true")");
         EXPECT_EQ(result.status(), Status::Field) << name;
         EXPECT_EQ(result.detail(), std::string("missing or invalid member: \"") +
@@ -269,6 +270,17 @@ TEST(DiscoveryTest, ReadsFalseFlags) {
     ASSERT_TRUE(result.ok()) << result.detail();
     EXPECT_EQ(result.value().flag(Discovery::Flag::BackchannelLogout),
               std::optional<bool>(false));
+}
+
+// RFC 9207, section 3: the provider says whether its answers carry "iss".
+TEST(DiscoveryTest, ReadsIssParameterFlag) {
+    const auto on = parseMinimalWith("authorization_response_iss_parameter_supported", "true");
+    ASSERT_TRUE(on.ok()) << on.detail();
+    EXPECT_EQ(on.value().flag(Discovery::Flag::AuthorizationResponseIss),
+              std::optional<bool>(true));
+    const auto off = parseMinimalWith("backchannel_logout_supported", "false");
+    ASSERT_TRUE(off.ok()) << off.detail();
+    EXPECT_FALSE(off.value().flag(Discovery::Flag::AuthorizationResponseIss));
 }
 
 TEST(DiscoveryTest, IgnoresUnknownMembers) {

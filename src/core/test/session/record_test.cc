@@ -292,6 +292,30 @@ TEST(RecordTest, ClaimTableMatchesRender) {
     EXPECT_EQ(reencoded.value(), encoded.value());
 }
 
+// nginx lowercases variable names and allows [A-Za-z0-9_] only.
+TEST(RecordTest, ClaimForVariableFoldsCaseAndPunctuation) {
+    SessionFields in = session();
+    in.claims = R"({"sub":"u","isAdmin":true,"cognito:groups":["a","b"],"x-team":"blue",)"
+                R"("dotted.name":"d","Upper":"U","upper":"lower wins exactly"})";
+    const auto encoded = encodeSession(in);
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
+    const auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    const auto &index = decoded.value().claimIndex;
+    using V = std::optional<std::string_view>;
+    EXPECT_EQ(findClaimForVariable(index, "isadmin"), V("true"));
+    EXPECT_EQ(findClaimForVariable(index, "cognito_groups"), V(R"(["a","b"])"));
+    EXPECT_EQ(findClaimForVariable(index, "x_team"), V("blue"));
+    EXPECT_EQ(findClaimForVariable(index, "dotted_name"), V("d"));
+    EXPECT_EQ(findClaimForVariable(index, "upper"), V("lower wins exactly"));
+    EXPECT_EQ(findClaimForVariable(index, "sub"), V("u"));
+    EXPECT_EQ(findClaimForVariable(index, "isadmi"), std::nullopt);
+    EXPECT_EQ(findClaimForVariable(index, "cognito_group"), std::nullopt);
+    EXPECT_EQ(findClaimForVariable(index, "nothing"), std::nullopt);
+    // the exact lookup itself stays exact
+    EXPECT_EQ(findClaim(index, "isadmin"), std::nullopt);
+}
+
 TEST(RecordTest, EncodeChecksClaims) {
     SessionFields s = session();
     s.claims = "[1]";

@@ -1,0 +1,95 @@
+// Findings of a security review of the login flow, one test each (issue 9):
+// a second provider on the same callback path can log in; an access token
+// with CR/LF never becomes an upstream header; a provider that promises
+// "iss" in its answers (RFC 9207) is held to it.
+import assert from 'node:assert/strict';
+import { UserAgent } from './lib/browser.mjs';
+import { basicServer } from './lib/conf.mjs';
+import { itest } from './lib/harness.mjs';
+import {
+  assertErrorLogged, assertNoSession, COOKIE, logMark, NAV, passFakeOp, protectedLocation, providerBlock,
+  redirectPath, startLogin, withSession,
+} from './lib/login.mjs';
+
+itest('two providers on one callback path: each logs in with its own cookie', async (h) => {
+  const one = await h.fakeOp({ user: { sub: 'user-of-one' } });
+  const two = await h.fakeOp({ user: { sub: 'user-of-two' } });
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('one', one.issuer, { cookie_name: 'ONE' })}
+${providerBlock('two', two.issuer, { cookie_name: 'TWO' })}
+${basicServer(port, `${protectedLocation('/one', 'one', upstream.url)}${protectedLocation('/two', 'two', upstream.url)}`)}`)
+    .start();
+  await ngx.waitProvider('one', 'ready');
+  await ngx.waitProvider('two', 'ready');
+
+  for (const [name, op, cookieName] of [['two', two, 'TWO'], ['one', one, 'ONE']]) {
+    const ua = new UserAgent();
+    const { authUrl } = await startLogin(ua, ngx.url, `/${name}/page`, { authorizationEndpoint: `${op.issuer}/auth` });
+    const cb = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+    assert.equal(cb.status, 302, `${name}: callback ${cb.status} ${cb.body.slice(0, 200)}`);
+    assert.equal(redirectPath(cb, ngx.url), `/${name}/page`);
+    const id = ua.jar.get('127.0.0.1', cookieName);
+    assert.match(id || '', /^[A-Za-z0-9_-]{43}$/, `${name}: session cookie ${cookieName}`);
+    const res = await ngx.get(`/${name}/x`, { headers: withSession(id, NAV, cookieName) });
+    assert.equal(res.status, 200);
+    assert.equal(res.json().headers['x-user-sub'], `user-of-${name}`);
+    assert.equal(op.tokenRequests.length, 1, `${name}: its own provider exchanged the code`);
+  }
+});
+
+itest('an access token with CR/LF is refused: it never becomes an upstream header', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  op.set({
+    token: {
+      status: 200,
+      json: { access_token: 'abc\r\nX-Injected: yes', token_type: 'Bearer', expires_in: 60, id_token: 'x.y.z' },
+    },
+  });
+  const ua = new UserAgent();
+  const { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
+  const mark = logMark(ngx);
+  const cb = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+  assert.equal(cb.status, 502, `callback: ${cb.status}`);
+  assertNoSession(cb);
+  await assertErrorLogged(mark, /token response refused.*access_token.*RFC 6750/);
+  assert.equal(upstream.requests.length, 0);
+});
+
+itest('RFC 9207: a provider that promises "iss" gets answers without it refused', async (h) => {
+  const op = await h.fakeOp({ discovery: { authorization_response_iss_parameter_supported: true } });
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  // the fake OP sends no iss: refused before any code exchange
+  let ua = new UserAgent();
+  let { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
+  const mark = logMark(ngx);
+  let callbackUrl = await passFakeOp(ua, authUrl, ngx.url);
+  assert.equal(new URL(callbackUrl).searchParams.get('iss'), null);
+  const cb = await ua.fetch(callbackUrl, { headers: NAV });
+  assert.equal(cb.status, 400, `callback without iss: ${cb.status}`);
+  assertNoSession(cb);
+  await assertErrorLogged(mark, /login answer without "iss"/);
+  assert.equal(op.tokenRequests.length, 0, 'no code exchange');
+
+  // with the right iss, the login goes through
+  ua = new UserAgent();
+  ({ authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` }));
+  callbackUrl = new URL(await passFakeOp(ua, authUrl, ngx.url));
+  callbackUrl.searchParams.set('iss', op.issuer);
+  const ok = await ua.fetch(callbackUrl.href, { headers: NAV });
+  assert.equal(ok.status, 302, `callback with iss: ${ok.status} ${ok.body.slice(0, 200)}`);
+  assert.ok(ua.jar.get('127.0.0.1', COOKIE));
+});
