@@ -1,6 +1,6 @@
 // A real browser (headless Chromium through playwright-core) signs in at
 // the provider's form, sees the app page with its identity, logs out via
-// /logout (through the provider's sign-out confirmation) and is asked to
+// /logout (our "Log out" button, then the provider's sign-out confirmation) and is asked to
 // sign in again when it comes back to /app.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -92,8 +92,12 @@ ${protectedLocation('/app', 'idp', app.url)}`)}`).start();
   assert.equal(await page.textContent('#sub'), 'demo');
   assert.equal(idp.requests.length, before, 'no trip to the provider');
 
-  // 3. log out through the app's link → provider sign-out confirmation → home
-  await Promise.all([page.waitForURL(`${idp.issuer}/session/end**`), page.click('#logout')]);
+  // 3. log out through the app's link → our "Log out" button (a GET never
+  // logs out) → provider sign-out confirmation → home
+  await Promise.all([page.waitForURL(`${ngx.url}/logout`), page.click('#logout')]);
+  assert.equal(await page.textContent('#sub').catch(() => null), null, 'our page, not the app');
+  assert.ok((await context.cookies(ngx.url)).find((c) => c.name === COOKIE), 'still logged in after the GET');
+  await Promise.all([page.waitForURL(`${idp.issuer}/session/end**`), page.click('button[type="submit"]')]);
   await Promise.all([page.waitForURL(home), page.click('button[name="logout"][value="yes"]')]);
   assert.equal(await page.textContent('#home'), 'home');
   assert.equal((await context.cookies(ngx.url)).find((c) => c.name === COOKIE), undefined, 'cookie gone');

@@ -1,8 +1,9 @@
 // Logout at logout_uri: the session is deleted server-side and the cookie
 // cleared, then the browser goes to the provider's end_session_endpoint
 // (client_id, post_logout_redirect_uri, id_token_hint when configured), or,
-// without one, to post_logout_uri or a "logged out" page. A cross-site GET
-// only gets a confirmation form; a same-origin POST of it logs out.
+// without one, to post_logout_uri or a "logged out" page. A GET only gets
+// a confirmation form (no logout CSRF, whatever headers the browser sends);
+// a POST from the same origin logs out.
 import assert from 'node:assert/strict';
 import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
@@ -15,6 +16,11 @@ import {
 import { CLIENT_ID } from './lib/provider.mjs';
 
 const SAME_ORIGIN_NAV = { ...NAV, 'sec-fetch-site': 'same-origin' };
+
+/** The "Log out" button pressed: a same-origin form POST. */
+const logoutPost = (ua, base, headers = { origin: base, 'sec-fetch-site': 'same-origin' }) => ua.fetch(`${base}/logout`, {
+  method: 'POST', headers: { accept: NAV.accept, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: '',
+});
 
 itest('logout with the real provider: end_session_endpoint with hint, then login again', async (h, t) => {
   const port = await h.port();
@@ -39,8 +45,8 @@ ${protectedLocation('/app', 'idp', upstream.url)}`)}`).start();
   const idToken = seen.headers['x-id-token'];
 
   let endSession;
-  await step(t, h, 'GET /logout clears the cookie and redirects to end_session_endpoint', async () => {
-    const res = await ua.fetch(`${ngx.url}/logout`, { headers: SAME_ORIGIN_NAV });
+  await step(t, h, 'POST /logout clears the cookie and redirects to end_session_endpoint', async () => {
+    const res = await logoutPost(ua, ngx.url);
     assert.equal(res.status, 302, `${res.status} ${res.body.slice(0, 300)}`);
     assertCookieCleared(res);
     endSession = new URL(res.headers.location);
@@ -100,7 +106,7 @@ ${server(pc, 'endsession')}`, { port: pa }).start();
   await step(t, h, 'no end_session_endpoint, post_logout_uri set: 302 to post_logout_uri', async () => {
     const ua = new UserAgent();
     const { cookie } = await login(ua, base(pa), '/app');
-    const res = await ua.fetch(`${base(pa)}/logout`, { headers: SAME_ORIGIN_NAV });
+    const res = await logoutPost(ua, base(pa));
     assert.equal(res.status, 302, `${res.status} ${res.body.slice(0, 200)}`);
     assert.equal(res.headers.location, bye);
     assertCookieCleared(res);
@@ -111,7 +117,7 @@ ${server(pc, 'endsession')}`, { port: pa }).start();
   await step(t, h, 'no end_session_endpoint, no post_logout_uri: a "logged out" page', async () => {
     const ua = new UserAgent();
     const { cookie } = await login(ua, base(pb), '/app');
-    const res = await ua.fetch(`${base(pb)}/logout`, { headers: SAME_ORIGIN_NAV });
+    const res = await logoutPost(ua, base(pb));
     assert.equal(res.status, 200, `${res.status} ${res.headers.location || ''}`);
     assert.match(res.body, /logged out/i);
     assertCookieCleared(res);
@@ -121,7 +127,7 @@ ${server(pc, 'endsession')}`, { port: pa }).start();
   await step(t, h, 'end_session_endpoint without post_logout_uri and without hint', async () => {
     const ua = new UserAgent();
     const { cookie } = await login(ua, base(pc), '/app');
-    const res = await ua.fetch(`${base(pc)}/logout`, { headers: SAME_ORIGIN_NAV });
+    const res = await logoutPost(ua, base(pc));
     assert.equal(res.status, 302);
     assertCookieCleared(res);
     const loc = new URL(res.headers.location);
@@ -164,8 +170,50 @@ ${server(pc, 'endsession')}`, { port: pa }).start();
     await assertDead(b, cookie);
   });
 
-  await step(t, h, 'GET /logout without a session does no harm', async () => {
-    const res = await request(`${base(pb)}/logout`, { headers: SAME_ORIGIN_NAV });
+  await step(t, h, 'a GET never logs out, whatever it says of itself (logout CSRF)', async () => {
+    const b = base(pb);
+    const ua = new UserAgent();
+    const { cookie } = await login(ua, b, '/app');
+    // no Sec-Fetch-Site (older browsers), same-origin, same-site: a page only
+    for (const headers of [NAV, SAME_ORIGIN_NAV, { ...NAV, 'sec-fetch-site': 'same-site' }, { ...NAV, referer: `${b}/app` }]) {
+      const page = await request(`${b}/logout`, { headers: { ...headers, cookie: `${COOKIE}=${cookie}` } });
+      assert.equal(page.status, 200, `GET /logout: ${page.status} ${page.headers.location || ''}`);
+      assert.equal(sessionSetCookie(page), undefined, 'a GET does not touch the cookie');
+      assert.match(page.body, /<form\b[^>]*method\s*=\s*"?post"?/i);
+      await assertAlive(b, cookie);
+    }
+  });
+
+  await step(t, h, 'a POST must show it comes from this origin: Origin, else Sec-Fetch-Site, else Referer', async () => {
+    const b = base(pb);
+    const cases = [
+      [{}, 403], // no evidence at all
+      [{ origin: 'null' }, 403],
+      [{ 'sec-fetch-site': 'same-site' }, 403], // a sibling subdomain
+      [{ referer: 'http://evil.example/logout' }, 403],
+      [{ referer: `${b}.evil.example/` }, 403],
+      [{ origin: b, 'sec-fetch-site': 'cross-site' }, 'out'], // Origin decides when present
+      [{ 'sec-fetch-site': 'same-origin' }, 'out'],
+      [{ referer: `${b}/app/page` }, 'out'],
+    ];
+    for (const [headers, want] of cases) {
+      const ua = new UserAgent();
+      const { cookie } = await login(ua, b, '/app');
+      const res = await logoutPost(ua, b, headers);
+      if (want === 403) {
+        assert.equal(res.status, 403, `${JSON.stringify(headers)}: ${res.status}`);
+        assert.equal(sessionSetCookie(res), undefined);
+        await assertAlive(b, cookie);
+      } else {
+        assert.equal(res.status, 200, `${JSON.stringify(headers)}: ${res.status}`);
+        assertCookieCleared(res);
+        await assertDead(b, cookie);
+      }
+    }
+  });
+
+  await step(t, h, 'POST /logout without a session does no harm', async () => {
+    const res = await logoutPost(new UserAgent(), base(pb));
     assert.ok([200, 302].includes(res.status), `${res.status}`);
   });
 });

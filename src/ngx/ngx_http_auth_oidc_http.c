@@ -138,6 +138,20 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, plog, 0,
                    "auth oidc http start \"%V\"", &ctx->target->url);
 
+    rctx = NGX_NO_RESOLVER;
+
+    if (ctx->target->addrs == NULL && req->resolver) {
+        temp.name = ctx->target->host;
+        rctx = ngx_resolve_start(req->resolver, &temp);
+        if (rctx == NULL) {
+            /* nothing is armed yet: the pool can go */
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+    }
+
+    /* from here on, every way out goes through ngx_http_auth_oidc_http_done
+     * or _cancel, which disarm the deadline before the pool goes */
     if (req->total_timeout) {
         ngx_add_timer(&ctx->deadline, req->total_timeout);
     }
@@ -147,17 +161,6 @@ ngx_http_auth_oidc_http_start(ngx_http_auth_oidc_http_request_t *req,
         ctx->naddrs = ctx->target->naddrs;
         ngx_http_auth_oidc_http_connect(ctx);
         return &ctx->pub;
-    }
-
-    rctx = NGX_NO_RESOLVER;
-
-    if (req->resolver) {
-        temp.name = ctx->target->host;
-        rctx = ngx_resolve_start(req->resolver, &temp);
-        if (rctx == NULL) {
-            ngx_destroy_pool(pool);
-            return NULL;
-        }
     }
 
     if (rctx == NGX_NO_RESOLVER) {

@@ -4,9 +4,11 @@
  * the browser goes to the provider's end_session_endpoint (OpenID Connect
  * RP-Initiated Logout 1.0), to post_logout_uri, or sees a small page.
  *
- * Another site must not log a user out: a cross-site request (Sec-Fetch-
- * Site) gets a page with a button instead, a POST must come from our own
- * origin, and SameSite=Lax keeps the cookie off cross-site images anyway.
+ * Another site must not log a user out (logout CSRF): a GET or HEAD only
+ * shows a page with a "Log out" button, and the session ends only with a
+ * POST from our own origin (Origin; without it Sec-Fetch-Site; without
+ * both Referer). A POST that shows none of them (a browser hiding its
+ * Referer) gets a 403 that says so, never a logout anyone could forge.
  */
 
 
@@ -17,7 +19,7 @@
 static void ngx_http_auth_oidc_logged_out(ngx_http_request_t *r,
     ngx_int_t rc, ngx_str_t *record);
 static void ngx_http_auth_oidc_logout_onward(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
+static ngx_uint_t ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin);
@@ -45,12 +47,25 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_auth_oidc_cross_site(r, prov)) {
+    if (r->method == NGX_HTTP_POST
+        && ngx_http_discard_request_body(r) != NGX_OK)
+    {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Logout failed", NULL);
+        return;
+    }
+
+    if (r->method != NGX_HTTP_POST || !ngx_http_auth_oidc_same_origin(r, prov))
+    {
         if (r->method == NGX_HTTP_POST) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "auth_oidc: cross-site logout refused");
+                          "auth_oidc: logout POST not from this origin "
+                          "refused");
             ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_FORBIDDEN,
-                                       "Logout refused", NULL);
+                                       "Logout refused",
+                                       "The logout did not come from this "
+                                       "site. Please use its \"Log out\" "
+                                       "button.");
             return;
         }
 
@@ -61,14 +76,6 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
         }
 
         ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Log out?", NULL);
-        return;
-    }
-
-    if (r->method == NGX_HTTP_POST
-        && ngx_http_discard_request_body(r) != NGX_OK)
-    {
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                   "Logout failed", NULL);
         return;
     }
 
@@ -210,37 +217,45 @@ failed:
 }
 
 
+/*
+ * A POST made by a page of our own origin: its Origin says so, or without
+ * one its Sec-Fetch-Site, or without both its Referer. "null" (an opaque
+ * origin), "same-site" (a sibling subdomain) and no header at all are not.
+ */
+
 static ngx_uint_t
-ngx_http_auth_oidc_cross_site(ngx_http_request_t *r,
+ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
     ngx_str_t         own;
     ngx_table_elt_t  *h;
 
-    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
-                                     sizeof("Sec-Fetch-Site") - 1);
-
-    if (h && h->value.len == sizeof("cross-site") - 1
-        && ngx_strncasecmp(h->value.data, (u_char *) "cross-site",
-                           h->value.len) == 0)
-    {
-        return 1;
-    }
-
-    if (r->method != NGX_HTTP_POST) {
-        return 0;
-    }
-
     h = ngx_http_auth_oidc_header_in(r, "Origin", sizeof("Origin") - 1);
 
-    if (h == NULL) {
+    if (h) {
+        return ngx_http_auth_oidc_own_origin(r, prov, &own) == NGX_OK
+               && h->value.len == own.len
+               && ngx_strncasecmp(h->value.data, own.data, own.len) == 0;
+    }
+
+    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
+                                     sizeof("Sec-Fetch-Site") - 1);
+    if (h) {
+        return h->value.len == sizeof("same-origin") - 1
+               && ngx_strncasecmp(h->value.data, (u_char *) "same-origin",
+                                  h->value.len) == 0;
+    }
+
+    h = r->headers_in.referer;
+
+    if (h == NULL || ngx_http_auth_oidc_own_origin(r, prov, &own) != NGX_OK) {
         return 0;
     }
 
-    /* a POST from another origin; "null" is an opaque origin */
-    return ngx_http_auth_oidc_own_origin(r, prov, &own) != NGX_OK
-           || h->value.len != own.len
-           || ngx_strncasecmp(h->value.data, own.data, own.len) != 0;
+    /* the origin, then the end of the URL or its path */
+    return h->value.len >= own.len
+           && ngx_strncasecmp(h->value.data, own.data, own.len) == 0
+           && (h->value.len == own.len || h->value.data[own.len] == '/');
 }
 
 

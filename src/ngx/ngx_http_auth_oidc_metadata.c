@@ -964,8 +964,8 @@ ngx_http_auth_oidc_metadata_refetch_keys(
  * Makes the request wait for the end of the provider's fetch under way or
  * due, in whichever worker: "handler" runs when the node's fetch count
  * moves (published or failed), when the wait's bound has passed, or when
- * the worker exits. NGX_AGAIN: the request waits; NGX_OK: another fetch
- * ended since this worker last looked, so there is something to look at
+ * the worker exits. NGX_AGAIN: the request waits; NGX_OK: metadata was
+ * published since this worker last looked, there is something to look at
  * now; NGX_DECLINED: no fetch is under way nor due, waiting would be for
  * nothing (the node is in error until metadata_retry has passed).
  *
