@@ -78,6 +78,17 @@ ${basicServer(port, [
     assert.equal(assertLoginRedirect(absolute, authEndpoint).searchParams.get('redirect_uri'), abs);
   });
 
+  await step(t, h, 'a Host this server does not serve never names the redirect_uri: the server\'s own name does', async () => {
+    for (const host of ['evil.example', `evil.example:${port}`, 'localhost.evil.example', '127.0.0.2']) {
+      const res = await ngx.get('/auto', { headers: { ...NAV, host } });
+      assert.equal(assertLoginRedirect(res, authEndpoint).searchParams.get('redirect_uri'),
+        `http://localhost:${port}${CALLBACK}`, `Host: ${host}`);
+    }
+    const byAddress = await ngx.get('/auto', { headers: { ...NAV, host: `127.0.0.1:${port}` } });
+    assert.equal(assertLoginRedirect(byAddress, authEndpoint).searchParams.get('redirect_uri'),
+      `http://127.0.0.1:${port}${CALLBACK}`, 'the address the connection came to is served');
+  });
+
   await step(t, h, 'PKCE: off by configuration, off when only "plain" is listed, on when nothing is listed', async () => {
     const off = assertLoginRedirect(await ngx.get('/nopkce', { headers: NAV }), authEndpoint).searchParams;
     assert.equal(off.get('code_challenge'), null);

@@ -248,7 +248,7 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`;
     ua = new UserAgent();
     const { authUrl } = await startLogin(ua, ngx.url, '/app/cb');
     const callbackUrl = await passFakeOp(ua, authUrl, ngx.url);
-    op.set({ discoveryDelay: 1000 });
+    op.set({ discoveryDelay: 1500 });
     await ngx.reload(conf(op.configUrl('v2')));
     const res = await ua.fetch(callbackUrl, { headers: NAV });
     assert.equal(res.status, 302, `callback: ${res.status} ${res.body.slice(0, 300)}`);

@@ -33,6 +33,12 @@ static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_arrived(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_cleanup(void *data);
+static ngx_int_t ngx_http_auth_oidc_served_host(ngx_http_request_t *r,
+    ngx_str_t *host);
+static ngx_uint_t ngx_http_auth_oidc_name_matches(ngx_http_server_name_t *sn,
+    ngx_str_t *host);
+static ngx_uint_t ngx_http_auth_oidc_address_matches(ngx_str_t *addr,
+    ngx_str_t *host);
 
 
 ngx_int_t
@@ -694,8 +700,11 @@ ngx_http_auth_oidc_not_ready(ngx_http_request_t *r,
 
 /*
  * The redirect_uri (or another path of ours) as the provider must see it:
- * absolute, on the host the browser used. A deployment behind a proxy that
- * rewrites hosts or schemes configures it absolute instead.
+ * absolute, on the host the browser used when this server serves that
+ * host, else on the server's own name. A Host the server does not serve
+ * (a request that fell to the default server) must not mint authorization
+ * requests that send codes to somebody else's host. A deployment behind a
+ * proxy that rewrites hosts or schemes configures redirect_uri absolute.
  */
 
 ngx_int_t
@@ -710,16 +719,8 @@ ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
         return NGX_OK;
     }
 
-    if (r->headers_in.host) {
-        host = r->headers_in.host->value;
-
-    } else if (r->headers_in.server.len) {
-        host = r->headers_in.server;
-
-    } else {
-        host = ((ngx_http_core_srv_conf_t *)
-                ngx_http_get_module_srv_conf(r, ngx_http_core_module))
-               ->server_name;
+    if (ngx_http_auth_oidc_served_host(r, &host) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     p = ngx_pnalloc(r->pool, sizeof("https://") - 1 + host.len + uri->len);
@@ -744,6 +745,164 @@ ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
     out->len = p - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * host[:port] for our absolute URLs: the request's Host when it names this
+ * server (one of its server_name entries, or the address the connection
+ * came to), else the server's first name with the local port.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
+{
+    u_char                    *p;
+    in_port_t                  port;
+    ngx_str_t                  name, addr;
+    ngx_uint_t                 i, tls;
+    ngx_http_server_name_t         *sn;
+    ngx_http_core_srv_conf_t       *cscf;
+    ngx_http_auth_oidc_srv_conf_t  *ascf;
+    u_char                          text[NGX_SOCKADDR_STRLEN];
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_auth_oidc_module);
+    name = r->headers_in.server;
+
+    if (r->headers_in.host && name.len) {
+
+        sn = ascf->server_names->elts;
+
+        for (i = 0; i < ascf->server_names->nelts; i++) {
+            if (ngx_http_auth_oidc_name_matches(&sn[i], &name)) {
+                *host = r->headers_in.host->value;
+                return NGX_OK;
+            }
+        }
+
+        addr.data = text;
+        addr.len = sizeof(text);
+
+        if (ngx_connection_local_sockaddr(r->connection, &addr, 0) == NGX_OK
+            && ngx_http_auth_oidc_address_matches(&addr, &name))
+        {
+            *host = r->headers_in.host->value;
+            return NGX_OK;
+        }
+    }
+
+    addr.data = text;
+    addr.len = sizeof(text);
+
+    if (ngx_connection_local_sockaddr(r->connection, &addr, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    name = cscf->server_name;
+
+    if (name.len == 0 || ngx_strlchr(name.data, name.data + name.len, '*')
+        || name.data[0] == '.' || name.data[0] == '~')
+    {
+        /* no usable name: the address the connection came to */
+        name.len = ngx_sock_ntop(r->connection->local_sockaddr,
+                                 r->connection->local_socklen, text,
+                                 sizeof(text), 0);
+        name.data = text;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "auth oidc: Host \"%V\" not served here, using \"%V\"",
+                   &r->headers_in.server, &name);
+
+    port = ngx_inet_get_port(r->connection->local_sockaddr);
+    tls = 0;
+
+#if (NGX_HTTP_SSL)
+    tls = (r->connection->ssl != NULL);
+#endif
+
+    p = ngx_pnalloc(r->pool, name.len + sizeof(":65535") - 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    host->data = p;
+    p = ngx_cpymem(p, name.data, name.len);
+
+    if (port != (tls ? 443 : 80)) {
+        p = ngx_sprintf(p, ":%d", (int) port);
+    }
+
+    host->len = p - host->data;
+
+    return NGX_OK;
+}
+
+
+/* server_name's forms: exact, "*.example.com", ".example.com",
+ * "www.example.*", "~regex" (case-insensitively, as nginx matches) */
+
+static ngx_uint_t
+ngx_http_auth_oidc_name_matches(ngx_http_server_name_t *sn, ngx_str_t *host)
+{
+    size_t      len;
+    ngx_str_t  *name;
+
+#if (NGX_PCRE)
+    if (sn->regex) {
+        return ngx_regex_exec(sn->regex->regex, host, NULL, 0) >= 0;
+    }
+#endif
+
+    name = &sn->name;
+
+    if (name->len == 0) {
+        return 0;
+    }
+
+    if (name->len > 2 && name->data[0] == '*' && name->data[1] == '.') {
+        len = name->len - 1;
+        return host->len > len
+               && ngx_strncasecmp(host->data + host->len - len,
+                                  name->data + 1, len) == 0;
+    }
+
+    if (name->data[0] == '.') {
+        len = name->len - 1;
+        return (host->len == len
+                && ngx_strncasecmp(host->data, name->data + 1, len) == 0)
+               || (host->len > name->len
+                   && ngx_strncasecmp(host->data + host->len - name->len,
+                                      name->data, name->len) == 0);
+    }
+
+    if (name->len > 2 && name->data[name->len - 1] == '*'
+        && name->data[name->len - 2] == '.')
+    {
+        len = name->len - 1;
+        return host->len > len
+               && ngx_strncasecmp(host->data, name->data, len) == 0;
+    }
+
+    return host->len == name->len
+           && ngx_strncasecmp(host->data, name->data, name->len) == 0;
+}
+
+
+/* the local address as text, "[::1]" for IPv6 as a Host names it */
+
+static ngx_uint_t
+ngx_http_auth_oidc_address_matches(ngx_str_t *addr, ngx_str_t *host)
+{
+    if (host->len == addr->len + 2 && host->data[0] == '['
+        && host->data[host->len - 1] == ']')
+    {
+        return ngx_strncasecmp(host->data + 1, addr->data, addr->len) == 0;
+    }
+
+    return host->len == addr->len
+           && ngx_strncasecmp(host->data, addr->data, addr->len) == 0;
 }
 
 

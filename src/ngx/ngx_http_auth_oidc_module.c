@@ -11,6 +11,8 @@
 static ngx_int_t ngx_http_auth_oidc_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_auth_oidc_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_auth_oidc_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
 static void *ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -81,7 +83,7 @@ static ngx_http_module_t  ngx_http_auth_oidc_module_ctx = {
     NULL,                                  /* init main configuration */
 
     ngx_http_auth_oidc_create_srv_conf,    /* create server configuration */
-    NULL,                                  /* merge server configuration */
+    ngx_http_auth_oidc_merge_srv_conf,     /* merge server configuration */
 
     ngx_http_auth_oidc_create_loc_conf,    /* create location configuration */
     ngx_http_auth_oidc_merge_loc_conf      /* merge location configuration */
@@ -159,6 +161,45 @@ ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf)
      */
 
     return ascf;
+}
+
+
+/*
+ * The server's names, kept for run time: nginx builds its own server_names
+ * in the configuration's temporary pool, gone once the configuration is
+ * read. Our absolute URLs use the Host only when it is one of them.
+ */
+
+static char *
+ngx_http_auth_oidc_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_auth_oidc_srv_conf_t *conf = child;
+
+    ngx_uint_t                 i;
+    ngx_http_server_name_t    *sn, *copy;
+    ngx_http_core_srv_conf_t  *cscf;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    conf->server_names = ngx_array_create(cf->pool,
+                                          ngx_max(cscf->server_names.nelts, 1),
+                                          sizeof(ngx_http_server_name_t));
+    if (conf->server_names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    sn = cscf->server_names.elts;
+
+    for (i = 0; i < cscf->server_names.nelts; i++) {
+        copy = ngx_array_push(conf->server_names);
+        if (copy == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *copy = sn[i];
+    }
+
+    return NGX_CONF_OK;
 }
 
 

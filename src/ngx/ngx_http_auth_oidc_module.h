@@ -216,6 +216,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                 *providers;     /* provider_conf_t * */
     ngx_flag_t                   any_provider;  /* auth_oidc $variable */
+    ngx_array_t                 *server_names;  /* ngx_http_server_name_t */
 } ngx_http_auth_oidc_srv_conf_t;
 
 

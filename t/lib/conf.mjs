@@ -8,10 +8,11 @@ export function oidcProvider(name, directives) {
   return `    oidc_provider ${name} {\n${lines.join('\n')}\n    }\n`;
 }
 
-/** A server with /status (oidc_status) and /plain, plus `extra` locations. */
+/** A server (named localhost) with /status (oidc_status) and /plain, plus `extra` locations. */
 export function basicServer(port, extra = '') {
   return `    server {
         listen 127.0.0.1:${port};
+        server_name localhost;
         location /status { oidc_status; }
         location /plain { return 200 "plain\\n"; }
 ${extra}
