@@ -3,6 +3,7 @@
 // with CR/LF never becomes an upstream header; a provider that promises
 // "iss" in its answers (RFC 9207) is held to it.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
@@ -10,6 +11,7 @@ import {
   assertErrorLogged, assertNoSession, COOKIE, logMark, NAV, passFakeOp, protectedLocation, providerBlock,
   redirectPath, startLogin, withSession,
 } from './lib/login.mjs';
+import { waitFor } from './lib/util.mjs';
 
 itest('two providers on one callback path: each logs in with its own cookie', async (h) => {
   const one = await h.fakeOp({ user: { sub: 'user-of-one' } });
@@ -92,4 +94,63 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   const ok = await ua.fetch(callbackUrl.href, { headers: NAV });
   assert.equal(ok.status, 302, `callback with iss: ${ok.status} ${ok.body.slice(0, 200)}`);
   assert.ok(ua.jar.get('127.0.0.1', COOKIE));
+});
+
+// nginx lowercases variable names and allows [A-Za-z0-9_] only
+itest('claim variables: capitals and punctuation in claim names are reachable', async (h) => {
+  const op = await h.fakeOp({ user: { isAdmin: true, 'cognito:groups': ['admins', 'ops'], 'x-team': 'blue' } });
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url, {
+    extra: `            proxy_set_header X-Is-Admin $oidc_claim_isAdmin;
+            proxy_set_header X-Groups $oidc_claim_cognito_groups;
+            proxy_set_header X-Team $oidc_claim_x_team;`,
+  }))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const ua = new UserAgent();
+  const { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
+  const cb = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+  assert.equal(cb.status, 302);
+  const seen = (await ngx.get('/app', { headers: withSession(ua.jar.get('127.0.0.1', COOKIE)) })).json().headers;
+  assert.equal(seen['x-is-admin'], 'true');
+  assert.equal(seen['x-groups'], '["admins","ops"]');
+  assert.equal(seen['x-team'], 'blue');
+});
+
+itest('unprotected locations of a protected server never pass the session cookie; variables survive error_page and reach the access log', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const missing = await h.static({}); // every path: 404
+  const port = await h.port();
+  const ngx = await h.nginx(`
+    log_format who '$request_uri sub=$oidc_claim_sub';
+${providerBlock('fake', op.issuer)}
+${basicServer(port, `${protectedLocation('/app', 'fake', upstream.url)}
+        location /public { proxy_pass ${upstream.url}; }
+        location /gone {
+            auth_oidc fake;
+            access_log ${h.dir}/who.log who;
+            proxy_pass ${missing.url};
+            proxy_intercept_errors on;
+            error_page 404 = /fallback;
+        }
+        location = /fallback { access_log ${h.dir}/who.log who; return 200 "fallback for $oidc_claim_sub\\n"; }`)}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const ua = new UserAgent();
+  const { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
+  await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
+  const id = ua.jar.get('127.0.0.1', COOKIE);
+  assert.ok(id, 'logged in');
+
+  const pub = await ngx.get('/public/x', { headers: { ...NAV, cookie: `a=1; ${COOKIE}=${id}; b=2` } });
+  assert.equal(pub.status, 200);
+  assert.equal(pub.json().headers.cookie, 'a=1; b=2', 'no session cookie upstream of an unprotected location');
+
+  const gone = await ngx.get('/gone/x', { headers: withSession(id) });
+  assert.equal(gone.status, 200);
+  assert.equal(gone.body, `fallback for ${op.user.sub}\n`, 'the session after error_page');
+  await waitFor(() => fs.existsSync(`${h.dir}/who.log`) && fs.readFileSync(`${h.dir}/who.log`, 'utf8').includes('/gone/x'));
+  assert.match(fs.readFileSync(`${h.dir}/who.log`, 'utf8'), new RegExp(`/gone/x sub=${op.user.sub}`));
 });

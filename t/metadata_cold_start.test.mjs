@@ -261,7 +261,12 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`;
 
   await step(t, h, 'logout after another such reload waits too, and goes to end_session_endpoint', async () => {
     await ngx.reload(conf(op.configUrl('v3')));
-    const res = await ua.fetch(`${ngx.url}/logout`, { headers: SAME_ORIGIN_NAV });
+    // the "Log out" button: a same-origin form POST
+    const res = await ua.fetch(`${ngx.url}/logout`, {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN_NAV, origin: ngx.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     assert.equal(res.status, 302, `logout: ${res.status} ${res.body.slice(0, 300)}`);
     assert.ok(res.headers.location.startsWith(`${op.issuer}/session/end?`), res.headers.location);
     assert.ok(res.ms >= 200, `the logout waited (${Math.round(res.ms)} ms)`);

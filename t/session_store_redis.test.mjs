@@ -148,7 +148,10 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`;
 
   await step(t, h, 'logout on B ends the session on A too', async () => {
     assert.ok(session, 'login done');
-    const res = await ua.fetch(`${b.url}/logout`, { headers: SAME_ORIGIN_NAV });
+    // the "Log out" button: a same-origin POST (a GET only shows the button)
+    const res = await ua.fetch(`${b.url}/logout`, {
+      method: 'POST', headers: { ...SAME_ORIGIN_NAV, origin: b.url, 'content-type': 'application/x-www-form-urlencoded' }, body: '',
+    });
     assert.equal(res.status, 302, `logout on B: ${res.status} ${res.body.slice(0, 200)}`);
     assertCookieCleared(res);
     await waitFor(async () => (await redis.cli('EXISTS', session.key)) === '0', {

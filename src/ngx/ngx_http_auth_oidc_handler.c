@@ -33,6 +33,7 @@ static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_arrived(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_cleanup(void *data);
+static ngx_int_t ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r);
 static ngx_int_t ngx_http_auth_oidc_served_host(ngx_http_request_t *r,
     ngx_str_t *host);
 static ngx_uint_t ngx_http_auth_oidc_name_matches(ngx_http_server_name_t *sn,
@@ -53,13 +54,13 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module);
 
     if (!alcf->enable) {
-        return NGX_DECLINED;
+        return ngx_http_auth_oidc_strip_elsewhere(r);
     }
 
     prov = ngx_http_auth_oidc_provider(r, alcf);
 
     if (prov == NULL) {
-        return NGX_DECLINED;
+        return ngx_http_auth_oidc_strip_elsewhere(r);
     }
 
     if (prov == NGX_CONF_UNSET_PTR) {
@@ -150,6 +151,38 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
 
         return rc;
     }
+}
+
+
+/*
+ * A location without authentication in a server that has some: the app
+ * behind it must not get a session cookie either (it could replay it).
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r)
+{
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_srv_conf_t        *ascf;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_auth_oidc_module);
+
+    if (ascf->providers == NULL || r->headers_in.cookies.nelts == 0) {
+        return NGX_DECLINED;
+    }
+
+    provs = ascf->providers->elts;
+
+    for (i = 0; i < ascf->providers->nelts; i++) {
+        if (ngx_http_auth_oidc_cookie_strip(r, &provs[i]->cookie_name)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -321,6 +354,42 @@ ngx_http_auth_oidc_wake(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * The request's context without making one: $oidc_* variables find the
+ * session the access handler found, also after an internal redirect
+ * (error_page, try_files) and in the access log.
+ */
+
+ngx_http_auth_oidc_ctx_t *
+ngx_http_auth_oidc_find_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_auth_oidc_cleanup) {
+            ctx = cln->data;
+
+            if (ctx->done || ctx->suspended) {
+                /* an endpoint's answer, not a session for the variables */
+                return NULL;
+            }
+
+            ngx_http_set_ctx(r, ctx, ngx_http_auth_oidc_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -327,6 +327,7 @@ ngx_int_t ngx_http_auth_oidc_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_auth_oidc_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r);
 ngx_http_auth_oidc_ctx_t *ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r);
+ngx_http_auth_oidc_ctx_t *ngx_http_auth_oidc_find_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_str_t *out);
 ngx_int_t ngx_http_auth_oidc_metadata_ready(ngx_http_request_t *r,

@@ -82,7 +82,7 @@ ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
     auth_oidc_str_t            claim, value;
     ngx_http_auth_oidc_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    ctx = ngx_http_auth_oidc_find_ctx(r);
 
     if (ctx == NULL || ctx->session == NULL) {
         v->not_found = 1;
@@ -116,7 +116,7 @@ ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t          *ctx;
     const auth_oidc_session_fields_t  *f;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    ctx = ngx_http_auth_oidc_find_ctx(r);
 
     if (ctx == NULL || ctx->session == NULL) {
         v->not_found = 1;
