@@ -208,7 +208,7 @@ ${appServer(port2, upstream)}`).start();
 });
 
 itest('an unknown key id within keys_refetch_interval is refused at once; a changed provider makes the callback and logout wait', async (h, t) => {
-  const op = await h.fakeOp({ variants: { v2: {}, v3: {} } });
+  const op = await h.fakeOp({ variants: { v2: {}, v3: {}, v4: {} } });
   const upstream = await h.echo();
   const port = await h.port();
   const conf = (configUrl) => `
@@ -259,8 +259,28 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`;
     assert.equal(seen.headers['x-user-sub'], 'fake-user-1');
   });
 
-  await step(t, h, 'logout after another such reload waits too, and goes to end_session_endpoint', async () => {
+  await step(t, h, 'a callback whose client leaves while it waits ends at once (499)', async () => {
+    const other = new UserAgent();
+    const { authUrl } = await startLogin(other, ngx.url, '/app/gone');
+    const callbackUrl = new URL(await passFakeOp(other, authUrl, ngx.url));
     await ngx.reload(conf(op.configUrl('v3')));
+    const mark = ngx.errorLog().length;
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.on('error', () => {});
+    await new Promise((r) => sock.once('connect', r));
+    const head = Object.entries({ host: `127.0.0.1:${port}`, ...NAV, cookie: other.jar.header(callbackUrl.href) })
+      .map(([k, v]) => `${k}: ${v}`);
+    sock.write(`GET ${callbackUrl.pathname}${callbackUrl.search} HTTP/1.1\r\n${head.join('\r\n')}\r\n\r\n`);
+    await sleep(200);
+    sock.destroy();
+    await waitFor(() => /client prematurely closed connection/.test(ngx.errorLog().slice(mark)),
+      { timeout: 1000, interval: 20, what: 'the closed callback noticed' });
+    await waitFor(() => /"GET \/oidc_callback\?\.\.\. HTTP\/1.1" 499 /.test(ngx.accessLog()),
+      { timeout: 1000, interval: 20, what: 'a 499 in access.log' });
+  });
+
+  await step(t, h, 'logout after another such reload waits too, and goes to end_session_endpoint', async () => {
+    await ngx.reload(conf(op.configUrl('v4')));
     // the "Log out" button: a same-origin form POST
     const res = await ua.fetch(`${ngx.url}/logout`, {
       method: 'POST',
