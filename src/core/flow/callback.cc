@@ -1,0 +1,341 @@
+#include "flow/callback.h"
+
+#include <utility>
+
+#include "common/text.h"
+#include "flow/token.h"
+#include "jwk/jwks.h"
+#include "jwt/algorithm.h"
+#include "jwt/claims.h"
+#include "jwt/id_token.h"
+
+namespace auth_oidc {
+
+namespace {
+
+// What of the query reaches a log line or a page: anybody can write it.
+constexpr std::size_t kQueryTextMax = 128;
+
+std::string fromQuery(std::string_view text) {
+    return printableForDetail(text, kQueryTextMax);
+}
+
+std::optional<std::string> copy(const std::optional<std::string_view> &v) {
+    if (!v || v->empty()) {
+        return std::nullopt;
+    }
+    return std::string(*v);
+}
+
+}  // namespace
+
+CallbackFlow::~CallbackFlow() = default;
+
+Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
+    const CallbackConfig &config, const CallbackRequest &request) {
+    if (request.state.empty() || request.sessionId.empty() ||
+        request.pending.nonce.empty()) {
+        return makeError(Status::InvalidArgument,
+                         "a callback needs a state, a nonce and a session id");
+    }
+    if (auto algs = parseAlgList(config.algorithms); !algs) {
+        return std::move(algs).error();
+    }
+    std::unique_ptr<CallbackFlow> flow(new CallbackFlow());
+    flow->provider_ = config.provider;
+    flow->issuer_ = config.issuer;
+    flow->clientId_ = config.clientId;
+    flow->clientSecret_ = config.clientSecret;
+    flow->redirectUri_ = config.redirectUri;
+    flow->algorithms_ = config.algorithms;
+    flow->leeway_ = config.leeway;
+    flow->sessionTimeout_ = config.sessionTimeout;
+    flow->state_value_ = request.state;
+    flow->sessionId_ = request.sessionId;
+    flow->nonce_ = request.pending.nonce;
+    flow->codeVerifier_ = request.pending.codeVerifier;
+    flow->returnPath_ = request.pending.returnPath;
+    flow->pendingExpires_ = request.pending.expires;
+    flow->code_ = copy(request.code);
+    flow->error_ = copy(request.error);
+    flow->errorDescription_ = copy(request.errorDescription);
+    flow->iss_ = copy(request.iss);
+    flow->now_ = request.now;
+    return Result<std::unique_ptr<CallbackFlow>>(std::move(flow));
+}
+
+// A state works once: it is added (put-if-absent) for the rest of the
+// login's lifetime before anything else is done with the answer.
+const Step &CallbackFlow::start() {
+    if (state_ != State::Start) {
+        return step_;
+    }
+    step_ = Step();
+    step_.kind = StepKind::Store;
+    step_.op = StoreOp::Add;
+    step_.record = RecordKind::UsedState;
+    step_.key = state_value_;
+    step_.value = "1";
+    step_.expires = pendingExpires_;
+    state_ = State::UsedState;
+    return step_;
+}
+
+const Step &CallbackFlow::resume(const StepResult &result) {
+    switch (state_) {
+    case State::Start:
+        return start();
+    case State::UsedState:
+        return afterUsedState(result);
+    case State::Metadata:
+        return afterMetadata(result);
+    case State::Token:
+        return afterToken(result);
+    case State::Keys:
+        return validate(result.jwks);
+    case State::Session:
+        if (result.store != StepResult::Store::Done) {
+            return reply(503, "Login unavailable",
+                         "The session store is not available.");
+        }
+        step_ = Step();
+        step_.kind = StepKind::Reply;
+        step_.status = 302;
+        step_.location = returnPath_;
+        step_.sessionId = sessionId_;
+        state_ = State::Done;
+        return step_;
+    case State::Done:
+        break;
+    }
+    return step_;
+}
+
+const Step &CallbackFlow::afterUsedState(const StepResult &result) {
+    if (result.store == StepResult::Store::Absent) {
+        return loginExpired("login answer for a login already used");
+    }
+    if (result.store != StepResult::Store::Done) {
+        return reply(503, "Login unavailable",
+                     "The session store is not available.");
+    }
+
+    // RFC 9207: an answer that names another issuer is a mix-up attack.
+    if (iss_ && *iss_ != issuer_) {
+        return reply(400, "Login failed",
+                     "The login answer comes from another identity provider.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": login answer from another issuer \"" +
+                         fromQuery(*iss_) + "\"");
+    }
+
+    if (error_) {
+        const std::string error = fromQuery(*error_);
+        const std::string description =
+            errorDescription_ ? fromQuery(*errorDescription_) : std::string();
+        return reply(403, "Login refused",
+                     "The identity provider refused the login: " + error +
+                         ". " + description,
+                     LogLevel::Error,
+                     "provider \"" + provider_ + "\" refused the login: " +
+                         error + " " + description);
+    }
+
+    if (!code_) {
+        return reply(400, "Login failed", "The login answer has no code.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": login answer without a code");
+    }
+
+    step_ = Step();
+    step_.kind = StepKind::Metadata;
+    state_ = State::Metadata;
+    return step_;
+}
+
+const Step &CallbackFlow::afterMetadata(const StepResult &result) {
+    if (result.discovery == nullptr) {
+        return reply(503, "Login unavailable",
+                     "The identity provider's metadata is not available.");
+    }
+    discovery_ = result.discovery;
+
+    // RFC 9207, 2.4: a provider that says it sends "iss" always does.
+    const auto promised =
+        discovery_->flag(Discovery::Flag::AuthorizationResponseIss);
+    if (promised && *promised && !iss_) {
+        return reply(400, "Login failed",
+                     "The login answer does not name its identity provider.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": login answer without \"iss\", which the "
+                         "provider says it always sends");
+    }
+
+    TokenRequestParams params;
+    params.clientId = clientId_;
+    params.clientSecret = clientSecret_;
+    params.code = *code_;
+    params.redirectUri = redirectUri_;
+    params.codeVerifier = codeVerifier_;
+    auto request = buildTokenRequest(
+        params, discovery_->list(Discovery::List::TokenEndpointAuthMethods));
+    if (!request) {
+        return reply(500, "Login failed", "The token request cannot be made.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": cannot build the token request: " +
+                         request.error().detail);
+    }
+
+    step_ = Step();
+    step_.kind = StepKind::Fetch;
+    step_.endpoint = Discovery::Endpoint::Token;
+    step_.method = "POST";
+    step_.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
+    if (!request.value().authorization.empty()) {
+        step_.headers += "Authorization: " + request.value().authorization + "\r\n";
+    }
+    step_.body = std::move(request.value().body);
+    state_ = State::Token;
+    return step_;
+}
+
+const Step &CallbackFlow::afterToken(const StepResult &result) {
+    if (result.transport != StepResult::Transport::Ok) {
+        return reply(result.transport == StepResult::Transport::TimedOut ? 504
+                                                                         : 502,
+                     "Login failed",
+                     "The identity provider did not answer in time or could "
+                     "not be reached.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ + "\": token request failed: " +
+                         printableForDetail(result.transportError, 200));
+    }
+
+    auto parsed = TokenResponse::parse(result.body, true);
+    Status status = parsed ? Status::Ok : parsed.status();
+    std::string detail = parsed ? std::string() : parsed.error().detail;
+    if (parsed && (result.httpStatus < 200 || result.httpStatus > 299)) {
+        status = Status::Field;
+        detail = "unexpected HTTP status " + std::to_string(result.httpStatus);
+    }
+    if (status != Status::Ok) {
+        return reply(status == Status::Provider ? 401 : 502, "Login failed",
+                     "The identity provider did not accept the login.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": token response refused (HTTP status " +
+                         std::to_string(result.httpStatus) + "): " + detail);
+    }
+    tokens_ = std::make_unique<TokenResponse>(std::move(parsed).value());
+    return validate(result.jwks);
+}
+
+const Step &CallbackFlow::validate(const Jwks *jwks) {
+    auto algs = parseAlgList(algorithms_);
+    IdTokenExpectations expect;
+    expect.issuer = issuer_;
+    expect.clientId = clientId_;
+    expect.nonce = nonce_;
+    expect.clientSecret = clientSecret_;
+    expect.now = now_;
+    expect.leeway = leeway_;
+    if (algs) {
+        expect.algs = algs.value();
+    }
+
+    auto claims = validateIdToken(tokens_->idToken(), jwks, expect);
+    if (!claims && claims.status() == Status::Kid && !keysRefetched_) {
+        // The provider may have rotated its keys: one refetch.
+        keysRefetched_ = true;
+        step_ = Step();
+        step_.kind = StepKind::Metadata;
+        step_.refetchKeys = true;
+        state_ = State::Keys;
+        return step_;
+    }
+    if (!claims) {
+        const Status status = claims.status();
+        return reply(status == Status::NoMemory || status == Status::Internal
+                         ? 500
+                         : 401,
+                     "Login failed",
+                     std::string("The identity token is not valid (") +
+                         toString(status) + ").",
+                     LogLevel::Error,
+                     "provider \"" + provider_ + "\": ID token refused: " +
+                         claims.error().detail);
+    }
+    return storeSession(claims.value());
+}
+
+const Step &CallbackFlow::storeSession(const Claims &claims) {
+    auto table = encodeClaimTable(claims);
+    if (!table) {
+        return reply(500, "Login failed", "The session could not be created.",
+                     LogLevel::Error,
+                     "session refused: " + table.error().detail);
+    }
+
+    const auto sub = claims.string("sub");
+    const auto sid = claims.string("sid");
+    SessionFields session;
+    session.sub = sub.value_or(std::string_view());
+    session.sid = sid.value_or(std::string_view());
+    session.idToken = tokens_->idToken();
+    session.accessToken = tokens_->accessToken();
+    if (tokens_->refreshToken()) {
+        session.refreshToken = *tokens_->refreshToken();
+    }
+    session.claimTable = table.value();
+    session.created = now_;
+    session.expires = now_ + sessionTimeout_;
+    const auto expiresIn = tokens_->expiresIn();
+    session.accessTokenExpires = expiresIn ? now_ + *expiresIn : 0;
+
+    auto record = encodeSession(session);
+    if (!record) {
+        return reply(500, "Login failed", "The session could not be created.",
+                     LogLevel::Error,
+                     "session refused: " + record.error().detail);
+    }
+
+    step_ = Step();
+    step_.kind = StepKind::Store;
+    step_.op = StoreOp::Put;
+    step_.record = RecordKind::Session;
+    step_.key = provider_ + "\n" + sessionId_;
+    step_.value = std::move(record).value();
+    step_.expires = session.expires;
+    step_.logLevel = LogLevel::Info;
+    step_.log = "provider \"" + provider_ + "\": login of \"" +
+                printableForDetail(session.sub, 255) + "\"";
+    state_ = State::Session;
+    return step_;
+}
+
+const Step &CallbackFlow::reply(int status, std::string title,
+                                std::string detail, LogLevel level,
+                                std::string log) {
+    step_ = Step();
+    step_.kind = StepKind::Reply;
+    step_.status = status;
+    step_.title = std::move(title);
+    step_.detail = std::move(detail);
+    step_.logLevel = level;
+    step_.log = std::move(log);
+    state_ = State::Done;
+    return step_;
+}
+
+const Step &CallbackFlow::loginExpired(std::string log) {
+    return reply(400, "Login expired",
+                 "This login is unknown, expired or was already used. Please "
+                 "go back and try again.",
+                 LogLevel::Error, std::move(log));
+}
+
+}  // namespace auth_oidc

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "provider/discovery.h"
+
+namespace auth_oidc {
+
+class Jwks;
+
+// What a flow asks its driver to do next (the flow itself does no I/O).
+// Same values as auth_oidc_step_kind_t.
+enum class StepKind {
+    Fetch = 1,  // an HTTP request to one of the provider's endpoints
+    Store,      // an operation on the session store
+    Metadata,   // usable provider metadata; with refetchKeys, a newer fetch
+    Reply,      // answer the browser: the flow is over
+};
+
+// Same values as auth_oidc_store_op_t.
+enum class StoreOp {
+    Get = 1,
+    Take,    // get, and the record is gone: one-time use
+    Put,
+    Add,     // put only when absent (or expired)
+    Delete,  // no answer awaited
+};
+
+// Same values as the module's record kinds.
+enum class RecordKind {
+    UsedState = 1,  // a finished callback's state (the started-login kind)
+    Session,
+};
+
+// Same values as auth_oidc_log_level_t.
+enum class LogLevel {
+    None = 0,
+    Error,
+    Warn,
+    Info,
+};
+
+struct Step {
+    StepKind kind = StepKind::Reply;
+
+    // Fetch: method, "Name: value\r\n" lines, body (the URL is the
+    // endpoint's, from the metadata the driver holds).
+    Discovery::Endpoint endpoint = Discovery::Endpoint::Token;
+    std::string method;
+    std::string headers;
+    std::string body;
+
+    // Store
+    StoreOp op = StoreOp::Get;
+    RecordKind record = RecordKind::Session;
+    std::string key;
+    std::string value;
+    std::int64_t expires = 0;
+
+    // Metadata
+    bool refetchKeys = false;
+
+    // Reply: status; a Location for 3xx; a new session id for the session
+    // cookie; a page (title and a sentence) for the others.
+    int status = 0;
+    std::string location;
+    std::string sessionId;
+    std::string title;
+    std::string detail;
+
+    // Any step: one line for the error log (after "auth_oidc: ").
+    LogLevel logLevel = LogLevel::None;
+    std::string log;
+};
+
+// How the driver's last step went.
+struct StepResult {
+    // Fetch
+    enum class Transport { Ok, Failed, TimedOut };
+    Transport transport = Transport::Ok;
+    unsigned httpStatus = 0;
+    std::string_view body;
+    std::string_view transportError;
+
+    // Store: Done (found, stored, added, deleted), Absent (not found; for
+    // Add: the key was taken already), Failed (the store did not answer).
+    enum class Store { Done, Absent, Failed };
+    Store store = Store::Done;
+    std::string_view value;
+
+    // Metadata: what the driver holds now; jwks may be unchanged.
+    const Discovery *discovery = nullptr;
+    const Jwks *jwks = nullptr;
+};
+
+}  // namespace auth_oidc

@@ -1,0 +1,338 @@
+#include "flow/callback.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "jwk/jwks.h"
+#include "jwt/token_maker.h"
+#include "provider/discovery.h"
+
+// The callback flow driven step by step with scripted answers: no network,
+// no store, no nginx. Each test plays the driver.
+
+namespace auth_oidc {
+namespace {
+
+constexpr std::int64_t kNow = 1700000000;
+constexpr const char *kIssuer = "https://op.example";
+constexpr const char *kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+constexpr const char *kDiscovery = R"json({
+  "issuer": "https://op.example",
+  "authorization_endpoint": "https://op.example/authorize",
+  "token_endpoint": "https://op.example/token",
+  "jwks_uri": "https://op.example/jwks",
+  "token_endpoint_auth_methods_supported": ["client_secret_basic"]
+})json";
+
+EvpPkeyPtr newEcKey() {
+    return EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+}
+
+class CallbackFlowTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto d = Discovery::parse(kDiscovery, kIssuer);
+        ASSERT_TRUE(d) << d.detail();
+        discovery_ = std::make_unique<Discovery>(std::move(d).value());
+        key_ = newEcKey();
+        other_ = newEcKey();
+        jwks_ = keys({{key_.get(), "k1"}});
+        rotated_ = keys({{key_.get(), "k1"}, {other_.get(), "k2"}});
+    }
+
+    std::unique_ptr<Jwks> keys(std::initializer_list<std::pair<EVP_PKEY *, const char *>> list) {
+        std::string doc = R"({"keys":[)";
+        bool first = true;
+        for (const auto &[key, kid] : list) {
+            doc += first ? "" : ",";
+            doc += test::publicJwk(key, std::string(R"("kid":")") + kid + R"(","use":"sig")");
+            first = false;
+        }
+        doc += "]}";
+        auto parsed = Jwks::parse(doc);
+        EXPECT_TRUE(parsed) << parsed.detail();
+        return std::make_unique<Jwks>(std::move(parsed).value());
+    }
+
+    std::string idToken(EVP_PKEY *key, const char *kid, const std::string &extra = "") {
+        const std::string header = std::string(R"({"alg":"ES256","typ":"JWT","kid":")") + kid + R"("})";
+        const std::string payload =
+            R"({"iss":"https://op.example","sub":"user-1","aud":"client-1","exp":)" +
+            std::to_string(kNow + 300) + R"(,"iat":)" + std::to_string(kNow) +
+            R"(,"nonce":"n-1","email":"u@example.test")" + extra + "}";
+        return test::signToken(key, "ES256", header, payload);
+    }
+
+    std::string tokenResponse(const std::string &idToken) {
+        return R"({"access_token":"at-1","token_type":"Bearer","expires_in":60,"id_token":")" +
+               idToken + R"("})";
+    }
+
+    std::unique_ptr<CallbackFlow> flow(std::optional<std::string_view> iss = std::nullopt,
+                                       std::optional<std::string_view> error = std::nullopt,
+                                       std::optional<std::string_view> code = "c-1") {
+        CallbackConfig config;
+        config.provider = "op";
+        config.issuer = kIssuer;
+        config.clientId = "client-1";
+        config.clientSecret = "secret-1";
+        config.redirectUri = "https://rp.example/oidc_callback";
+        config.algorithms = "ES256 RS256";
+        config.leeway = 60;
+        config.sessionTimeout = 3600;
+        CallbackRequest request;
+        request.state = "state-1";
+        request.code = code;
+        request.error = error;
+        request.errorDescription = error ? std::optional<std::string_view>("no\r\nway") : std::nullopt;
+        request.iss = iss;
+        request.pending.nonce = "n-1";
+        request.pending.codeVerifier = kVerifier;
+        request.pending.returnPath = "/app/page?x=1";
+        request.pending.provider = "op";
+        request.pending.expires = kNow + 600;
+        request.sessionId = "session-1";
+        request.now = kNow;
+        auto made = CallbackFlow::create(config, request);
+        EXPECT_TRUE(made) << made.detail();
+        return std::move(made).value();
+    }
+
+    static StepResult stored(StepResult::Store outcome = StepResult::Store::Done) {
+        StepResult r;
+        r.store = outcome;
+        return r;
+    }
+
+    StepResult metadata(const Jwks *jwks) const {
+        StepResult r;
+        r.discovery = discovery_.get();
+        r.jwks = jwks;
+        return r;
+    }
+
+    StepResult fetched(unsigned status, std::string_view body) const {
+        StepResult r;
+        r.httpStatus = status;
+        r.body = body;
+        r.jwks = jwks_.get();
+        return r;
+    }
+
+    // Start, state recorded, metadata in: the flow asks for the token.
+    const Step &toTokenRequest(CallbackFlow &f) {
+        const Step &used = f.start();
+        EXPECT_EQ(used.kind, StepKind::Store);
+        EXPECT_EQ(used.op, StoreOp::Add);
+        EXPECT_EQ(used.record, RecordKind::UsedState);
+        EXPECT_EQ(used.key, "state-1");
+        EXPECT_EQ(used.expires, kNow + 600);
+        const Step &meta = f.resume(stored());
+        EXPECT_EQ(meta.kind, StepKind::Metadata);
+        EXPECT_FALSE(meta.refetchKeys);
+        return f.resume(metadata(jwks_.get()));
+    }
+
+    std::unique_ptr<Discovery> discovery_;
+    EvpPkeyPtr key_, other_;
+    std::unique_ptr<Jwks> jwks_, rotated_;
+};
+
+TEST_F(CallbackFlowTest, SuccessStoresTheSessionThenRedirects) {
+    auto f = flow();
+    const Step &fetch = toTokenRequest(*f);
+    ASSERT_EQ(fetch.kind, StepKind::Fetch) << fetch.log << fetch.detail;
+    EXPECT_EQ(fetch.endpoint, Discovery::Endpoint::Token);
+    EXPECT_EQ(fetch.method, "POST");
+    EXPECT_NE(fetch.headers.find("Authorization: Basic "), std::string::npos);
+    EXPECT_NE(fetch.body.find("code=c-1"), std::string::npos);
+    EXPECT_NE(fetch.body.find(std::string("code_verifier=") + kVerifier), std::string::npos);
+    EXPECT_NE(fetch.body.find("redirect_uri=https%3A%2F%2Frp.example%2Foidc_callback"),
+              std::string::npos);
+
+    const std::string response = tokenResponse(idToken(key_.get(), "k1"));
+    const Step &put = f->resume(fetched(200, response));
+    ASSERT_EQ(put.kind, StepKind::Store) << put.log;
+    EXPECT_EQ(put.op, StoreOp::Put);
+    EXPECT_EQ(put.record, RecordKind::Session);
+    EXPECT_EQ(put.key, "op\nsession-1");
+    EXPECT_EQ(put.expires, kNow + 3600);
+    EXPECT_EQ(put.logLevel, LogLevel::Info);
+    EXPECT_EQ(put.log, "provider \"op\": login of \"user-1\"");
+    auto session = decodeSession(put.value);
+    ASSERT_TRUE(session) << session.detail();
+    EXPECT_EQ(session.value().sub, "user-1");
+    EXPECT_EQ(session.value().accessToken, "at-1");
+    EXPECT_EQ(session.value().accessTokenExpires, kNow + 60);
+    EXPECT_EQ(findClaim(session.value().claimIndex, "email"),
+              std::optional<std::string_view>("u@example.test"));
+
+    const Step &done = f->resume(stored());
+    ASSERT_EQ(done.kind, StepKind::Reply);
+    EXPECT_EQ(done.status, 302);
+    EXPECT_EQ(done.location, "/app/page?x=1");
+    EXPECT_EQ(done.sessionId, "session-1");
+    EXPECT_TRUE(f->done());
+}
+
+TEST_F(CallbackFlowTest, AUsedStateIsRefusedBeforeAnythingElse) {
+    auto f = flow();
+    f->start();
+    const Step &r = f->resume(stored(StepResult::Store::Absent));
+    ASSERT_EQ(r.kind, StepKind::Reply);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.title, "Login expired");
+    EXPECT_EQ(r.logLevel, LogLevel::Error);
+    EXPECT_TRUE(f->done());
+}
+
+TEST_F(CallbackFlowTest, StoreFailuresAre503AndNoSession) {
+    auto f = flow();
+    f->start();
+    EXPECT_EQ(f->resume(stored(StepResult::Store::Failed)).status, 503);
+
+    auto g = flow();
+    toTokenRequest(*g);
+    const std::string response = tokenResponse(idToken(key_.get(), "k1"));
+    ASSERT_EQ(g->resume(fetched(200, response)).kind, StepKind::Store);
+    const Step &r = g->resume(stored(StepResult::Store::Failed));
+    EXPECT_EQ(r.status, 503);
+    EXPECT_TRUE(r.sessionId.empty());
+}
+
+TEST_F(CallbackFlowTest, RefusalsInTheAnswer) {
+    {
+        auto f = flow("https://evil.example");
+        f->start();
+        const Step &r = f->resume(stored());
+        EXPECT_EQ(r.status, 400);
+        EXPECT_NE(r.log.find("another issuer"), std::string::npos);
+    }
+    {
+        auto f = flow(std::nullopt, "access_denied");
+        f->start();
+        const Step &r = f->resume(stored());
+        EXPECT_EQ(r.status, 403);
+        EXPECT_EQ(r.log, "provider \"op\" refused the login: access_denied no\\x0d\\x0away");
+    }
+    {
+        auto f = flow(std::nullopt, std::nullopt, std::nullopt);
+        f->start();
+        EXPECT_EQ(f->resume(stored()).status, 400);
+    }
+}
+
+TEST_F(CallbackFlowTest, Rfc9207IssRequiredWhenPromised) {
+    auto d = Discovery::parse(
+        R"({"issuer":"https://op.example","authorization_endpoint":"https://op.example/a",)"
+        R"("token_endpoint":"https://op.example/t","jwks_uri":"https://op.example/k",)"
+        R"("authorization_response_iss_parameter_supported":true})",
+        kIssuer);
+    ASSERT_TRUE(d);
+    StepResult meta;
+    meta.discovery = &d.value();
+    meta.jwks = jwks_.get();
+
+    auto without = flow();
+    without->start();
+    without->resume(stored());
+    const Step &r = without->resume(meta);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.log.find("without \"iss\""), std::string::npos);
+
+    auto with = flow(kIssuer);
+    with->start();
+    with->resume(stored());
+    EXPECT_EQ(with->resume(meta).kind, StepKind::Fetch);
+}
+
+TEST_F(CallbackFlowTest, ProviderErrorsAndTimeouts) {
+    struct Case {
+        StepResult::Transport transport;
+        unsigned status;
+        const char *body;
+        int want;
+    };
+    for (const Case &c : {
+             Case{StepResult::Transport::Failed, 0, "", 502},
+             Case{StepResult::Transport::TimedOut, 0, "", 504},
+             Case{StepResult::Transport::Ok, 400, R"({"error":"invalid_grant"})", 401},
+             Case{StepResult::Transport::Ok, 200, "<html>", 502},
+             Case{StepResult::Transport::Ok, 500,
+                  R"({"access_token":"a","token_type":"Bearer","id_token":"x.y.z"})", 502},
+         }) {
+        auto f = flow();
+        toTokenRequest(*f);
+        StepResult r = fetched(c.status, c.body);
+        r.transport = c.transport;
+        r.transportError = "connection refused";
+        const Step &reply = f->resume(r);
+        ASSERT_EQ(reply.kind, StepKind::Reply);
+        EXPECT_EQ(reply.status, c.want) << c.body;
+        EXPECT_EQ(reply.logLevel, LogLevel::Error);
+        EXPECT_TRUE(reply.sessionId.empty());
+    }
+}
+
+TEST_F(CallbackFlowTest, BadIdTokensAre401) {
+    for (const std::string &extra : {std::string(R"(,"aud":"other")"), std::string(R"(,"nonce":"n-2")")}) {
+        auto f = flow();
+        toTokenRequest(*f);
+        // a later member wins in the JSON parse: aud/nonce replaced
+        std::string token = idToken(key_.get(), "k1", extra);
+        const std::string response = tokenResponse(token);
+        const Step &r = f->resume(fetched(200, response));
+        ASSERT_EQ(r.kind, StepKind::Reply) << extra;
+        EXPECT_EQ(r.status, 401) << extra;
+        EXPECT_NE(r.log.find("ID token refused"), std::string::npos);
+    }
+}
+
+TEST_F(CallbackFlowTest, UnknownKeyIdRefetchesOnceThenSucceeds) {
+    auto f = flow();
+    toTokenRequest(*f);
+    const std::string response = tokenResponse(idToken(other_.get(), "k2"));
+    const Step &wait = f->resume(fetched(200, response));
+    ASSERT_EQ(wait.kind, StepKind::Metadata);
+    EXPECT_TRUE(wait.refetchKeys);
+    const Step &put = f->resume(metadata(rotated_.get()));
+    ASSERT_EQ(put.kind, StepKind::Store) << put.log;
+    EXPECT_EQ(put.record, RecordKind::Session);
+}
+
+TEST_F(CallbackFlowTest, UnknownKeyIdRefetchesOnceThenFails) {
+    auto f = flow();
+    toTokenRequest(*f);
+    const std::string response = tokenResponse(idToken(other_.get(), "k2"));
+    ASSERT_EQ(f->resume(fetched(200, response)).kind, StepKind::Metadata);
+    const Step &r = f->resume(metadata(jwks_.get()));  // the same keys again
+    ASSERT_EQ(r.kind, StepKind::Reply);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_TRUE(f->done());
+}
+
+TEST_F(CallbackFlowTest, NoMetadataIs503) {
+    auto f = flow();
+    f->start();
+    f->resume(stored());
+    EXPECT_EQ(f->resume(StepResult()).status, 503);
+}
+
+TEST_F(CallbackFlowTest, CreateRefusesMissingInputs) {
+    CallbackConfig config;
+    config.algorithms = "ES256";
+    CallbackRequest request;
+    request.state = "s";
+    request.sessionId = "id";
+    EXPECT_EQ(CallbackFlow::create(config, request).status(), Status::InvalidArgument);
+    request.pending.nonce = "n";
+    config.algorithms = "XS256";
+    EXPECT_FALSE(CallbackFlow::create(config, request));
+}
+
+}  // namespace
+}  // namespace auth_oidc
