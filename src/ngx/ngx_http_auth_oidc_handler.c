@@ -458,11 +458,11 @@ ngx_http_auth_oidc_cleanup(void *data)
 
     auth_oidc_session_free(ctx->session);
     auth_oidc_pending_free(ctx->pending);
-    auth_oidc_token_response_free(ctx->tokens);
+    auth_oidc_flow_free(ctx->flow);
 
     ctx->session = NULL;
     ctx->pending = NULL;
-    ctx->tokens = NULL;
+    ctx->flow = NULL;
 }
 
 

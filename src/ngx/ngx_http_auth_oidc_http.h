@@ -57,6 +57,12 @@ struct ngx_http_auth_oidc_http_s {
 };
 
 
+/* ngx_http_auth_oidc_provider.c: a request to prov, its TLS, resolver,
+ * timeouts, total deadline and size cap (target and handler left to set) */
+void ngx_http_auth_oidc_provider_http_request(
+    ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_http_request_t *req);
+
 ngx_http_auth_oidc_http_t *ngx_http_auth_oidc_http_start(
     ngx_http_auth_oidc_http_request_t *req, ngx_log_t *log);
 void ngx_http_auth_oidc_http_cancel(ngx_http_auth_oidc_http_t *h);

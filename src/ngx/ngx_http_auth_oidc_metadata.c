@@ -430,17 +430,9 @@ ngx_http_auth_oidc_metadata_fetch(ngx_http_auth_oidc_runtime_t *rt,
 
     prov = rt->conf;
 
-    ngx_memzero(&req, sizeof(ngx_http_auth_oidc_http_request_t));
+    ngx_http_auth_oidc_provider_http_request(prov, &req);
 
     req.target = target;
-    req.ssl = prov->ssl;
-    req.resolver = prov->resolver;
-    req.resolver_timeout = prov->resolver_timeout;
-    req.connect_timeout = prov->connect_timeout;
-    req.send_timeout = prov->send_timeout;
-    req.read_timeout = prov->read_timeout;
-    req.total_timeout = ngx_http_auth_oidc_metadata_total_timeout(prov);
-    req.max_size = prov->max_response_size;
     req.cancelable = 1;
     req.handler = handler;
     req.data = rt;

@@ -253,15 +253,17 @@ typedef struct {
     auth_oidc_session_t                 *session;
     ngx_str_t                            session_id;
 
-    /* the callback in progress */
-    ngx_http_auth_oidc_provider_conf_t **candidates;  /* sharing the path */
-    ngx_uint_t                           ncandidates;
-    ngx_str_t                            state;
+    /* a flow in progress (ngx_http_auth_oidc_driver.c) */
+    auth_oidc_flow_t                    *flow;
+    auth_oidc_step_t                     step;      /* views into flow */
     ngx_http_auth_oidc_http_t           *http;
-    auth_oidc_pending_t                 *pending;
-    auth_oidc_token_response_t          *tokens;
-    ngx_str_t                            redirect_uri;
     ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
+
+    /* the callback: providers sharing its path, the login it answers */
+    ngx_http_auth_oidc_provider_conf_t **candidates;
+    ngx_uint_t                           ncandidates;
+    auth_oidc_pending_t                 *pending;
+    ngx_str_t                            redirect_uri;
     ngx_str_t                            id_token;  /* logout's hint */
 
     /* the answer of the callback or logout, once decided */
@@ -276,7 +278,6 @@ typedef struct {
     unsigned                             looked_up:1;
     unsigned                             store_failed:1;
     unsigned                             store_checked:1;
-    unsigned                             keys_refetched:1;
     unsigned                             metadata_waited:1;
 } ngx_http_auth_oidc_ctx_t;
 
@@ -351,6 +352,10 @@ void ngx_http_auth_oidc_wake(ngx_http_request_t *r,
 /* ngx_http_auth_oidc_login.c */
 ngx_int_t ngx_http_auth_oidc_login(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_driver.c */
+void ngx_http_auth_oidc_drive(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
 
 /* ngx_http_auth_oidc_callback.c */
 void ngx_http_auth_oidc_callback(ngx_http_request_t *r,

@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_http.h"
 
 
 #define NGX_HTTP_AUTH_OIDC_CA_BUNDLE  "/etc/ssl/certs/ca-certificates.crt"
@@ -1101,4 +1102,29 @@ ngx_http_auth_oidc_endpoint_target(ngx_pool_t *pool,
                  "configure a \"resolver\" to reach it%Z", what, &t->host);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * Every request to a provider (discovery, keys, token endpoint) is set up
+ * here: its TLS context, resolver, per-operation timeouts, a total deadline
+ * that bounds a peer trickling bytes, and the answer's size cap.
+ */
+
+void
+ngx_http_auth_oidc_provider_http_request(
+    ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_http_request_t *req)
+{
+    ngx_memzero(req, sizeof(ngx_http_auth_oidc_http_request_t));
+
+    req->ssl = prov->ssl;
+    req->resolver = prov->resolver;
+    req->resolver_timeout = prov->resolver_timeout;
+    req->connect_timeout = prov->connect_timeout;
+    req->send_timeout = prov->send_timeout;
+    req->read_timeout = prov->read_timeout;
+    req->total_timeout = prov->resolver_timeout + prov->connect_timeout
+                         + prov->send_timeout + prov->read_timeout;
+    req->max_size = prov->max_response_size;
 }

@@ -19,6 +19,8 @@
 #include "common/result.h"
 #include "common/status.h"
 #include "flow/authorize.h"
+#include "flow/callback.h"
+#include "flow/step.h"
 #include "flow/pkce.h"
 #include "flow/token.h"
 #include "jwk/jwks.h"
@@ -65,6 +67,10 @@ struct auth_oidc_session_s {
 
 struct auth_oidc_keyring_s {
     auth_oidc::Keyring impl;
+};
+
+struct auth_oidc_flow_s {
+    std::unique_ptr<auth_oidc::CallbackFlow> callback;
 };
 
 namespace {
@@ -1115,3 +1121,152 @@ auth_oidc_status_t auth_oidc_open(const auth_oidc_keyring_t *kr,
 }
 
 }  // extern "C"
+
+
+// ---------------------------------------------------------------- flows
+
+namespace {
+
+#define AUTH_OIDC_SAME(c, cxx) \
+    static_assert(static_cast<int>(c) == static_cast<int>(cxx), #c)
+
+AUTH_OIDC_SAME(AUTH_OIDC_STEP_FETCH, auth_oidc::StepKind::Fetch);
+AUTH_OIDC_SAME(AUTH_OIDC_STEP_STORE, auth_oidc::StepKind::Store);
+AUTH_OIDC_SAME(AUTH_OIDC_STEP_METADATA, auth_oidc::StepKind::Metadata);
+AUTH_OIDC_SAME(AUTH_OIDC_STEP_REPLY, auth_oidc::StepKind::Reply);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_GET, auth_oidc::StoreOp::Get);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_TAKE, auth_oidc::StoreOp::Take);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_PUT, auth_oidc::StoreOp::Put);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_ADD, auth_oidc::StoreOp::Add);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_DELETE, auth_oidc::StoreOp::Delete);
+AUTH_OIDC_SAME(AUTH_OIDC_RECORD_USED_STATE, auth_oidc::RecordKind::UsedState);
+AUTH_OIDC_SAME(AUTH_OIDC_RECORD_SESSION, auth_oidc::RecordKind::Session);
+AUTH_OIDC_SAME(AUTH_OIDC_LOG_NONE, auth_oidc::LogLevel::None);
+AUTH_OIDC_SAME(AUTH_OIDC_LOG_ERR, auth_oidc::LogLevel::Error);
+AUTH_OIDC_SAME(AUTH_OIDC_LOG_WARN, auth_oidc::LogLevel::Warn);
+AUTH_OIDC_SAME(AUTH_OIDC_LOG_INFO, auth_oidc::LogLevel::Info);
+AUTH_OIDC_SAME(AUTH_OIDC_FETCH_TIMEDOUT, auth_oidc::StepResult::Transport::TimedOut);
+AUTH_OIDC_SAME(AUTH_OIDC_STORE_FAILED, auth_oidc::StepResult::Store::Failed);
+
+#undef AUTH_OIDC_SAME
+
+std::optional<std::string_view> optionalView(auth_oidc_str_t s) noexcept {
+    if (s.len == 0) {
+        return std::nullopt;
+    }
+    return view(s);
+}
+
+// Views into the flow's current step, for C.
+void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
+    *out = auth_oidc_step_t{};
+    out->kind = static_cast<auth_oidc_step_kind_t>(in.kind);
+    out->endpoint = static_cast<auth_oidc_endpoint_t>(in.endpoint);
+    out->method = toC(in.method);
+    out->headers = toC(in.headers);
+    out->body = toC(in.body);
+    out->op = static_cast<auth_oidc_store_op_t>(in.op);
+    out->record = static_cast<int>(in.record);
+    out->key = toC(in.key);
+    out->value = toC(in.value);
+    out->expires = in.expires;
+    out->refetch_keys = in.refetchKeys ? 1 : 0;
+    out->status = in.status;
+    out->location = toC(in.location);
+    out->session_id = toC(in.sessionId);
+    out->title = toC(in.title);
+    out->detail = toC(in.detail);
+    out->log_level = static_cast<auth_oidc_log_level_t>(in.logLevel);
+    out->log = toC(in.log);
+}
+
+}  // namespace
+
+auth_oidc_status_t auth_oidc_callback_flow(
+    const auth_oidc_callback_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr || first == nullptr) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        *out = nullptr;
+        if (params == nullptr || params->pending == nullptr) {
+            return invalidArgument(err, "params or pending is NULL");
+        }
+        const auth_oidc_callback_params_t &p = *params;
+        if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
+                       p.redirect_uri, p.algorithms, p.state, p.code, p.error,
+                       p.error_description, p.iss, p.session_id})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        const auth_oidc_pending_fields_t &f = p.pending->fields;
+        auth_oidc::CallbackConfig config;
+        config.provider = view(p.provider);
+        config.issuer = view(p.issuer);
+        config.clientId = view(p.client_id);
+        config.clientSecret = view(p.client_secret);
+        config.redirectUri = view(p.redirect_uri);
+        config.algorithms = view(p.algorithms);
+        config.leeway = p.leeway;
+        config.sessionTimeout = p.session_timeout;
+        auth_oidc::CallbackRequest request;
+        request.state = view(p.state);
+        request.code = optionalView(p.code);
+        request.error = optionalView(p.error);
+        request.errorDescription = optionalView(p.error_description);
+        request.iss = optionalView(p.iss);
+        request.pending.nonce = view(f.nonce);
+        request.pending.codeVerifier = view(f.code_verifier);
+        request.pending.returnPath = view(f.return_path);
+        request.pending.provider = view(f.provider);
+        request.pending.created = f.created;
+        request.pending.expires = f.expires;
+        request.sessionId = view(p.session_id);
+        request.now = p.now;
+        auto made = auth_oidc::CallbackFlow::create(config, request);
+        if (!made) {
+            return fail(err, made.error());
+        }
+        auto flow = std::make_unique<auth_oidc_flow_s>();
+        flow->callback = std::move(made).value();
+        exportStep(flow->callback->start(), first);
+        *out = flow.release();
+        return succeed(err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
+                                         const auth_oidc_step_result_t *result,
+                                         auth_oidc_step_t *next,
+                                         auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (flow == nullptr || result == nullptr || next == nullptr ||
+            !flow->callback) {
+            return invalidArgument(err, "flow, result or next is NULL");
+        }
+        const auth_oidc_step_result_t &r = *result;
+        if (!allValid({r.body, r.transport_error, r.value})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        const std::size_t fetch = rawValue(&r.fetch);
+        const std::size_t store = rawValue(&r.store);
+        if (fetch > AUTH_OIDC_FETCH_TIMEDOUT || store > AUTH_OIDC_STORE_FAILED) {
+            return invalidArgument(err, "unknown outcome");
+        }
+        auth_oidc::StepResult in;
+        in.transport = static_cast<auth_oidc::StepResult::Transport>(fetch);
+        in.httpStatus = r.http_status;
+        in.body = view(r.body);
+        in.transportError = view(r.transport_error);
+        in.store = static_cast<auth_oidc::StepResult::Store>(store);
+        in.value = view(r.value);
+        in.discovery = r.discovery == nullptr ? nullptr : &r.discovery->impl;
+        in.jwks = r.jwks == nullptr ? nullptr : &r.jwks->impl;
+        exportStep(flow->callback->resume(in), next);
+        return succeed(err);
+    });
+}
+
+void auth_oidc_flow_free(auth_oidc_flow_t *flow) noexcept {
+    delete flow;
+}

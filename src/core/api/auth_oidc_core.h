@@ -701,6 +701,139 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_open(const auth_oidc_keyring_t *kr,
     auth_oidc_str_t aad, auth_oidc_str_t sealed, unsigned char *buf,
     size_t size, size_t *needed, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
+/* ---------------------------------------------------------------------
+ * Flows: each protocol flow is a state machine in the core. It asks for
+ * one step at a time (a fetch from the provider, a store operation,
+ * provider metadata, or the reply that ends it) and is told how the step
+ * went; it does no I/O itself. The module's driver executes the steps.
+ * A step's views stay valid until the next auth_oidc_flow_resume() or
+ * auth_oidc_flow_free().
+ */
+
+typedef struct auth_oidc_flow_s  auth_oidc_flow_t;
+
+typedef enum {
+    AUTH_OIDC_STEP_FETCH = 1,     /* HTTP request to endpoint */
+    AUTH_OIDC_STEP_STORE,         /* session store operation */
+    AUTH_OIDC_STEP_METADATA,      /* usable metadata; refetch_keys: newer */
+    AUTH_OIDC_STEP_REPLY          /* the answer: the flow is over */
+} auth_oidc_step_kind_t;
+
+typedef enum {
+    AUTH_OIDC_STORE_GET = 1,
+    AUTH_OIDC_STORE_TAKE,         /* get, and the record is gone */
+    AUTH_OIDC_STORE_PUT,
+    AUTH_OIDC_STORE_ADD,          /* put only when absent */
+    AUTH_OIDC_STORE_DELETE        /* no answer awaited */
+} auth_oidc_store_op_t;
+
+/* Record kinds, as the module's store names them. */
+#define AUTH_OIDC_RECORD_USED_STATE  1
+#define AUTH_OIDC_RECORD_SESSION     2
+
+typedef enum {
+    AUTH_OIDC_LOG_NONE = 0,
+    AUTH_OIDC_LOG_ERR,
+    AUTH_OIDC_LOG_WARN,
+    AUTH_OIDC_LOG_INFO
+} auth_oidc_log_level_t;
+
+typedef struct {
+    auth_oidc_step_kind_t   kind;
+
+    /* FETCH: the URL is the endpoint's in the driver's metadata */
+    auth_oidc_endpoint_t    endpoint;
+    auth_oidc_str_t         method;
+    auth_oidc_str_t         headers;      /* "Name: value" CRLF lines */
+    auth_oidc_str_t         body;
+
+    /* STORE */
+    auth_oidc_store_op_t    op;
+    int                     record;       /* AUTH_OIDC_RECORD_* */
+    auth_oidc_str_t         key;
+    auth_oidc_str_t         value;
+    int64_t                 expires;      /* unix seconds */
+
+    /* METADATA */
+    int                     refetch_keys;
+
+    /* REPLY: status; location for a 3xx; a new session id for the session
+     * cookie (len 0: none); a page's title and sentence otherwise */
+    int                     status;
+    auth_oidc_str_t         location;
+    auth_oidc_str_t         session_id;
+    auth_oidc_str_t         title;
+    auth_oidc_str_t         detail;
+
+    /* any step: a line for the error log, after "auth_oidc: " */
+    auth_oidc_log_level_t   log_level;
+    auth_oidc_str_t         log;
+} auth_oidc_step_t;
+
+typedef enum {
+    AUTH_OIDC_FETCH_OK = 0,
+    AUTH_OIDC_FETCH_FAILED,
+    AUTH_OIDC_FETCH_TIMEDOUT
+} auth_oidc_fetch_outcome_t;
+
+typedef enum {
+    AUTH_OIDC_STORE_DONE = 0,     /* found, stored, added, deleted */
+    AUTH_OIDC_STORE_ABSENT,       /* not found; ADD: the key was taken */
+    AUTH_OIDC_STORE_FAILED        /* the store did not answer */
+} auth_oidc_store_outcome_t;
+
+/* How the last step went; only the members of its kind are read. */
+typedef struct {
+    auth_oidc_fetch_outcome_t     fetch;
+    unsigned                      http_status;
+    auth_oidc_str_t               body;
+    auth_oidc_str_t               transport_error;
+
+    auth_oidc_store_outcome_t     store;
+    auth_oidc_str_t               value;
+
+    /* METADATA, and the keys any later validation uses: NULL when none */
+    const auth_oidc_discovery_t  *discovery;
+    const auth_oidc_jwks_t       *jwks;
+} auth_oidc_step_result_t;
+
+/* The callback at redirect_uri. Query values percent-decoded, {NULL, 0}
+ * when absent; pending: the started login opened from its cookie. */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               issuer;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               client_secret;
+    auth_oidc_str_t               redirect_uri;   /* absolute, as sent */
+    auth_oidc_str_t               algorithms;
+    int64_t                       leeway;
+    int64_t                       session_timeout;
+
+    auth_oidc_str_t               state;
+    auth_oidc_str_t               code;
+    auth_oidc_str_t               error;
+    auth_oidc_str_t               error_description;
+    auth_oidc_str_t               iss;
+    const auth_oidc_pending_t    *pending;
+    auth_oidc_str_t               session_id;     /* fresh, random */
+    int64_t                       now;
+} auth_oidc_callback_params_t;
+
+/* A new callback flow and its first step. Errors: EINVAL, ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_callback_flow(
+    const auth_oidc_callback_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* The next step, after the last went as result says. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
+    const auth_oidc_step_result_t *result, auth_oidc_step_t *next,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* Accepts NULL. */
+AUTH_OIDC_API void auth_oidc_flow_free(auth_oidc_flow_t *flow)
+    AUTH_OIDC_NOEXCEPT;
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,514 @@
+
+/*
+ * The driver: runs a core flow (auth_oidc_flow_t) for one request. The flow
+ * decides; the driver only executes the step it asks for (a fetch from the
+ * provider, a session store operation, provider metadata, the reply) on
+ * nginx's event loop, and tells the flow how it went.
+ *
+ * Whatever is in flight belongs to the request: its pool cleanup
+ * (ngx_http_auth_oidc_cleanup) cancels a fetch, drops a metadata wait and
+ * frees the flow; a Redis command has its own cleanup. Every answer goes
+ * through ngx_http_auth_oidc_outcome(), which resumes the phases.
+ *
+ * A new flow: a state machine in src/core/flow, a constructor in the C API
+ * (auth_oidc_..._flow()), and a caller that starts it here with
+ * ngx_http_auth_oidc_drive(). Nothing else in this file changes.
+ */
+
+
+#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_http.h"
+#include "ngx_http_auth_oidc_store.h"
+
+
+static ngx_int_t ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
+static void ngx_http_auth_oidc_drive_stored(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *value);
+static ngx_int_t ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
+static void ngx_http_auth_oidc_drive_fetched(ngx_http_auth_oidc_http_t *h);
+static ngx_int_t ngx_http_auth_oidc_drive_metadata(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
+static void ngx_http_auth_oidc_drive_metadata_in(ngx_http_request_t *r);
+static void ngx_http_auth_oidc_drive_keys_in(ngx_http_request_t *r);
+static void ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+static void ngx_http_auth_oidc_drive_resume(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
+static void ngx_http_auth_oidc_drive_log(ngx_http_request_t *r,
+    auth_oidc_step_t *step);
+
+
+/*
+ * Runs ctx->flow from ctx->step (its first step) until a step must wait
+ * or the reply is given.
+ */
+
+void
+ngx_http_auth_oidc_drive(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_int_t                rc;
+    auth_oidc_step_result_t  result;
+
+    for ( ;; ) {
+        ngx_http_auth_oidc_drive_log(r, &ctx->step);
+
+        ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
+
+        switch (ctx->step.kind) {
+
+        case AUTH_OIDC_STEP_STORE:
+            rc = ngx_http_auth_oidc_drive_store(r, ctx, &result);
+            break;
+
+        case AUTH_OIDC_STEP_FETCH:
+            rc = ngx_http_auth_oidc_drive_fetch(r, ctx, &result);
+            break;
+
+        case AUTH_OIDC_STEP_METADATA:
+            rc = ngx_http_auth_oidc_drive_metadata(r, ctx, &result);
+            break;
+
+        default: /* AUTH_OIDC_STEP_REPLY */
+            ngx_http_auth_oidc_drive_reply(r, ctx);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* the step's handler resumes the flow */
+            return;
+        }
+
+        if (rc == NGX_DONE) {
+            /* answered by the driver itself */
+            return;
+        }
+
+        if (auth_oidc_flow_resume(ctx->flow, &result, &ctx->step, NULL)
+            != AUTH_OIDC_OK)
+        {
+            ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "Login failed", NULL);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_drive_resume(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result)
+{
+    if (auth_oidc_flow_resume(ctx->flow, result, &ctx->step, NULL)
+        != AUTH_OIDC_OK)
+    {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Login failed", NULL);
+        return;
+    }
+
+    ngx_http_auth_oidc_drive(r, ctx);
+}
+
+
+/* ----------------------------------------------------------- store */
+
+static ngx_int_t
+ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    key, value, found;
+    ngx_uint_t                   kind;
+    auth_oidc_step_t            *step;
+    ngx_http_auth_oidc_store_t  *store;
+
+    step = &ctx->step;
+    store = ctx->provider->store;
+    kind = (ngx_uint_t) step->record;
+
+    key.data = (u_char *) step->key.data;
+    key.len = step->key.len;
+    value.data = (u_char *) step->value.data;
+    value.len = step->value.len;
+    ngx_str_null(&found);
+
+    switch (step->op) {
+
+    case AUTH_OIDC_STORE_GET:
+        rc = ngx_http_auth_oidc_store_get(store, kind, &key, r, &found,
+                                          ngx_http_auth_oidc_drive_stored);
+        break;
+
+    case AUTH_OIDC_STORE_TAKE:
+        rc = ngx_http_auth_oidc_store_take(store, kind, &key, r, &found,
+                                           ngx_http_auth_oidc_drive_stored);
+        break;
+
+    case AUTH_OIDC_STORE_PUT:
+        rc = ngx_http_auth_oidc_store_put(store, kind, &key, &value,
+                                          (time_t) step->expires, r,
+                                          ngx_http_auth_oidc_drive_stored);
+        break;
+
+    case AUTH_OIDC_STORE_ADD:
+        rc = ngx_http_auth_oidc_store_add(store, kind, &key, &value,
+                                          (time_t) step->expires, r,
+                                          ngx_http_auth_oidc_drive_stored);
+        break;
+
+    default: /* AUTH_OIDC_STORE_DELETE */
+        ngx_http_auth_oidc_store_delete(store, kind, &key, r);
+        rc = NGX_OK;
+        break;
+    }
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    result->store = (rc == NGX_OK) ? AUTH_OIDC_STORE_DONE
+                    : (rc == NGX_DECLINED) ? AUTH_OIDC_STORE_ABSENT
+                    : AUTH_OIDC_STORE_FAILED;
+    result->value.data = found.data;
+    result->value.len = found.len;
+
+    return NGX_OK;
+}
+
+
+/* An asynchronous store's answer (NGX_OK, NGX_DECLINED or NGX_ERROR). */
+
+static void
+ngx_http_auth_oidc_drive_stored(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *value)
+{
+    auth_oidc_step_result_t    result;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
+
+    result.store = (rc == NGX_OK) ? AUTH_OIDC_STORE_DONE
+                   : (rc == NGX_DECLINED) ? AUTH_OIDC_STORE_ABSENT
+                   : AUTH_OIDC_STORE_FAILED;
+
+    if (value) {
+        result.value.data = value->data;
+        result.value.len = value->len;
+    }
+
+    ngx_http_auth_oidc_drive_resume(r, ctx, &result);
+}
+
+
+/* ----------------------------------------------------------- fetch */
+
+static ngx_int_t
+ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result)
+{
+    u_char                              *p;
+    auth_oidc_step_t                    *step;
+    ngx_http_auth_oidc_target_t         *target;
+    ngx_http_auth_oidc_http_request_t    req;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+    u_char                               msg[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    static ngx_str_t  no_endpoint = ngx_string("the endpoint is unusable");
+
+    step = &ctx->step;
+    prov = ctx->provider;
+
+    target = ngx_palloc(r->pool, sizeof(ngx_http_auth_oidc_target_t));
+    if (target == NULL) {
+        goto failed;
+    }
+
+    if (ngx_http_auth_oidc_endpoint_target(r->pool, prov,
+            auth_oidc_discovery_endpoint(prov->runtime->discovery,
+                                         step->endpoint),
+            "endpoint", target, msg, sizeof(msg))
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": %s", &prov->name, msg);
+        result->fetch = AUTH_OIDC_FETCH_FAILED;
+        result->transport_error.data = no_endpoint.data;
+        result->transport_error.len = no_endpoint.len;
+        return NGX_OK;
+    }
+
+    ngx_http_auth_oidc_provider_http_request(prov, &req);
+
+    /* the step's views live in the flow: the request gets its own copies */
+    p = ngx_pnalloc(r->pool, step->method.len + step->headers.len
+                             + step->body.len + 1);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    req.method.data = p;
+    req.method.len = step->method.len;
+    p = ngx_cpymem(p, step->method.data, step->method.len);
+
+    req.headers.data = p;
+    req.headers.len = step->headers.len;
+    p = ngx_cpymem(p, step->headers.data, step->headers.len);
+
+    req.body.data = p;
+    req.body.len = step->body.len;
+    ngx_memcpy(p, step->body.data, step->body.len);
+
+    req.target = target;
+    req.handler = ngx_http_auth_oidc_drive_fetched;
+    req.data = r;
+
+    ctx->http = ngx_http_auth_oidc_http_start(&req, r->connection->log);
+
+    if (ctx->http) {
+        return NGX_AGAIN;
+    }
+
+failed:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "Login failed", NULL);
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_auth_oidc_drive_fetched(ngx_http_auth_oidc_http_t *h)
+{
+    ngx_http_request_t *r = h->data;
+
+    auth_oidc_step_result_t    result;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    ctx->http = NULL;
+
+    ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
+
+    if (h->rc != NGX_OK) {
+        result.fetch = h->timedout ? AUTH_OIDC_FETCH_TIMEDOUT
+                                   : AUTH_OIDC_FETCH_FAILED;
+        result.transport_error.data = h->error.data;
+        result.transport_error.len = h->error.len;
+
+    } else {
+        result.fetch = AUTH_OIDC_FETCH_OK;
+        result.http_status = (unsigned) h->status;
+        result.body.data = h->body.data;
+        result.body.len = h->body.len;
+    }
+
+    /* what the flow validates next is done with the worker's latest keys */
+    (void) ngx_http_auth_oidc_metadata_sync(ctx->provider, r->connection->log);
+    result.discovery = ctx->provider->runtime->discovery;
+    result.jwks = ctx->provider->runtime->jwks;
+
+    /* the flow copies what it keeps of the answer: h can go after this */
+    if (auth_oidc_flow_resume(ctx->flow, &result, &ctx->step, NULL)
+        != AUTH_OIDC_OK)
+    {
+        ngx_http_auth_oidc_http_free(h);
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "Login failed", NULL);
+        return;
+    }
+
+    ngx_http_auth_oidc_http_free(h);
+
+    ngx_http_auth_oidc_drive(r, ctx);
+}
+
+
+/* -------------------------------------------------------- metadata */
+
+static ngx_int_t
+ngx_http_auth_oidc_drive_metadata(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result)
+{
+    ngx_int_t                            rc;
+    ngx_uint_t                           status;
+    ngx_http_auth_oidc_runtime_t        *rt;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = ctx->provider;
+
+    if (ctx->step.refetch_keys) {
+        /* the provider may have rotated its keys: wait for one fetch */
+        ngx_http_auth_oidc_metadata_refetch_keys(prov, r->connection->log);
+
+        rc = ngx_http_auth_oidc_metadata_wait(prov, &ctx->waiter, r,
+                                          ngx_http_auth_oidc_drive_keys_in);
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        /*
+         * NGX_OK: keys published meanwhile by another worker; otherwise no
+         * refetch was asked for (one was, within keys_refetch_interval)
+         * nor is under way: the keys are what they are
+         */
+        (void) ngx_http_auth_oidc_metadata_sync(prov, r->connection->log);
+
+    } else {
+        rc = ngx_http_auth_oidc_metadata_ready(r, ctx, prov,
+                                        ngx_http_auth_oidc_drive_metadata_in);
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            status = ngx_http_auth_oidc_not_ready(r, prov);
+            ngx_http_auth_oidc_outcome(r, ctx, status, "Login unavailable",
+                                       "The identity provider's metadata is "
+                                       "not available yet.");
+            return NGX_DONE;
+        }
+    }
+
+    rt = prov->runtime;
+    result->discovery = rt->discovery;
+    result->jwks = rt->jwks;
+
+    return NGX_OK;
+}
+
+
+/* The wait for metadata is over: the step is taken again. */
+
+static void
+ngx_http_auth_oidc_drive_metadata_in(ngx_http_request_t *r)
+{
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_http_auth_oidc_drive(r, ctx);
+}
+
+
+/* A keys refetch ended (published or failed, or the wait's bound). */
+
+static void
+ngx_http_auth_oidc_drive_keys_in(ngx_http_request_t *r)
+{
+    auth_oidc_step_result_t        result;
+    ngx_http_auth_oidc_ctx_t      *ctx;
+    ngx_http_auth_oidc_runtime_t  *rt;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    rt = ctx->provider->runtime;
+
+    (void) ngx_http_auth_oidc_metadata_sync(ctx->provider, r->connection->log);
+
+    ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
+    result.discovery = rt->discovery;
+    result.jwks = rt->jwks;
+
+    ngx_http_auth_oidc_drive_resume(r, ctx, &result);
+}
+
+
+/* ----------------------------------------------------------- reply */
+
+static void
+ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    u_char            *title;
+    ngx_str_t          location, id;
+    auth_oidc_step_t  *step;
+
+    step = &ctx->step;
+
+    if (step->session_id.len) {
+        id.len = step->session_id.len;
+        id.data = ngx_pnalloc(r->pool, id.len);
+        if (id.data == NULL) {
+            goto failed;
+        }
+
+        ngx_memcpy(id.data, step->session_id.data, id.len);
+        ctx->session_id = id;
+
+        if (ngx_http_auth_oidc_cookie_set(r, ctx->provider, &id, 0)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (step->location.len) {
+        location.len = step->location.len;
+        location.data = ngx_pnalloc(r->pool, location.len);
+        if (location.data == NULL) {
+            goto failed;
+        }
+
+        ngx_memcpy(location.data, step->location.data, location.len);
+
+        (void) ngx_http_auth_oidc_redirect(r, &location);
+        ngx_http_auth_oidc_outcome(r, ctx, step->status, NULL, NULL);
+        return;
+    }
+
+    /* the page outlives the flow's step: copies, the title NUL-ended */
+    title = ngx_pnalloc(r->pool, step->title.len + 1);
+    if (title == NULL) {
+        goto failed;
+    }
+
+    ngx_memcpy(title, step->title.data, step->title.len);
+    title[step->title.len] = '\0';
+
+    if (step->detail.len) {
+        ngx_http_auth_oidc_outcome(r, ctx, step->status, (char *) title,
+                                   "%*s", step->detail.len,
+                                   step->detail.data);
+    } else {
+        ngx_http_auth_oidc_outcome(r, ctx, step->status, (char *) title,
+                                   NULL);
+    }
+
+    return;
+
+failed:
+
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "Login failed", NULL);
+}
+
+
+static void
+ngx_http_auth_oidc_drive_log(ngx_http_request_t *r, auth_oidc_step_t *step)
+{
+    ngx_uint_t  level;
+
+    switch (step->log_level) {
+
+    case AUTH_OIDC_LOG_ERR:
+        level = NGX_LOG_ERR;
+        break;
+
+    case AUTH_OIDC_LOG_WARN:
+        level = NGX_LOG_WARN;
+        break;
+
+    case AUTH_OIDC_LOG_INFO:
+        level = NGX_LOG_INFO;
+        break;
+
+    default:
+        return;
+    }
+
+    ngx_log_error(level, r->connection->log, 0, "auth_oidc: %*s",
+                  step->log.len, step->log.data);
+}
