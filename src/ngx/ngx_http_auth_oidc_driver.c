@@ -364,6 +364,11 @@ ngx_http_auth_oidc_drive_metadata(ngx_http_request_t *r,
             return NGX_AGAIN;
         }
 
+        if (rc != NGX_OK && ctx->step.metadata_optional) {
+            /* the flow goes on without: e.g. a local logout */
+            return NGX_OK;
+        }
+
         if (rc != NGX_OK) {
             status = ngx_http_auth_oidc_not_ready(r, prov);
             ngx_http_auth_oidc_outcome(r, ctx, status, "Login unavailable",
@@ -427,6 +432,12 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
     auth_oidc_step_t  *step;
 
     step = &ctx->step;
+
+    if (step->clear_session
+        && ngx_http_auth_oidc_cookie_set(r, ctx->provider, NULL, 1) != NGX_OK)
+    {
+        goto failed;
+    }
 
     if (step->session_id.len) {
         id.len = step->session_id.len;

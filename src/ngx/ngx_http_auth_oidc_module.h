@@ -264,7 +264,6 @@ typedef struct {
     ngx_uint_t                           ncandidates;
     auth_oidc_pending_t                 *pending;
     ngx_str_t                            redirect_uri;
-    ngx_str_t                            id_token;  /* logout's hint */
 
     /* the answer of the callback or logout, once decided */
     ngx_int_t                            status;

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "flow/authorize.h"
 #include "flow/callback.h"
+#include "flow/logout.h"
 #include "flow/step.h"
 #include "flow/pkce.h"
 #include "flow/token.h"
@@ -69,8 +70,14 @@ struct auth_oidc_keyring_s {
     auth_oidc::Keyring impl;
 };
 
+// One flow of any kind: exactly one member is set.
 struct auth_oidc_flow_s {
     std::unique_ptr<auth_oidc::CallbackFlow> callback;
+    std::unique_ptr<auth_oidc::LogoutFlow> logout;
+
+    const auth_oidc::Step &resume(const auth_oidc::StepResult &result) {
+        return callback ? callback->resume(result) : logout->resume(result);
+    }
 };
 
 namespace {
@@ -1171,9 +1178,11 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->value = toC(in.value);
     out->expires = in.expires;
     out->refetch_keys = in.refetchKeys ? 1 : 0;
+    out->metadata_optional = in.metadataOptional ? 1 : 0;
     out->status = in.status;
     out->location = toC(in.location);
     out->session_id = toC(in.sessionId);
+    out->clear_session = in.clearSession ? 1 : 0;
     out->title = toC(in.title);
     out->detail = toC(in.detail);
     out->log_level = static_cast<auth_oidc_log_level_t>(in.logLevel);
@@ -1235,13 +1244,42 @@ auth_oidc_status_t auth_oidc_callback_flow(
     });
 }
 
+auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params,
+                                         auth_oidc_flow_t **out,
+                                         auth_oidc_step_t *first,
+                                         auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr || first == nullptr) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        *out = nullptr;
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_logout_params_t &p = *params;
+        if (!allValid({p.provider, p.client_id, p.post_logout_uri, p.session_id})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auth_oidc::LogoutConfig config;
+        config.provider = view(p.provider);
+        config.clientId = view(p.client_id);
+        config.postLogoutUri = view(p.post_logout_uri);
+        config.idTokenHint = p.id_token_hint != 0;
+        auto flow = std::make_unique<auth_oidc_flow_s>();
+        flow->logout = auth_oidc::LogoutFlow::create(config, optionalView(p.session_id));
+        exportStep(flow->logout->start(), first);
+        *out = flow.release();
+        return succeed(err);
+    });
+}
+
 auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
                                          const auth_oidc_step_result_t *result,
                                          auth_oidc_step_t *next,
                                          auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
         if (flow == nullptr || result == nullptr || next == nullptr ||
-            !flow->callback) {
+            (!flow->callback && !flow->logout)) {
             return invalidArgument(err, "flow, result or next is NULL");
         }
         const auth_oidc_step_result_t &r = *result;
@@ -1262,7 +1300,7 @@ auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
         in.value = view(r.value);
         in.discovery = r.discovery == nullptr ? nullptr : &r.discovery->impl;
         in.jwks = r.jwks == nullptr ? nullptr : &r.jwks->impl;
-        exportStep(flow->callback->resume(in), next);
+        exportStep(flow->resume(in), next);
         return succeed(err);
     });
 }

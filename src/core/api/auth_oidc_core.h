@@ -754,14 +754,16 @@ typedef struct {
     auth_oidc_str_t         value;
     int64_t                 expires;      /* unix seconds */
 
-    /* METADATA */
+    /* METADATA; optional: none is no failure, the flow goes on */
     int                     refetch_keys;
+    int                     metadata_optional;
 
     /* REPLY: status; location for a 3xx; a new session id for the session
      * cookie (len 0: none); a page's title and sentence otherwise */
     int                     status;
     auth_oidc_str_t         location;
     auth_oidc_str_t         session_id;
+    int                     clear_session;   /* clear the session cookie */
     auth_oidc_str_t         title;
     auth_oidc_str_t         detail;
 
@@ -822,6 +824,21 @@ typedef struct {
 /* A new callback flow and its first step. Errors: EINVAL, ENOMEM. */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_callback_flow(
     const auth_oidc_callback_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* logout_uri, for a same-origin POST; session_id: the session cookie's
+ * value ({NULL, 0}: none); post_logout_uri absolute or empty. */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               post_logout_uri;
+    int                           id_token_hint;
+    auth_oidc_str_t               session_id;
+} auth_oidc_logout_params_t;
+
+/* A new logout flow and its first step. Errors: EINVAL, ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_logout_flow(
+    const auth_oidc_logout_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /* The next step, after the last went as result says. */

@@ -59,14 +59,16 @@ struct Step {
     std::string value;
     std::int64_t expires = 0;
 
-    // Metadata
+    // Metadata; optional: without any, the flow goes on (no 503)
     bool refetchKeys = false;
+    bool metadataOptional = false;
 
     // Reply: status; a Location for 3xx; a new session id for the session
     // cookie; a page (title and a sentence) for the others.
     int status = 0;
     std::string location;
     std::string sessionId;
+    bool clearSession = false;  // the session cookie is cleared
     std::string title;
     std::string detail;
 
