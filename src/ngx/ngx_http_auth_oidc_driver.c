@@ -428,7 +428,7 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
     u_char            *title;
-    ngx_str_t          location, id;
+    ngx_str_t          location, id, state, value;
     auth_oidc_step_t  *step;
 
     step = &ctx->step;
@@ -437,6 +437,26 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
         && ngx_http_auth_oidc_cookie_set(r, ctx->provider, NULL, 1) != NGX_OK)
     {
         goto failed;
+    }
+
+    if (step->login_cookie.len) {
+        state.len = step->login_state.len;
+        value.len = step->login_cookie.len;
+        state.data = ngx_pnalloc(r->pool, state.len + value.len);
+        if (state.data == NULL) {
+            goto failed;
+        }
+
+        value.data = ngx_cpymem(state.data, step->login_state.data,
+                                state.len);
+        ngx_memcpy(value.data, step->login_cookie.data, value.len);
+
+        if (ngx_http_auth_oidc_login_cookie_set(r, ctx->provider, &state,
+                                                &value)
+            != NGX_OK)
+        {
+            goto failed;
+        }
     }
 
     if (step->session_id.len) {

@@ -80,7 +80,8 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         /* another provider's location (after an internal redirect) */
         ctx->looked_up = 0;
         ctx->store_failed = 0;
-        ctx->store_checked = 0;
+        auth_oidc_flow_free(ctx->flow);
+        ctx->flow = NULL;
         ctx->metadata_waited = 0;
         auth_oidc_session_free(ctx->session);
         ctx->session = NULL;

@@ -276,7 +276,6 @@ typedef struct {
     unsigned                             counted:1;   /* r->main->count++ */
     unsigned                             looked_up:1;
     unsigned                             store_failed:1;
-    unsigned                             store_checked:1;
     unsigned                             metadata_waited:1;
 } ngx_http_auth_oidc_ctx_t;
 
@@ -382,9 +381,6 @@ ngx_uint_t ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name,
     const char *prefix);
 
 /* ngx_http_auth_oidc_pending.c */
-ngx_int_t ngx_http_auth_oidc_pending_save(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
-    ngx_str_t *record);
 ngx_int_t ngx_http_auth_oidc_pending_find(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *state);
 

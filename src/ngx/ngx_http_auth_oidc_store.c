@@ -456,28 +456,6 @@ ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
 }
 
 
-/*
- * Whether the store answers at all: a login is not started (the user sent
- * to type a password) when its callback could not record it. Shared memory
- * always answers; Redis is asked for a key that never exists.
- */
-
-ngx_int_t
-ngx_http_auth_oidc_store_check(ngx_http_auth_oidc_store_t *store,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
-{
-    static ngx_str_t  probe = ngx_string("probe");
-
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_get(store,
-                                                  NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
-                                                  &probe, r, 0, done);
-    }
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,

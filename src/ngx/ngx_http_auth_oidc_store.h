@@ -91,9 +91,6 @@ ngx_int_t ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
 ngx_int_t ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
-/* NGX_OK, or NGX_AGAIN then done (NGX_ERROR: the store does not answer) */
-ngx_int_t ngx_http_auth_oidc_store_check(ngx_http_auth_oidc_store_t *store,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
 /* as put, only when the key is absent (or expired): NGX_DECLINED if not */
 ngx_int_t ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "flow/authorize.h"
 #include "flow/callback.h"
+#include "flow/login.h"
 #include "flow/logout.h"
 #include "flow/step.h"
 #include "flow/pkce.h"
@@ -72,10 +73,14 @@ struct auth_oidc_keyring_s {
 
 // One flow of any kind: exactly one member is set.
 struct auth_oidc_flow_s {
+    std::unique_ptr<auth_oidc::LoginFlow> login;
     std::unique_ptr<auth_oidc::CallbackFlow> callback;
     std::unique_ptr<auth_oidc::LogoutFlow> logout;
 
     const auth_oidc::Step &resume(const auth_oidc::StepResult &result) {
+        if (login) {
+            return login->resume(result);
+        }
         return callback ? callback->resume(result) : logout->resume(result);
     }
 };
@@ -1183,6 +1188,8 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->location = toC(in.location);
     out->session_id = toC(in.sessionId);
     out->clear_session = in.clearSession ? 1 : 0;
+    out->login_state = toC(in.loginState);
+    out->login_cookie = toC(in.loginCookie);
     out->title = toC(in.title);
     out->detail = toC(in.detail);
     out->log_level = static_cast<auth_oidc_log_level_t>(in.logLevel);
@@ -1244,6 +1251,80 @@ auth_oidc_status_t auth_oidc_callback_flow(
     });
 }
 
+auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
+                                        auth_oidc_flow_t **out,
+                                        auth_oidc_step_t *first,
+                                        auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr || first == nullptr) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        *out = nullptr;
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_login_params_t &p = *params;
+        if (!allValid({p.provider, p.client_id, p.redirect_uri, p.scope,
+                       p.extra_args, p.uri, p.state, p.nonce, p.verifier,
+                       p.seal_nonce})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auth_oidc::LoginConfig config;
+        config.provider = view(p.provider);
+        config.clientId = view(p.client_id);
+        config.redirectUri = view(p.redirect_uri);
+        config.scope = view(p.scope);
+        config.extraArgs = view(p.extra_args);
+        config.pkce = p.pkce;
+        config.loginTimeout = p.login_timeout;
+        config.probeStore = p.probe_store != 0;
+        config.keyring = p.keyring == nullptr ? nullptr : &p.keyring->impl;
+        auth_oidc::LoginRequest request;
+        request.discovery = p.discovery == nullptr ? nullptr : &p.discovery->impl;
+        request.uri = view(p.uri);
+        request.state = view(p.state);
+        request.nonce = view(p.nonce);
+        request.verifier = view(p.verifier);
+        request.sealNonce = view(p.seal_nonce);
+        request.now = p.now;
+        auto made = auth_oidc::LoginFlow::create(config, request);
+        if (!made) {
+            return fail(err, made.error());
+        }
+        auto flow = std::make_unique<auth_oidc_flow_s>();
+        flow->login = std::move(made).value();
+        exportStep(flow->login->start(), first);
+        *out = flow.release();
+        return succeed(err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_started_login_open(const auth_oidc_keyring_t *kr,
+                                                auth_oidc_str_t provider,
+                                                auth_oidc_str_t state,
+                                                auth_oidc_str_t cookie,
+                                                auth_oidc_pending_t **out,
+                                                auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (kr == nullptr || !allValid({provider, state, cookie})) {
+            return invalidArgument(err, "keyring NULL or a view has data NULL");
+        }
+        auto record = auth_oidc::openStartedLogin(kr->impl, view(provider),
+                                                  view(state), view(cookie));
+        if (!record) {
+            return fail(err, record.error());
+        }
+        const std::string &bytes = record.value();
+        return auth_oidc_pending_decode(
+            reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(),
+            out, err);
+    });
+}
+
 auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params,
                                          auth_oidc_flow_t **out,
                                          auth_oidc_step_t *first,
@@ -1279,7 +1360,7 @@ auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
                                          auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
         if (flow == nullptr || result == nullptr || next == nullptr ||
-            (!flow->callback && !flow->logout)) {
+            (!flow->login && !flow->callback && !flow->logout)) {
             return invalidArgument(err, "flow, result or next is NULL");
         }
         const auth_oidc_step_result_t &r = *result;

@@ -764,6 +764,8 @@ typedef struct {
     auth_oidc_str_t         location;
     auth_oidc_str_t         session_id;
     int                     clear_session;   /* clear the session cookie */
+    auth_oidc_str_t         login_state;     /* set the login's cookie */
+    auth_oidc_str_t         login_cookie;
     auth_oidc_str_t         title;
     auth_oidc_str_t         detail;
 
@@ -825,6 +827,46 @@ typedef struct {
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_callback_flow(
     const auth_oidc_callback_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* The start of a login; random values fresh from RAND_bytes(): state,
+ * nonce, verifier base64url of 32 bytes, seal_nonce AUTH_OIDC_SEAL_NONCE_LEN
+ * bytes; pkce 1 on, 0 off, -1 as the provider advertises; probe_store: ask
+ * the store first whether it answers (Redis). */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               redirect_uri;   /* absolute */
+    auth_oidc_str_t               scope;
+    auth_oidc_str_t               extra_args;
+    int                           pkce;
+    int64_t                       login_timeout;
+    int                           probe_store;
+    const auth_oidc_keyring_t    *keyring;
+    const auth_oidc_discovery_t  *discovery;
+
+    auth_oidc_str_t               uri;            /* the request's, raw */
+    auth_oidc_str_t               state;
+    auth_oidc_str_t               nonce;
+    auth_oidc_str_t               verifier;
+    auth_oidc_str_t               seal_nonce;
+    int64_t                       now;
+} auth_oidc_login_params_t;
+
+/* A new login flow and its first step. Errors: EINVAL, ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_login_flow(
+    const auth_oidc_login_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * The started login held by the cookie named after state, opened under
+ * kr for provider: EDECODE (not base64url, unknown key id) or EAUTH
+ * (altered, another state or provider, another secret), then as
+ * auth_oidc_pending_decode().
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_started_login_open(
+    const auth_oidc_keyring_t *kr, auth_oidc_str_t provider,
+    auth_oidc_str_t state, auth_oidc_str_t cookie, auth_oidc_pending_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /* logout_uri, for a same-origin POST; session_id: the session cookie's
  * value ({NULL, 0}: none); post_logout_uri absolute or empty. */

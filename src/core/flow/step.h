@@ -69,6 +69,9 @@ struct Step {
     std::string location;
     std::string sessionId;
     bool clearSession = false;  // the session cookie is cleared
+    // A started login's own cookie: the state it is named after, its value.
+    std::string loginState;
+    std::string loginCookie;
     std::string title;
     std::string detail;
 
