@@ -76,7 +76,14 @@ ngx_http_auth_oidc_drive(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
         }
 
         if (rc == NGX_AGAIN) {
-            /* the step's handler resumes the flow */
+            /* the step's handler resumes the flow; meanwhile a client that
+             * goes away is noticed (a first wait: see suspend()) */
+            if (ctx->suspended
+                && r->read_event_handler == ngx_http_block_reading)
+            {
+                r->read_event_handler = ngx_http_test_reading;
+            }
+
             return;
         }
 

@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_arrived(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_cleanup(void *data);
+static void ngx_http_auth_oidc_suspend(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_int_t ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r);
 static ngx_int_t ngx_http_auth_oidc_served_host(ngx_http_request_t *r,
     ngx_str_t *host);
@@ -93,7 +95,7 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         rc = ngx_http_auth_oidc_find_session(r, ctx, prov);
 
         if (rc == NGX_AGAIN) {
-            ctx->suspended = 1;
+            ngx_http_auth_oidc_suspend(r, ctx);
             return NGX_AGAIN;
         }
 
@@ -136,7 +138,7 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
                                           ngx_http_auth_oidc_metadata_arrived);
 
         if (rc == NGX_AGAIN) {
-            ctx->suspended = 1;
+            ngx_http_auth_oidc_suspend(r, ctx);
             return NGX_AGAIN;
         }
 
@@ -147,7 +149,7 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         rc = ngx_http_auth_oidc_login(r, ctx, prov);
 
         if (rc == NGX_AGAIN) {
-            ctx->suspended = 1;
+            ngx_http_auth_oidc_suspend(r, ctx);
         }
 
         return rc;
@@ -278,7 +280,7 @@ ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
 {
     if (!ctx->done) {
         if (!ctx->suspended) {
-            ctx->suspended = 1;
+            ngx_http_auth_oidc_suspend(r, ctx);
             ctx->counted = 1;
             r->main->count++;
         }
@@ -333,6 +335,25 @@ ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
 }
 
 
+/*
+ * The request waits for the store, the provider or metadata: a client that
+ * goes away meanwhile is noticed (499), and the request's pool cleanup
+ * cancels whatever is in flight. A request body being discarded (a
+ * logout's POST) keeps its own handler.
+ */
+
+static void
+ngx_http_auth_oidc_suspend(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ctx->suspended = 1;
+
+    if (r->read_event_handler == ngx_http_block_reading) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+}
+
+
 void
 ngx_http_auth_oidc_wake(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
 {
@@ -346,6 +367,10 @@ ngx_http_auth_oidc_wake(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
     c = r->connection;
 
     ctx->suspended = 0;
+
+    if (r->read_event_handler == ngx_http_test_reading) {
+        r->read_event_handler = ngx_http_block_reading;
+    }
 
     if (ctx->counted) {
         ctx->counted = 0;
