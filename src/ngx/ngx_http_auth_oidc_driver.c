@@ -23,8 +23,8 @@
 
 static ngx_int_t ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
-static void ngx_http_auth_oidc_drive_stored(ngx_http_request_t *r,
-    ngx_int_t rc, ngx_str_t *value);
+static void ngx_http_auth_oidc_drive_stored(void *data, ngx_int_t rc,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
 static void ngx_http_auth_oidc_drive_fetched(ngx_http_auth_oidc_http_t *h);
@@ -125,11 +125,12 @@ static ngx_int_t
 ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    key, value, found;
-    ngx_uint_t                   kind;
-    auth_oidc_step_t            *step;
-    ngx_http_auth_oidc_store_t  *store;
+    ngx_int_t                           rc;
+    ngx_str_t                           key, value, found;
+    ngx_uint_t                          kind;
+    auth_oidc_step_t                   *step;
+    ngx_http_auth_oidc_store_t         *store;
+    ngx_http_auth_oidc_store_caller_t   caller;
 
     step = &ctx->step;
     store = ctx->provider->store;
@@ -141,32 +142,31 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     value.len = step->value.len;
     ngx_str_null(&found);
 
+    ngx_http_auth_oidc_store_request(&caller, r,
+                                     ngx_http_auth_oidc_drive_stored);
+
     switch (step->op) {
 
     case AUTH_OIDC_STORE_GET:
-        rc = ngx_http_auth_oidc_store_get(store, kind, &key, r, &found,
-                                          ngx_http_auth_oidc_drive_stored);
+        rc = ngx_http_auth_oidc_store_get(store, kind, &key, &caller, &found);
         break;
 
     case AUTH_OIDC_STORE_TAKE:
-        rc = ngx_http_auth_oidc_store_take(store, kind, &key, r, &found,
-                                           ngx_http_auth_oidc_drive_stored);
+        rc = ngx_http_auth_oidc_store_take(store, kind, &key, &caller, &found);
         break;
 
     case AUTH_OIDC_STORE_PUT:
         rc = ngx_http_auth_oidc_store_put(store, kind, &key, &value,
-                                          (time_t) step->expires, r,
-                                          ngx_http_auth_oidc_drive_stored);
+                                          (time_t) step->expires, &caller);
         break;
 
     case AUTH_OIDC_STORE_ADD:
         rc = ngx_http_auth_oidc_store_add(store, kind, &key, &value,
-                                          (time_t) step->expires, r,
-                                          ngx_http_auth_oidc_drive_stored);
+                                          (time_t) step->expires, &caller);
         break;
 
     default: /* AUTH_OIDC_STORE_DELETE */
-        ngx_http_auth_oidc_store_delete(store, kind, &key, r);
+        ngx_http_auth_oidc_store_delete(store, kind, &key, &caller);
         rc = NGX_OK;
         break;
     }
@@ -188,9 +188,10 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
 /* An asynchronous store's answer (NGX_OK, NGX_DECLINED or NGX_ERROR). */
 
 static void
-ngx_http_auth_oidc_drive_stored(ngx_http_request_t *r, ngx_int_t rc,
-    ngx_str_t *value)
+ngx_http_auth_oidc_drive_stored(void *data, ngx_int_t rc, ngx_str_t *value)
 {
+    ngx_http_request_t *r = data;
+
     auth_oidc_step_result_t    result;
     ngx_http_auth_oidc_ctx_t  *ctx;
 

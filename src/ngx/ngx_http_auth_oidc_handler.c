@@ -20,8 +20,8 @@ static ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider(
     ngx_http_request_t *r, ngx_http_auth_oidc_loc_conf_t *alcf);
 static ngx_int_t ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
-static void ngx_http_auth_oidc_session_found(ngx_http_request_t *r,
-    ngx_int_t rc, ngx_str_t *record);
+static void ngx_http_auth_oidc_session_found(void *data, ngx_int_t rc,
+    ngx_str_t *record);
 static void ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
 static ngx_int_t ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
@@ -501,8 +501,9 @@ static ngx_int_t
 ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    ngx_int_t  rc;
-    ngx_str_t  id, key, record;
+    ngx_int_t                           rc;
+    ngx_str_t                           id, key, record;
+    ngx_http_auth_oidc_store_caller_t   caller;
 
     rc = ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id);
 
@@ -525,10 +526,12 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
 
     ctx->session_id = id;
 
+    ngx_http_auth_oidc_store_request(&caller, r,
+                                     ngx_http_auth_oidc_session_found);
+
     rc = ngx_http_auth_oidc_store_get(prov->store,
-                                      NGX_HTTP_AUTH_OIDC_SESSION, &key, r,
-                                      &record,
-                                      ngx_http_auth_oidc_session_found);
+                                      NGX_HTTP_AUTH_OIDC_SESSION, &key,
+                                      &caller, &record);
     if (rc == NGX_AGAIN) {
         return NGX_AGAIN;
     }
@@ -540,9 +543,10 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
 
 
 static void
-ngx_http_auth_oidc_session_found(ngx_http_request_t *r, ngx_int_t rc,
-    ngx_str_t *record)
+ngx_http_auth_oidc_session_found(void *data, ngx_int_t rc, ngx_str_t *record)
 {
+    ngx_http_request_t *r = data;
+
     ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
@@ -556,10 +560,11 @@ static void
 ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record)
 {
-    ngx_str_t                          key;
-    auth_oidc_error_t                  err;
-    auth_oidc_session_t               *session;
-    const auth_oidc_session_fields_t  *f;
+    ngx_str_t                           key;
+    auth_oidc_error_t                   err;
+    auth_oidc_session_t                *session;
+    const auth_oidc_session_fields_t   *f;
+    ngx_http_auth_oidc_store_caller_t   caller;
 
     ctx->looked_up = 1;
 
@@ -584,9 +589,10 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
                                            &key)
             == NGX_OK)
         {
+            ngx_http_auth_oidc_store_request(&caller, r, NULL);
             ngx_http_auth_oidc_store_delete(ctx->provider->store,
                                             NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                            r);
+                                            &caller);
         }
 
         return;

@@ -69,15 +69,15 @@ static ngx_int_t ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone,
 static ngx_http_auth_oidc_store_node_t **ngx_http_auth_oidc_store_lookup(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
     uint32_t hash);
+static ngx_int_t ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t nx,
-    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_log_t *log);
+    ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value,
+    time_t expires, ngx_http_auth_oidc_store_caller_t *caller);
 static void ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key);
-static ngx_int_t ngx_http_auth_oidc_store_read(
-    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_uint_t remove);
+    ngx_uint_t kind, ngx_str_t *key,
+    ngx_http_auth_oidc_store_caller_t *caller);
 static void ngx_http_auth_oidc_store_free_node(
     ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn);
@@ -86,6 +86,14 @@ static ngx_uint_t ngx_http_auth_oidc_store_expire(
     ngx_uint_t n);
 static uint32_t ngx_http_auth_oidc_store_hash(ngx_uint_t kind,
     ngx_str_t *key);
+
+
+/* The shared-memory store answers at once, under the zone's mutex. */
+const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_shm_ops = {
+    ngx_http_auth_oidc_shm_get,
+    ngx_http_auth_oidc_shm_put,
+    ngx_http_auth_oidc_shm_delete
+};
 
 
 char *
@@ -235,6 +243,8 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    store->ops = &ngx_http_auth_oidc_store_redis_ops;
+
     return ngx_http_auth_oidc_store_keyring(cf, store);
 
 invalid:
@@ -330,6 +340,8 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
             continue;
         }
 
+        store->ops = &ngx_http_auth_oidc_store_shm_ops;
+
         /* started logins are sealed into their cookies with it */
         if (ngx_http_auth_oidc_store_keyring(cf, store) != NGX_CONF_OK) {
             return NGX_ERROR;
@@ -415,72 +427,45 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 ngx_int_t
 ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
-    ngx_http_auth_oidc_store_done_pt done)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_str_t *value)
 {
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_get(store, kind, key, r, 0,
-                                                  done);
-    }
-
-    return ngx_http_auth_oidc_store_read(store, kind, key, r->pool, value, 0);
+    return store->ops->get(store, kind, key, 0, caller, value);
 }
 
 
 ngx_int_t
 ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
-    ngx_http_auth_oidc_store_done_pt done)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_str_t *value)
 {
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_get(store, kind, key, r, 1,
-                                                  done);
-    }
-
-    return ngx_http_auth_oidc_store_read(store, kind, key, r->pool, value, 1);
+    return store->ops->get(store, kind, key, 1, caller, value);
 }
 
 
 ngx_int_t
 ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+    ngx_http_auth_oidc_store_caller_t *caller)
 {
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_put(store, 0, kind, key, value,
-                                                  expires, r, done);
-    }
-
-    return ngx_http_auth_oidc_shm_put(store, 0, kind, key, value, expires,
-                                      r->connection->log);
+    return store->ops->put(store, 0, kind, key, value, expires, caller);
 }
 
 
 ngx_int_t
 ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+    ngx_http_auth_oidc_store_caller_t *caller)
 {
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        return ngx_http_auth_oidc_store_redis_put(store, 1, kind, key, value,
-                                                  expires, r, done);
-    }
-
-    return ngx_http_auth_oidc_shm_put(store, 1, kind, key, value, expires,
-                                      r->connection->log);
+    return store->ops->put(store, 1, kind, key, value, expires, caller);
 }
 
 
 void
 ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
 {
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
-        ngx_http_auth_oidc_store_redis_delete(store, kind, key, r);
-        return;
-    }
-
-    ngx_http_auth_oidc_shm_delete(store, kind, key);
+    store->ops->remove(store, kind, key, caller);
 }
 
 
@@ -528,9 +513,9 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
 
 
 static ngx_int_t
-ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_uint_t remove)
+ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
 {
     u_char                           *p;
     uint32_t                          hash;
@@ -556,7 +541,7 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
     }
 
     if (sn) {
-        p = ngx_pnalloc(pool, sn->value_len ? sn->value_len : 1);
+        p = ngx_pnalloc(caller->pool, sn->value_len ? sn->value_len : 1);
 
         if (p == NULL) {
             rc = NGX_ERROR;
@@ -567,7 +552,7 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
             value->len = sn->value_len;
             rc = NGX_OK;
 
-            if (remove) {
+            if (take) {
                 ngx_http_auth_oidc_store_free_node(zone, sn);
 
             } else {
@@ -586,8 +571,10 @@ ngx_http_auth_oidc_store_read(ngx_http_auth_oidc_store_t *store,
 static ngx_int_t
 ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_log_t *log)
+    ngx_http_auth_oidc_store_caller_t *caller)
 {
+    ngx_log_t                        *log;
+
     size_t                            size;
     time_t                            now;
     uint32_t                          hash;
@@ -600,6 +587,7 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
         return NGX_ERROR;
     }
 
+    log = caller->log;
     zone = store->shm_zone->data;
     hash = ngx_http_auth_oidc_store_hash(kind, key);
     now = ngx_time();
@@ -703,7 +691,7 @@ done:
 
 static void
 ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
 {
     ngx_http_auth_oidc_store_node_t  *sn;
     ngx_http_auth_oidc_store_zone_t  *zone;

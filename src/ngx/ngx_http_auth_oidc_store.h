@@ -1,11 +1,13 @@
 
 /*
- * Session store: pending logins (keyed by state) and sessions (keyed by
- * session id), as opaque records encoded by the core.
+ * Session store: sessions (keyed by provider and session id) and the used
+ * states of finished callbacks, as opaque records encoded by the core.
  *
- * The shared-memory store answers at once. The interface returns nginx
- * codes so that an asynchronous store (Redis) can answer NGX_AGAIN later
- * without changing its callers.
+ * One interface, one table of operations per store type (get, put with or
+ * without put-if-absent, delete); the shared-memory store answers at once,
+ * Redis later (NGX_AGAIN, then the caller's done). Operations take a
+ * caller (pool, log, done, data), not a request, so that a timer or a
+ * back-channel logout can use them too.
  *
  * Next in this interface (records are opaque and kinds are open-ended, so
  * both fit without changing a caller):
@@ -14,8 +16,8 @@
  *   (or sub), holding the keys of its sessions; in Redis a set under
  *   "<prefix>i:<HMAC>", in shared memory a second record kind;
  * - one refresh of a session's tokens at a time, across workers and hosts:
- *   a short lock, put-if-absent with a TTL of a few seconds ("SET NX PX"
- *   in Redis, a record with a short expiry under the zone's mutex).
+ *   a short lock, put-if-absent with a TTL of a few seconds (the put's nx,
+ *   "SET NX EX" in Redis, under the zone's mutex in shared memory).
  */
 
 
@@ -51,6 +53,7 @@ struct ngx_http_auth_oidc_store_s {
     ngx_str_t                         previous_secret_file;
     auth_oidc_keyring_t              *keyring;
     ngx_http_auth_oidc_redis_t       *redis;        /* per worker */
+    const struct ngx_http_auth_oidc_store_ops_s  *ops;
 
     u_char                           *file;
     ngx_uint_t                        line;
@@ -59,11 +62,63 @@ struct ngx_http_auth_oidc_store_s {
 
 /*
  * Called with the answer of an operation that returned NGX_AGAIN: rc is
- * NGX_OK (found, or stored), NGX_DECLINED (absent) or NGX_ERROR (the store
- * failed; logged). value is in the request's pool.
+ * NGX_OK (found, or stored), NGX_DECLINED (absent; for an add: taken) or
+ * NGX_ERROR (the store failed; logged). value is in the caller's pool.
  */
-typedef void (*ngx_http_auth_oidc_store_done_pt)(ngx_http_request_t *r,
-    ngx_int_t rc, ngx_str_t *value);
+typedef void (*ngx_http_auth_oidc_store_done_pt)(void *data, ngx_int_t rc,
+    ngx_str_t *value);
+
+
+/*
+ * Who asks: a request, or anything else with a pool and a log (a timer, a
+ * back-channel logout). Answers and an operation's bookkeeping live in
+ * pool; an operation still in flight when the pool goes is cancelled, and
+ * done is not called then.
+ */
+typedef struct {
+    ngx_pool_t                        *pool;
+    ngx_log_t                         *log;
+    ngx_http_auth_oidc_store_done_pt   done;
+    void                              *data;
+} ngx_http_auth_oidc_store_caller_t;
+
+
+/*
+ * What every store does (ngx_http_auth_oidc_store_shm_ops, _redis_ops).
+ * Each answers at once (NGX_OK, NGX_DECLINED, NGX_ERROR; value filled) or
+ * later (NGX_AGAIN, then caller->done). take: the record is gone after it
+ * is read (one-time use); nx: put only when the key is absent or expired.
+ */
+typedef struct ngx_http_auth_oidc_store_ops_s {
+    ngx_int_t  (*get)(ngx_http_auth_oidc_store_t *store, ngx_uint_t kind,
+                      ngx_str_t *key, ngx_uint_t take,
+                      ngx_http_auth_oidc_store_caller_t *caller,
+                      ngx_str_t *value);
+    ngx_int_t  (*put)(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
+                      ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value,
+                      time_t expires,
+                      ngx_http_auth_oidc_store_caller_t *caller);
+    /* no answer is awaited */
+    void       (*remove)(ngx_http_auth_oidc_store_t *store, ngx_uint_t kind,
+                         ngx_str_t *key,
+                         ngx_http_auth_oidc_store_caller_t *caller);
+} ngx_http_auth_oidc_store_ops_t;
+
+
+extern const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_shm_ops;
+extern const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_redis_ops;
+
+
+/* A request as the caller: its pool, its log, data = r. */
+static ngx_inline void
+ngx_http_auth_oidc_store_request(ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done)
+{
+    caller->pool = r->pool;
+    caller->log = r->connection->log;
+    caller->done = done;
+    caller->data = r;
+}
 
 
 char *ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -77,27 +132,22 @@ ngx_int_t ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
 void ngx_http_auth_oidc_store_exit_worker(
     ngx_http_auth_oidc_main_conf_t *amcf);
 
-/*
- * Each answers at once (shared memory: NGX_OK, NGX_DECLINED, NGX_ERROR,
- * value filled) or later (Redis: NGX_AGAIN, then done is called).
- */
+/* Through the store's table of operations. */
 ngx_int_t ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
-    ngx_http_auth_oidc_store_done_pt done);
-/* as get, and the record is gone afterwards: one-time use */
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_str_t *value,
-    ngx_http_auth_oidc_store_done_pt done);
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
+    ngx_http_auth_oidc_store_caller_t *caller);
 /* as put, only when the key is absent (or expired): NGX_DECLINED if not */
 ngx_int_t ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
-/* no answer is awaited */
+    ngx_http_auth_oidc_store_caller_t *caller);
 void ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller);
 
 /* writes at most size bytes of JSON; returns the end */
 u_char *ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
@@ -108,14 +158,6 @@ ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
 char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store);
-ngx_int_t ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_uint_t take,
-    ngx_http_auth_oidc_store_done_pt done);
-ngx_int_t ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
-void ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r);
 ngx_int_t ngx_http_auth_oidc_store_redis_open(
     const auth_oidc_keyring_t *keyring, ngx_str_t *rkey, redisReply *reply,
     ngx_pool_t *pool, ngx_str_t *value, auth_oidc_error_t *err);

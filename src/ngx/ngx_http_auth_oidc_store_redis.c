@@ -18,9 +18,8 @@
 
 
 typedef struct {
-    ngx_http_request_t                *r;
+    ngx_http_auth_oidc_store_caller_t  caller;
     ngx_http_auth_oidc_store_t        *store;
-    ngx_http_auth_oidc_store_done_pt   done;
     ngx_http_auth_oidc_redis_cmd_t    *cmd;
     ngx_uint_t                         kind;
     ngx_str_t                          key;
@@ -30,9 +29,20 @@ typedef struct {
 } ngx_http_auth_oidc_redis_op_t;
 
 
+static ngx_int_t ngx_http_auth_oidc_store_redis_get(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_uint_t take, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_auth_oidc_store_redis_put(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t nx, ngx_uint_t kind,
+    ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller);
+static void ngx_http_auth_oidc_store_redis_delete(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    ngx_http_auth_oidc_store_caller_t *caller);
 static ngx_http_auth_oidc_redis_op_t *ngx_http_auth_oidc_redis_op(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
-    ngx_http_request_t *r, ngx_http_auth_oidc_store_done_pt done);
+    ngx_http_auth_oidc_store_caller_t *caller);
 static void ngx_http_auth_oidc_redis_op_cleanup(void *data);
 static ngx_int_t ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
@@ -47,6 +57,14 @@ static void ngx_http_auth_oidc_store_redis_error(
     ngx_http_auth_oidc_redis_op_t *op, redisReply *reply);
 static ngx_int_t ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *file, ngx_str_t *secret);
+
+
+/* Redis answers later: every operation but a delete waits for its reply. */
+const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_redis_ops = {
+    ngx_http_auth_oidc_store_redis_get,
+    ngx_http_auth_oidc_store_redis_put,
+    ngx_http_auth_oidc_store_redis_delete
+};
 
 
 /* Without secret_file, one random secret per nginx: kept across reloads. */
@@ -269,14 +287,14 @@ ngx_http_auth_oidc_read_secret(ngx_conf_t *cf,
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r, ngx_uint_t take,
-    ngx_http_auth_oidc_store_done_pt done)
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
 {
     ngx_http_auth_oidc_redis_op_t  *op;
 
-    op = ngx_http_auth_oidc_redis_op(store, kind, key, r, done);
+    op = ngx_http_auth_oidc_redis_op(store, kind, key, caller);
     if (op == NULL) {
         return NGX_ERROR;
     }
@@ -293,7 +311,7 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
     size_t       argvlen[2];
     const char  *argv[2];
 
-    if (ngx_http_auth_oidc_redis_key(op->r->pool, op->store, op->kind,
+    if (ngx_http_auth_oidc_redis_key(op->caller.pool, op->store, op->kind,
                                      &op->key, op->previous, &op->rkey)
         != NGX_OK)
     {
@@ -319,21 +337,21 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 {
     ngx_http_auth_oidc_redis_op_t *op = data;
 
-    ngx_int_t            rc;
-    ngx_str_t            value;
-    auth_oidc_error_t    err;
-    ngx_http_request_t  *r;
+    ngx_int_t                           rc;
+    ngx_str_t                           value;
+    auth_oidc_error_t                   err;
+    ngx_http_auth_oidc_store_caller_t  *c;
 
-    r = op->r;
+    c = &op->caller;
     op->cmd = NULL;
 
     if (reply == NULL) {
-        op->done(r, NGX_ERROR, NULL);
+        c->done(c->data, NGX_ERROR, NULL);
         return;
     }
 
     rc = ngx_http_auth_oidc_store_redis_open(op->store->keyring, &op->rkey,
-                                             reply, r->pool, &value, &err);
+                                             reply, c->pool, &value, &err);
 
     if (rc == NGX_DECLINED) {
 
@@ -346,36 +364,36 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
                 return;
             }
 
-            op->done(r, NGX_ERROR, NULL);
+            c->done(c->data, NGX_ERROR, NULL);
             return;
         }
 
-        op->done(r, NGX_DECLINED, NULL);
+        c->done(c->data, NGX_DECLINED, NULL);
         return;
     }
 
     if (rc == NGX_BUSY) {
         /* an outage (NOAUTH, LOADING, ...), said once, not per request */
         ngx_http_auth_oidc_store_redis_error(op, reply);
-        op->done(r, NGX_ERROR, NULL);
+        c->done(c->data, NGX_ERROR, NULL);
         return;
     }
 
     if (rc == NGX_ABORT) {
         /* a record we did not write, or written under another secret */
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": record "
                       "refused: %s", &op->store->name, err.msg);
-        op->done(r, NGX_DECLINED, NULL);
+        c->done(c->data, NGX_DECLINED, NULL);
         return;
     }
 
     if (rc != NGX_OK) {
-        op->done(r, NGX_ERROR, NULL);
+        c->done(c->data, NGX_ERROR, NULL);
         return;
     }
 
-    op->done(r, NGX_OK, &value);
+    c->done(c->data, NGX_OK, &value);
 }
 
 
@@ -428,11 +446,10 @@ ngx_http_auth_oidc_store_redis_open(const auth_oidc_keyring_t *keyring,
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value,
-    time_t expires, ngx_http_request_t *r,
-    ngx_http_auth_oidc_store_done_pt done)
+    time_t expires, ngx_http_auth_oidc_store_caller_t *caller)
 {
     int                             argc;
     size_t                          len, argvlen[6];
@@ -445,9 +462,9 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_redis_op_t  *op;
     u_char                          nonce[AUTH_OIDC_SEAL_NONCE_LEN];
 
-    op = ngx_http_auth_oidc_redis_op(store, kind, key, r, done);
+    op = ngx_http_auth_oidc_redis_op(store, kind, key, caller);
     if (op == NULL
-        || ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 0,
+        || ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 0,
                                         &op->rkey)
            != NGX_OK
         || RAND_bytes(nonce, sizeof(nonce)) != 1)
@@ -462,7 +479,7 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
 
     len = plain.len + AUTH_OIDC_SEAL_OVERHEAD;
 
-    sealed.data = ngx_pnalloc(r->pool, len);
+    sealed.data = ngx_pnalloc(caller->pool, len);
     if (sealed.data == NULL) {
         return NGX_ERROR;
     }
@@ -471,7 +488,7 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
                        &sealed.len, &err)
         != AUTH_OIDC_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, caller->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": %s",
                       &store->name, err.msg);
         return NGX_ERROR;
@@ -517,7 +534,7 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
     op->cmd = NULL;
 
     if (reply && reply->type == REDIS_REPLY_NIL) {
-        op->done(op->r, NGX_DECLINED, NULL);
+        op->caller.done(op->caller.data, NGX_DECLINED, NULL);
         return;
     }
 
@@ -526,24 +543,25 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
             ngx_http_auth_oidc_store_redis_error(op, reply);
         }
 
-        op->done(op->r, NGX_ERROR, NULL);
+        op->caller.done(op->caller.data, NGX_ERROR, NULL);
         return;
     }
 
-    op->done(op->r, NGX_OK, NULL);
+    op->caller.done(op->caller.data, NGX_OK, NULL);
 }
 
 
-void
+static void
 ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
 {
     int          argc;
     size_t       argvlen[3];
     ngx_str_t    current, previous;
     const char  *argv[3];
 
-    if (ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 0, &current)
+    if (ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 0,
+                                     &current)
         != NGX_OK)
     {
         return;
@@ -556,7 +574,7 @@ ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
     argvlen[argc++] = current.len;
 
     if (auth_oidc_keyring_rotated(store->keyring)
-        && ngx_http_auth_oidc_redis_key(r->pool, store, kind, key, 1,
+        && ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 1,
                                         &previous)
            == NGX_OK)
     {
@@ -572,8 +590,7 @@ ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
 
 static ngx_http_auth_oidc_redis_op_t *
 ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_request_t *r,
-    ngx_http_auth_oidc_store_done_pt done)
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
 {
     ngx_pool_cleanup_t             *cln;
     ngx_http_auth_oidc_redis_op_t  *op;
@@ -582,7 +599,7 @@ ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool,
+    cln = ngx_pool_cleanup_add(caller->pool,
                                sizeof(ngx_http_auth_oidc_redis_op_t));
     if (cln == NULL) {
         return NULL;
@@ -593,12 +610,11 @@ ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
 
     cln->handler = ngx_http_auth_oidc_redis_op_cleanup;
 
-    op->r = r;
+    op->caller = *caller;
     op->store = store;
-    op->done = done;
     op->kind = kind;
 
-    op->key.data = ngx_pstrdup(r->pool, key);
+    op->key.data = ngx_pstrdup(caller->pool, key);
     if (op->key.data == NULL) {
         return NULL;
     }
@@ -609,7 +625,7 @@ ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
 }
 
 
-/* The request ended first: its answer must not reach freed memory. */
+/* The caller's pool went first: the answer must not reach freed memory. */
 
 static void
 ngx_http_auth_oidc_redis_op_cleanup(void *data)
