@@ -41,10 +41,6 @@ struct auth_oidc_jwks_s {
     auth_oidc::Jwks impl;
 };
 
-struct auth_oidc_token_request_s {
-    auth_oidc::TokenRequest impl;
-};
-
 struct auth_oidc_token_response_s {
     auth_oidc::TokenResponse impl;
 };
@@ -127,10 +123,6 @@ AUTH_OIDC_SAME(AUTH_OIDC_EP_REVOCATION, Discovery::Endpoint::Revocation);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_INTROSPECTION, Discovery::Endpoint::Introspection);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_COUNT, Discovery::kEndpointCount);
 
-AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_AUTO, auth_oidc::ClientAuth::Auto);
-AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_BASIC, auth_oidc::ClientAuth::Basic);
-AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_POST, auth_oidc::ClientAuth::Post);
-AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_NONE, auth_oidc::ClientAuth::None);
 
 static_assert(AUTH_OIDC_BASE64URL_LEN(32) == 43 &&
                   AUTH_OIDC_BASE64URL_LEN(32) ==
@@ -283,11 +275,6 @@ std::size_t copyView(std::string_view text, unsigned char *buf,
     return text.size();
 }
 
-const std::optional<std::vector<std::string>> &noList() {
-    static const std::optional<std::vector<std::string>> none;
-    return none;
-}
-
 // True when every view of a record's fields is valid.
 bool allValid(std::initializer_list<auth_oidc_str_t> views) noexcept {
     for (const auth_oidc_str_t v : views) {
@@ -413,25 +400,6 @@ auth_oidc_str_t auth_oidc_discovery_endpoint(
     return toC(*url);
 }
 
-int auth_oidc_discovery_pkce_s256(const auth_oidc_discovery_t *d) noexcept {
-    if (d == nullptr) {
-        return -1;
-    }
-    const auto s256 = d->impl.supportsPkceS256();
-    if (!s256) {
-        return -1;
-    }
-    return *s256 ? 1 : 0;
-}
-
-int auth_oidc_discovery_iss_parameter(const auth_oidc_discovery_t *d) noexcept {
-    if (d == nullptr) {
-        return 0;
-    }
-    const auto flag = d->impl.flag(auth_oidc::Discovery::Flag::AuthorizationResponseIss);
-    return flag && *flag ? 1 : 0;
-}
-
 size_t auth_oidc_discovery_describe(const auth_oidc_discovery_t *d,
                                     unsigned char *buf, size_t size) noexcept {
     try {
@@ -513,24 +481,6 @@ size_t auth_oidc_base64url_encode(const unsigned char *in, size_t len,
     return needed;
 }
 
-size_t auth_oidc_base64url_decode(const unsigned char *in, size_t len,
-                                  unsigned char *out, size_t size) noexcept {
-    try {
-        if (in == nullptr || len == 0 || out == nullptr) {
-            return 0;
-        }
-        const auto decoded = auth_oidc::decodeBase64Url(
-            std::string_view(reinterpret_cast<const char *>(in), len));
-        if (!decoded || decoded->empty() || decoded->size() > size) {
-            return 0;
-        }
-        std::memcpy(out, decoded->data(), decoded->size());
-        return decoded->size();
-    } catch (...) {
-        return 0;
-    }
-}
-
 size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier, unsigned char *out,
                            size_t size) noexcept {
     try {
@@ -542,42 +492,6 @@ size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier, unsigned char *out,
     } catch (...) {
         return 0;
     }
-}
-
-auth_oidc_status_t auth_oidc_authorize_url(
-    const auth_oidc_discovery_t *d, const auth_oidc_authorize_params_t *params,
-    unsigned char *buf, size_t size, size_t *needed,
-    auth_oidc_error_t *err) noexcept {
-    return guarded(err, [&]() -> auth_oidc_status_t {
-        if (needed == nullptr) {
-            return invalidArgument(err, "needed is NULL");
-        }
-        *needed = 0;
-        if (d == nullptr || params == nullptr) {
-            return invalidArgument(err, "discovery or params is NULL");
-        }
-        const auth_oidc_authorize_params_t &p = *params;
-        if (!allValid({p.client_id, p.redirect_uri, p.scope, p.state, p.nonce,
-                       p.code_challenge, p.extra_args})) {
-            return invalidArgument(err, "a view has data NULL");
-        }
-        const auto &endpoint =
-            d->impl.endpoint(Discovery::Endpoint::Authorization);
-        auth_oidc::AuthorizeRequest request;
-        request.endpoint = endpoint ? std::string_view(*endpoint) : "";
-        request.clientId = view(p.client_id);
-        request.redirectUri = view(p.redirect_uri);
-        request.scope = view(p.scope);
-        request.state = view(p.state);
-        request.nonce = view(p.nonce);
-        request.codeChallenge = view(p.code_challenge);
-        request.extraArgs = view(p.extra_args);
-        const auto url = auth_oidc::buildAuthorizeUrl(request);
-        if (!url) {
-            return fail(err, url.error());
-        }
-        return deliver(url.value(), buf, size, needed, err);
-    });
 }
 
 auth_oidc_status_t auth_oidc_scope_check(auth_oidc_str_t scope,
@@ -617,66 +531,6 @@ auth_oidc_status_t auth_oidc_algorithms_check(auth_oidc_str_t list,
     });
 }
 
-auth_oidc_status_t auth_oidc_token_request(
-    const auth_oidc_discovery_t *d, const auth_oidc_token_params_t *params,
-    auth_oidc_token_request_t **out, auth_oidc_error_t *err) noexcept {
-    return guarded(err, [&]() -> auth_oidc_status_t {
-        if (out == nullptr) {
-            return invalidArgument(err, "out is NULL");
-        }
-        *out = nullptr;
-        if (params == nullptr) {
-            return invalidArgument(err, "params is NULL");
-        }
-        const auth_oidc_token_params_t &p = *params;
-        if (!allValid({p.client_id, p.client_secret, p.code, p.redirect_uri,
-                       p.code_verifier})) {
-            return invalidArgument(err, "a view has data NULL");
-        }
-        const std::size_t method = rawValue(&p.method);
-        if (method > static_cast<std::size_t>(AUTH_OIDC_CLIENT_AUTH_NONE)) {
-            return invalidArgument(err, "unknown client authentication method");
-        }
-        auth_oidc::TokenRequestParams request;
-        request.clientId = view(p.client_id);
-        request.clientSecret = view(p.client_secret);
-        request.code = view(p.code);
-        request.redirectUri = view(p.redirect_uri);
-        request.codeVerifier = view(p.code_verifier);
-        request.method = static_cast<auth_oidc::ClientAuth>(method);
-        auto built = auth_oidc::buildTokenRequest(
-            request,
-            d == nullptr ? noList()
-                         : d->impl.list(Discovery::List::TokenEndpointAuthMethods));
-        if (!built) {
-            return fail(err, built.error());
-        }
-        *out = new auth_oidc_token_request_s{std::move(built).value()};
-        return succeed(err);
-    });
-}
-
-void auth_oidc_token_request_free(auth_oidc_token_request_t *r) noexcept {
-    delete r;
-}
-
-auth_oidc_str_t auth_oidc_token_request_body(
-    const auth_oidc_token_request_t *r) noexcept {
-    return r == nullptr ? auth_oidc_str_t{nullptr, 0} : toCOrNull(r->impl.body);
-}
-
-auth_oidc_str_t auth_oidc_token_request_authorization(
-    const auth_oidc_token_request_t *r) noexcept {
-    return r == nullptr ? auth_oidc_str_t{nullptr, 0}
-                        : toCOrNull(r->impl.authorization);
-}
-
-auth_oidc_client_auth_t auth_oidc_token_request_method(
-    const auth_oidc_token_request_t *r) noexcept {
-    return r == nullptr ? AUTH_OIDC_CLIENT_AUTH_AUTO
-                        : static_cast<auth_oidc_client_auth_t>(r->impl.method);
-}
-
 auth_oidc_status_t auth_oidc_token_response_parse(
     const unsigned char *doc, size_t len, int id_token_required,
     auth_oidc_token_response_t **out, auth_oidc_error_t *err) noexcept {
@@ -706,28 +560,6 @@ auth_oidc_str_t auth_oidc_token_response_id_token(
     const auth_oidc_token_response_t *r) noexcept {
     return r == nullptr ? auth_oidc_str_t{nullptr, 0}
                         : toCOrNull(r->impl.idToken());
-}
-
-auth_oidc_str_t auth_oidc_token_response_access_token(
-    const auth_oidc_token_response_t *r) noexcept {
-    return r == nullptr ? auth_oidc_str_t{nullptr, 0}
-                        : toCOrNull(r->impl.accessToken());
-}
-
-auth_oidc_str_t auth_oidc_token_response_refresh_token(
-    const auth_oidc_token_response_t *r) noexcept {
-    if (r == nullptr || !r->impl.refreshToken()) {
-        return auth_oidc_str_t{nullptr, 0};
-    }
-    return toCOrNull(*r->impl.refreshToken());
-}
-
-auth_oidc_str_t auth_oidc_token_response_scope(
-    const auth_oidc_token_response_t *r) noexcept {
-    if (r == nullptr || !r->impl.scope()) {
-        return auth_oidc_str_t{nullptr, 0};
-    }
-    return toCOrNull(*r->impl.scope());
 }
 
 int64_t auth_oidc_token_response_expires_in(

@@ -123,18 +123,6 @@ AUTH_OIDC_API auth_oidc_str_t auth_oidc_discovery_endpoint(
     const auth_oidc_discovery_t *d, auth_oidc_endpoint_t which)
     AUTH_OIDC_NOEXCEPT;
 
-/* Whether code_challenge_methods_supported lists S256 (or is absent: -1). */
-AUTH_OIDC_API int auth_oidc_discovery_pkce_s256(const auth_oidc_discovery_t *d)
-    AUTH_OIDC_NOEXCEPT;
-
-/*
- * Whether the provider says authorization_response_iss_parameter_supported
- * (RFC 9207): then a login answer without "iss" must be refused. 0 when
- * false or absent.
- */
-AUTH_OIDC_API int auth_oidc_discovery_iss_parameter(
-    const auth_oidc_discovery_t *d) AUTH_OIDC_NOEXCEPT;
-
 /*
  * Writes a JSON object describing the metadata, e.g.
  * {"issuer":"...","authorization_endpoint":"...",...,
@@ -213,16 +201,6 @@ AUTH_OIDC_API size_t auth_oidc_jwks_describe(const auth_oidc_jwks_t *jwks,
 AUTH_OIDC_API size_t auth_oidc_base64url_encode(const unsigned char *in,
     size_t len, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
 
-/*
- * Decodes strict unpadded base64url (no padding, whitespace or other
- * characters, no stray bits) into out, which must hold size bytes: at most
- * len * 3 / 4 are written. Returns the decoded length, or 0 when the input
- * is empty or not canonical base64url or out is too small (nothing useful
- * written then).
- */
-AUTH_OIDC_API size_t auth_oidc_base64url_decode(const unsigned char *in,
-    size_t len, unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
-
 /* Length of an S256 code_challenge. */
 #define AUTH_OIDC_PKCE_CHALLENGE_LEN  43
 
@@ -235,37 +213,9 @@ AUTH_OIDC_API size_t auth_oidc_pkce_s256(auth_oidc_str_t verifier,
     unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
 
 
-/* Authentication request (OpenID Connect Core 1.0, section 3.1.2.1). */
-typedef struct {
-    auth_oidc_str_t  client_id;       /* required */
-    auth_oidc_str_t  redirect_uri;    /* required, absolute http(s) URL */
-    auth_oidc_str_t  scope;           /* space separated; "openid" is put
-                                         first when missing; empty: openid */
-    auth_oidc_str_t  state;           /* required */
-    auth_oidc_str_t  nonce;           /* required */
-    auth_oidc_str_t  code_challenge;  /* S256 challenge; empty: no PKCE */
-    auth_oidc_str_t  extra_args;      /* "a=b&c=d", appended verbatim after
-                                         auth_oidc_extra_args_check() */
-} auth_oidc_authorize_params_t;
-
 /*
- * The URL to redirect the browser to: the discovery document's
- * authorization_endpoint (its own query kept, "&" appended) with
- * response_type=code, client_id, redirect_uri, scope, state, nonce and,
- * with a challenge, code_challenge and code_challenge_method=S256, every
- * value percent-encoded (RFC 3986 unreserved characters kept), then
- * extra_args. Values are raw (not yet encoded).
- * Errors: EINVAL (NULL arguments, empty client_id/state/nonce, bad scope,
- * extra_args or challenge), EURL (redirect_uri).
- */
-AUTH_OIDC_API auth_oidc_status_t auth_oidc_authorize_url(
-    const auth_oidc_discovery_t *d, const auth_oidc_authorize_params_t *params,
-    unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *err)
-    AUTH_OIDC_NOEXCEPT;
-
-/*
- * Configuration-time checks of what auth_oidc_authorize_url() and
- * auth_oidc_id_token_validate() would otherwise reject at login time:
+ * Configuration-time checks of what a login would otherwise reject at
+ * login time:
  * scope tokens (RFC 6749, section 3.3 characters); extra_args (RFC 3986
  * query characters, "%" followed by two hex digits, non-empty parameter
  * names separated by single "&", and none of response_type, client_id,
@@ -280,60 +230,6 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_extra_args_check(
     auth_oidc_str_t args, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_algorithms_check(
     auth_oidc_str_t list, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
-
-
-/* Client authentication at the token endpoint (OIDC Core 1.0, section 9). */
-typedef enum {
-    AUTH_OIDC_CLIENT_AUTH_AUTO = 0,   /* from token_endpoint_auth_methods_
-                                         supported, see below */
-    AUTH_OIDC_CLIENT_AUTH_BASIC,      /* client_secret_basic */
-    AUTH_OIDC_CLIENT_AUTH_POST,       /* client_secret_post */
-    AUTH_OIDC_CLIENT_AUTH_NONE        /* public client */
-} auth_oidc_client_auth_t;
-
-typedef struct {
-    auth_oidc_str_t          client_id;      /* required */
-    auth_oidc_str_t          client_secret;  /* empty: public client */
-    auth_oidc_str_t          code;           /* from the callback, decoded */
-    auth_oidc_str_t          redirect_uri;   /* as in the authorize URL */
-    auth_oidc_str_t          code_verifier;  /* empty: no PKCE */
-    auth_oidc_client_auth_t  method;         /* AUTH_OIDC_CLIENT_AUTH_AUTO */
-} auth_oidc_token_params_t;
-
-typedef struct auth_oidc_token_request_s  auth_oidc_token_request_t;
-
-/*
- * Builds the authorization code grant (RFC 6749, section 4.1.3): an
- * application/x-www-form-urlencoded body with grant_type, code,
- * redirect_uri, code_verifier (with PKCE) and, by method, client_id
- * (none), client_id and client_secret (post), or nothing more (basic: the
- * Authorization value carries "Basic " base64(urlencode(client_id) ":"
- * urlencode(client_secret)), RFC 6749 section 2.3.1).
- * AUTO: no secret -> none; with a secret -> basic when the metadata lists
- * client_secret_basic or lists no methods at all (d may be NULL: no
- * metadata), else post when listed, else EINVAL.
- * Errors: EINVAL, EURL (redirect_uri).
- */
-AUTH_OIDC_API auth_oidc_status_t auth_oidc_token_request(
-    const auth_oidc_discovery_t *d, const auth_oidc_token_params_t *params,
-    auth_oidc_token_request_t **out, auth_oidc_error_t *err)
-    AUTH_OIDC_NOEXCEPT;
-
-AUTH_OIDC_API void auth_oidc_token_request_free(auth_oidc_token_request_t *r)
-    AUTH_OIDC_NOEXCEPT;
-
-/* The request body; send with Content-Type:
- * application/x-www-form-urlencoded. */
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_request_body(
-    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
-
-/* The Authorization header value for basic, else {NULL, 0}. */
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_request_authorization(
-    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
-
-/* The method chosen (never AUTO); AUTO for a NULL handle. */
-AUTH_OIDC_API auth_oidc_client_auth_t auth_oidc_token_request_method(
-    const auth_oidc_token_request_t *r) AUTH_OIDC_NOEXCEPT;
 
 
 typedef struct auth_oidc_token_response_s  auth_oidc_token_response_t;
@@ -360,12 +256,6 @@ AUTH_OIDC_API void auth_oidc_token_response_free(
 
 /* Each {NULL, 0} when absent. */
 AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_id_token(
-    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_access_token(
-    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_refresh_token(
-    const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_token_response_scope(
     const auth_oidc_token_response_t *r) AUTH_OIDC_NOEXCEPT;
 
 /* expires_in in seconds (capped at ten years), -1 when absent. */

@@ -89,8 +89,10 @@ int main(void) {
         auth_oidc_str_t              verifier;
         auth_oidc_pending_fields_t   in;
         auth_oidc_pending_t         *pending;
-        auth_oidc_token_params_t     params;
-        auth_oidc_token_request_t   *request;
+        auth_oidc_flow_t            *flow;
+        auth_oidc_step_t             step;
+        auth_oidc_step_result_t      result;
+        auth_oidc_logout_params_t    logout;
 
         if (auth_oidc_base64url_encode(random, sizeof(random), state,
                                        sizeof(state))
@@ -128,20 +130,39 @@ int main(void) {
         }
         auth_oidc_pending_free(pending);
 
-        /* An out-of-range method is C-only territory too. */
-        memset(&params, 0, sizeof(params));
-        params.client_id = issuer;
-        params.code = issuer;
-        params.redirect_uri = issuer;
-        params.method = (auth_oidc_client_auth_t) 77;
-        request = NULL;
-        if (auth_oidc_token_request(d, &params, &request, &err)
-            != AUTH_OIDC_EINVAL
-            || request != NULL)
+        /* A flow through the C boundary; an out-of-range outcome is
+         * C-only territory too. */
+        memset(&logout, 0, sizeof(logout));
+        logout.provider = issuer;
+        logout.client_id = issuer;
+        flow = NULL;
+        memset(&result, 0, sizeof(result));
+        if (auth_oidc_logout_flow(&logout, &flow, &step, &err) != AUTH_OIDC_OK
+            || step.kind != AUTH_OIDC_STEP_METADATA
+            || !step.metadata_optional)
         {
-            fprintf(stderr, "out-of-range client auth method not handled\n");
+            fprintf(stderr, "logout flow: %s\n", err.msg);
             failed = 1;
         }
+        result.fetch = (auth_oidc_fetch_outcome_t) 77;
+        if (flow == NULL
+            || auth_oidc_flow_resume(flow, &result, &step, &err)
+               != AUTH_OIDC_EINVAL)
+        {
+            fprintf(stderr, "out-of-range outcome not handled\n");
+            failed = 1;
+        }
+        result.fetch = AUTH_OIDC_FETCH_OK;
+        if (flow == NULL
+            || auth_oidc_flow_resume(flow, &result, &step, &err)
+               != AUTH_OIDC_OK
+            || step.kind != AUTH_OIDC_STEP_REPLY || step.status != 200
+            || !step.clear_session)
+        {
+            fprintf(stderr, "logout flow reply\n");
+            failed = 1;
+        }
+        auth_oidc_flow_free(flow);
 
         if (strcmp(auth_oidc_status_string(AUTH_OIDC_EDECODE),
                    "malformed record") != 0

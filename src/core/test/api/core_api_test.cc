@@ -104,7 +104,6 @@ TEST(CoreApiTest, DiscoveryExposesEndpoints) {
         EXPECT_EQ(s.data, nullptr);
         EXPECT_EQ(s.len, 0u);
     }
-    EXPECT_EQ(auth_oidc_discovery_pkce_s256(d), 1);
     auth_oidc_discovery_free(d);
 }
 
@@ -226,37 +225,6 @@ TEST(CoreApiTest, DescribeBufferContract) {
 
     EXPECT_EQ(auth_oidc_discovery_describe(nullptr, exact.data(), exact.size()), 0u);
     auth_oidc_discovery_free(d);
-}
-
-TEST(CoreApiTest, PkceS256IsTriState) {
-    const std::string base = auth_oidc::test::withoutMember(
-        kDiscovery, "code_challenge_methods_supported");
-    auth_oidc_discovery_t *absent = parseDiscovery(base);
-    auth_oidc_discovery_t *plain = parseDiscovery(
-        auth_oidc::test::withMember(base, "code_challenge_methods_supported", R"(["plain"])"));
-    auth_oidc_discovery_t *s256 = parseDiscovery(kDiscovery);
-    EXPECT_EQ(auth_oidc_discovery_pkce_s256(absent), -1);
-    EXPECT_EQ(auth_oidc_discovery_pkce_s256(plain), 0);
-    EXPECT_EQ(auth_oidc_discovery_pkce_s256(s256), 1);
-    EXPECT_EQ(auth_oidc_discovery_pkce_s256(nullptr), -1);
-    auth_oidc_discovery_free(absent);
-    auth_oidc_discovery_free(plain);
-    auth_oidc_discovery_free(s256);
-}
-
-TEST(CoreApiTest, IssParameterFlag) {
-    auth_oidc_discovery_t *absent = parseDiscovery(kDiscovery);
-    auth_oidc_discovery_t *on = parseDiscovery(auth_oidc::test::withMember(
-        kDiscovery, "authorization_response_iss_parameter_supported", "true"));
-    auth_oidc_discovery_t *off = parseDiscovery(auth_oidc::test::withMember(
-        kDiscovery, "authorization_response_iss_parameter_supported", "false"));
-    EXPECT_EQ(auth_oidc_discovery_iss_parameter(absent), 0);
-    EXPECT_EQ(auth_oidc_discovery_iss_parameter(on), 1);
-    EXPECT_EQ(auth_oidc_discovery_iss_parameter(off), 0);
-    EXPECT_EQ(auth_oidc_discovery_iss_parameter(nullptr), 0);
-    auth_oidc_discovery_free(absent);
-    auth_oidc_discovery_free(on);
-    auth_oidc_discovery_free(off);
 }
 
 TEST(CoreApiTest, JwksCountsAndKids) {

@@ -82,23 +82,6 @@ constexpr const char *kClaims =
     R"({"iss":"https://op.example","sub":"u-1","aud":"client-1","exp":1700000300,)"
     R"("iat":1700000000,"nonce":"n-1","sid":"s-1","groups":["a","b"],"name":"Jane"})";
 
-TEST_F(FlowApiTest, Base64UrlDecodeIsStrict) {
-    unsigned char out[16];
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("Zm9vYmFy"), 8, out, sizeof(out)), 6u);
-    EXPECT_EQ(std::string(reinterpret_cast<char *>(out), 6), "foobar");
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("-_8"), 3, out, sizeof(out)), 2u);
-    EXPECT_EQ(out[0], 0xfb);
-    EXPECT_EQ(out[1], 0xff);
-    // padding, foreign alphabet, stray bits, empty, too small an output
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("Zm8="), 4, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("+/8"), 3, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("-_9"), 3, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("Zm9v\r\n"), 6, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes(""), 0, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(nullptr, 4, out, sizeof(out)), 0u);
-    EXPECT_EQ(auth_oidc_base64url_decode(bytes("Zm9vYmFy"), 8, out, 5), 0u);
-}
-
 TEST_F(FlowApiTest, Base64UrlEncodeContract) {
     unsigned char random[32];
     for (std::size_t i = 0; i < sizeof(random); ++i) {
@@ -136,46 +119,6 @@ TEST_F(FlowApiTest, PkceS256) {
     EXPECT_EQ(auth_oidc_pkce_s256(str(std::string(43, 'v')), nullptr, 0), 43u);
 }
 
-TEST_F(FlowApiTest, AuthorizeUrl) {
-    auth_oidc_authorize_params_t p{};
-    p.client_id = str("client-1");
-    p.redirect_uri = str("https://app.example/cb");
-    p.scope = str("email");
-    p.state = str("st");
-    p.nonce = str("no");
-    p.code_challenge = str("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    p.extra_args = str("prompt=login");
-    const std::string url = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
-                                          auth_oidc_error_t *err) {
-        return auth_oidc_authorize_url(discovery_, &p, buf, size, needed, err);
-    });
-    EXPECT_EQ(url,
-              "https://op.example/authorize?realm=main&response_type=code&client_id=client-1"
-              "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid%20email&state=st"
-              "&nonce=no&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-              "&code_challenge_method=S256&prompt=login");
-
-    p.extra_args = str("nonce=x");
-    const std::string detail = sizedCall(
-        [&](unsigned char *buf, size_t size, size_t *needed, auth_oidc_error_t *err) {
-            return auth_oidc_authorize_url(discovery_, &p, buf, size, needed, err);
-        },
-        AUTH_OIDC_EINVAL);
-    EXPECT_EQ(detail.rfind("invalid argument: extra_auth_args sets a parameter", 0), 0u)
-        << detail;
-
-    std::size_t needed = 0;
-    EXPECT_EQ(auth_oidc_authorize_url(nullptr, &p, nullptr, 0, &needed, nullptr),
-              AUTH_OIDC_EINVAL);
-    EXPECT_EQ(auth_oidc_authorize_url(discovery_, nullptr, nullptr, 0, &needed, nullptr),
-              AUTH_OIDC_EINVAL);
-    EXPECT_EQ(auth_oidc_authorize_url(discovery_, &p, nullptr, 0, nullptr, nullptr),
-              AUTH_OIDC_EINVAL);
-    p.extra_args = auth_oidc_str_t{nullptr, 3};
-    EXPECT_EQ(auth_oidc_authorize_url(discovery_, &p, nullptr, 0, &needed, nullptr),
-              AUTH_OIDC_EINVAL);
-}
-
 TEST_F(FlowApiTest, ConfigurationChecks) {
     auth_oidc_error_t err = dirtyError();
     EXPECT_EQ(auth_oidc_scope_check(str("openid email"), &err), AUTH_OIDC_OK);
@@ -194,40 +137,6 @@ TEST_F(FlowApiTest, ConfigurationChecks) {
     EXPECT_EQ(auth_oidc_algorithms_check(auth_oidc_str_t{nullptr, 1}, &err), AUTH_OIDC_EINVAL);
 }
 
-TEST_F(FlowApiTest, TokenRequestHandle) {
-    auth_oidc_token_params_t p{};
-    p.client_id = str("client-1");
-    p.client_secret = str("s3cret");
-    p.code = str("abc");
-    p.redirect_uri = str("https://app.example/cb");
-    auth_oidc_token_request_t *r = nullptr;
-    auth_oidc_error_t err = dirtyError();
-    // The discovery document lists client_secret_post only.
-    ASSERT_EQ(auth_oidc_token_request(discovery_, &p, &r, &err), AUTH_OIDC_OK) << err.msg;
-    EXPECT_EQ(auth_oidc_token_request_method(r), AUTH_OIDC_CLIENT_AUTH_POST);
-    EXPECT_EQ(toString(auth_oidc_token_request_body(r)),
-              "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example"
-              "%2Fcb&client_id=client-1&client_secret=s3cret");
-    EXPECT_EQ(auth_oidc_token_request_authorization(r).data, nullptr);
-    auth_oidc_token_request_free(r);
-
-    // No metadata: client_secret_basic.
-    ASSERT_EQ(auth_oidc_token_request(nullptr, &p, &r, &err), AUTH_OIDC_OK);
-    EXPECT_EQ(auth_oidc_token_request_method(r), AUTH_OIDC_CLIENT_AUTH_BASIC);
-    EXPECT_EQ(toString(auth_oidc_token_request_authorization(r)), "Basic Y2xpZW50LTE6czNjcmV0");
-    auth_oidc_token_request_free(r);
-
-    p.method = AUTH_OIDC_CLIENT_AUTH_NONE;
-    r = reinterpret_cast<auth_oidc_token_request_t *>(0x1);
-    EXPECT_EQ(auth_oidc_token_request(discovery_, &p, &r, &err), AUTH_OIDC_EINVAL);
-    EXPECT_EQ(r, nullptr);
-
-    EXPECT_EQ(auth_oidc_token_request(discovery_, nullptr, &r, &err), AUTH_OIDC_EINVAL);
-    EXPECT_EQ(auth_oidc_token_request(discovery_, &p, nullptr, &err), AUTH_OIDC_EINVAL);
-    EXPECT_EQ(auth_oidc_token_request_method(nullptr), AUTH_OIDC_CLIENT_AUTH_AUTO);
-    EXPECT_EQ(auth_oidc_token_request_body(nullptr).data, nullptr);
-}
-
 TEST_F(FlowApiTest, TokenResponseHandle) {
     const std::string doc =
         R"({"access_token":"at","token_type":"Bearer","id_token":"a.b.c","expires_in":60})";
@@ -237,9 +146,6 @@ TEST_F(FlowApiTest, TokenResponseHandle) {
               AUTH_OIDC_OK)
         << err.msg;
     EXPECT_EQ(toString(auth_oidc_token_response_id_token(r)), "a.b.c");
-    EXPECT_EQ(toString(auth_oidc_token_response_access_token(r)), "at");
-    EXPECT_EQ(auth_oidc_token_response_refresh_token(r).data, nullptr);
-    EXPECT_EQ(auth_oidc_token_response_scope(r).data, nullptr);
     EXPECT_EQ(auth_oidc_token_response_expires_in(r), 60);
     auth_oidc_token_response_free(r);
 
@@ -571,7 +477,6 @@ TEST_F(FlowApiTest, SessionClaimMatchesClaimsGet) {
 }
 
 TEST_F(FlowApiTest, NullHandlesAreHarmless) {
-    auth_oidc_token_request_free(nullptr);
     auth_oidc_token_response_free(nullptr);
     auth_oidc_claims_free(nullptr);
     auth_oidc_pending_free(nullptr);
