@@ -1028,16 +1028,39 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->log = toC(in.log);
 }
 
+// The shared ending of every flow's constructor: the handle owns the flow
+// (in the member that says its kind) and the caller gets its first step.
+template <typename Flow>
+auth_oidc_status_t startFlow(std::unique_ptr<Flow> made,
+                             std::unique_ptr<Flow> auth_oidc_flow_s::*kind,
+                             auth_oidc_flow_t **out, auth_oidc_step_t *first,
+                             auth_oidc_error_t *err) {
+    auto flow = std::make_unique<auth_oidc_flow_s>();
+    Flow &started = *made;
+    (*flow).*kind = std::move(made);
+    exportStep(started.start(), first);
+    *out = flow.release();
+    return succeed(err);
+}
+
+// out and first are where every constructor answers.
+bool flowOutputs(auth_oidc_flow_t **out, auth_oidc_step_t *first) noexcept {
+    if (out == nullptr || first == nullptr) {
+        return false;
+    }
+    *out = nullptr;
+    return true;
+}
+
 }  // namespace
 
 auth_oidc_status_t auth_oidc_callback_flow(
     const auth_oidc_callback_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
-        if (out == nullptr || first == nullptr) {
+        if (!flowOutputs(out, first)) {
             return invalidArgument(err, "out or first is NULL");
         }
-        *out = nullptr;
         if (params == nullptr || params->pending == nullptr) {
             return invalidArgument(err, "params or pending is NULL");
         }
@@ -1075,11 +1098,8 @@ auth_oidc_status_t auth_oidc_callback_flow(
         if (!made) {
             return fail(err, made.error());
         }
-        auto flow = std::make_unique<auth_oidc_flow_s>();
-        flow->callback = std::move(made).value();
-        exportStep(flow->callback->start(), first);
-        *out = flow.release();
-        return succeed(err);
+        return startFlow(std::move(made).value(), &auth_oidc_flow_s::callback,
+                         out, first, err);
     });
 }
 
@@ -1088,10 +1108,9 @@ auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
                                         auth_oidc_step_t *first,
                                         auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
-        if (out == nullptr || first == nullptr) {
+        if (!flowOutputs(out, first)) {
             return invalidArgument(err, "out or first is NULL");
         }
-        *out = nullptr;
         if (params == nullptr) {
             return invalidArgument(err, "params is NULL");
         }
@@ -1123,11 +1142,8 @@ auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
         if (!made) {
             return fail(err, made.error());
         }
-        auto flow = std::make_unique<auth_oidc_flow_s>();
-        flow->login = std::move(made).value();
-        exportStep(flow->login->start(), first);
-        *out = flow.release();
-        return succeed(err);
+        return startFlow(std::move(made).value(), &auth_oidc_flow_s::login,
+                         out, first, err);
     });
 }
 
@@ -1162,10 +1178,9 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
                                          auth_oidc_step_t *first,
                                          auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
-        if (out == nullptr || first == nullptr) {
+        if (!flowOutputs(out, first)) {
             return invalidArgument(err, "out or first is NULL");
         }
-        *out = nullptr;
         if (params == nullptr) {
             return invalidArgument(err, "params is NULL");
         }
@@ -1178,11 +1193,9 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
         config.clientId = view(p.client_id);
         config.postLogoutUri = view(p.post_logout_uri);
         config.idTokenHint = p.id_token_hint != 0;
-        auto flow = std::make_unique<auth_oidc_flow_s>();
-        flow->logout = auth_oidc::LogoutFlow::create(config, optionalView(p.session_id));
-        exportStep(flow->logout->start(), first);
-        *out = flow.release();
-        return succeed(err);
+        return startFlow(
+            auth_oidc::LogoutFlow::create(config, optionalView(p.session_id)),
+            &auth_oidc_flow_s::logout, out, first, err);
     });
 }
 
