@@ -57,7 +57,7 @@ struct ngx_http_auth_oidc_http_s {
 };
 
 
-/* ngx_http_auth_oidc_provider.c: a request to prov, its TLS, resolver,
+/* ngx_http_auth_oidc_target.c: a request to prov, its TLS, resolver,
  * timeouts, total deadline and size cap (target and handler left to set) */
 void ngx_http_auth_oidc_provider_http_request(
     ngx_http_auth_oidc_provider_conf_t *prov,

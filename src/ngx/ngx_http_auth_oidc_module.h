@@ -291,6 +291,8 @@ ngx_int_t ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf);
 ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider_find(
     ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name);
+
+/* ngx_http_auth_oidc_target.c */
 ngx_int_t ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,
     ngx_http_auth_oidc_target_t *t, u_char *err, size_t err_len);
 ngx_int_t ngx_http_auth_oidc_endpoint_target(ngx_pool_t *pool,
