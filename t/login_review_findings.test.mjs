@@ -148,6 +148,14 @@ ${basicServer(port, `${protectedLocation('/app', 'fake', upstream.url)}
   assert.equal(pub.status, 200);
   assert.equal(pub.json().headers.cookie, 'a=1; b=2', 'no session cookie upstream of an unprotected location');
 
+  // a "__Host-" name's login cookies travel on every path: never upstream either
+  const login = `${COOKIE}_login_0123456789abcdef=c2VhbGVk`;
+  for (const path of ['/public/y', '/app/y']) {
+    const res = await ngx.get(path, { headers: { ...NAV, cookie: `a=1; ${login}; ${COOKIE}=${id}; ${COOKIE}_loginx=keep` } });
+    assert.equal(res.status, 200, path);
+    assert.equal(res.json().headers.cookie, `a=1; ${COOKIE}_loginx=keep`, `${path}: no login cookie upstream`);
+  }
+
   const gone = await ngx.get('/gone/x', { headers: withSession(id) });
   assert.equal(gone.status, 200);
   assert.equal(gone.body, `fallback for ${op.user.sub}\n`, 'the session after error_page');

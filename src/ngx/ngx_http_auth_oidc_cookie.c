@@ -15,6 +15,8 @@ static ngx_table_elt_t *ngx_http_auth_oidc_cookie_header(
     ngx_http_request_t *r, ngx_http_auth_oidc_header_iter_t *it);
 static u_char *ngx_http_auth_oidc_cookie_next(u_char *p, u_char *last,
     ngx_str_t *name, ngx_str_t *value);
+static ngx_uint_t ngx_http_auth_oidc_cookie_ours(ngx_str_t *n,
+    ngx_str_t *name);
 
 
 /*
@@ -75,8 +77,10 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
 
 
 /*
- * Rewrites every Cookie header without our cookie, so that the session id
- * never reaches the app (which could replay it). A header left empty stays
+ * Rewrites every Cookie header without our cookies (the session's, and the
+ * started logins' "<name>_login_..." that a "__Host-" name sends on every
+ * path), so that the session id never reaches the app (which could replay
+ * it). A header left empty stays
  * as an empty value: nginx's header lists cannot drop an element.
  */
 
@@ -100,9 +104,7 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
         while (p < last) {
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
-            if (n.len == name->len
-                && ngx_memcmp(n.data, name->data, n.len) == 0)
-            {
+            if (ngx_http_auth_oidc_cookie_ours(&n, name)) {
                 found = 1;
                 break;
             }
@@ -124,9 +126,7 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
         while (p < last) {
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
-            if (n.len == name->len
-                && ngx_memcmp(n.data, name->data, n.len) == 0)
-            {
+            if (ngx_http_auth_oidc_cookie_ours(&n, name)) {
                 continue;
             }
 
@@ -319,6 +319,25 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
     h->value.len = p - h->value.data;
 
     return NGX_OK;
+}
+
+
+/* The session cookie, or one of its started logins. */
+
+static ngx_uint_t
+ngx_http_auth_oidc_cookie_ours(ngx_str_t *n, ngx_str_t *name)
+{
+    if (n->len < name->len
+        || ngx_memcmp(n->data, name->data, name->len) != 0)
+    {
+        return 0;
+    }
+
+    return n->len == name->len
+           || (n->len > name->len + sizeof("_login_") - 1
+               && ngx_memcmp(n->data + name->len, "_login_",
+                             sizeof("_login_") - 1)
+                  == 0);
 }
 
 

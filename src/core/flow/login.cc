@@ -21,6 +21,20 @@ std::string startedLoginAad(std::string_view provider, std::string_view state) {
     return aad;
 }
 
+// Every started login is a cookie the browser sends back with the callback,
+// and nginx takes a request's headers in one 8 KiB buffer by default: a
+// longer return path keeps its path without the query, or becomes "/".
+constexpr std::size_t kMaxCookieReturnPath = 512;
+
+std::string_view cookieReturnPath(std::string_view uri) noexcept {
+    std::string_view path = safeReturnPath(uri);
+    if (path.size() <= kMaxCookieReturnPath) {
+        return path;
+    }
+    path = path.substr(0, path.find('?'));
+    return path.size() <= kMaxCookieReturnPath ? path : std::string_view("/");
+}
+
 bool isRandomId(std::string_view id) {
     const auto decoded = decodeBase64Url(id);
     return decoded && decoded->size() == 32;
@@ -148,7 +162,7 @@ const Step &LoginFlow::redirect() {
     pending.nonce = nonce_;
     pending.codeVerifier = pkce_ ? std::string_view(verifier_) : std::string_view();
     // only a local path comes back after the login: no open redirect
-    pending.returnPath = safeReturnPath(uri_);
+    pending.returnPath = cookieReturnPath(uri_);
     pending.provider = provider_;
     pending.created = now_;
     pending.expires = now_ + config_.loginTimeout;

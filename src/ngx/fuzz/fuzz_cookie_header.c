@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     ngx_str_t    value;      /* as given to the module */
     ngx_uint_t   cookie;
-    ngx_uint_t   has_name;   /* a pair called name */
+    ngx_uint_t   has_name;   /* a pair strip removes */
 } ngx_http_auth_oidc_fuzz_header_t;
 
 
@@ -57,6 +57,8 @@ static void ngx_http_auth_oidc_fuzz_check_get(ngx_http_request_t *r,
 static void ngx_http_auth_oidc_fuzz_check_strip(ngx_str_t *name,
     ngx_http_auth_oidc_fuzz_header_t *hs, ngx_table_elt_t **elts,
     ngx_uint_t n);
+static ngx_uint_t ngx_http_auth_oidc_fuzz_stripped(
+    ngx_http_auth_oidc_fuzz_pair_t *pair, ngx_str_t *name);
 static ngx_uint_t ngx_http_auth_oidc_fuzz_same(
     ngx_http_auth_oidc_fuzz_pair_t *a, ngx_http_auth_oidc_fuzz_pair_t *b);
 
@@ -391,6 +393,23 @@ ngx_http_auth_oidc_fuzz_named(ngx_http_auth_oidc_fuzz_pair_t *pair,
 }
 
 
+/* What strip removes: the cookie itself and its "<name>_login_..." ones. */
+
+static ngx_uint_t
+ngx_http_auth_oidc_fuzz_stripped(ngx_http_auth_oidc_fuzz_pair_t *pair,
+    ngx_str_t *name)
+{
+    if (ngx_http_auth_oidc_fuzz_named(pair, name)) {
+        return 1;
+    }
+
+    return pair->name_len > name->len + 7
+           && (name->len == 0
+               || ngx_memcmp(pair->name, name->data, name->len) == 0)
+           && ngx_memcmp(pair->name + name->len, "_login_", 7) == 0;
+}
+
+
 static void
 ngx_http_auth_oidc_fuzz_check_get(ngx_http_request_t *r, ngx_str_t *name,
     ngx_http_auth_oidc_fuzz_header_t *hs, ngx_uint_t n)
@@ -422,11 +441,14 @@ ngx_http_auth_oidc_fuzz_check_get(ngx_http_request_t *r, ngx_str_t *name,
         np = ngx_http_auth_oidc_fuzz_pairs(&hs[i].value, pairs);
 
         for (j = 0; j < np; j++) {
+            if (ngx_http_auth_oidc_fuzz_stripped(&pairs[j], name)) {
+                /* strip rewrites this header */
+                hs[i].has_name = 1;
+            }
+
             if (!ngx_http_auth_oidc_fuzz_named(&pairs[j], name)) {
                 continue;
             }
-
-            hs[i].has_name = 1;
 
             if (pairs[j].value_len == 0) {
                 continue;
@@ -523,7 +545,7 @@ ngx_http_auth_oidc_fuzz_check_strip(ngx_str_t *name,
 
         for (j = 0; j < nin; j++) {
             if (in[j].name_len == 0
-                || ngx_http_auth_oidc_fuzz_named(&in[j], name))
+                || ngx_http_auth_oidc_fuzz_stripped(&in[j], name))
             {
                 continue;
             }

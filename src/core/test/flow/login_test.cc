@@ -1,6 +1,8 @@
 #include "flow/login.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -118,6 +120,25 @@ TEST(LoginFlowTest, NoOpenRedirect) {
         const Step &reply = flow->start();
         auto pending = decodePendingLogin(openStartedLogin(f.k, "op", kState, reply.loginCookie).value());
         EXPECT_EQ(pending.value().returnPath, "/") << uri;
+    }
+}
+
+// The login cookie stays small: at most 512 bytes of return path.
+TEST(LoginFlowTest, LongReturnPathsAreCut) {
+    const std::string longPath = "/app/" + std::string(600, 'p');
+    const std::string longQuery = "/app/x?" + std::string(600, 'q');
+    for (const auto &[uri, want] : std::vector<std::pair<std::string, std::string>>{
+             {"/app/x?" + std::string(400, 'q'), "/app/x?" + std::string(400, 'q')},
+             {longQuery, "/app/x"},
+             {longPath + "?a=1", "/"},
+         }) {
+        Fixture f;
+        f.request.uri = uri;
+        auto flow = std::move(LoginFlow::create(f.config, f.request)).value();
+        const Step &reply = flow->start();
+        auto pending = decodePendingLogin(openStartedLogin(f.k, "op", kState, reply.loginCookie).value());
+        EXPECT_EQ(pending.value().returnPath, want) << uri.size();
+        EXPECT_LT(reply.loginCookie.size(), 1000u);
     }
 }
 
