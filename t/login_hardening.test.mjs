@@ -37,7 +37,7 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
     const res = await attacker.fetch(callbackUrl, { headers: NAV });
     assert.equal(res.status, 302, res.body);
     assert.match((res.headers['set-cookie'] || []).join('\n'), new RegExp(`${COOKIE}=[A-Za-z0-9_-]{43}`));
-    assert.match((res.headers['set-cookie'] || []).join('\n'), new RegExp(`${COOKIE}_login_[A-Za-z0-9_-]{16}=; Path=/oidc_callback;.*Max-Age=0`));
+    assert.match((res.headers['set-cookie'] || []).join('\n'), new RegExp(`${COOKIE}_login_[A-Za-z0-9_-]{16}=; Path=/;.*Max-Age=0`));
   });
 });
 
@@ -122,7 +122,7 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
     assert.equal(res.status, 302);
     if (i === 0) {
       const set = (res.headers['set-cookie'] || []).join('\n');
-      assert.match(set, new RegExp(`${COOKIE}_login_[A-Za-z0-9_-]{16}=[A-Za-z0-9_-]{100,}; Path=/oidc_callback`), set);
+      assert.match(set, new RegExp(`${COOKIE}_login_[A-Za-z0-9_-]{16}=[A-Za-z0-9_-]{100,}; Path=/; HttpOnly`), set);
     }
   }
   assert.equal(await entries(), before, 'started logins take no room in the store');
@@ -133,4 +133,27 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   const cb = await late.fetch(callbackUrl, { headers: NAV });
   assert.equal(cb.status, 302, `the login started before the flood: ${cb.status} ${cb.body.slice(0, 200)}`);
   assert.equal(redirectPath(cb, ngx.url), '/app/late');
+});
+
+itest('abandoned logins cannot pile up cookies: past four pending, the older ones are cleared', async (h) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('fake', op.issuer)}
+${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+  const ua = new UserAgent();
+  const pending = () => ua.jar.cookies.filter((c) => c.name.startsWith(`${COOKIE}_login_`)).length;
+  const long = 'x'.repeat(400);
+  let last;
+  for (let i = 0; i < 30; i += 1) {
+    last = await startLogin(ua, ngx.url, `/app/${i}/${long}`, { authorizationEndpoint: `${op.issuer}/auth` });
+    assert.ok(pending() <= 5, `login cookies after ${i + 1} starts: ${pending()}`);
+  }
+  assert.ok(ua.jar.header(`${ngx.url}/oidc_callback`).length < 4096, 'the Cookie header stays small');
+  // the newest login still completes
+  const cb = await ua.fetch(await passFakeOp(ua, last.authUrl, ngx.url), { headers: NAV });
+  assert.equal(cb.status, 302, `${cb.status} ${cb.body.slice(0, 200)}`);
+  assert.equal(redirectPath(cb, ngx.url), `/app/29/${long}`);
 });

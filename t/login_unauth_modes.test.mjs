@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
 import {
-  assertLoginRedirect, CALLBACK, NAV, protectedLocation, providerBlock, step, XHR,
+  assertLoginRedirect, CALLBACK, NAV, protectedLocation, providerBlock, rawRequest, step, XHR,
 } from './lib/login.mjs';
 import { CLIENT_ID } from './lib/provider.mjs';
 
@@ -83,6 +83,18 @@ ${basicServer(port, [
       const res = await ngx.get('/auto', { headers: { ...NAV, host } });
       assert.equal(assertLoginRedirect(res, authEndpoint).searchParams.get('redirect_uri'),
         `http://localhost:${port}${CALLBACK}`, `Host: ${host}`);
+    }
+    // the raw Host is never copied: nginx checks neither what follows its
+    // colon nor the Host of an absolute request line
+    for (const [target, host] of [
+      ['/auto', `localhost:@evil.example`],
+      ['/auto', `localhost:${port}@evil.example`],
+      [`http://localhost:${port}/auto`, 'evil.example'],
+    ]) {
+      const res = await rawRequest(port, target, { ...NAV, host });
+      assert.equal(res.status, 302, `${target} Host: ${host}: ${res.status}`);
+      const got = new URL(res.headers.location).searchParams.get('redirect_uri');
+      assert.equal(new URL(got).host, `localhost:${port}`, `${target} Host: ${host}: ${got}`);
     }
     const byAddress = await ngx.get('/auto', { headers: { ...NAV, host: `127.0.0.1:${port}` } });
     assert.equal(assertLoginRedirect(byAddress, authEndpoint).searchParams.get('redirect_uri'),

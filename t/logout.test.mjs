@@ -180,6 +180,8 @@ ${server(pc, 'endsession')}`, { port: pa }).start();
       assert.equal(page.status, 200, `GET /logout: ${page.status} ${page.headers.location || ''}`);
       assert.equal(sessionSetCookie(page), undefined, 'a GET does not touch the cookie');
       assert.match(page.body, /<form\b[^>]*method\s*=\s*"?post"?/i);
+      assert.match(page.headers['content-security-policy'] || '', /frame-ancestors 'none'/, 'never framed');
+      assert.equal(page.headers['x-frame-options'], 'DENY');
       await assertAlive(b, cookie);
     }
   });

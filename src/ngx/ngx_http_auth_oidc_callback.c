@@ -106,6 +106,9 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     params.pending = ctx->pending;
     params.now = ngx_time();
 
+    auth_oidc_flow_free(ctx->flow);
+    ctx->flow = NULL;
+
     if (auth_oidc_callback_flow(&params, &ctx->flow, &ctx->step, &err)
         != AUTH_OIDC_OK)
     {

@@ -85,8 +85,11 @@ ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r, ngx_str_t *name,
  */
 
 ngx_int_t
-ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
+ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_array_t **logins)
 {
+    ngx_str_t                         *login;
+
     u_char                            *p, *last, *d, *out;
     ngx_str_t                          n, v;
     ngx_uint_t                         found;
@@ -127,6 +130,26 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name)
             p = ngx_http_auth_oidc_cookie_next(p, last, &n, &v);
 
             if (ngx_http_auth_oidc_cookie_ours(&n, name)) {
+
+                /* the started logins' names, for the next login start;
+                 * they stay in the header's old value, in the pool */
+                if (logins && n.len != name->len) {
+                    if (*logins == NULL) {
+                        *logins = ngx_array_create(r->pool, 4,
+                                                   sizeof(ngx_str_t));
+                        if (*logins == NULL) {
+                            return NGX_ERROR;
+                        }
+                    }
+
+                    login = ngx_array_push(*logins);
+                    if (login == NULL) {
+                        return NGX_ERROR;
+                    }
+
+                    *login = n;
+                }
+
                 continue;
             }
 
@@ -204,8 +227,9 @@ ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
 
 /*
  * value: the sealed started login, or NULL to clear the cookie. Its path is
- * the callback's, so that it travels with no other request; a "__Host-"
- * name must have "Path=/" (RFC 6265bis, 4.1.3.2), or browsers drop it.
+ * "/" (a "__Host-" name must have it, RFC 6265bis, 4.1.3.2, and so the next
+ * login start sees how many are pending: see login_cookies_prune()); it is
+ * removed from what goes upstream like the session cookie.
  */
 
 ngx_int_t
@@ -213,7 +237,7 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
     ngx_str_t *value)
 {
-    ngx_str_t   name, *path;
+    ngx_str_t  name;
 
     static ngx_str_t  root = ngx_string("/");
 
@@ -223,11 +247,57 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    path = ngx_http_auth_oidc_cookie_prefixed(&prov->cookie_name, "__Host-")
-           ? &root : &prov->redirect_path;
-
-    return ngx_http_auth_oidc_cookie_add(r, prov, &name, value, path,
+    return ngx_http_auth_oidc_cookie_add(r, prov, &name, value, &root,
                                          value ? prov->login_timeout : 0);
+}
+
+
+/*
+ * Every login start adds a cookie of a few hundred bytes for
+ * login_timeout; abandoned ones (tabs, or a hostile page opening protected
+ * URLs) would grow every request's Cookie header past nginx's header
+ * buffer and lock the user out. When the request already carries max of
+ * this provider's (logins: what cookie_strip() took out of the request),
+ * they are all cleared: an older login still open in another tab then has
+ * to start again.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_login_cookies_prune(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_array_t *logins,
+    ngx_uint_t max)
+{
+    ngx_str_t   *names;
+    ngx_uint_t   i;
+
+    static ngx_str_t  root = ngx_string("/");
+
+    if (logins == NULL || logins->nelts < max) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "auth_oidc: provider \"%V\": %ui logins pending in this "
+                  "browser, the older ones cleared", &prov->name,
+                  logins->nelts);
+
+    names = logins->elts;
+
+    for (i = 0; i < logins->nelts; i++) {
+        if (names[i].len != prov->cookie_name.len + sizeof("_login_") - 1
+                            + NGX_HTTP_AUTH_OIDC_STATE_PART)
+        {
+            continue;
+        }
+
+        if (ngx_http_auth_oidc_cookie_add(r, prov, &names[i], NULL, &root, 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -550,4 +550,7 @@ ngx_http_auth_oidc_drive_log(ngx_http_request_t *r, auth_oidc_step_t *step)
 
     ngx_log_error(level, r->connection->log, 0, "auth_oidc: %*s",
                   step->log.len, step->log.data);
+
+    /* said once, also when the step is taken again after a wait */
+    step->log_level = AUTH_OIDC_LOG_NONE;
 }

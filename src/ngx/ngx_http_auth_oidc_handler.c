@@ -178,7 +178,7 @@ ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r)
     provs = ascf->providers->elts;
 
     for (i = 0; i < ascf->providers->nelts; i++) {
-        if (ngx_http_auth_oidc_cookie_strip(r, &provs[i]->cookie_name)
+        if (ngx_http_auth_oidc_cookie_strip(r, &provs[i]->cookie_name, NULL)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -445,6 +445,11 @@ ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r)
                 ctx->suspended = 0;
                 ctx->counted = 0;
 
+                /* a finished flow (e.g. a 503 sent to error_page): the new
+                 * location starts afresh; nothing of it is in flight */
+                auth_oidc_flow_free(ctx->flow);
+                ctx->flow = NULL;
+
                 ngx_http_set_ctx(r, ctx, ngx_http_auth_oidc_module);
                 return ctx;
             }
@@ -511,7 +516,9 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
      * whatever happens, the app behind never sees a session cookie: not
      * one it is given, nor two refused ones ("auth_oidc_unauth pass")
      */
-    if (ngx_http_auth_oidc_cookie_strip(r, &prov->cookie_name) != NGX_OK) {
+    if (ngx_http_auth_oidc_cookie_strip(r, &prov->cookie_name, &ctx->logins)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -850,18 +857,24 @@ ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
 
 
 /*
- * host[:port] for our absolute URLs: the request's Host when it names this
- * server (one of its server_name entries, or the address the connection
- * came to), else the server's first name with the local port.
+ * host[:port] for our absolute URLs. The host is nginx's validated one
+ * (r->headers_in.server: from the request line or Host, checked) when it
+ * names this server (one of its server_name entries, or the address the
+ * connection came to), else the server's first name, else that address.
+ * The port is the Host header's only when that header is exactly this
+ * host and a port of digits; otherwise the local port (none when it is
+ * the scheme's default). The raw Host header is never copied: nginx does
+ * not check what follows its colon, nor the Host of a request whose
+ * request line carries an absolute URI.
  */
 
 static ngx_int_t
 ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
 {
-    u_char                    *p;
-    in_port_t                  port;
-    ngx_str_t                  name, addr;
-    ngx_uint_t                 i, tls;
+    u_char                         *p;
+    in_port_t                       port;
+    ngx_str_t                       name, addr, given;
+    ngx_uint_t                      i, tls, served;
     ngx_http_server_name_t         *sn;
     ngx_http_core_srv_conf_t       *cscf;
     ngx_http_auth_oidc_srv_conf_t  *ascf;
@@ -870,28 +883,7 @@ ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_auth_oidc_module);
     name = r->headers_in.server;
-
-    if (r->headers_in.host && name.len) {
-
-        sn = ascf->server_names->elts;
-
-        for (i = 0; i < ascf->server_names->nelts; i++) {
-            if (ngx_http_auth_oidc_name_matches(&sn[i], &name)) {
-                *host = r->headers_in.host->value;
-                return NGX_OK;
-            }
-        }
-
-        addr.data = text;
-        addr.len = sizeof(text);
-
-        if (ngx_connection_local_sockaddr(r->connection, &addr, 0) == NGX_OK
-            && ngx_http_auth_oidc_address_matches(&addr, &name))
-        {
-            *host = r->headers_in.host->value;
-            return NGX_OK;
-        }
-    }
+    served = 0;
 
     addr.data = text;
     addr.len = sizeof(text);
@@ -900,38 +892,91 @@ ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
         return NGX_ERROR;
     }
 
-    name = cscf->server_name;
+    if (name.len) {
+        sn = ascf->server_names->elts;
 
-    if (name.len == 0 || ngx_strlchr(name.data, name.data + name.len, '*')
-        || name.data[0] == '.' || name.data[0] == '~')
-    {
-        /* no usable name: the address the connection came to */
-        name.len = ngx_sock_ntop(r->connection->local_sockaddr,
-                                 r->connection->local_socklen, text,
-                                 sizeof(text), 0);
-        name.data = text;
+        for (i = 0; i < ascf->server_names->nelts && !served; i++) {
+            served = ngx_http_auth_oidc_name_matches(&sn[i], &name);
+        }
+
+        if (!served) {
+            served = ngx_http_auth_oidc_address_matches(&addr, &name);
+        }
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "auth oidc: Host \"%V\" not served here, using \"%V\"",
-                   &r->headers_in.server, &name);
+    if (!served) {
+        name = cscf->server_name;
 
-    port = ngx_inet_get_port(r->connection->local_sockaddr);
+        if (name.len == 0 || ngx_strlchr(name.data, name.data + name.len, '*')
+            || name.data[0] == '.' || name.data[0] == '~')
+        {
+            /* no usable name: the address the connection came to */
+            name = addr;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "auth oidc: Host \"%V\" not served here, using "
+                       "\"%V\"", &r->headers_in.server, &name);
+    }
+
     tls = 0;
 
 #if (NGX_HTTP_SSL)
     tls = (r->connection->ssl != NULL);
 #endif
 
-    p = ngx_pnalloc(r->pool, name.len + sizeof(":65535") - 1);
+    port = ngx_inet_get_port(r->connection->local_sockaddr);
+    ngx_str_null(&given);
+
+    if (served && r->headers_in.host) {
+        given = r->headers_in.host->value;
+
+        if (given.len > name.len + 1 && given.len <= name.len + 6
+            && given.data[name.len] == ':'
+            && ngx_strncasecmp(given.data, name.data, name.len) == 0
+            && ngx_atoi(given.data + name.len + 1, given.len - name.len - 1)
+               > 0)
+        {
+            /* the port as the browser named it: a proxy may map ports */
+            given.data += name.len + 1;
+            given.len -= name.len + 1;
+
+        } else {
+            ngx_str_null(&given);
+
+            if (r->headers_in.host->value.len == name.len) {
+                /* no port in Host: the scheme's default */
+                port = tls ? 443 : 80;
+            }
+        }
+    }
+
+    /* an IPv6 address in brackets, as in a URL */
+    i = (ngx_strlchr(name.data, name.data + name.len, ':') != NULL
+         && name.data[0] != '[');
+
+    p = ngx_pnalloc(r->pool, name.len + 2 + sizeof(":65535") - 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     host->data = p;
+
+    if (i) {
+        *p++ = '[';
+    }
+
     p = ngx_cpymem(p, name.data, name.len);
 
-    if (port != (tls ? 443 : 80)) {
+    if (i) {
+        *p++ = ']';
+    }
+
+    if (given.len) {
+        *p++ = ':';
+        p = ngx_cpymem(p, given.data, given.len);
+
+    } else if (port != (tls ? 443 : 80)) {
         p = ngx_sprintf(p, ":%d", (int) port);
     }
 

@@ -33,6 +33,12 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
         return ctx->status;
     }
 
+    if (ctx->flow && !ctx->suspended) {
+        /* a flow of another path of this request, over: start afresh */
+        auth_oidc_flow_free(ctx->flow);
+        ctx->flow = NULL;
+    }
+
     if (ctx->flow == NULL) {
         if (ngx_http_auth_oidc_random_id(r->pool, &state) != NGX_OK
             || ngx_http_auth_oidc_random_id(r->pool, &nonce) != NGX_OK
@@ -71,6 +77,13 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
         params.keyring = prov->store->keyring;
         params.discovery = prov->runtime->discovery;
         params.now = ngx_time();
+
+        if (ngx_http_auth_oidc_login_cookies_prune(r, prov, ctx->logins,
+                                               NGX_HTTP_AUTH_OIDC_LOGINS_MAX)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
         if (auth_oidc_login_flow(&params, &ctx->flow, &ctx->step, &err)
             != AUTH_OIDC_OK)

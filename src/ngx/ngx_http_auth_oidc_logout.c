@@ -100,6 +100,9 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
 
     /* the session ends, the cookie goes, the browser goes on (the core's
      * logout flow, src/core/flow/logout.cc) */
+    auth_oidc_flow_free(ctx->flow);
+    ctx->flow = NULL;
+
     if (auth_oidc_logout_flow(&params, &ctx->flow, &ctx->step, &err)
         != AUTH_OIDC_OK)
     {

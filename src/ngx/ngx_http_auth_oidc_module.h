@@ -57,6 +57,9 @@ typedef enum {
 /* characters of the state in the name of the login's own cookie */
 #define NGX_HTTP_AUTH_OIDC_STATE_PART  16
 
+/* started logins a browser keeps at once, before they are cleared */
+#define NGX_HTTP_AUTH_OIDC_LOGINS_MAX  4
+
 
 /*
  * One provider's cached metadata in shared memory: every worker reads it,
@@ -264,6 +267,7 @@ typedef struct {
     ngx_uint_t                           ncandidates;
     auth_oidc_pending_t                 *pending;
     ngx_str_t                            redirect_uri;
+    ngx_array_t                         *logins;    /* login cookies seen */
 
     /* the answer of the callback or logout, once decided */
     ngx_int_t                            status;
@@ -369,7 +373,7 @@ void ngx_http_auth_oidc_logout(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_cookie_get(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r,
-    ngx_str_t *name);
+    ngx_str_t *name, ngx_array_t **logins);
 ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear);
@@ -381,6 +385,9 @@ ngx_int_t ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
     ngx_str_t *value);
 ngx_uint_t ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name,
     const char *prefix);
+ngx_int_t ngx_http_auth_oidc_login_cookies_prune(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_array_t *logins,
+    ngx_uint_t max);
 
 /* ngx_http_auth_oidc_pending.c */
 ngx_int_t ngx_http_auth_oidc_pending_find(ngx_http_request_t *r,

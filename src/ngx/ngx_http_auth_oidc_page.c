@@ -8,6 +8,10 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_page_header(ngx_http_request_t *r,
+    const char *name, const char *value);
+
+
 static u_char  ngx_http_auth_oidc_page_head[] =
 "<!DOCTYPE html>" CRLF
 "<html><head><meta charset=\"utf-8\">"
@@ -84,7 +88,13 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/html") - 1;
 
-    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK
+        || ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                          "frame-ancestors 'none'")
+           != NGX_OK
+        || ngx_http_auth_oidc_page_header(r, "X-Frame-Options", "DENY")
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -104,6 +114,33 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Our pages are never framed: a framed "Log out" button could be clicked
+ * by a user who does not see it (clickjacking).
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_page_header(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(h, sizeof(ngx_table_elt_t));
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
 }
 
 

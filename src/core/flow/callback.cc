@@ -120,7 +120,32 @@ const Step &CallbackFlow::afterUsedState(const StepResult &result) {
                      "The session store is not available.");
     }
 
-    // RFC 9207: an answer that names another issuer is a mix-up attack.
+    step_ = Step();
+    step_.kind = StepKind::Metadata;
+    state_ = State::Metadata;
+    return step_;
+}
+
+const Step &CallbackFlow::afterMetadata(const StepResult &result) {
+    if (result.discovery == nullptr) {
+        return reply(503, "Login unavailable",
+                     "The identity provider's metadata is not available.");
+    }
+    discovery_ = result.discovery;
+
+    // RFC 9207: an answer that names another issuer is a mix-up attack,
+    // and a provider that says it sends "iss" always does (2.4), also in
+    // an error response.
+    const auto promised =
+        discovery_->flag(Discovery::Flag::AuthorizationResponseIss);
+    if (promised && *promised && !iss_) {
+        return reply(400, "Login failed",
+                     "The login answer does not name its identity provider.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ +
+                         "\": login answer without \"iss\", which the "
+                         "provider says it always sends");
+    }
     if (iss_ && *iss_ != issuer_) {
         return reply(400, "Login failed",
                      "The login answer comes from another identity provider.",
@@ -147,31 +172,6 @@ const Step &CallbackFlow::afterUsedState(const StepResult &result) {
                      LogLevel::Error,
                      "provider \"" + provider_ +
                          "\": login answer without a code");
-    }
-
-    step_ = Step();
-    step_.kind = StepKind::Metadata;
-    state_ = State::Metadata;
-    return step_;
-}
-
-const Step &CallbackFlow::afterMetadata(const StepResult &result) {
-    if (result.discovery == nullptr) {
-        return reply(503, "Login unavailable",
-                     "The identity provider's metadata is not available.");
-    }
-    discovery_ = result.discovery;
-
-    // RFC 9207, 2.4: a provider that says it sends "iss" always does.
-    const auto promised =
-        discovery_->flag(Discovery::Flag::AuthorizationResponseIss);
-    if (promised && *promised && !iss_) {
-        return reply(400, "Login failed",
-                     "The login answer does not name its identity provider.",
-                     LogLevel::Error,
-                     "provider \"" + provider_ +
-                         "\": login answer without \"iss\", which the "
-                         "provider says it always sends");
     }
 
     TokenRequestParams params;

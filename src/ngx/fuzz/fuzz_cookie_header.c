@@ -71,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_str_t                          name, value;
     ngx_uint_t                         i, j, n;
     ngx_pool_t                         pool;
+    ngx_array_t                       *logins;
     ngx_list_part_t                   *part;
     ngx_table_elt_t                  **elts;
     ngx_connection_t                   c;
@@ -131,7 +132,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ngx_http_auth_oidc_fuzz_check_get(&r, &name, hs, n);
 
-    if (ngx_http_auth_oidc_cookie_strip(&r, &name) != NGX_OK) {
+    logins = NULL;
+
+    if (ngx_http_auth_oidc_cookie_strip(&r, &name, &logins) != NGX_OK) {
         __builtin_trap();
     }
 

@@ -175,6 +175,42 @@ ngx_list_push(ngx_list_t *l)
 }
 
 
+/* nginx's array over the harness's pool (nginx-dev ships no ngx_array.c) */
+
+ngx_array_t *
+ngx_array_create(ngx_pool_t *p, ngx_uint_t n, size_t size)
+{
+    ngx_array_t  *a;
+
+    a = ngx_palloc(p, sizeof(ngx_array_t));
+    if (a == NULL || ngx_array_init(a, p, n, size) != NGX_OK) {
+        return NULL;
+    }
+
+    return a;
+}
+
+
+void *
+ngx_array_push(ngx_array_t *a)
+{
+    void  *elts;
+
+    if (a->nelts == a->nalloc) {
+        elts = ngx_palloc(a->pool, 2 * a->nalloc * a->size);
+        if (elts == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(elts, a->elts, a->nelts * a->size);
+        a->elts = elts;
+        a->nalloc *= 2;
+    }
+
+    return (u_char *) a->elts + a->size * a->nelts++;
+}
+
+
 #if !(NGX_HTTP_AUTH_OIDC_FUZZ_FULL_SRC)
 
 u_char * ngx_cdecl

@@ -205,24 +205,27 @@ TEST_F(CallbackFlowTest, StoreFailuresAre503AndNoSession) {
 }
 
 TEST_F(CallbackFlowTest, RefusalsInTheAnswer) {
+    // checked once the metadata is in, before any exchange
+    const auto answer = [&](CallbackFlow &f) -> const Step & {
+        f.start();
+        EXPECT_EQ(f.resume(stored()).kind, StepKind::Metadata);
+        return f.resume(metadata(jwks_.get()));
+    };
     {
         auto f = flow("https://evil.example");
-        f->start();
-        const Step &r = f->resume(stored());
+        const Step &r = answer(*f);
         EXPECT_EQ(r.status, 400);
         EXPECT_NE(r.log.find("another issuer"), std::string::npos);
     }
     {
         auto f = flow(std::nullopt, "access_denied");
-        f->start();
-        const Step &r = f->resume(stored());
+        const Step &r = answer(*f);
         EXPECT_EQ(r.status, 403);
         EXPECT_EQ(r.log, "provider \"op\" refused the login: access_denied no\\x0d\\x0away");
     }
     {
         auto f = flow(std::nullopt, std::nullopt, std::nullopt);
-        f->start();
-        EXPECT_EQ(f->resume(stored()).status, 400);
+        EXPECT_EQ(answer(*f).status, 400);
     }
 }
 
@@ -248,6 +251,12 @@ TEST_F(CallbackFlowTest, Rfc9207IssRequiredWhenPromised) {
     with->start();
     with->resume(stored());
     EXPECT_EQ(with->resume(meta).kind, StepKind::Fetch);
+
+    // an error response is held to the promise too
+    auto error = flow(std::nullopt, "access_denied");
+    error->start();
+    error->resume(stored());
+    EXPECT_EQ(error->resume(meta).status, 400);
 }
 
 TEST_F(CallbackFlowTest, ProviderErrorsAndTimeouts) {
