@@ -1,7 +1,10 @@
 import net from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
+// Ports handed out by this process: the kernel may pick a just-closed port
+// again, and two servers of one test on the same port would share it.
+const handedOut = new Set();
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -11,6 +14,17 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, never the same twice. */
+export async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
