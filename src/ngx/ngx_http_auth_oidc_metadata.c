@@ -14,19 +14,32 @@
  *
  * A request that needs metadata the worker does not have waits for the
  * fetch under way or due (ngx_http_auth_oidc_metadata_wait()): every fetch,
- * published or failed, bumps the node's fetch count, and a short "watch"
- * timer, armed only while requests wait, wakes them when the count moves,
- * so that every worker sees a fetch end within a few milliseconds and not
- * on its next tick.
+ * published or failed, bumps the node's fetch count and rings the "bell",
+ * an eventfd every worker listens to, so that every worker's waiting
+ * requests go on at once, not on a tick. A "watch" timer, armed only while
+ * requests wait, enforces their bound (and, where no bell can be had,
+ * looks at the count every 20 ms).
  */
 
 
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_http.h"
 
+#if (NGX_HAVE_EVENTFD && NGX_HAVE_SYS_EVENTFD_H)
+#include <sys/eventfd.h>
+#define NGX_HTTP_AUTH_OIDC_BELL  1
+#endif
+
 
 #define NGX_HTTP_AUTH_OIDC_TICK       1000
+/* how often waiting requests are looked at: only their bounds when the bell
+ * tells of every fetch's end, else also for a fetch of another worker */
 #define NGX_HTTP_AUTH_OIDC_WATCH      20
+#define NGX_HTTP_AUTH_OIDC_WATCH_BELL 250
+
+#define ngx_http_auth_oidc_watch_interval()                                   \
+    ((ngx_http_auth_oidc_meta_zone && ngx_http_auth_oidc_meta_zone->bell_conn) \
+     ? NGX_HTTP_AUTH_OIDC_WATCH_BELL : NGX_HTTP_AUTH_OIDC_WATCH)
 #define NGX_HTTP_AUTH_OIDC_ZONE_BASE  (128 * 1024)
 #define NGX_HTTP_AUTH_OIDC_NODE_TTL   (24 * 60 * 60)
 
@@ -38,6 +51,11 @@ static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_node(
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
 static void ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev);
 static void ngx_http_auth_oidc_metadata_watch(ngx_event_t *ev);
+static void ngx_http_auth_oidc_metadata_bell_close(void *data);
+static void ngx_http_auth_oidc_metadata_bell_listen(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_meta_zone_t *zone);
+static void ngx_http_auth_oidc_metadata_bell_heard(ngx_event_t *ev);
+static void ngx_http_auth_oidc_metadata_bell_ring(void);
 static ngx_msec_t ngx_http_auth_oidc_metadata_total_timeout(
     ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_fetch(
@@ -100,6 +118,31 @@ ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
     if (zone == NULL) {
         return NGX_ERROR;
     }
+
+    zone->bell = (ngx_fd_t) -1;
+
+#if (NGX_HTTP_AUTH_OIDC_BELL)
+    {
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* made here, in the master, so that every worker inherits it */
+    zone->bell = eventfd(0, EFD_NONBLOCK);
+
+    if (zone->bell == (ngx_fd_t) -1) {
+        /* the watch timer alone then sees a fetch end, within 20 ms */
+        ngx_log_error(NGX_LOG_WARN, cf->log, ngx_errno,
+                      "auth_oidc: eventfd() failed");
+    }
+
+    cln->handler = ngx_http_auth_oidc_metadata_bell_close;
+    cln->data = zone;
+    }
+#endif
 
     ngx_str_set(&name, "auth_oidc_metadata");
 
@@ -167,6 +210,8 @@ ngx_http_auth_oidc_metadata_init_worker(ngx_cycle_t *cycle,
     zone = amcf->meta_zone->data;
     ngx_http_auth_oidc_meta_zone = zone;
 
+    ngx_http_auth_oidc_metadata_bell_listen(cycle, zone);
+
     provs = amcf->providers.elts;
 
     for (i = 0; i < amcf->providers.nelts; i++) {
@@ -223,6 +268,15 @@ ngx_http_auth_oidc_metadata_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
     ngx_http_auth_oidc_provider_conf_t  **provs;
 
     provs = amcf->providers.elts;
+
+    if (ngx_http_auth_oidc_meta_zone
+        && ngx_http_auth_oidc_meta_zone->bell_conn)
+    {
+        /* the worker's own copy of the descriptor goes with it */
+        ngx_close_connection(ngx_http_auth_oidc_meta_zone->bell_conn);
+        ngx_http_auth_oidc_meta_zone->bell_conn = NULL;
+        ngx_http_auth_oidc_meta_zone->bell = (ngx_fd_t) -1;
+    }
 
     for (i = 0; i < amcf->providers.nelts; i++) {
         rt = provs[i]->runtime;
@@ -684,8 +738,10 @@ ngx_http_auth_oidc_metadata_publish(ngx_http_auth_oidc_runtime_t *rt,
                   "auth_oidc: provider \"%V\": metadata and %uz keys fetched",
                   &rt->conf->name, auth_oidc_jwks_count(jwks));
 
-    /* this worker's waiting requests go on at once, once the fetch ended */
+    /* this worker's waiting requests go on at once, once the fetch ended,
+     * and so do the other workers' */
     ngx_post_event(&rt->watch, &ngx_posted_events);
+    ngx_http_auth_oidc_metadata_bell_ring();
 }
 
 
@@ -777,6 +833,7 @@ ngx_http_auth_oidc_metadata_fail(ngx_http_auth_oidc_runtime_t *rt,
     ngx_http_auth_oidc_metadata_end_fetch(rt);
 
     ngx_post_event(&rt->watch, &ngx_posted_events);
+    ngx_http_auth_oidc_metadata_bell_ring();
 }
 
 
@@ -1034,7 +1091,7 @@ ngx_http_auth_oidc_metadata_wait(ngx_http_auth_oidc_provider_conf_t *prov,
     }
 
     if (!rt->watch.timer_set) {
-        ngx_add_timer(&rt->watch, NGX_HTTP_AUTH_OIDC_WATCH);
+        ngx_add_timer(&rt->watch, ngx_http_auth_oidc_watch_interval());
     }
 
     return NGX_AGAIN;
@@ -1109,7 +1166,7 @@ ngx_http_auth_oidc_metadata_watch(ngx_event_t *ev)
         }
 
     } else if (!ev->timer_set) {
-        ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_WATCH);
+        ngx_add_timer(ev, ngx_http_auth_oidc_watch_interval());
     }
 
     while (!ngx_queue_empty(&woken)) {
@@ -1177,4 +1234,97 @@ ngx_http_auth_oidc_metadata_snapshot(ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_null(&out->key);
     out->discovery = NULL;
     out->jwks = NULL;
+}
+
+
+/*
+ * The bell: one eventfd shared by every worker of a configuration. Each
+ * worker listens edge-triggered and never reads it, so every ring (a write)
+ * reaches every worker's event loop once; its handler looks at its waiting
+ * requests at once instead of on the next watch. Event methods that are
+ * level-triggered only (poll, select) would wake forever: there the watch
+ * timer alone does the work.
+ */
+
+static void
+ngx_http_auth_oidc_metadata_bell_close(void *data)
+{
+    ngx_http_auth_oidc_meta_zone_t *zone = data;
+
+    if (zone->bell != (ngx_fd_t) -1 && zone->bell_conn == NULL) {
+        (void) close(zone->bell);
+        zone->bell = (ngx_fd_t) -1;
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_bell_listen(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_meta_zone_t *zone)
+{
+    ngx_connection_t  *c;
+
+    if (zone->bell == (ngx_fd_t) -1
+        || !(ngx_event_flags & NGX_USE_CLEAR_EVENT))
+    {
+        return;
+    }
+
+    c = ngx_get_connection(zone->bell, cycle->log);
+    if (c == NULL) {
+        return;
+    }
+
+    c->read->handler = ngx_http_auth_oidc_metadata_bell_heard;
+    c->read->log = cycle->log;
+    c->data = zone;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_CLEAR_EVENT) != NGX_OK) {
+        ngx_free_connection(c);
+        return;
+    }
+
+    zone->bell_conn = c;
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_bell_heard(ngx_event_t *ev)
+{
+    ngx_uint_t                            i;
+    ngx_http_auth_oidc_runtime_t         *rt;
+    ngx_http_auth_oidc_main_conf_t       *amcf;
+    ngx_http_auth_oidc_provider_conf_t  **provs;
+
+    amcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_auth_oidc_module);
+    if (amcf == NULL) {
+        return;
+    }
+
+    provs = amcf->providers.elts;
+
+    for (i = 0; i < amcf->providers.nelts; i++) {
+        rt = provs[i]->runtime;
+
+        if (rt && !ngx_queue_empty(&rt->waiters) && !rt->watch.posted) {
+            ngx_post_event(&rt->watch, &ngx_posted_events);
+        }
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_metadata_bell_ring(void)
+{
+    uint64_t  one = 1;
+
+    if (ngx_http_auth_oidc_meta_zone == NULL
+        || ngx_http_auth_oidc_meta_zone->bell == (ngx_fd_t) -1)
+    {
+        return;
+    }
+
+    /* EAGAIN only when the count is near 2^64: nobody would hear more */
+    (void) write(ngx_http_auth_oidc_meta_zone->bell, &one, sizeof(one));
 }

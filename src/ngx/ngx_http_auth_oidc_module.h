@@ -101,6 +101,11 @@ typedef struct {
 typedef struct {
     ngx_http_auth_oidc_meta_shctx_t  *sh;
     ngx_slab_pool_t                  *shpool;
+
+    /* rung when a fetch ends: every worker's waiting requests look at once
+     * (an eventfd made before the workers fork; -1 where there is none) */
+    ngx_fd_t                          bell;
+    ngx_connection_t                 *bell_conn;    /* per worker */
 } ngx_http_auth_oidc_meta_zone_t;
 
 

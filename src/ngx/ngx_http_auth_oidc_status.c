@@ -148,8 +148,9 @@ ngx_http_auth_oidc_status_provider(ngx_http_request_t *r, ngx_chain_t ***last,
     ngx_http_auth_oidc_runtime_t    *rt;
     ngx_http_auth_oidc_meta_node_t   snap;
 
-    (void) ngx_http_auth_oidc_metadata_sync(prov, r->connection->log);
+    /* the state first: what a "ready" one published, the sync then has */
     ngx_http_auth_oidc_metadata_snapshot(prov, &snap);
+    (void) ngx_http_auth_oidc_metadata_sync(prov, r->connection->log);
 
     rt = prov->runtime;
 
