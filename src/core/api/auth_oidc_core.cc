@@ -1043,6 +1043,18 @@ auth_oidc_status_t startFlow(std::unique_ptr<Flow> made,
     return succeed(err);
 }
 
+// The same for a flow whose creation may fail.
+template <typename Flow>
+auth_oidc_status_t startFlow(auth_oidc::Result<std::unique_ptr<Flow>> made,
+                             std::unique_ptr<Flow> auth_oidc_flow_s::*kind,
+                             auth_oidc_flow_t **out, auth_oidc_step_t *first,
+                             auth_oidc_error_t *err) {
+    if (!made) {
+        return fail(err, made.error());
+    }
+    return startFlow(std::move(made).value(), kind, out, first, err);
+}
+
 // out and first are where every constructor answers.
 bool flowOutputs(auth_oidc_flow_t **out, auth_oidc_step_t *first) noexcept {
     if (out == nullptr || first == nullptr) {
@@ -1094,12 +1106,8 @@ auth_oidc_status_t auth_oidc_callback_flow(
         request.pending.expires = f.expires;
         request.sessionId = view(p.session_id);
         request.now = p.now;
-        auto made = auth_oidc::CallbackFlow::create(config, request);
-        if (!made) {
-            return fail(err, made.error());
-        }
-        return startFlow(std::move(made).value(), &auth_oidc_flow_s::callback,
-                         out, first, err);
+        return startFlow(auth_oidc::CallbackFlow::create(config, request),
+                         &auth_oidc_flow_s::callback, out, first, err);
     });
 }
 
@@ -1138,12 +1146,8 @@ auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
         request.verifier = view(p.verifier);
         request.sealNonce = view(p.seal_nonce);
         request.now = p.now;
-        auto made = auth_oidc::LoginFlow::create(config, request);
-        if (!made) {
-            return fail(err, made.error());
-        }
-        return startFlow(std::move(made).value(), &auth_oidc_flow_s::login,
-                         out, first, err);
+        return startFlow(auth_oidc::LoginFlow::create(config, request),
+                         &auth_oidc_flow_s::login, out, first, err);
     });
 }
 
