@@ -8,8 +8,8 @@ import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
 import {
-  assertErrorLogged, assertNoSession, COOKIE, logMark, NAV, passFakeOp, protectedLocation, providerBlock,
-  redirectPath, startLogin, withSession,
+  assertErrorLogged, assertNoSession, COOKIE, login, logMark, NAV, passFakeOp, protectedLocation, providerBlock,
+  startLogin, withSession,
 } from './lib/login.mjs';
 import { waitFor } from './lib/util.mjs';
 
@@ -27,13 +27,8 @@ ${basicServer(port, `${protectedLocation('/one', 'one', upstream.url)}${protecte
   await ngx.waitProvider('two', 'ready');
 
   for (const [name, op, cookieName] of [['two', two, 'TWO'], ['one', one, 'ONE']]) {
-    const ua = new UserAgent();
-    const { authUrl } = await startLogin(ua, ngx.url, `/${name}/page`, { authorizationEndpoint: `${op.issuer}/auth` });
-    const cb = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
-    assert.equal(cb.status, 302, `${name}: callback ${cb.status} ${cb.body.slice(0, 200)}`);
-    assert.equal(redirectPath(cb, ngx.url), `/${name}/page`);
-    const id = ua.jar.get('127.0.0.1', cookieName);
-    assert.match(id || '', /^[A-Za-z0-9_-]{43}$/, `${name}: session cookie ${cookieName}`);
+    const { cookie: id, location } = await login(new UserAgent(), ngx.url, `/${name}/page`, { cookieName });
+    assert.equal(location, `/${name}/page`);
     const res = await ngx.get(`/${name}/x`, { headers: withSession(id, NAV, cookieName) });
     assert.equal(res.status, 200);
     assert.equal(res.json().headers['x-user-sub'], `user-of-${name}`);
@@ -109,11 +104,8 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url, {
             proxy_set_header X-Team $oidc_claim_x_team;`,
   }))}`).start();
   await ngx.waitProvider('fake', 'ready');
-  const ua = new UserAgent();
-  const { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
-  const cb = await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
-  assert.equal(cb.status, 302);
-  const seen = (await ngx.get('/app', { headers: withSession(ua.jar.get('127.0.0.1', COOKIE)) })).json().headers;
+  const { cookie } = await login(new UserAgent(), ngx.url, '/app');
+  const seen = (await ngx.get('/app', { headers: withSession(cookie) })).json().headers;
   assert.equal(seen['x-is-admin'], 'true');
   assert.equal(seen['x-groups'], '["admins","ops"]');
   assert.equal(seen['x-team'], 'blue');
@@ -138,20 +130,16 @@ ${basicServer(port, `${protectedLocation('/app', 'fake', upstream.url)}
         }
         location = /fallback { access_log ${h.dir}/who.log who; return 200 "fallback for $oidc_claim_sub\\n"; }`)}`).start();
   await ngx.waitProvider('fake', 'ready');
-  const ua = new UserAgent();
-  const { authUrl } = await startLogin(ua, ngx.url, '/app', { authorizationEndpoint: `${op.issuer}/auth` });
-  await ua.fetch(await passFakeOp(ua, authUrl, ngx.url), { headers: NAV });
-  const id = ua.jar.get('127.0.0.1', COOKIE);
-  assert.ok(id, 'logged in');
+  const { cookie: id } = await login(new UserAgent(), ngx.url, '/app');
 
   const pub = await ngx.get('/public/x', { headers: { ...NAV, cookie: `a=1; ${COOKIE}=${id}; b=2` } });
   assert.equal(pub.status, 200);
   assert.equal(pub.json().headers.cookie, 'a=1; b=2', 'no session cookie upstream of an unprotected location');
 
   // a "__Host-" name's login cookies travel on every path: never upstream either
-  const login = `${COOKIE}_login_0123456789abcdef=c2VhbGVk`;
+  const loginCookie = `${COOKIE}_login_0123456789abcdef=c2VhbGVk`;
   for (const path of ['/public/y', '/app/y']) {
-    const res = await ngx.get(path, { headers: { ...NAV, cookie: `a=1; ${login}; ${COOKIE}=${id}; ${COOKIE}_loginx=keep` } });
+    const res = await ngx.get(path, { headers: { ...NAV, cookie: `a=1; ${loginCookie}; ${COOKIE}=${id}; ${COOKIE}_loginx=keep` } });
     assert.equal(res.status, 200, path);
     assert.equal(res.json().headers.cookie, `a=1; ${COOKIE}_loginx=keep`, `${path}: no login cookie upstream`);
   }

@@ -71,35 +71,32 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
 
     ngx_memzero(&params, sizeof(auth_oidc_callback_params_t));
 
-#define ngx_http_auth_oidc_view(dst, src)                                    \
-    (dst).data = (src).data; (dst).len = (src).len
 
-    ngx_http_auth_oidc_view(params.provider, prov->name);
-    ngx_http_auth_oidc_view(params.issuer, prov->issuer);
-    ngx_http_auth_oidc_view(params.client_id, prov->client_id);
-    ngx_http_auth_oidc_view(params.client_secret, prov->client_secret);
-    ngx_http_auth_oidc_view(params.redirect_uri, ctx->redirect_uri);
-    ngx_http_auth_oidc_view(params.algorithms, prov->id_token_algorithms);
-    ngx_http_auth_oidc_view(params.state, state);
-    ngx_http_auth_oidc_view(params.session_id, ctx->session_id);
+    params.provider = ngx_http_auth_oidc_view(&prov->name);
+    params.issuer = ngx_http_auth_oidc_view(&prov->issuer);
+    params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
+    params.client_secret = ngx_http_auth_oidc_view(&prov->client_secret);
+    params.redirect_uri = ngx_http_auth_oidc_view(&ctx->redirect_uri);
+    params.algorithms = ngx_http_auth_oidc_view(&prov->id_token_algorithms);
+    params.state = ngx_http_auth_oidc_view(&state);
+    params.session_id = ngx_http_auth_oidc_view(&ctx->session_id);
 
     if (ngx_http_auth_oidc_arg(r, "code", 4, &v) == NGX_OK) {
-        ngx_http_auth_oidc_view(params.code, v);
+        params.code = ngx_http_auth_oidc_view(&v);
     }
 
     if (ngx_http_auth_oidc_arg(r, "error", 5, &v) == NGX_OK) {
-        ngx_http_auth_oidc_view(params.error, v);
+        params.error = ngx_http_auth_oidc_view(&v);
     }
 
     if (ngx_http_auth_oidc_arg(r, "error_description", 17, &v) == NGX_OK) {
-        ngx_http_auth_oidc_view(params.error_description, v);
+        params.error_description = ngx_http_auth_oidc_view(&v);
     }
 
     if (ngx_http_auth_oidc_arg(r, "iss", 3, &v) == NGX_OK) {
-        ngx_http_auth_oidc_view(params.iss, v);
+        params.iss = ngx_http_auth_oidc_view(&v);
     }
 
-#undef ngx_http_auth_oidc_view
 
     params.leeway = prov->clock_skew;
     params.session_timeout = prov->session_timeout;

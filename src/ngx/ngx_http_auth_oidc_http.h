@@ -62,6 +62,8 @@ struct ngx_http_auth_oidc_http_s {
 void ngx_http_auth_oidc_provider_http_request(
     ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_http_auth_oidc_http_request_t *req);
+ngx_msec_t ngx_http_auth_oidc_provider_total_timeout(
+    ngx_http_auth_oidc_provider_conf_t *prov);
 
 ngx_http_auth_oidc_http_t *ngx_http_auth_oidc_http_start(
     ngx_http_auth_oidc_http_request_t *req, ngx_log_t *log);

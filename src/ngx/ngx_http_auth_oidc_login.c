@@ -53,20 +53,17 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
 
         ngx_memzero(&params, sizeof(auth_oidc_login_params_t));
 
-#define ngx_http_auth_oidc_view(dst, src)                                    \
-        (dst).data = (src).data; (dst).len = (src).len
 
-        ngx_http_auth_oidc_view(params.provider, prov->name);
-        ngx_http_auth_oidc_view(params.client_id, prov->client_id);
-        ngx_http_auth_oidc_view(params.redirect_uri, redirect_uri);
-        ngx_http_auth_oidc_view(params.scope, prov->scope);
-        ngx_http_auth_oidc_view(params.extra_args, prov->extra_auth_args);
-        ngx_http_auth_oidc_view(params.uri, r->unparsed_uri);
-        ngx_http_auth_oidc_view(params.state, state);
-        ngx_http_auth_oidc_view(params.nonce, nonce);
-        ngx_http_auth_oidc_view(params.verifier, verifier);
+        params.provider = ngx_http_auth_oidc_view(&prov->name);
+        params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
+        params.redirect_uri = ngx_http_auth_oidc_view(&redirect_uri);
+        params.scope = ngx_http_auth_oidc_view(&prov->scope);
+        params.extra_args = ngx_http_auth_oidc_view(&prov->extra_auth_args);
+        params.uri = ngx_http_auth_oidc_view(&r->unparsed_uri);
+        params.state = ngx_http_auth_oidc_view(&state);
+        params.nonce = ngx_http_auth_oidc_view(&nonce);
+        params.verifier = ngx_http_auth_oidc_view(&verifier);
 
-#undef ngx_http_auth_oidc_view
 
         params.seal_nonce.data = seal_nonce;
         params.seal_nonce.len = sizeof(seal_nonce);

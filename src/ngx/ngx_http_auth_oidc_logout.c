@@ -75,8 +75,7 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
     ngx_memzero(&params, sizeof(auth_oidc_logout_params_t));
 
     if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK) {
-        params.session_id.data = id.data;
-        params.session_id.len = id.len;
+        params.session_id = ngx_http_auth_oidc_view(&id);
     }
 
     ngx_str_null(&post);
@@ -90,12 +89,9 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
         return;
     }
 
-    params.provider.data = prov->name.data;
-    params.provider.len = prov->name.len;
-    params.client_id.data = prov->client_id.data;
-    params.client_id.len = prov->client_id.len;
-    params.post_logout_uri.data = post.data;
-    params.post_logout_uri.len = post.len;
+    params.provider = ngx_http_auth_oidc_view(&prov->name);
+    params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
+    params.post_logout_uri = ngx_http_auth_oidc_view(&post);
     params.id_token_hint = (prov->logout_token_hint == 1);
 
     /* the session ends, the cookie goes, the browser goes on (the core's

@@ -56,8 +56,6 @@ static void ngx_http_auth_oidc_metadata_bell_listen(ngx_cycle_t *cycle,
     ngx_http_auth_oidc_meta_zone_t *zone);
 static void ngx_http_auth_oidc_metadata_bell_heard(ngx_event_t *ev);
 static void ngx_http_auth_oidc_metadata_bell_ring(void);
-static ngx_msec_t ngx_http_auth_oidc_metadata_total_timeout(
-    ngx_http_auth_oidc_provider_conf_t *prov);
 static void ngx_http_auth_oidc_metadata_fetch(
     ngx_http_auth_oidc_runtime_t *rt, ngx_http_auth_oidc_target_t *target,
     ngx_http_auth_oidc_http_handler_pt handler);
@@ -427,7 +425,7 @@ ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev)
     start = 0;
 
     /* both requests, each cut at its total timeout, end within the lease */
-    lease = 2 * ngx_http_auth_oidc_metadata_total_timeout(prov) / 1000 + 5;
+    lease = 2 * ngx_http_auth_oidc_provider_total_timeout(prov) / 1000 + 5;
 
     ngx_shmtx_lock(&ngx_http_auth_oidc_meta_zone->shpool->mutex);
 
@@ -462,15 +460,6 @@ ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, NGX_HTTP_AUTH_OIDC_TICK);
-}
-
-
-static ngx_msec_t
-ngx_http_auth_oidc_metadata_total_timeout(
-    ngx_http_auth_oidc_provider_conf_t *prov)
-{
-    return prov->resolver_timeout + prov->connect_timeout
-           + prov->send_timeout + prov->read_timeout;
 }
 
 

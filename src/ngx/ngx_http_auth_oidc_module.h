@@ -289,6 +289,19 @@ typedef struct {
 } ngx_http_auth_oidc_ctx_t;
 
 
+/* An nginx string as the core's view of it (no copy). */
+static ngx_inline auth_oidc_str_t
+ngx_http_auth_oidc_view(ngx_str_t *s)
+{
+    auth_oidc_str_t  v;
+
+    v.data = s->data;
+    v.len = s->len;
+
+    return v;
+}
+
+
 /* ngx_http_auth_oidc_module.c */
 void *ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
     const char *what, ngx_uint_t *fresh);

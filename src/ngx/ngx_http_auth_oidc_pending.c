@@ -119,17 +119,12 @@ ngx_http_auth_oidc_pending_open(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
     ngx_str_t *cookie, auth_oidc_pending_t **pending)
 {
-    auth_oidc_str_t     name, st, value;
-    auth_oidc_error_t   err;
+    auth_oidc_error_t  err;
 
-    name.data = prov->name.data;
-    name.len = prov->name.len;
-    st.data = state->data;
-    st.len = state->len;
-    value.data = cookie->data;
-    value.len = cookie->len;
-
-    if (auth_oidc_started_login_open(prov->store->keyring, name, st, value,
+    if (auth_oidc_started_login_open(prov->store->keyring,
+                                     ngx_http_auth_oidc_view(&prov->name),
+                                     ngx_http_auth_oidc_view(state),
+                                     ngx_http_auth_oidc_view(cookie),
                                      pending, &err)
         != AUTH_OIDC_OK)
     {

@@ -244,7 +244,17 @@ ngx_http_auth_oidc_provider_http_request(
     req->connect_timeout = prov->connect_timeout;
     req->send_timeout = prov->send_timeout;
     req->read_timeout = prov->read_timeout;
-    req->total_timeout = prov->resolver_timeout + prov->connect_timeout
-                         + prov->send_timeout + prov->read_timeout;
+    req->total_timeout = ngx_http_auth_oidc_provider_total_timeout(prov);
     req->max_size = prov->max_response_size;
+}
+
+
+/* The most one request to the provider may take, every step at its bound. */
+
+ngx_msec_t
+ngx_http_auth_oidc_provider_total_timeout(
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    return prov->resolver_timeout + prov->connect_timeout
+           + prov->send_timeout + prov->read_timeout;
 }

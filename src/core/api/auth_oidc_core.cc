@@ -47,8 +47,6 @@ struct auth_oidc_token_response_s {
 
 struct auth_oidc_claims_s {
     auth_oidc::Claims impl;
-    // auth_oidc_claims_table(), built on first use.
-    std::optional<std::string> table;
 };
 
 // Decoded records own a copy of the encoded bytes; the fields point into it.
@@ -605,7 +603,7 @@ auth_oidc_status_t auth_oidc_id_token_validate(
         if (!claims) {
             return fail(err, claims.error());
         }
-        *out = new auth_oidc_claims_s{std::move(claims).value(), std::nullopt};
+        *out = new auth_oidc_claims_s{std::move(claims).value()};
         return succeed(err);
     });
 }
@@ -625,7 +623,7 @@ auth_oidc_status_t auth_oidc_claims_parse(const unsigned char *doc, size_t len,
         if (!claims) {
             return fail(err, claims.error());
         }
-        *out = new auth_oidc_claims_s{std::move(claims).value(), std::nullopt};
+        *out = new auth_oidc_claims_s{std::move(claims).value()};
         return succeed(err);
     });
 }
@@ -634,48 +632,8 @@ void auth_oidc_claims_free(auth_oidc_claims_t *c) noexcept {
     delete c;
 }
 
-auth_oidc_str_t auth_oidc_claims_json(const auth_oidc_claims_t *c) noexcept {
-    return c == nullptr ? auth_oidc_str_t{nullptr, 0} : toC(c->impl.json());
-}
-
-auth_oidc_status_t auth_oidc_claims_table(const auth_oidc_claims_t *c,
-                                          auth_oidc_str_t *out,
-                                          auth_oidc_error_t *err) noexcept {
-    return guarded(err, [&]() -> auth_oidc_status_t {
-        if (c == nullptr || out == nullptr) {
-            return invalidArgument(err, "claims or out is NULL");
-        }
-        *out = auth_oidc_str_t{nullptr, 0};
-        // The handle is logically const: the table is a cache of c's claims.
-        auto *claims = const_cast<auth_oidc_claims_t *>(c);
-        if (!claims->table) {
-            auto table = auth_oidc::encodeClaimTable(claims->impl);
-            if (!table) {
-                return fail(err, table.error());
-            }
-            claims->table.emplace(std::move(table).value());
-        }
-        *out = toC(*claims->table);
-        return succeed(err);
-    });
-}
-
-auth_oidc_str_t auth_oidc_claims_sub(const auth_oidc_claims_t *c) noexcept {
-    const auto sub = c == nullptr ? std::nullopt : c->impl.string("sub");
-    return sub ? toCOrNull(*sub) : auth_oidc_str_t{nullptr, 0};
-}
-
-auth_oidc_str_t auth_oidc_claims_sid(const auth_oidc_claims_t *c) noexcept {
-    const auto sid = c == nullptr ? std::nullopt : c->impl.string("sid");
-    return sid ? toCOrNull(*sid) : auth_oidc_str_t{nullptr, 0};
-}
-
 int64_t auth_oidc_claims_exp(const auth_oidc_claims_t *c) noexcept {
     return c == nullptr ? 0 : c->impl.numericDate("exp").value_or(0);
-}
-
-int64_t auth_oidc_claims_iat(const auth_oidc_claims_t *c) noexcept {
-    return c == nullptr ? 0 : c->impl.numericDate("iat").value_or(0);
 }
 
 size_t auth_oidc_claims_get(const auth_oidc_claims_t *c, auth_oidc_str_t name,

@@ -304,8 +304,8 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_id_token_validate(
     auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /*
- * A claims handle from a JSON object without any validation, e.g. the
- * claims a session stored (auth_oidc_claims_json()). At most 1 MiB.
+ * A claims handle from a JSON object without any validation. At most
+ * 1 MiB.
  * Errors: ETOOLARGE, EJSON.
  */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_claims_parse(
@@ -315,31 +315,8 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_claims_parse(
 AUTH_OIDC_API void auth_oidc_claims_free(auth_oidc_claims_t *c)
     AUTH_OIDC_NOEXCEPT;
 
-/* All claims as one compact JSON object (re-serialized, member order
- * kept). */
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_json(
-    const auth_oidc_claims_t *c) AUTH_OIDC_NOEXCEPT;
-
-/*
- * The claim table of c, for auth_oidc_session_fields_t.claim_table: what
- * encoding c's JSON as claims would store, without the JSON round trip.
- * Built on the first call, valid until auth_oidc_claims_free().
- * Errors: EINVAL (NULL arguments), ENOMEM.
- */
-AUTH_OIDC_API auth_oidc_status_t auth_oidc_claims_table(
-    const auth_oidc_claims_t *c, auth_oidc_str_t *out,
-    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
-
-/* "sub" and "sid" (raw bytes); {NULL, 0} when absent or not strings. */
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_sub(const auth_oidc_claims_t *c)
-    AUTH_OIDC_NOEXCEPT;
-AUTH_OIDC_API auth_oidc_str_t auth_oidc_claims_sid(const auth_oidc_claims_t *c)
-    AUTH_OIDC_NOEXCEPT;
-
-/* "exp" and "iat" in unix seconds (fractions dropped); 0 when absent. */
+/* "exp" in unix seconds (fractions dropped); 0 when absent. */
 AUTH_OIDC_API int64_t auth_oidc_claims_exp(const auth_oidc_claims_t *c)
-    AUTH_OIDC_NOEXCEPT;
-AUTH_OIDC_API int64_t auth_oidc_claims_iat(const auth_oidc_claims_t *c)
     AUTH_OIDC_NOEXCEPT;
 
 /* Returned by auth_oidc_claims_get() for a claim that is absent. */
@@ -413,7 +390,7 @@ typedef struct {
     auth_oidc_str_t  id_token;       /* required (id_token_hint at logout) */
     auth_oidc_str_t  access_token;
     auth_oidc_str_t  refresh_token;
-    auth_oidc_str_t  claims;         /* encode: auth_oidc_claims_json();
+    auth_oidc_str_t  claims;         /* encode: a JSON object;
                                         decode: always {NULL, 0}, see
                                         auth_oidc_session_claim() */
     auth_oidc_str_t  userinfo;       /* JSON */

@@ -38,16 +38,17 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
         return makeError(Status::InvalidArgument,
                          "a callback needs a state, a nonce and a session id");
     }
-    if (auto algs = parseAlgList(config.algorithms); !algs) {
+    auto algs = parseAlgList(config.algorithms);
+    if (!algs) {
         return std::move(algs).error();
     }
     std::unique_ptr<CallbackFlow> flow(new CallbackFlow());
+    flow->algs_ = algs.value();
     flow->provider_ = config.provider;
     flow->issuer_ = config.issuer;
     flow->clientId_ = config.clientId;
     flow->clientSecret_ = config.clientSecret;
     flow->redirectUri_ = config.redirectUri;
-    flow->algorithms_ = config.algorithms;
     flow->leeway_ = config.leeway;
     flow->sessionTimeout_ = config.sessionTimeout;
     flow->state_value_ = request.state;
@@ -131,13 +132,14 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
         return reply(503, "Login unavailable",
                      "The identity provider's metadata is not available.");
     }
-    discovery_ = result.discovery;
+    // Only read here: the worker's metadata may be replaced after this step.
+    const Discovery &discovery = *result.discovery;
 
     // RFC 9207: an answer that names another issuer is a mix-up attack,
     // and a provider that says it sends "iss" always does (2.4), also in
     // an error response.
     const auto promised =
-        discovery_->flag(Discovery::Flag::AuthorizationResponseIss);
+        discovery.flag(Discovery::Flag::AuthorizationResponseIss);
     if (promised && *promised && !iss_) {
         return reply(400, "Login failed",
                      "The login answer does not name its identity provider.",
@@ -181,7 +183,7 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
     params.redirectUri = redirectUri_;
     params.codeVerifier = codeVerifier_;
     auto request = buildTokenRequest(
-        params, discovery_->list(Discovery::List::TokenEndpointAuthMethods));
+        params, discovery.list(Discovery::List::TokenEndpointAuthMethods));
     if (!request) {
         return reply(500, "Login failed", "The token request cannot be made.",
                      LogLevel::Error,
@@ -235,7 +237,6 @@ const Step &CallbackFlow::afterToken(const StepResult &result) {
 }
 
 const Step &CallbackFlow::validate(const Jwks *jwks) {
-    auto algs = parseAlgList(algorithms_);
     IdTokenExpectations expect;
     expect.issuer = issuer_;
     expect.clientId = clientId_;
@@ -243,9 +244,7 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
     expect.clientSecret = clientSecret_;
     expect.now = now_;
     expect.leeway = leeway_;
-    if (algs) {
-        expect.algs = algs.value();
-    }
+    expect.algs = algs_;
 
     auto claims = validateIdToken(tokens_->idToken(), jwks, expect);
     if (!claims && claims.status() == Status::Kid && !keysRefetched_) {

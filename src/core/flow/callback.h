@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "flow/step.h"
+#include "jwt/algorithm.h"
 #include "session/record.h"
 
 namespace auth_oidc {
@@ -83,8 +84,8 @@ private:
     const Step &loginExpired(std::string log);
 
     // Owned copies of the inputs.
-    std::string provider_, issuer_, clientId_, clientSecret_, redirectUri_,
-        algorithms_;
+    std::string provider_, issuer_, clientId_, clientSecret_, redirectUri_;
+    AlgSet algs_;
     std::int64_t leeway_ = 0;
     std::int64_t sessionTimeout_ = 0;
     std::string state_value_, sessionId_, nonce_, codeVerifier_, returnPath_;
@@ -92,7 +93,6 @@ private:
     std::int64_t pendingExpires_ = 0;
     std::int64_t now_ = 0;
 
-    const Discovery *discovery_ = nullptr;
     std::unique_ptr<TokenResponse> tokens_;
     bool keysRefetched_ = false;
 

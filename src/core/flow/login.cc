@@ -90,7 +90,9 @@ Result<std::unique_ptr<LoginFlow>> LoginFlow::create(const LoginConfig &config,
         return makeError(Status::InvalidArgument, "no authorization_endpoint");
     }
     std::unique_ptr<LoginFlow> flow(new LoginFlow());
-    flow->config_ = config;
+    flow->keyring_ = config.keyring;
+    flow->loginTimeout_ = config.loginTimeout;
+    flow->probeStore_ = config.probeStore;
     flow->provider_ = config.provider;
     flow->clientId_ = config.clientId;
     flow->redirectUri_ = config.redirectUri;
@@ -114,7 +116,7 @@ const Step &LoginFlow::start() {
     if (state_ != State::Start) {
         return step_;
     }
-    if (!config_.probeStore) {
+    if (!probeStore_) {
         return redirect();
     }
     // A key that never exists: only whether the store answers matters.
@@ -165,13 +167,13 @@ const Step &LoginFlow::redirect() {
     pending.returnPath = cookieReturnPath(uri_);
     pending.provider = provider_;
     pending.created = now_;
-    pending.expires = now_ + config_.loginTimeout;
+    pending.expires = now_ + loginTimeout_;
     auto record = encodePendingLogin(pending);
     if (!record) {
         return fail("pending login", record.error().detail);
     }
     auto cookie = sealStartedLogin(
-        *config_.keyring, provider_, stateValue_, record.value(),
+        *keyring_, provider_, stateValue_, record.value(),
         reinterpret_cast<const unsigned char *>(sealNonce_.data()));
     if (!cookie) {
         return fail("login cookie", cookie.error().detail);

@@ -67,7 +67,10 @@ private:
     const Step &redirect();
     const Step &fail(std::string what, std::string detail);
 
-    LoginConfig config_;
+    // Owned copies: a step may be taken after the caller's views are gone.
+    const Keyring *keyring_ = nullptr;
+    std::int64_t loginTimeout_ = 0;
+    bool probeStore_ = false;
     std::string provider_, clientId_, redirectUri_, scope_, extraArgs_;
     std::string endpoint_;
     bool pkce_ = true;

@@ -316,6 +316,24 @@ TEST(RecordTest, ClaimForVariableFoldsCaseAndPunctuation) {
     EXPECT_EQ(findClaim(index, "isadmin"), std::nullopt);
 }
 
+// A login stores the claim table straight from the parsed token: the same
+// record, byte for byte, as encoding the claims JSON.
+TEST(RecordTest, ClaimTableFromClaimsEqualsClaimsJson) {
+    const auto claims = Claims::parse(kMixedClaims);
+    ASSERT_TRUE(claims.ok()) << claims.detail();
+    const auto table = encodeClaimTable(claims.value());
+    ASSERT_TRUE(table.ok()) << table.detail();
+    SessionFields viaJson = session();
+    viaJson.claims = kMixedClaims;
+    SessionFields viaTable = session();
+    viaTable.claims = {};
+    viaTable.claimTable = table.value();
+    const auto a = encodeSession(viaJson);
+    const auto b = encodeSession(viaTable);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a.value(), b.value());
+}
+
 TEST(RecordTest, EncodeChecksClaims) {
     SessionFields s = session();
     s.claims = "[1]";
