@@ -1,10 +1,29 @@
 // Child process: a real oidc-provider on 127.0.0.1, configured from the JSON
 // in env OIDC_TEST_PROVIDER_CONFIG (see provider.mjs). Prints
-// "OIDC_PROVIDER_READY <issuer>" when listening and "REQ <METHOD> <path>" for
-// every request. Exits when stdin closes (parent gone) or on SIGTERM/SIGINT.
+// "OIDC_PROVIDER_READY <issuer>" when listening, "REQ <METHOD> <path>" for
+// every request and "GRANT <grant_type>" for every successful token
+// endpoint grant. Exits when stdin closes (parent gone) or on
+// SIGTERM/SIGINT.
+//
+// Test-only admin endpoints (no authentication: a test provider on
+// loopback):
+//   POST /test-admin/backchannel {"sub", "sid"?, "clientId"?}
+//        the provider's own back-channel logout token to the client's
+//        backchannel_logout_uri (Client#backchannelLogout, as end_session
+//        does): 204 once the client answered 200/204, 500 with the error
+//        text otherwise. The provider session is left alone.
+//   POST /test-admin/revoke {"sub"}
+//        revokes every grant of the account (its access tokens, refresh
+//        tokens and codes go with it): 200 {"revoked": n}
+//   GET  /test-admin/sessions?sub=...
+//        live provider sessions: 200 [{sid, sub, clientIds}], one entry
+//        per sid (oidc-provider makes one sid per session and client)
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
+// No "exports" map in oidc-provider's package.json: its default in-memory
+// adapter can be wrapped (see adapter() below).
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 const cfg = JSON.parse(process.env.OIDC_TEST_PROVIDER_CONFIG || '{}');
 
@@ -61,7 +80,55 @@ function checkLogin(login, password) {
   return Boolean(login) && users[login] !== undefined && users[login].password === password;
 }
 
+// oidc-provider's default adapter (the same in-memory store with the same
+// clock tolerance), plus the ids of the sessions and grants it saved: the
+// store itself can only be read by id. Payloads are always read back from
+// the store, so expiry and destruction stay the store's business.
+const CLOCK_TOLERANCE = 15; // oidc-provider's default clockTolerance
+const memoryAdapter = createMemoryAdapter(CLOCK_TOLERANCE);
+const tracked = { Session: new Set(), Grant: new Set() };
+
+function adapter(model) {
+  const inner = memoryAdapter(model);
+  const ids = tracked[model];
+  if (!ids) return inner;
+  return Object.assign(Object.create(inner), {
+    async upsert(id, payload, expiresIn) {
+      ids.add(id);
+      return inner.upsert(id, payload, expiresIn);
+    },
+    async destroy(id) {
+      ids.delete(id);
+      return inner.destroy(id);
+    },
+  });
+}
+
+// Live payloads of a tracked model (ids the store forgot are dropped).
+async function livePayloads(model) {
+  const inner = memoryAdapter(model);
+  const out = [];
+  for (const id of [...tracked[model]]) {
+    const payload = await inner.find(id);
+    if (payload) out.push({ id, payload });
+    else tracked[model].delete(id);
+  }
+  return out;
+}
+
+// oidc-provider refuses to fetch special-use addresses (SSRF protection:
+// its dispatcher destroys sockets to 127.0.0.0/8, ::1, 10/8, ...), which
+// is where every test client listens: for loopback URLs the dispatcher is
+// dropped. Nothing else changes.
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+function testFetch(url, options) {
+  if (LOOPBACK_HOSTS.has(new URL(url).hostname)) delete options.dispatcher;
+  return globalThis.fetch(url, options);
+}
+
 const configuration = {
+  adapter,
+  fetch: testFetch,
   clients: cfg.clients,
   jwks: { keys: cfg.keys },
   cookies: { keys: ['auth-oidc-test-cookie-key-0123456789'] },
@@ -97,9 +164,16 @@ const configuration = {
   conformIdTokenClaims: cfg.conformIdTokenClaims ?? false,
 };
 if (!configuration.ttl) delete configuration.ttl;
+// true/false: rotate on every refresh_token grant, or never. Unset:
+// oidc-provider's default (for a confidential client such as test-client,
+// only once 70% of the refresh token's lifetime has passed).
+if (typeof cfg.rotateRefreshToken === 'boolean') configuration.rotateRefreshToken = cfg.rotateRefreshToken;
 
 const provider = new Provider(cfg.issuer, configuration);
 provider.on('server_error', (ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
+provider.on('grant.success', (ctx) => {
+  process.stdout.write(`GRANT ${String(ctx.oidc.params?.grant_type ?? '-').replace(/\s/g, '_')}\n`);
+});
 
 const callback = provider.callback();
 
@@ -139,8 +213,108 @@ async function interaction(req, res, parts) {
   res.writeHead(405).end();
 }
 
+// ------------------------------------------------------------ admin
+
+class AdminError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function readJson(req) {
+  const text = await readBody(req);
+  let body;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    throw new AdminError(400, 'the body is not JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AdminError(400, 'the body must be a JSON object');
+  }
+  return body;
+}
+
+function needString(body, name) {
+  if (typeof body[name] !== 'string' || !body[name]) throw new AdminError(400, `"${name}" must be a non-empty string`);
+  return body[name];
+}
+
+async function adminBackchannel(req) {
+  const body = await readJson(req);
+  const sub = needString(body, 'sub');
+  const sid = body.sid === undefined ? undefined : needString(body, 'sid');
+  const clientId = body.clientId === undefined ? 'test-client' : needString(body, 'clientId');
+  const client = await provider.Client.find(clientId);
+  if (!client) throw new AdminError(500, `no client ${clientId}`);
+  if (!client.backchannelLogoutUri) throw new AdminError(500, `client ${clientId} has no backchannel_logout_uri`);
+  try {
+    await client.backchannelLogout(sub, sid);
+  } catch (err) {
+    const cause = err.cause ? ` (${err.cause.message ?? err.cause})` : '';
+    throw new AdminError(500, `back-channel logout to ${client.backchannelLogoutUri} failed: ${err.message}${cause}`);
+  }
+  return { status: 204 };
+}
+
+async function adminRevoke(req) {
+  const sub = needString(await readJson(req), 'sub');
+  let revoked = 0;
+  for (const { id, payload } of await livePayloads('Grant')) {
+    if (payload.accountId !== sub) continue;
+    // What oidc-provider's own revoke helper does: every token and code
+    // of the grant, then the grant.
+    await Promise.all([provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode]
+      .map((model) => model.revokeByGrantId(id)));
+    await provider.Grant.adapter.destroy(id);
+    revoked += 1;
+  }
+  return { status: 200, json: { revoked } };
+}
+
+async function adminSessions(url) {
+  const sub = url.searchParams.get('sub');
+  const bySid = new Map();
+  for (const { payload } of await livePayloads('Session')) {
+    if (!payload.accountId || (sub !== null && payload.accountId !== sub)) continue;
+    for (const [clientId, authorization] of Object.entries(payload.authorizations || {})) {
+      if (!authorization?.sid) continue;
+      const entry = bySid.get(authorization.sid) ?? { sid: authorization.sid, sub: payload.accountId, clientIds: [] };
+      entry.clientIds.push(clientId);
+      bySid.set(authorization.sid, entry);
+    }
+  }
+  return { status: 200, json: [...bySid.values()] };
+}
+
+async function admin(req, res, url) {
+  let out;
+  try {
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'POST /test-admin/backchannel') out = await adminBackchannel(req);
+    else if (route === 'POST /test-admin/revoke') out = await adminRevoke(req);
+    else if (route === 'GET /test-admin/sessions') out = await adminSessions(url);
+    else out = { status: 404, text: `no admin route ${route}\n` };
+  } catch (err) {
+    if (!(err instanceof AdminError)) process.stderr.write(`admin error: ${err.stack}\n`);
+    out = { status: err.status ?? 500, text: `${err.message}\n` };
+  }
+  process.stdout.write(`ADMIN ${req.method} ${url.pathname} ${out.status}\n`);
+  if (out.json !== undefined) {
+    res.writeHead(out.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(out.json));
+  } else if (out.text !== undefined) {
+    res.writeHead(out.status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(out.text);
+  } else {
+    res.writeHead(out.status).end();
+  }
+}
+
 function handler(req, res) {
   process.stdout.write(`REQ ${req.method} ${req.url.split('?')[0]}\n`);
+  if (req.url.startsWith('/test-admin/')) {
+    admin(req, res, new URL(req.url, 'http://admin.invalid'));
+    return;
+  }
   const m = /^\/interaction\/([^/?]+)(?:\/([^/?]+))?/.exec(req.url);
   if (!m) {
     callback(req, res);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.mjs';
+import { request } from './http.mjs';
 import { makeRsaKey } from './jwks.mjs';
 import { captureStream, tail, verbose, waitExit } from './util.mjs';
 
@@ -59,13 +60,24 @@ export class OidcProvider {
    *       acceptAnyLogin, keys: private JWKs (default: one fresh RS256 key,
    *       kept across restarts), features, ttl, issuer (override),
    *       conformIdTokenClaims (default false: scope claims such as email
-   *       and name are in the ID token, not only at userinfo).
+   *       and name are in the ID token, not only at userinfo),
+   *       rotateRefreshToken (true: a new refresh token on every
+   *       refresh_token grant, false: never; unset: oidc-provider's default,
+   *       which for a confidential client rotates only after 70% of the
+   *       refresh token's lifetime, 14 days by default).
+   *
+   * Back-channel logout: features {backchannelLogout: {enabled: true}} and a
+   * client with backchannel_logout_uri (any http(s) URL, also
+   * http://127.0.0.1:<port>/...) and backchannel_logout_session_required:
+   * true for a "sid" in the logout token (and in ID tokens).
    */
   constructor(opts = {}) {
     this.opts = opts;
     this.port = opts.port;
     this.keys = opts.keys || [makeRsaKey().privateJwk];
     this.requests = [];
+    /** Successful token endpoint grants: [{type, at}], type e.g. 'refresh_token'. */
+    this.grants = [];
     this.child = null;
   }
 
@@ -99,6 +111,7 @@ export class OidcProvider {
       features: o.features,
       ttl: o.ttl,
       conformIdTokenClaims: o.conformIdTokenClaims,
+      rotateRefreshToken: o.rotateRefreshToken,
     };
   }
 
@@ -126,6 +139,8 @@ export class OidcProvider {
           if (line.startsWith('OIDC_PROVIDER_READY')) resolve();
           const m = /^REQ (\S+) (\S+)/.exec(line);
           if (m) this.requests.push({ method: m[1], path: m[2], at: Date.now() });
+          const g = /^GRANT (\S+)/.exec(line);
+          if (g) this.grants.push({ type: g[1], at: Date.now() });
           if (verbose()) process.stderr.write(`[provider:${this.port}] ${line}\n`);
         }
       });
@@ -163,6 +178,51 @@ export class OidcProvider {
   kill() { return this.stop({ signal: 'SIGKILL' }); }
 
   hits(pathname) { return this.requests.filter((r) => r.path === pathname).length; }
+
+  /** Successful token endpoint grants of `type` (all grants without one). */
+  grantCount(type) {
+    return type === undefined ? this.grants.length : this.grants.filter((g) => g.type === type).length;
+  }
+
+  // The admin endpoints of provider-server.mjs, straight at the listener
+  // (whatever the issuer says; TLS unchecked, it is our own test server).
+  async #admin(method, pathname, body) {
+    if (!this.child) throw new Error('provider not running');
+    return request(`${this.scheme}://127.0.0.1:${this.port}${pathname}`, {
+      method, body, rejectUnauthorized: false, servername: this.opts.https ? 'localhost' : undefined,
+    });
+  }
+
+  /**
+   * Makes the provider send its back-channel logout token for `sub` (and
+   * `sid`, when given and the client has backchannel_logout_session_required)
+   * to the client's backchannel_logout_uri. Resolves once the client
+   * answered 200 or 204; rejects with the provider's error text otherwise.
+   * The provider's own session stays.
+   */
+  async adminBackchannel({ sub, sid, clientId } = {}) {
+    const res = await this.#admin('POST', '/test-admin/backchannel', { sub, sid, clientId });
+    if (res.status !== 204) throw new Error(`admin backchannel: ${res.status} ${res.body.trim()}`);
+  }
+
+  /** Revokes every grant of account `sub`; resolves how many there were. */
+  async adminRevoke(sub) {
+    const res = await this.#admin('POST', '/test-admin/revoke', { sub });
+    if (res.status !== 200) throw new Error(`admin revoke: ${res.status} ${res.body.trim()}`);
+    return res.json().revoked;
+  }
+
+  /**
+   * Live provider sessions of `sub` (all accounts without one):
+   * [{sid, sub, clientIds}], one entry per sid (one sid per session and
+   * client, the sid of that client's ID tokens and logout tokens).
+   */
+  async adminSessions(sub) {
+    const query = sub === undefined ? '' : `?sub=${encodeURIComponent(sub)}`;
+    const res = await this.#admin('GET', `/test-admin/sessions${query}`);
+    if (res.status !== 200) throw new Error(`admin sessions: ${res.status} ${res.body.trim()}`);
+    return res.json();
+  }
 }
 
 export async function startProvider(opts) {

@@ -22,6 +22,7 @@
 #include "flow/callback.h"
 #include "flow/login.h"
 #include "flow/logout.h"
+#include "flow/refresh.h"
 #include "flow/step.h"
 #include "flow/pkce.h"
 #include "flow/token.h"
@@ -31,6 +32,7 @@
 #include "jwt/id_token.h"
 #include "provider/discovery.h"
 #include "session/keyring.h"
+#include "session/lifetime.h"
 #include "session/record.h"
 
 struct auth_oidc_discovery_s {
@@ -70,10 +72,16 @@ struct auth_oidc_flow_s {
     std::unique_ptr<auth_oidc::LoginFlow> login;
     std::unique_ptr<auth_oidc::CallbackFlow> callback;
     std::unique_ptr<auth_oidc::LogoutFlow> logout;
+    std::unique_ptr<auth_oidc::RefreshFlow> refresh;
+
+    bool any() const noexcept { return login || callback || logout || refresh; }
 
     const auth_oidc::Step &resume(const auth_oidc::StepResult &result) {
         if (login) {
             return login->resume(result);
+        }
+        if (refresh) {
+            return refresh->resume(result);
         }
         return callback ? callback->resume(result) : logout->resume(result);
     }
@@ -743,6 +751,8 @@ auth_oidc_status_t auth_oidc_session_encode(
                 record.created = f.created;
                 record.expires = f.expires;
                 record.accessTokenExpires = f.access_token_expires;
+                record.refreshed = f.refreshed;
+                record.idTokenExpires = f.id_token_expires;
                 return auth_oidc::encodeSession(record);
             });
     });
@@ -773,6 +783,8 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
                 f.created = r.created;
                 f.expires = r.expires;
                 f.access_token_expires = r.accessTokenExpires;
+                f.refreshed = r.refreshed;
+                f.id_token_expires = r.idTokenExpires;
                 f.claim_table = toCOrNull(r.claimTable);
                 handle.claims = std::move(r.claimIndex);
                 return true;
@@ -984,6 +996,8 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->detail = toC(in.detail);
     out->log_level = static_cast<auth_oidc_log_level_t>(in.logLevel);
     out->log = toC(in.log);
+    out->wait_ms = in.waitMs;
+    out->outcome = static_cast<auth_oidc_outcome_t>(in.outcome);
 }
 
 // The shared ending of every flow's constructor: the handle owns the flow
@@ -1050,6 +1064,9 @@ auth_oidc_status_t auth_oidc_callback_flow(
         config.algorithms = view(p.algorithms);
         config.leeway = p.leeway;
         config.sessionTimeout = p.session_timeout;
+        config.idleTimeout = p.idle_timeout;
+        config.userinfo = p.userinfo != 0;
+        config.indexSessions = p.index_sessions != 0;
         auth_oidc::CallbackRequest request;
         request.state = view(p.state);
         request.code = optionalView(p.code);
@@ -1161,13 +1178,68 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
     });
 }
 
+auth_oidc_tokens_t auth_oidc_session_tokens(const auth_oidc_session_t *s,
+                                            int64_t now,
+                                            int64_t margin) noexcept {
+    if (s == nullptr) {
+        return AUTH_OIDC_TOKENS_VALID;
+    }
+    const auth_oidc_session_fields_t &f = s->fields;
+    auth_oidc::SessionFields fields;
+    fields.refreshToken = view(f.refresh_token);
+    fields.accessTokenExpires = f.access_token_expires;
+    fields.idTokenExpires = f.id_token_expires;
+    fields.refreshed = f.refreshed;
+    return static_cast<auth_oidc_tokens_t>(
+        auth_oidc::tokenState(fields, now, margin));
+}
+
+auth_oidc_status_t auth_oidc_refresh_flow(
+    const auth_oidc_refresh_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!flowOutputs(out, first)) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        if (params == nullptr || params->session == nullptr) {
+            return invalidArgument(err, "params or session is NULL");
+        }
+        const auth_oidc_refresh_params_t &p = *params;
+        if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
+                       p.algorithms, p.session_id})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auth_oidc::RefreshConfig config;
+        config.provider = view(p.provider);
+        config.issuer = view(p.issuer);
+        config.clientId = view(p.client_id);
+        config.clientSecret = view(p.client_secret);
+        config.algorithms = view(p.algorithms);
+        config.leeway = p.leeway;
+        config.sessionTimeout = p.session_timeout;
+        config.idleTimeout = p.idle_timeout;
+        config.margin = p.margin;
+        config.userinfo = p.userinfo != 0;
+        config.indexSessions = p.index_sessions != 0;
+        config.lockSeconds = p.lock_seconds;
+        config.waitMs = p.wait_ms;
+        config.pollMs = p.poll_ms;
+        const std::vector<char> &stored = p.session->storage;
+        return startFlow(
+            auth_oidc::RefreshFlow::create(
+                config, view(p.session_id),
+                std::string_view(stored.data(), stored.size()), p.now),
+            &auth_oidc_flow_s::refresh, out, first, err);
+    });
+}
+
 auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,
                                          const auth_oidc_step_result_t *result,
                                          auth_oidc_step_t *next,
                                          auth_oidc_error_t *err) noexcept {
     return guarded(err, [&]() -> auth_oidc_status_t {
         if (flow == nullptr || result == nullptr || next == nullptr ||
-            (!flow->login && !flow->callback && !flow->logout)) {
+            !flow->any()) {
             return invalidArgument(err, "flow, result or next is NULL");
         }
         const auth_oidc_step_result_t &r = *result;

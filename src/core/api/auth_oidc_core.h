@@ -401,6 +401,8 @@ typedef struct {
                                         with claims empty copies it, so a
                                         decoded session re-encodes as it
                                         was; leave empty otherwise */
+    int64_t          refreshed;      /* when the tokens were obtained */
+    int64_t          id_token_expires;  /* the ID token's exp, 0: unknown */
 } auth_oidc_session_fields_t;
 
 typedef struct auth_oidc_session_s  auth_oidc_session_t;
@@ -583,7 +585,9 @@ typedef enum {
     AUTH_OIDC_STEP_FETCH = 1,     /* HTTP request to endpoint */
     AUTH_OIDC_STEP_STORE,         /* session store operation */
     AUTH_OIDC_STEP_METADATA,      /* usable metadata; refetch_keys: newer */
-    AUTH_OIDC_STEP_REPLY          /* the answer: the flow is over */
+    AUTH_OIDC_STEP_REPLY,         /* the answer: the flow is over */
+    AUTH_OIDC_STEP_WAIT,          /* wait_ms, then resume (empty result) */
+    AUTH_OIDC_STEP_DONE           /* over, no answer: the request goes on */
 } auth_oidc_step_kind_t;
 
 typedef enum {
@@ -591,12 +595,27 @@ typedef enum {
     AUTH_OIDC_STORE_TAKE,         /* get, and the record is gone */
     AUTH_OIDC_STORE_PUT,
     AUTH_OIDC_STORE_ADD,          /* put only when absent */
-    AUTH_OIDC_STORE_DELETE        /* no answer awaited */
+    AUTH_OIDC_STORE_DELETE,       /* no answer awaited */
+    AUTH_OIDC_STORE_INDEX_ADD,    /* session key value joins index key */
+    AUTH_OIDC_STORE_INDEX_END     /* every session of index key ends;
+                                     the answer's value: how many */
 } auth_oidc_store_op_t;
 
 /* Record kinds, as the module's store names them. */
-#define AUTH_OIDC_RECORD_USED_STATE  1
-#define AUTH_OIDC_RECORD_SESSION     2
+#define AUTH_OIDC_RECORD_USED_STATE     1
+#define AUTH_OIDC_RECORD_SESSION        2
+#define AUTH_OIDC_RECORD_REFRESH_LOCK   3
+#define AUTH_OIDC_RECORD_SESSION_INDEX  4
+#define AUTH_OIDC_RECORD_USED_JTI       5
+
+/* How a flow that ends without an answer (DONE) leaves the request. */
+typedef enum {
+    AUTH_OIDC_DONE_KEEP = 1,      /* the session as it was */
+    AUTH_OIDC_DONE_SESSION,       /* value: the refreshed session record */
+    AUTH_OIDC_DONE_ENDED,         /* the session ended */
+    AUTH_OIDC_DONE_UNAVAILABLE    /* tokens expired, no refresh now: no
+                                     session for this request, kept */
+} auth_oidc_outcome_t;
 
 typedef enum {
     AUTH_OIDC_LOG_NONE = 0,
@@ -639,6 +658,14 @@ typedef struct {
     /* any step: a line for the error log, after "auth_oidc: " */
     auth_oidc_log_level_t   log_level;
     auth_oidc_str_t         log;
+
+    /* WAIT */
+    int64_t                 wait_ms;
+
+    /* DONE: the outcome (value and expires: the refreshed session); detail
+     * not empty: why the provider could not refresh (log it once per
+     * incident) */
+    auth_oidc_outcome_t     outcome;
 } auth_oidc_step_t;
 
 typedef enum {
@@ -679,6 +706,9 @@ typedef struct {
     auth_oidc_str_t               algorithms;
     int64_t                       leeway;
     int64_t                       session_timeout;
+    int64_t                       idle_timeout;     /* 0: none */
+    int                           userinfo;
+    int                           index_sessions;   /* by sid and sub */
 
     auth_oidc_str_t               state;
     auth_oidc_str_t               code;
@@ -748,6 +778,52 @@ typedef struct {
 /* A new logout flow and its first step. Errors: EINVAL, ENOMEM. */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_logout_flow(
     const auth_oidc_logout_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* What a session's tokens need now (see auth_oidc_session_tokens()). */
+typedef enum {
+    AUTH_OIDC_TOKENS_VALID = 0,   /* nothing */
+    AUTH_OIDC_TOKENS_DUE,         /* a refresh, usable meanwhile */
+    AUTH_OIDC_TOKENS_EXPIRED      /* a refresh before use */
+} auth_oidc_tokens_t;
+
+/*
+ * The hot path's check: only a session with a refresh token is ever DUE
+ * or EXPIRED; its tokens expire at the earlier of the access token's and
+ * the ID token's expiry, and are DUE margin seconds before (at most half
+ * their lifetime as issued). VALID for NULL.
+ */
+AUTH_OIDC_API auth_oidc_tokens_t auth_oidc_session_tokens(
+    const auth_oidc_session_t *s, int64_t now, int64_t margin)
+    AUTH_OIDC_NOEXCEPT;
+
+/* A refresh of a session's tokens inside a request: see RefreshFlow in
+ * src/core/flow/refresh.h. session: as found in the store. */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               issuer;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               client_secret;
+    auth_oidc_str_t               algorithms;
+    int64_t                       leeway;
+    int64_t                       session_timeout;
+    int64_t                       idle_timeout;     /* 0: none */
+    int64_t                       margin;
+    int                           userinfo;
+    int                           index_sessions;
+    int64_t                       lock_seconds;
+    int64_t                       wait_ms;
+    int64_t                       poll_ms;
+
+    auth_oidc_str_t               session_id;
+    const auth_oidc_session_t    *session;
+    int64_t                       now;
+} auth_oidc_refresh_params_t;
+
+/* A new refresh flow and its first step. Errors: EINVAL (also a session
+ * without a refresh token), ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_refresh_flow(
+    const auth_oidc_refresh_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /* The next step, after the last went as result says. */

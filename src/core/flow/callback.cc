@@ -4,10 +4,12 @@
 
 #include "common/text.h"
 #include "flow/token.h"
+#include "flow/userinfo.h"
 #include "jwk/jwks.h"
 #include "jwt/algorithm.h"
 #include "jwt/claims.h"
 #include "jwt/id_token.h"
+#include "session/lifetime.h"
 
 namespace auth_oidc {
 
@@ -51,6 +53,9 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
     flow->redirectUri_ = config.redirectUri;
     flow->leeway_ = config.leeway;
     flow->sessionTimeout_ = config.sessionTimeout;
+    flow->idleTimeout_ = config.idleTimeout;
+    flow->userinfo_ = config.userinfo;
+    flow->indexSessions_ = config.indexSessions;
     flow->state_value_ = request.state;
     flow->sessionId_ = request.sessionId;
     flow->nonce_ = request.pending.nonce;
@@ -94,18 +99,22 @@ const Step &CallbackFlow::resume(const StepResult &result) {
         return afterToken(result);
     case State::Keys:
         return validate(result.jwks);
+    case State::Userinfo:
+        return afterUserinfo(result);
     case State::Session:
+    case State::IndexSid:
+    case State::IndexSub:
         if (result.store != StepResult::Store::Done) {
             return reply(503, "Login unavailable",
                          "The session store is not available.");
         }
-        step_ = Step();
-        step_.kind = StepKind::Reply;
-        step_.status = 302;
-        step_.location = returnPath_;
-        step_.sessionId = sessionId_;
-        state_ = State::Done;
-        return step_;
+        if (state_ == State::Session && indexSessions_ && !sid_.empty()) {
+            return indexStep(State::IndexSid, "sid", sid_);
+        }
+        if (state_ != State::IndexSub && indexSessions_) {
+            return indexStep(State::IndexSub, "sub", sub_);
+        }
+        return loggedIn();
     case State::Done:
         break;
     }
@@ -134,6 +143,8 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
     }
     // Only read here: the worker's metadata may be replaced after this step.
     const Discovery &discovery = *result.discovery;
+    userinfoEndpoint_ =
+        discovery.endpoint(Discovery::Endpoint::Userinfo).has_value();
 
     // RFC 9207: an answer that names another issuer is a mix-up attack,
     // and a provider that says it sends "iss" always does (2.4), also in
@@ -268,7 +279,64 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
                      "provider \"" + provider_ + "\": ID token refused: " +
                          claims.error().detail);
     }
-    return storeSession(claims.value());
+    claims_ = std::make_unique<Claims>(std::move(claims).value());
+    if (userinfo_ && userinfoEndpoint_) {
+        step_ = userinfoFetch(tokens_->accessToken());
+        state_ = State::Userinfo;
+        return step_;
+    }
+    if (userinfo_) {
+        // Said with the login's own log line, as a warning.
+        const Step &next = storeSession(*claims_);
+        if (next.kind == StepKind::Store) {
+            step_.logLevel = LogLevel::Warn;
+            step_.log += " without userinfo: \"userinfo on\" but the "
+                         "provider has no userinfo_endpoint";
+        }
+        return step_;
+    }
+    return storeSession(*claims_);
+}
+
+// OpenID Connect Core 1.0, 5.3.2 and 5.3.4: the answer must name the ID
+// token's subject, else the login is refused (token substitution).
+const Step &CallbackFlow::afterUserinfo(const StepResult &result) {
+    if (result.transport != StepResult::Transport::Ok) {
+        return reply(result.transport == StepResult::Transport::TimedOut ? 504
+                                                                         : 502,
+                     "Login failed",
+                     "The identity provider did not answer in time or could "
+                     "not be reached.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ + "\": userinfo request failed: " +
+                         printableForDetail(result.transportError, 200));
+    }
+    UserinfoExpectations expect;
+    const auto sub = claims_->string("sub");
+    expect.sub = sub.value_or(std::string_view());
+    expect.issuer = issuer_;
+    expect.clientId = clientId_;
+    expect.clientSecret = clientSecret_;
+    expect.algs = algs_;
+    auto info = parseUserinfo(result.httpStatus, result.body, result.jwks,
+                              expect);
+    if (!info) {
+        return reply(info.status() == Status::Provider ? 502 : 401,
+                     "Login failed",
+                     "The identity provider's user information was refused.",
+                     LogLevel::Error,
+                     "provider \"" + provider_ + "\": userinfo refused: " +
+                         info.error().detail);
+    }
+    auto merged = mergeClaims(*claims_, info.value().claims);
+    if (!merged) {
+        return reply(500, "Login failed", "The session could not be created.",
+                     LogLevel::Error,
+                     "session refused: " + merged.error().detail);
+    }
+    userinfoJson_ = std::move(info.value().json);
+    const Claims all = std::move(merged).value();
+    return storeSession(all);
 }
 
 const Step &CallbackFlow::storeSession(const Claims &claims) {
@@ -290,10 +358,18 @@ const Step &CallbackFlow::storeSession(const Claims &claims) {
         session.refreshToken = *tokens_->refreshToken();
     }
     session.claimTable = table.value();
+    session.userinfo = userinfoJson_;
     session.created = now_;
-    session.expires = now_ + sessionTimeout_;
+    session.refreshed = now_;
+    session.idTokenExpires = claims.numericDate("exp").value_or(0);
+    session.expires = sessionExpiry(now_, sessionTimeout_,
+                                    session.idTokenExpires,
+                                    !session.refreshToken.empty());
     const auto expiresIn = tokens_->expiresIn();
     session.accessTokenExpires = expiresIn ? now_ + *expiresIn : 0;
+    sid_ = session.sid;
+    sub_ = session.sub;
+    expires_ = session.expires;
 
     auto record = encodeSession(session);
     if (!record) {
@@ -308,11 +384,37 @@ const Step &CallbackFlow::storeSession(const Claims &claims) {
     step_.record = RecordKind::Session;
     step_.key = provider_ + "\n" + sessionId_;
     step_.value = std::move(record).value();
-    step_.expires = session.expires;
+    step_.expires = idleTimeout_ > 0
+                        ? std::min(session.expires, now_ + idleTimeout_)
+                        : session.expires;
     step_.logLevel = LogLevel::Info;
     step_.log = "provider \"" + provider_ + "\": login of \"" +
                 printableForDetail(session.sub, 255) + "\"";
     state_ = State::Session;
+    return step_;
+}
+
+// The indexes outlive every session they list: each login extends them.
+const Step &CallbackFlow::indexStep(State state, std::string_view kind,
+                                    std::string_view value) {
+    step_ = Step();
+    step_.kind = StepKind::Store;
+    step_.op = StoreOp::IndexAdd;
+    step_.record = RecordKind::SessionIndex;
+    step_.key = sessionIndexKey(provider_, kind, value);
+    step_.value = provider_ + "\n" + sessionId_;
+    step_.expires = expires_;
+    state_ = state;
+    return step_;
+}
+
+const Step &CallbackFlow::loggedIn() {
+    step_ = Step();
+    step_.kind = StepKind::Reply;
+    step_.status = 302;
+    step_.location = returnPath_;
+    step_.sessionId = sessionId_;
+    state_ = State::Done;
     return step_;
 }
 

@@ -27,6 +27,11 @@ struct CallbackConfig {
     std::string_view algorithms;
     std::int64_t leeway = 0;
     std::int64_t sessionTimeout = 0;
+    std::int64_t idleTimeout = 0;  // 0: none
+    // userinfo on: claims from userinfo_endpoint join the ID token's.
+    bool userinfo = false;
+    // Sessions are listed by "sid" and "sub" for logout from the provider.
+    bool indexSessions = false;
 };
 
 // One callback: its query (percent-decoded; std::nullopt when absent or
@@ -69,7 +74,10 @@ public:
     bool done() const noexcept { return state_ == State::Done; }
 
 private:
-    enum class State { Start, UsedState, Metadata, Token, Keys, Session, Done };
+    enum class State {
+        Start, UsedState, Metadata, Token, Keys, Userinfo, Session, IndexSid,
+        IndexSub, Done
+    };
 
     CallbackFlow() = default;
 
@@ -77,7 +85,11 @@ private:
     const Step &afterMetadata(const StepResult &result);
     const Step &afterToken(const StepResult &result);
     const Step &validate(const Jwks *jwks);
+    const Step &afterUserinfo(const StepResult &result);
     const Step &storeSession(const Claims &claims);
+    const Step &indexStep(State state, std::string_view kind,
+                          std::string_view value);
+    const Step &loggedIn();
 
     const Step &reply(int status, std::string title, std::string detail,
                       LogLevel level = LogLevel::None, std::string log = {});
@@ -88,12 +100,19 @@ private:
     AlgSet algs_;
     std::int64_t leeway_ = 0;
     std::int64_t sessionTimeout_ = 0;
+    std::int64_t idleTimeout_ = 0;
+    bool userinfo_ = false, indexSessions_ = false;
+    bool userinfoEndpoint_ = false;
     std::string state_value_, sessionId_, nonce_, codeVerifier_, returnPath_;
     std::optional<std::string> code_, error_, errorDescription_, iss_;
     std::int64_t pendingExpires_ = 0;
     std::int64_t now_ = 0;
 
     std::unique_ptr<TokenResponse> tokens_;
+    std::unique_ptr<Claims> claims_;    // the ID token's, once valid
+    std::string userinfoJson_;
+    std::string sid_, sub_;
+    std::int64_t expires_ = 0;
     bool keysRefetched_ = false;
 
     State state_ = State::Start;

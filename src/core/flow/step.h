@@ -17,6 +17,8 @@ enum class StepKind {
     Store,      // an operation on the session store
     Metadata,   // usable provider metadata; with refetchKeys, a newer fetch
     Reply,      // answer the browser: the flow is over
+    Wait,       // wait waitMs, then resume (with an empty result)
+    Done,       // over without an answer: the request goes on (outcome)
 };
 
 // Same values as auth_oidc_store_op_t.
@@ -26,12 +28,41 @@ enum class StoreOp {
     Put,
     Add,     // put only when absent (or expired)
     Delete,  // no answer awaited
+    IndexAdd,  // the session key (value) joins the index (key)
+    IndexEnd,  // every session of the index (key) ends; value: how many
 };
 
 // Same values as the module's record kinds.
 enum class RecordKind {
     UsedState = 1,  // a finished callback's state (the started-login kind)
     Session,
+    RefreshLock,    // one refresh of a session at a time
+    SessionIndex,   // the sessions of a provider's "sid" or "sub"
+    UsedJti,        // a back-channel logout token's "jti", once
+};
+
+// The key of the index of a provider's sessions by "sid" or "sub" (kind),
+// for logout from the provider's side; sessions are keyed
+// "<provider>\n<session id>".
+inline std::string sessionIndexKey(std::string_view provider,
+                                   std::string_view kind,
+                                   std::string_view value) {
+    std::string key(provider);
+    key += '\n';
+    key += kind;
+    key += '\n';
+    key += value;
+    return key;
+}
+
+// How a flow that ends without answering left the request (Done).
+// Same values as auth_oidc_done_t.
+enum class Outcome {
+    Keep = 1,     // the session as it was: its tokens are still valid
+    Session,      // the session in value replaces it (refreshed)
+    Ended,        // the session ended: unauthenticated from now on
+    Unavailable,  // its tokens expired and no refresh could be had now:
+                  // unauthenticated for this request, the session is kept
 };
 
 // Same values as auth_oidc_log_level_t.
@@ -74,6 +105,12 @@ struct Step {
     std::string loginCookie;
     std::string title;
     std::string detail;
+
+    // Wait
+    std::int64_t waitMs = 0;
+
+    // Done: the outcome, and for Session the new record (value).
+    Outcome outcome = Outcome::Keep;
 
     // Any step: one line for the error log (after "auth_oidc: ").
     LogLevel logLevel = LogLevel::None;

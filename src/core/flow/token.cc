@@ -148,6 +148,36 @@ bool isB64Token(std::string_view token) noexcept {
     });
 }
 
+// Client authentication of a token endpoint request whose method is
+// chosen: HTTP Basic, or the credentials in the body.
+void authenticate(TokenRequest &request, std::string_view clientId,
+                  std::string_view clientSecret) {
+    switch (request.method) {
+    case ClientAuth::Basic: {
+        std::string credentials;
+        appendFormEncoded(credentials, clientId);
+        credentials += ':';
+        appendFormEncoded(credentials, clientSecret);
+        // Standard base64 with padding (RFC 7617), not base64url.
+        std::string encoded = encodeBase64Url(credentials);
+        for (char &c : encoded) {
+            c = c == '-' ? '+' : c == '_' ? '/' : c;
+        }
+        encoded.append((4 - encoded.size() % 4) % 4, '=');
+        request.authorization = "Basic " + encoded;
+        break;
+    }
+    case ClientAuth::Post:
+        appendParam(request.body, "client_id", clientId);
+        appendParam(request.body, "client_secret", clientSecret);
+        break;
+    case ClientAuth::None:
+    case ClientAuth::Auto:
+        appendParam(request.body, "client_id", clientId);
+        break;
+    }
+}
+
 }  // namespace
 
 Result<ClientAuth> chooseClientAuth(
@@ -222,31 +252,45 @@ Result<TokenRequest> buildTokenRequest(
     if (!params.codeVerifier.empty()) {
         appendParam(request.body, "code_verifier", params.codeVerifier);
     }
-    switch (request.method) {
-    case ClientAuth::Basic: {
-        std::string credentials;
-        appendFormEncoded(credentials, params.clientId);
-        credentials += ':';
-        appendFormEncoded(credentials, params.clientSecret);
-        // Standard base64 with padding (RFC 7617), not base64url.
-        std::string encoded = encodeBase64Url(credentials);
-        for (char &c : encoded) {
-            c = c == '-' ? '+' : c == '_' ? '/' : c;
-        }
-        encoded.append((4 - encoded.size() % 4) % 4, '=');
-        request.authorization = "Basic " + encoded;
-        break;
-    }
-    case ClientAuth::Post:
-        appendParam(request.body, "client_id", params.clientId);
-        appendParam(request.body, "client_secret", params.clientSecret);
-        break;
-    case ClientAuth::None:
-    case ClientAuth::Auto:
-        appendParam(request.body, "client_id", params.clientId);
-        break;
-    }
+    authenticate(request, params.clientId, params.clientSecret);
     return Result<TokenRequest>(std::move(request));
+}
+
+Result<TokenRequest> buildRefreshRequest(
+    const RefreshRequestParams &params,
+    const std::optional<std::vector<std::string>> &supportedMethods) {
+    if (params.clientId.empty() || params.refreshToken.empty()) {
+        return makeError(Status::InvalidArgument,
+                         "client_id and refresh_token must not be empty");
+    }
+    auto method = chooseClientAuth(params.method,
+                                   !params.clientSecret.empty(),
+                                   supportedMethods);
+    if (!method) {
+        return std::move(method).error();
+    }
+    TokenRequest request;
+    request.method = method.value();
+    appendParam(request.body, "grant_type", "refresh_token");
+    appendParam(request.body, "refresh_token", params.refreshToken);
+    authenticate(request, params.clientId, params.clientSecret);
+    return Result<TokenRequest>(std::move(request));
+}
+
+bool isProviderError(const Error &error, std::string_view code) noexcept {
+    if (error.status != Status::Provider) {
+        return false;
+    }
+    std::string_view detail = error.detail;
+    const std::string_view prefix = toString(Status::Provider);
+    if (detail.substr(0, prefix.size()) == prefix) {
+        detail.remove_prefix(prefix.size());
+    }
+    if (detail.substr(0, 2) == ": ") {
+        detail.remove_prefix(2);
+    }
+    return detail.substr(0, code.size()) == code &&
+           (detail.size() == code.size() || detail[code.size()] == ':');
 }
 
 Result<TokenResponse> TokenResponse::parse(std::string_view document,

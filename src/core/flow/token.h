@@ -57,6 +57,24 @@ Result<TokenRequest> buildTokenRequest(
     const TokenRequestParams &params,
     const std::optional<std::vector<std::string>> &supportedMethods);
 
+// A refresh token grant request (RFC 6749, section 6), authenticated as
+// the code exchange is.
+struct RefreshRequestParams {
+    std::string_view clientId;
+    std::string_view clientSecret;
+    std::string_view refreshToken;
+    ClientAuth method = ClientAuth::Auto;
+};
+
+// Errors: InvalidArgument.
+Result<TokenRequest> buildRefreshRequest(
+    const RefreshRequestParams &params,
+    const std::optional<std::vector<std::string>> &supportedMethods);
+
+// Whether error is the provider's OAuth error code (TokenResponse::parse's
+// Provider detail starts with it), e.g. "invalid_grant".
+bool isProviderError(const Error &error, std::string_view code) noexcept;
+
 // A successful token response (RFC 6749, section 5.1).
 class TokenResponse {
 public:

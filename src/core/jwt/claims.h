@@ -12,6 +12,9 @@
 
 namespace auth_oidc {
 
+// The longest "sub" OpenID Connect Core 1.0, section 2 allows.
+inline constexpr std::size_t kMaxSubjectBytes = 255;
+
 // The claims of an ID token (or any JSON object of claims, such as the copy
 // a session keeps): read-only lookups plus the compact serialization.
 class Claims {

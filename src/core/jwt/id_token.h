@@ -31,9 +31,6 @@ struct IdTokenExpectations {
     AlgSet algs = defaultAlgs();
 };
 
-// The longest "sub" OpenID Connect Core 1.0, section 2 allows.
-inline constexpr std::size_t kMaxSubjectBytes = 255;
-
 // Verifies the signature first, then the claims. Keys: by "kid" when the
 // token names one (keys without a kid are tried when none has that kid),
 // otherwise every key that fits the algorithm. jwks may be nullptr (no set

@@ -54,10 +54,10 @@ public:
         if (rest_.size() < 2) {
             return fail("truncated header");
         }
-        const auto version = static_cast<unsigned char>(rest_[0]);
-        if (version != kRecordVersion) {
+        version_ = static_cast<unsigned char>(rest_[0]);
+        if (version_ != kRecordVersion && version_ != 2) {
             return fail("unsupported format version " +
-                        std::to_string(version));
+                        std::to_string(version_));
         }
         if (rest_[1] != kind) {
             return fail(std::string("not a ") + what + " record");
@@ -105,10 +105,14 @@ public:
                fail(std::to_string(rest_.size()) + " trailing bytes");
     }
 
+    unsigned char version() const noexcept { return version_; }
+
     Error error() const { return makeError(Status::Decode, error_); }
     const std::string &what() const noexcept { return error_; }
 
 private:
+    unsigned char version_ = 0;
+
     bool varint(std::uint64_t &out, const char *name) {
         std::uint64_t value = 0;
         for (std::size_t i = 0; i < kMaxVarintBytes; ++i) {
@@ -279,7 +283,7 @@ Result<std::string> encodeSession(const SessionFields &fields) {
         }
     }
     std::string out = header(kSessionKind);
-    std::size_t size = 2 + 7 * kMaxVarintBytes + 24;
+    std::size_t size = 2 + 7 * kMaxVarintBytes + 40;
     for (const std::string_view value :
          {fields.sub, fields.sid, fields.idToken, fields.accessToken,
           fields.refreshToken, table, fields.userinfo}) {
@@ -296,6 +300,8 @@ Result<std::string> encodeSession(const SessionFields &fields) {
     putInt64(out, fields.created);
     putInt64(out, fields.expires);
     putInt64(out, fields.accessTokenExpires);
+    putInt64(out, fields.refreshed);
+    putInt64(out, fields.idTokenExpires);
     return out;
 }
 
@@ -326,10 +332,16 @@ Result<SessionFields> decodeSession(std::string_view record) {
         !in.string(f.userinfo, "userinfo") ||
         !in.int64(f.created, "created") || !in.int64(f.expires, "expires") ||
         !in.int64(f.accessTokenExpires, "access_token_expires") ||
+        (in.version() >= 3 && (!in.int64(f.refreshed, "refreshed") ||
+                               !in.int64(f.idTokenExpires,
+                                         "id_token_expires"))) ||
         !in.end() || !in.required(f.sub, "sub") ||
         !in.required(f.idToken, "id_token") ||
         !in.required(f.claimTable, "claim table")) {
         return in.error();
+    }
+    if (in.version() < 3) {
+        f.refreshed = f.created;
     }
     std::string error;
     if (!readClaimTable(f.claimTable, f.claimIndex, error)) {

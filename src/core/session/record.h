@@ -27,7 +27,13 @@ namespace auth_oidc {
 // nothing after. It holds every non-null top-level claim, the value as
 // Claims::render() gives it (so no control bytes), and is built at encode
 // time: reading a claim never parses JSON. Version 1 records do not decode.
-inline constexpr unsigned char kRecordVersion = 2;
+//
+// Version 3 appends two int64 to the session: "refreshed" (when its tokens
+// were obtained: the login or the last refresh) and "idTokenExpires" (the
+// ID token's "exp"; 0 when unknown or after a refresh that brought none).
+// Version 2 records still decode (refreshed = created, idTokenExpires = 0),
+// so an upgrade logs nobody out; pending logins are the same in both.
+inline constexpr unsigned char kRecordVersion = 3;
 
 // One claim of a decoded table; views into the record.
 struct ClaimEntry {
@@ -65,6 +71,8 @@ struct SessionFields {
     std::int64_t created = 0;
     std::int64_t expires = 0;
     std::int64_t accessTokenExpires = 0;  // 0: unknown
+    std::int64_t refreshed = 0;
+    std::int64_t idTokenExpires = 0;      // 0: unknown
 };
 
 // Errors: InvalidArgument (a required field empty; for sessions also both

@@ -160,7 +160,8 @@ TEST_F(CallbackFlowTest, SuccessStoresTheSessionThenRedirects) {
     EXPECT_EQ(put.op, StoreOp::Put);
     EXPECT_EQ(put.record, RecordKind::Session);
     EXPECT_EQ(put.key, "op\nsession-1");
-    EXPECT_EQ(put.expires, kNow + 3600);
+    // No refresh token: the session ends with its ID token.
+    EXPECT_EQ(put.expires, kNow + 300);
     EXPECT_EQ(put.logLevel, LogLevel::Info);
     EXPECT_EQ(put.log, "provider \"op\": login of \"user-1\"");
     auto session = decodeSession(put.value);
@@ -168,6 +169,8 @@ TEST_F(CallbackFlowTest, SuccessStoresTheSessionThenRedirects) {
     EXPECT_EQ(session.value().sub, "user-1");
     EXPECT_EQ(session.value().accessToken, "at-1");
     EXPECT_EQ(session.value().accessTokenExpires, kNow + 60);
+    EXPECT_EQ(session.value().idTokenExpires, kNow + 300);
+    EXPECT_EQ(session.value().refreshed, kNow);
     EXPECT_EQ(findClaim(session.value().claimIndex, "email"),
               std::optional<std::string_view>("u@example.test"));
 

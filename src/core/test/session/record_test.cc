@@ -41,7 +41,7 @@ TEST(RecordTest, PendingLoginRoundTrip) {
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
     // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8.
     EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16);
-    EXPECT_EQ(encoded.value()[0], '\x02');
+    EXPECT_EQ(encoded.value()[0], '\x03');
     EXPECT_EQ(encoded.value()[1], 'P');
 
     const auto decoded = decodePendingLogin(encoded.value());
@@ -124,7 +124,7 @@ TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
     }
     const auto encoded = encodeSession(s);
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
-    EXPECT_EQ(encoded.value().size(), payload + 2 + 5 * 1 + 2 * 2 + 24);
+    EXPECT_EQ(encoded.value().size(), payload + 2 + 5 * 1 + 2 * 2 + 40);
     EXPECT_LT(encoded.value().size(), 2000u);
     const auto decoded = decodeSession(encoded.value());
     ASSERT_TRUE(decoded.ok()) << decoded.detail();
@@ -389,6 +389,39 @@ TEST(RecordTest, VersionOneSessionDoesNotDecode) {
     const auto decoded = decodeSession(v1);
     EXPECT_EQ(decoded.status(), Status::Decode);
     EXPECT_EQ(decoded.detail(), "malformed record: unsupported format version 1");
+}
+
+}  // namespace
+}  // namespace auth_oidc
+
+namespace auth_oidc {
+namespace {
+
+// An upgrade logs nobody out: version 2 sessions (without "refreshed" and
+// "idTokenExpires") still decode, refreshed at their creation.
+TEST(RecordTest, VersionTwoSessionStillDecodes) {
+    std::string v2("\x02S\x01s\x00\x01t\x00\x00", 9);
+    v2 += std::string("\x07\x01\x03sub\x01s", 8);
+    v2 += std::string(1, '\0');
+    const auto putInt = [&v2](std::uint64_t v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            v2 += static_cast<char>((v >> shift) & 0xff);
+        }
+    };
+    putInt(100);
+    putInt(200);
+    putInt(150);
+    const auto decoded = decodeSession(v2);
+    ASSERT_TRUE(decoded) << decoded.detail();
+    EXPECT_EQ(decoded.value().created, 100);
+    EXPECT_EQ(decoded.value().refreshed, 100);
+    EXPECT_EQ(decoded.value().expires, 200);
+    EXPECT_EQ(decoded.value().accessTokenExpires, 150);
+    EXPECT_EQ(decoded.value().idTokenExpires, 0);
+    // Written again, it is a version 3 record.
+    auto again = encodeSession(decoded.value());
+    ASSERT_TRUE(again) << again.detail();
+    EXPECT_EQ(again.value()[0], '\x03');
 }
 
 }  // namespace
