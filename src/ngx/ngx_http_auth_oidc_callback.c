@@ -10,8 +10,6 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
-static ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r,
-    const char *name, size_t len, ngx_str_t *value);
 static void ngx_http_auth_oidc_redact_request_line(ngx_http_request_t *r);
 
 
@@ -71,7 +69,6 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
 
     ngx_memzero(&params, sizeof(auth_oidc_callback_params_t));
 
-
     params.provider = ngx_http_auth_oidc_view(&prov->name);
     params.issuer = ngx_http_auth_oidc_view(&prov->issuer);
     params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
@@ -97,9 +94,11 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
         params.iss = ngx_http_auth_oidc_view(&v);
     }
 
-
     params.leeway = prov->clock_skew;
     params.session_timeout = prov->session_timeout;
+    params.idle_timeout = prov->session_idle_timeout;
+    params.userinfo = prov->userinfo;
+    params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
     params.pending = ctx->pending;
     params.now = ngx_time();
 
@@ -118,44 +117,6 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     }
 
     ngx_http_auth_oidc_drive(r, ctx);
-}
-
-
-/* A decoded query argument; NGX_DECLINED when absent or empty. */
-
-static ngx_int_t
-ngx_http_auth_oidc_arg(ngx_http_request_t *r, const char *name, size_t len,
-    ngx_str_t *value)
-{
-    u_char      *dst, *src, *plus;
-    ngx_str_t    raw;
-    ngx_uint_t   i;
-
-    if (ngx_http_arg(r, (u_char *) name, len, &raw) != NGX_OK
-        || raw.len == 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    /* '+' is a space in a query (application/x-www-form-urlencoded) */
-    plus = ngx_pnalloc(r->pool, raw.len);
-    dst = ngx_pnalloc(r->pool, raw.len);
-    if (plus == NULL || dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < raw.len; i++) {
-        plus[i] = (raw.data[i] == '+') ? ' ' : raw.data[i];
-    }
-
-    value->data = dst;
-    src = plus;
-
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-
-    value->len = dst - value->data;
-
-    return NGX_OK;
 }
 
 

@@ -34,6 +34,9 @@ static void ngx_http_auth_oidc_drive_metadata_in(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_drive_keys_in(ngx_http_request_t *r);
 static void ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
+static ngx_int_t ngx_http_auth_oidc_drive_wait(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+static void ngx_http_auth_oidc_drive_waited(ngx_event_t *ev);
 static void ngx_http_auth_oidc_drive_resume(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
 static void ngx_http_auth_oidc_drive_log(ngx_http_request_t *r,
@@ -69,6 +72,15 @@ ngx_http_auth_oidc_drive(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx)
         case AUTH_OIDC_STEP_METADATA:
             rc = ngx_http_auth_oidc_drive_metadata(r, ctx, &result);
             break;
+
+        case AUTH_OIDC_STEP_WAIT:
+            rc = ngx_http_auth_oidc_drive_wait(r, ctx);
+            break;
+
+        case AUTH_OIDC_STEP_DONE:
+            /* the request goes on: the flow's starter says how */
+            ctx->finish(r, ctx);
+            return;
 
         default: /* AUTH_OIDC_STEP_REPLY */
             ngx_http_auth_oidc_drive_reply(r, ctx);
@@ -127,7 +139,7 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
 {
     ngx_int_t                           rc;
     ngx_str_t                           key, value, found;
-    ngx_uint_t                          kind;
+    ngx_uint_t                          kind, ended;
     auth_oidc_step_t                   *step;
     ngx_http_auth_oidc_store_t         *store;
     ngx_http_auth_oidc_store_caller_t   caller;
@@ -163,6 +175,27 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     case AUTH_OIDC_STORE_ADD:
         rc = ngx_http_auth_oidc_store_add(store, kind, &key, &value,
                                           (time_t) step->expires, &caller);
+        break;
+
+    case AUTH_OIDC_STORE_INDEX_ADD:
+        rc = ngx_http_auth_oidc_store_index_add(store, &key, &value,
+                                                (time_t) step->expires,
+                                                &caller);
+        break;
+
+    case AUTH_OIDC_STORE_INDEX_END:
+        rc = ngx_http_auth_oidc_store_index_end(store, &key, &caller, &ended);
+
+        if (rc == NGX_OK) {
+            found.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+            if (found.data == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            found.len = ngx_sprintf(found.data, "%ui", ended) - found.data;
+        }
+
         break;
 
     default: /* AUTH_OIDC_STORE_DELETE */
@@ -222,6 +255,7 @@ ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
     auth_oidc_step_t                    *step;
     ngx_http_auth_oidc_target_t         *target;
     ngx_http_auth_oidc_http_request_t    req;
+    ngx_http_auth_oidc_counters_t       *counters;
     ngx_http_auth_oidc_provider_conf_t  *prov;
     u_char                               msg[NGX_HTTP_AUTH_OIDC_ERRLEN];
 
@@ -269,6 +303,20 @@ ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
     req.body.data = p;
     req.body.len = step->body.len;
     ngx_memcpy(p, step->body.data, step->body.len);
+
+    if (step->timeout_ms > 0
+        && (req.total_timeout == 0
+            || (ngx_msec_t) step->timeout_ms < req.total_timeout))
+    {
+        req.total_timeout = (ngx_msec_t) step->timeout_ms;
+    }
+
+    if (step->endpoint == AUTH_OIDC_EP_REVOCATION) {
+        counters = ngx_http_auth_oidc_counters(prov);
+        if (counters) {
+            (void) ngx_atomic_fetch_add(&counters->revocations, 1);
+        }
+    }
 
     req.target = target;
     req.handler = ngx_http_auth_oidc_drive_fetched;
@@ -429,6 +477,48 @@ ngx_http_auth_oidc_drive_keys_in(ngx_http_request_t *r)
 }
 
 
+/* ------------------------------------------------------------ wait */
+
+/*
+ * A pause on a timer of the request's own: e.g. a request polling for
+ * another's refresh of its session. The request's cleanup removes it.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_drive_wait(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    ngx_msec_t  ms;
+
+    ms = ctx->step.wait_ms > 0 ? (ngx_msec_t) ctx->step.wait_ms : 1;
+
+    ctx->pause.handler = ngx_http_auth_oidc_drive_waited;
+    ctx->pause.data = r;
+    ctx->pause.log = r->connection->log;
+    ctx->paused = 1;
+
+    ngx_add_timer(&ctx->pause, ms);
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_auth_oidc_drive_waited(ngx_event_t *ev)
+{
+    ngx_http_request_t *r = ev->data;
+
+    auth_oidc_step_result_t    result;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
+
+    ngx_http_auth_oidc_drive_resume(r, ctx, &result);
+}
+
+
 /* ----------------------------------------------------------- reply */
 
 static void
@@ -440,6 +530,8 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
     auth_oidc_step_t  *step;
 
     step = &ctx->step;
+
+    ngx_http_auth_oidc_provider_logout_count(ctx, step);
 
     if (step->clear_session
         && ngx_http_auth_oidc_cookie_set(r, ctx->provider, NULL, 1) != NGX_OK)

@@ -24,6 +24,8 @@ static void ngx_http_auth_oidc_session_found(void *data, ngx_int_t rc,
     ngx_str_t *record);
 static void ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
+static ngx_uint_t ngx_http_auth_oidc_path_is(ngx_http_request_t *r,
+    ngx_str_t *path);
 static ngx_int_t ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_uint_t ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r);
@@ -36,6 +38,15 @@ static void ngx_http_auth_oidc_cleanup(void *data);
 static void ngx_http_auth_oidc_suspend(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_int_t ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r);
+
+
+/* The module's own endpoints, found by path. */
+enum {
+    NGX_HTTP_AUTH_OIDC_CALLBACK = 0,
+    NGX_HTTP_AUTH_OIDC_LOGOUT,
+    NGX_HTTP_AUTH_OIDC_BACKCHANNEL,
+    NGX_HTTP_AUTH_OIDC_FRONTCHANNEL
+};
 static ngx_int_t ngx_http_auth_oidc_served_host(ngx_http_request_t *r,
     ngx_str_t *host);
 static ngx_uint_t ngx_http_auth_oidc_name_matches(ngx_http_server_name_t *sn,
@@ -85,6 +96,9 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         auth_oidc_flow_free(ctx->flow);
         ctx->flow = NULL;
         ctx->metadata_waited = 0;
+        ctx->refresh_checked = 0;
+        ctx->refreshing = 0;
+        ctx->session_ended = 0;
         auth_oidc_session_free(ctx->session);
         ctx->session = NULL;
     }
@@ -111,8 +125,33 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
+    if (ctx->refreshing) {
+        /* the refresh flow ended in an error of its own (logged) */
+        return ctx->status ? (ngx_int_t) ctx->status
+                           : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->session && !ctx->refresh_checked) {
+        rc = ngx_http_auth_oidc_refresh(r, ctx, prov);
+
+        if (rc == NGX_AGAIN) {
+            ngx_http_auth_oidc_suspend(r, ctx);
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (ctx->session) {
         return NGX_OK;
+    }
+
+    if (ctx->session_ended
+        && ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     mode = alcf->unauth;
@@ -197,7 +236,7 @@ ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 {
-    ngx_uint_t                            i, n, callback;
+    ngx_uint_t                            i, n, endpoint;
     ngx_http_auth_oidc_ctx_t             *ctx;
     ngx_http_auth_oidc_srv_conf_t        *ascf;
     ngx_http_auth_oidc_main_conf_t       *amcf;
@@ -231,16 +270,23 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
     for (i = 0; i < n; i++) {
         prov = provs[i];
 
-        callback = (r->uri.len == prov->redirect_path.len
-                    && ngx_strncmp(r->uri.data, prov->redirect_path.data,
-                                   r->uri.len) == 0);
+        if (ngx_http_auth_oidc_path_is(r, &prov->redirect_path)) {
+            endpoint = NGX_HTTP_AUTH_OIDC_CALLBACK;
 
-        if (!callback
-            && (prov->logout_path.len == 0
-                || r->uri.len != prov->logout_path.len
-                || ngx_strncmp(r->uri.data, prov->logout_path.data,
-                               r->uri.len) != 0))
+        } else if (ngx_http_auth_oidc_path_is(r, &prov->logout_path)) {
+            endpoint = NGX_HTTP_AUTH_OIDC_LOGOUT;
+
+        } else if (ngx_http_auth_oidc_path_is(r,
+                                          &prov->backchannel_logout_path))
         {
+            endpoint = NGX_HTTP_AUTH_OIDC_BACKCHANNEL;
+
+        } else if (ngx_http_auth_oidc_path_is(r,
+                                          &prov->frontchannel_logout_path))
+        {
+            endpoint = NGX_HTTP_AUTH_OIDC_FRONTCHANNEL;
+
+        } else {
             continue;
         }
 
@@ -251,21 +297,42 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 
         ctx->provider = prov;
 
-        if (callback) {
+        switch (endpoint) {
+
+        case NGX_HTTP_AUTH_OIDC_CALLBACK:
             /* the pending login says which provider it belongs to */
             ctx->candidates = provs + i;
             ctx->ncandidates = n - i;
 
             ngx_http_auth_oidc_callback(r, ctx);
+            break;
 
-        } else {
+        case NGX_HTTP_AUTH_OIDC_LOGOUT:
             ngx_http_auth_oidc_logout(r, ctx, prov);
+            break;
+
+        case NGX_HTTP_AUTH_OIDC_BACKCHANNEL:
+            ngx_http_auth_oidc_backchannel(r, ctx, prov);
+            break;
+
+        default: /* NGX_HTTP_AUTH_OIDC_FRONTCHANNEL */
+            ngx_http_auth_oidc_frontchannel(r, ctx, prov);
+            break;
         }
 
         return ngx_http_auth_oidc_endpoint_answer(r, ctx);
     }
 
     return NGX_DECLINED;
+}
+
+
+static ngx_uint_t
+ngx_http_auth_oidc_path_is(ngx_http_request_t *r, ngx_str_t *path)
+{
+    return path->len != 0
+           && r->uri.len == path->len
+           && ngx_strncmp(r->uri.data, path->data, r->uri.len) == 0;
 }
 
 
@@ -290,6 +357,17 @@ ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
 
     if (ctx->status == NGX_HTTP_MOVED_TEMPORARILY) {
         return ctx->status;
+    }
+
+    if (ctx->oauth_answer) {
+        return ngx_http_auth_oidc_oauth_answer(r, ctx->status, ctx->title,
+                                         ctx->detail.len ? &ctx->detail : NULL);
+    }
+
+    if (ctx->framed) {
+        return ngx_http_auth_oidc_framed_page(r, ctx->status, ctx->title,
+                                         ctx->detail.len ? &ctx->detail : NULL,
+                                         &ctx->provider->issuer_origin);
     }
 
     if (ctx->status == NGX_HTTP_UNAUTHORIZED
@@ -449,6 +527,7 @@ ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r)
                  * location starts afresh; nothing of it is in flight */
                 auth_oidc_flow_free(ctx->flow);
                 ctx->flow = NULL;
+                ctx->refreshing = 0;
 
                 ngx_http_set_ctx(r, ctx, ngx_http_auth_oidc_module);
                 return ctx;
@@ -487,6 +566,10 @@ ngx_http_auth_oidc_cleanup(void *data)
     /* a client that went away while the request waited for metadata */
     ngx_http_auth_oidc_metadata_unwait(&ctx->waiter);
 
+    if (ctx->pause.timer_set) {
+        ngx_del_timer(&ctx->pause);
+    }
+
     auth_oidc_session_free(ctx->session);
     auth_oidc_pending_free(ctx->pending);
     auth_oidc_flow_free(ctx->flow);
@@ -506,6 +589,7 @@ static ngx_int_t
 ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    time_t                              touch;
     ngx_int_t                           rc;
     ngx_str_t                           id, key, record;
     ngx_http_auth_oidc_store_caller_t   caller;
@@ -536,9 +620,14 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_store_request(&caller, r,
                                      ngx_http_auth_oidc_session_found);
 
-    rc = ngx_http_auth_oidc_store_get(prov->store,
-                                      NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                      &caller, &record);
+    /* session_idle_timeout: every request pushes the store's expiry on,
+     * in the same operation as the lookup */
+    touch = prov->session_idle_timeout
+            ? ngx_time() + prov->session_idle_timeout : 0;
+
+    rc = ngx_http_auth_oidc_store_get_touch(prov->store,
+                                            NGX_HTTP_AUTH_OIDC_SESSION, &key,
+                                            touch, &caller, &record);
     if (rc == NGX_AGAIN) {
         return NGX_AGAIN;
     }
@@ -571,6 +660,7 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     auth_oidc_error_t                   err;
     auth_oidc_session_t                *session;
     const auth_oidc_session_fields_t   *f;
+    ngx_http_auth_oidc_counters_t      *counters;
     ngx_http_auth_oidc_store_caller_t   caller;
 
     ctx->looked_up = 1;
@@ -608,6 +698,14 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     f = auth_oidc_session_fields(session);
 
     if (f->expires <= (int64_t) ngx_time()) {
+        /* session_timeout passed without a refresh, or the ID token of a
+         * session without a refresh token expired */
+        counters = ngx_http_auth_oidc_counters(ctx->provider);
+        if (counters) {
+            (void) ngx_atomic_fetch_add(&counters->ended_timeout, 1);
+        }
+
+        ctx->session_ended = 1;
         auth_oidc_session_free(session);
         return;
     }

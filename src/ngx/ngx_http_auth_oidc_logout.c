@@ -16,6 +16,10 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
+/* the longest a logout waits for the provider's revocation endpoint */
+#define NGX_HTTP_AUTH_OIDC_REVOKE_TIMEOUT  2000
+
+
 static ngx_uint_t ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
@@ -93,6 +97,9 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
     params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
     params.post_logout_uri = ngx_http_auth_oidc_view(&post);
     params.id_token_hint = (prov->logout_token_hint == 1);
+    params.revoke_tokens = (prov->revoke_tokens == 1);
+    params.client_secret = ngx_http_auth_oidc_view(&prov->client_secret);
+    params.revoke_timeout_ms = NGX_HTTP_AUTH_OIDC_REVOKE_TIMEOUT;
 
     /* the session ends, the cookie goes, the browser goes on (the core's
      * logout flow, src/core/flow/logout.cc) */

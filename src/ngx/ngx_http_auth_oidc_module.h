@@ -61,6 +61,35 @@ typedef enum {
 #define NGX_HTTP_AUTH_OIDC_LOGINS_MAX  4
 
 
+/* Why a back-channel logout was refused, for oidc_status. */
+typedef enum {
+    NGX_HTTP_AUTH_OIDC_BCL_MALFORMED = 0,   /* not a POST form with a token */
+    NGX_HTTP_AUTH_OIDC_BCL_SIGNATURE,       /* alg, kid, signature */
+    NGX_HTTP_AUTH_OIDC_BCL_CLAIMS,          /* iss, aud, iat, exp, event... */
+    NGX_HTTP_AUTH_OIDC_BCL_REPLAYED,        /* jti seen before */
+    NGX_HTTP_AUTH_OIDC_BCL_UNAVAILABLE,     /* store or metadata down */
+    NGX_HTTP_AUTH_OIDC_BCL_REASONS
+} ngx_http_auth_oidc_bcl_reason_e;
+
+
+/* A provider's session counters, summed over workers (oidc_status). */
+typedef struct {
+    ngx_atomic_t                 refreshes;         /* done */
+    ngx_atomic_t                 refresh_failures;  /* provider failed */
+    ngx_atomic_t                 refresh_waits;     /* waited for another's */
+    ngx_atomic_t                 refresh_ended;     /* refused: ended */
+    ngx_atomic_t                 refresh_incident;  /* failing now: 1 */
+    ngx_atomic_t                 backchannel_logouts;
+    ngx_atomic_t                 backchannel_sessions;  /* sessions ended */
+    ngx_atomic_t                 backchannel_refused[
+                                     NGX_HTTP_AUTH_OIDC_BCL_REASONS];
+    ngx_atomic_t                 frontchannel_logouts;
+    ngx_atomic_t                 ended_timeout;     /* session_timeout */
+    ngx_atomic_t                 ended_idle;        /* session_idle_timeout */
+    ngx_atomic_t                 revocations;       /* sent at logout */
+} ngx_http_auth_oidc_counters_t;
+
+
 /*
  * One provider's cached metadata in shared memory: every worker reads it,
  * one worker at a time refreshes it (the "lease").
@@ -90,6 +119,8 @@ typedef struct {
 
     size_t                       last_error_len;
     u_char                       last_error[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    ngx_http_auth_oidc_counters_t  counters;
 } ngx_http_auth_oidc_meta_node_t;
 
 
@@ -172,6 +203,10 @@ struct ngx_http_auth_oidc_provider_conf_s {
     time_t                       session_timeout;
     ngx_flag_t                   userinfo;
     ngx_str_t                    frontchannel_logout_uri;
+    ngx_str_t                    backchannel_logout_uri;
+    time_t                       session_idle_timeout;   /* 0: none */
+    time_t                       refresh_margin;
+    ngx_flag_t                   revoke_tokens;
     ngx_str_t                    ssl_trusted_certificate;
     ngx_str_t                    ssl_crl;
 
@@ -190,10 +225,13 @@ struct ngx_http_auth_oidc_provider_conf_s {
 
     ngx_str_t                    redirect_path;  /* path of redirect_uri */
     ngx_str_t                    logout_path;
+    ngx_str_t                    frontchannel_logout_path;
+    ngx_str_t                    backchannel_logout_path;
     ngx_http_auth_oidc_store_t  *store;
 
     ngx_http_auth_oidc_target_t  discovery_target;
     ngx_http_auth_oidc_target_t  issuer_target;
+    ngx_str_t                    issuer_origin;  /* scheme://host[:port] */
     ngx_ssl_t                   *ssl;
     ngx_resolver_t              *resolver;
     ngx_msec_t                   resolver_timeout;
@@ -248,6 +286,13 @@ typedef struct {
 } ngx_http_auth_oidc_loc_conf_t;
 
 
+typedef struct ngx_http_auth_oidc_ctx_s  ngx_http_auth_oidc_ctx_t;
+
+/* What a flow that ends without an answer (DONE) leaves the request with. */
+typedef void (*ngx_http_auth_oidc_finish_pt)(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+
+
 /*
  * Per request. Core handles are freed by the request pool's cleanup.
  *
@@ -256,7 +301,7 @@ typedef struct {
  * is in; every step records its result here, so a second run goes on
  * where the first stopped.
  */
-typedef struct {
+struct ngx_http_auth_oidc_ctx_s {
     ngx_http_auth_oidc_provider_conf_t  *provider;
     auth_oidc_session_t                 *session;
     ngx_str_t                            session_id;
@@ -266,6 +311,8 @@ typedef struct {
     auth_oidc_step_t                     step;      /* views into flow */
     ngx_http_auth_oidc_http_t           *http;
     ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
+    ngx_event_t                          pause;     /* a WAIT step */
+    ngx_http_auth_oidc_finish_pt         finish;    /* a DONE step */
 
     /* the callback: providers sharing its path, the login it answers */
     ngx_http_auth_oidc_provider_conf_t **candidates;
@@ -286,7 +333,15 @@ typedef struct {
     unsigned                             looked_up:1;
     unsigned                             store_failed:1;
     unsigned                             metadata_waited:1;
-} ngx_http_auth_oidc_ctx_t;
+    unsigned                             refresh_checked:1;
+    unsigned                             refreshing:1;
+    unsigned                             paused:1;    /* a WAIT was taken */
+    unsigned                             session_ended:1;
+    unsigned                             body_requested:1;
+    unsigned                             oauth_answer:1;  /* JSON, no page */
+    unsigned                             framed:1;  /* in the provider's
+                                                       iframe */
+};
 
 
 /* An nginx string as the core's view of it (no copy). */
@@ -299,6 +354,27 @@ ngx_http_auth_oidc_view(ngx_str_t *s)
     v.len = s->len;
 
     return v;
+}
+
+
+/* Sessions are indexed by sid and sub when the provider can end them. */
+static ngx_inline ngx_uint_t
+ngx_http_auth_oidc_index_sessions(ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    return prov->backchannel_logout_path.len
+           || prov->frontchannel_logout_path.len;
+}
+
+
+/* The provider's counters in shared memory, NULL if it has no room there. */
+static ngx_inline ngx_http_auth_oidc_counters_t *
+ngx_http_auth_oidc_counters(ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    if (prov->runtime == NULL || prov->runtime->node == NULL) {
+        return NULL;
+    }
+
+    return &prov->runtime->node->counters;
 }
 
 
@@ -379,6 +455,24 @@ ngx_int_t ngx_http_auth_oidc_login(ngx_http_request_t *r,
 void ngx_http_auth_oidc_drive(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 
+/* ngx_http_auth_oidc_refresh.c */
+ngx_int_t ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_form.c */
+ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r, const char *name,
+    size_t len, ngx_str_t *value);
+ngx_int_t ngx_http_auth_oidc_form_value(ngx_pool_t *pool, ngx_str_t *form,
+    const char *name, size_t len, ngx_str_t *value);
+
+/* ngx_http_auth_oidc_provider_logout.c */
+void ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+void ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+void ngx_http_auth_oidc_provider_logout_count(ngx_http_auth_oidc_ctx_t *ctx,
+    auth_oidc_step_t *step);
+
 /* ngx_http_auth_oidc_callback.c */
 void ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
@@ -417,6 +511,11 @@ ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
     ngx_str_t *location);
 ngx_int_t ngx_http_auth_oidc_no_store(ngx_http_request_t *r);
+ngx_int_t ngx_http_auth_oidc_framed_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *detail,
+    ngx_str_t *ancestors);
+ngx_int_t ngx_http_auth_oidc_oauth_answer(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, ngx_str_t *description);
 
 /* ngx_http_auth_oidc_variables.c */
 ngx_int_t ngx_http_auth_oidc_add_variables(ngx_conf_t *cf);

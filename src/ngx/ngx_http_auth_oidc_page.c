@@ -8,8 +8,13 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_page_send(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *detail,
+    ngx_str_t *html, ngx_str_t *ancestors);
 static ngx_int_t ngx_http_auth_oidc_page_header(ngx_http_request_t *r,
-    const char *name, const char *value);
+    const char *name, const char *value, size_t len);
+static ngx_int_t ngx_http_auth_oidc_send(ngx_http_request_t *r,
+    ngx_buf_t *b);
 
 
 static u_char  ngx_http_auth_oidc_page_head[] =
@@ -35,11 +40,86 @@ ngx_int_t
 ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *html)
 {
+    return ngx_http_auth_oidc_page_send(r, status, title, detail, html, NULL);
+}
+
+
+/*
+ * A page that sits in another site's iframe (front-channel logout: the
+ * provider's): framed only by ancestors, e.g. "https://op.example".
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_framed_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *detail, ngx_str_t *ancestors)
+{
+    return ngx_http_auth_oidc_page_send(r, status, title, detail, NULL,
+                                        ancestors);
+}
+
+
+/*
+ * An answer to a machine (RFC 6749, 5.2 style): empty for a 2xx, else
+ * {"error":"...","error_description":"..."}; never cached.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_oauth_answer(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, ngx_str_t *description)
+{
+    size_t      len, elen;
+    u_char     *p;
+    ngx_buf_t  *b;
+
+    elen = ngx_strlen(error);
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1 + elen
+          + (description ? description->len
+                           + ngx_escape_json(NULL, description->data,
+                                             description->len)
+                         : 0);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        p = ngx_cpymem(b->last, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+        p = ngx_cpymem(p, error, elen);
+        p = ngx_cpymem(p, "\",\"error_description\":\"",
+                       sizeof("\",\"error_description\":\"") - 1);
+
+        if (description) {
+            p = (u_char *) ngx_escape_json(p, description->data,
+                                           description->len);
+        }
+
+        p = ngx_cpymem(p, "\"}", 2);
+        b->last = p;
+
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = sizeof("application/json") - 1;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_auth_oidc_send(r, b);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *detail, ngx_str_t *html,
+    ngx_str_t *ancestors)
+{
     size_t            len, tlen, dlen;
-    u_char           *p;
-    ngx_int_t         rc;
+    u_char           *p, *csp;
     ngx_buf_t        *b;
-    ngx_chain_t       out;
 
     tlen = ngx_strlen(title);
     dlen = detail ? detail->len + ngx_escape_html(NULL, detail->data,
@@ -80,25 +160,63 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
                    sizeof(ngx_http_auth_oidc_page_tail) - 1);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = b->last - b->pos;
     ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/html") - 1;
 
-    if (ngx_http_auth_oidc_no_store(r) != NGX_OK
-        || ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
-                                          "frame-ancestors 'none'")
-           != NGX_OK
-        || ngx_http_auth_oidc_page_header(r, "X-Frame-Options", "DENY")
-           != NGX_OK)
-    {
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (r->method == NGX_HTTP_HEAD) {
+    if (ancestors == NULL) {
+        if (ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                           "frame-ancestors 'none'",
+                                           sizeof("frame-ancestors 'none'")
+                                           - 1)
+            != NGX_OK
+            || ngx_http_auth_oidc_page_header(r, "X-Frame-Options", "DENY",
+                                              4)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        len = sizeof("frame-ancestors ") - 1 + ancestors->len;
+
+        csp = ngx_pnalloc(r->pool, len);
+        if (csp == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(csp, "frame-ancestors ",
+                              sizeof("frame-ancestors ") - 1),
+                   ancestors->data, ancestors->len);
+
+        if (ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                           (char *) csp, len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_auth_oidc_send(r, b);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_send(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    if (r->method == NGX_HTTP_HEAD || b->last == b->pos) {
         r->header_only = 1;
     }
 
@@ -124,7 +242,7 @@ ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
 
 static ngx_int_t
 ngx_http_auth_oidc_page_header(ngx_http_request_t *r, const char *name,
-    const char *value)
+    const char *value, size_t len)
 {
     ngx_table_elt_t  *h;
 
@@ -138,7 +256,7 @@ ngx_http_auth_oidc_page_header(ngx_http_request_t *r, const char *name,
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
     h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
+    h->value.len = len;
 
     return NGX_OK;
 }

@@ -151,6 +151,36 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       offsetof(ngx_http_auth_oidc_provider_conf_t, frontchannel_logout_uri),
       NULL },
 
+    /* extensions: a session's life */
+
+    { ngx_string("session_idle_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, session_idle_timeout),
+      NULL },
+
+    { ngx_string("refresh_margin"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, refresh_margin),
+      NULL },
+
+    { ngx_string("backchannel_logout_uri"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_set_path_or_url,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, backchannel_logout_uri),
+      NULL },
+
+    { ngx_string("revoke_tokens"),
+      NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, revoke_tokens),
+      NULL },
+
     { ngx_string("ssl_trusted_certificate"),
       NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -298,6 +328,9 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->pkce = NGX_CONF_UNSET;
     prov->session_timeout = NGX_CONF_UNSET;
     prov->userinfo = NGX_CONF_UNSET;
+    prov->session_idle_timeout = NGX_CONF_UNSET;
+    prov->refresh_margin = NGX_CONF_UNSET;
+    prov->revoke_tokens = NGX_CONF_UNSET;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->send_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
@@ -580,6 +613,21 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    /* who may frame a front-channel logout page: the provider's origin */
+    prov->issuer_origin.len = sizeof("https://") - 1
+                              + prov->issuer_target.host_header.len;
+    p = ngx_pnalloc(cf->pool, prov->issuer_origin.len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    prov->issuer_origin.data = p;
+    p = ngx_cpymem(p, prov->issuer_target.ssl ? "https://" : "http://",
+                   prov->issuer_target.ssl ? 8 : 7);
+    p = ngx_cpymem(p, prov->issuer_target.host_header.data,
+                   prov->issuer_target.host_header.len);
+    prov->issuer_origin.len = p - prov->issuer_origin.data;
+
     if (prov->cookie_name.len == 0) {
         ngx_str_set(&prov->cookie_name, "NGX_OIDC_SESSION");
     }
@@ -595,6 +643,9 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_conf_init_value(prov->logout_token_hint, 0);
     ngx_conf_init_value(prov->session_timeout, 8 * 60 * 60);
     ngx_conf_init_value(prov->userinfo, 0);
+    ngx_conf_init_value(prov->session_idle_timeout, 0);
+    ngx_conf_init_value(prov->refresh_margin, 30);
+    ngx_conf_init_value(prov->revoke_tokens, 1);
     ngx_conf_init_msec_value(prov->connect_timeout, 5000);
     ngx_conf_init_msec_value(prov->send_timeout, 10000);
     ngx_conf_init_msec_value(prov->read_timeout, 10000);
@@ -612,6 +663,14 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         != NGX_CONF_OK
         || ngx_http_auth_oidc_path_of(cf, prov, "logout_uri",
                                       &prov->logout_uri, &prov->logout_path)
+           != NGX_CONF_OK
+        || ngx_http_auth_oidc_path_of(cf, prov, "frontchannel_logout_uri",
+                                      &prov->frontchannel_logout_uri,
+                                      &prov->frontchannel_logout_path)
+           != NGX_CONF_OK
+        || ngx_http_auth_oidc_path_of(cf, prov, "backchannel_logout_uri",
+                                      &prov->backchannel_logout_uri,
+                                      &prov->backchannel_logout_path)
            != NGX_CONF_OK
         || ngx_http_auth_oidc_core_check(cf, prov, "scope", &prov->scope,
                                          auth_oidc_scope_check)

@@ -12,6 +12,8 @@
 static ngx_int_t ngx_http_auth_oidc_status_provider(ngx_http_request_t *r,
     ngx_chain_t ***last, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_uint_t first);
+static ngx_int_t ngx_http_auth_oidc_status_counters(ngx_http_request_t *r,
+    ngx_chain_t ***last, ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_status_describe(ngx_http_request_t *r,
     ngx_chain_t ***last, const void *handle,
     size_t (*describe)(const void *handle, u_char *buf, size_t size));
@@ -209,12 +211,53 @@ ngx_http_auth_oidc_status_provider(ngx_http_request_t *r, ngx_chain_t ***last,
                                     rt ? rt->jwks : NULL,
                                     ngx_http_auth_oidc_describe_jwks)
            != NGX_OK
+        || ngx_http_auth_oidc_status_counters(r, last, prov) != NGX_OK
         || ngx_http_auth_oidc_status_literal(r, last, "}") != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/* The provider's session counters, summed over every worker. */
+
+static ngx_int_t
+ngx_http_auth_oidc_status_counters(ngx_http_request_t *r, ngx_chain_t ***last,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    u_char                         *p;
+    u_char                          buf[768];
+    ngx_http_auth_oidc_counters_t  *c;
+
+    c = ngx_http_auth_oidc_counters(prov);
+
+    if (c == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_snprintf(buf, sizeof(buf),
+                     ",\"sessions\":{\"refreshes\":%uA,"
+                     "\"refresh_failures\":%uA,\"refresh_waits\":%uA,"
+                     "\"refresh_refused\":%uA,\"ended_by_timeout\":%uA,"
+                     "\"ended_by_idle_timeout\":%uA,"
+                     "\"backchannel_logouts\":%uA,"
+                     "\"backchannel_refused\":{\"malformed\":%uA,"
+                     "\"signature\":%uA,\"claims\":%uA,\"replayed\":%uA,"
+                     "\"unavailable\":%uA},"
+                     "\"frontchannel_logouts\":%uA,\"revocations\":%uA}",
+                     c->refreshes, c->refresh_failures, c->refresh_waits,
+                     c->refresh_ended, c->ended_timeout, c->ended_idle,
+                     c->backchannel_logouts,
+                     c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_MALFORMED],
+                     c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_SIGNATURE],
+                     c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_CLAIMS],
+                     c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_REPLAYED],
+                     c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_UNAVAILABLE],
+                     c->frontchannel_logouts, c->revocations);
+
+    return ngx_http_auth_oidc_status_append(r, last, buf, p - buf);
 }
 
 

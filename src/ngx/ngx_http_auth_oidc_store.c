@@ -8,8 +8,10 @@
  * The shared-memory store: a chained hash table over a hash of kind and
  * key, an LRU queue per kind, entries sized to their content, expired
  * entries dropped before allocating, and the least recently used evicted,
- * with a log line, when the zone is full. Redis operations are in
- * ngx_http_auth_oidc_store_redis.c.
+ * kind by kind in the order of ngx_http_auth_oidc_store_evict_order, with
+ * a log line, when the zone is full. A session index is a record whose
+ * value lists its sessions' keys, each as a length byte and the key.
+ * Redis operations are in ngx_http_auth_oidc_store_redis.c.
  *
  * A hash table, not the rbtree of limit_req's zones: a session is looked up
  * on every request, and with entries of 2 KiB each level of a tree is
@@ -31,6 +33,11 @@
 /* a session takes 2 KiB of zone: about two buckets per session */
 #define NGX_HTTP_AUTH_OIDC_STORE_BYTES_PER_BUCKET  1024
 
+/* a kind with a queue, and a key a node can hold */
+#define ngx_http_auth_oidc_store_invalid(kind, key)                           \
+    ((kind) == 0 || (kind) >= NGX_HTTP_AUTH_OIDC_RECORD_KINDS                 \
+     || (key)->len == 0 || (key)->len > NGX_HTTP_AUTH_OIDC_MAX_KEY)
+
 
 typedef struct ngx_http_auth_oidc_store_node_s
     ngx_http_auth_oidc_store_node_t;
@@ -50,8 +57,8 @@ struct ngx_http_auth_oidc_store_node_s {
 typedef struct {
     ngx_http_auth_oidc_store_node_t  **buckets;
     ngx_uint_t                         mask;    /* buckets - 1 */
-    /* one LRU queue per kind: see the eviction order in put */
-    ngx_queue_t                        queue[3];
+    /* one LRU queue per kind: see ngx_http_auth_oidc_store_evict_order */
+    ngx_queue_t                        queue[NGX_HTTP_AUTH_OIDC_RECORD_KINDS];
     ngx_uint_t                         entries;
     ngx_uint_t                         evicted;
 } ngx_http_auth_oidc_store_shctx_t;
@@ -70,7 +77,7 @@ static ngx_http_auth_oidc_store_node_t **ngx_http_auth_oidc_store_lookup(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
     uint32_t hash);
 static ngx_int_t ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take, time_t touch,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t nx, ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value,
@@ -78,6 +85,25 @@ static ngx_int_t ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store,
 static void ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key,
     ngx_http_auth_oidc_store_caller_t *caller);
+static ngx_int_t ngx_http_auth_oidc_shm_index_add(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller);
+static ngx_int_t ngx_http_auth_oidc_shm_index_end(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
+static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc(
+    ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_uint_t kind, size_t size, time_t now, ngx_uint_t *evicted);
+static void ngx_http_auth_oidc_store_insert(
+    ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn, ngx_uint_t kind, uint32_t hash,
+    ngx_str_t *key, ngx_str_t *value, time_t expires);
+static ngx_int_t ngx_http_auth_oidc_store_stored(
+    ngx_http_auth_oidc_store_t *store, ngx_log_t *log, size_t size,
+    ngx_uint_t evicted, ngx_http_auth_oidc_store_node_t *sn);
+static ngx_uint_t ngx_http_auth_oidc_store_live(
+    ngx_http_auth_oidc_store_zone_t *zone, ngx_str_t *key, time_t now);
 static void ngx_http_auth_oidc_store_free_node(
     ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn);
@@ -92,7 +118,28 @@ static uint32_t ngx_http_auth_oidc_store_hash(ngx_uint_t kind,
 const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_shm_ops = {
     ngx_http_auth_oidc_shm_get,
     ngx_http_auth_oidc_shm_put,
-    ngx_http_auth_oidc_shm_delete
+    ngx_http_auth_oidc_shm_delete,
+    ngx_http_auth_oidc_shm_index_add,
+    ngx_http_auth_oidc_shm_index_end
+};
+
+
+/*
+ * Which kind gives way first when the zone is full. Started logins: anyone
+ * can start one, so a flood of them displaces other started logins before
+ * anything else. Used "jti"s and refresh locks next: short-lived, and
+ * losing one costs at most a replayed logout token accepted again or two
+ * refreshes at once. Then sessions (their users log in again), and session
+ * indexes last: an index left without its sessions costs a few bytes, a
+ * session left without its index could not be ended by a back-channel
+ * logout.
+ */
+static ngx_uint_t  ngx_http_auth_oidc_store_evict_order[] = {
+    NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
+    NGX_HTTP_AUTH_OIDC_USED_JTI,
+    NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
+    NGX_HTTP_AUTH_OIDC_SESSION,
+    NGX_HTTP_AUTH_OIDC_SESSION_INDEX
 };
 
 
@@ -381,7 +428,7 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_auth_oidc_store_zone_t  *ozone = data;
 
     size_t                            n;
-    ngx_uint_t                        fresh;
+    ngx_uint_t                        fresh, kind;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     zone = shm_zone->data;
@@ -417,8 +464,10 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         zone->sh->mask = n - 1;
-        ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN]);
-        ngx_queue_init(&zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION]);
+
+        for (kind = 0; kind < NGX_HTTP_AUTH_OIDC_RECORD_KINDS; kind++) {
+            ngx_queue_init(&zone->sh->queue[kind]);
+        }
     }
 
     return NGX_OK;
@@ -430,7 +479,16 @@ ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
     ngx_str_t *value)
 {
-    return store->ops->get(store, kind, key, 0, caller, value);
+    return store->ops->get(store, kind, key, 0, 0, caller, value);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_get_touch(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, time_t touch,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
+{
+    return store->ops->get(store, kind, key, 0, touch, caller, value);
 }
 
 
@@ -439,7 +497,7 @@ ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
     ngx_str_t *value)
 {
-    return store->ops->get(store, kind, key, 1, caller, value);
+    return store->ops->get(store, kind, key, 1, 0, caller, value);
 }
 
 
@@ -466,6 +524,25 @@ ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
 {
     store->ops->remove(store, kind, key, caller);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_index_add(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller)
+{
+    return store->ops->index_add(store, index_key, session_key, expires,
+                                 caller);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_index_end(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_uint_t *ended)
+{
+    return store->ops->index_end(store, index_key, caller, ended);
 }
 
 
@@ -514,7 +591,7 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
 
 static ngx_int_t
 ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take, time_t touch,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
 {
     u_char                           *p;
@@ -523,7 +600,7 @@ ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_node_t  *sn;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
-    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
+    if (ngx_http_auth_oidc_store_invalid(kind, key)) {
         return NGX_DECLINED;
     }
 
@@ -556,6 +633,10 @@ ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
                 ngx_http_auth_oidc_store_free_node(zone, sn);
 
             } else {
+                if (touch) {
+                    sn->expires = touch;
+                }
+
                 ngx_queue_remove(&sn->queue);
                 ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
             }
@@ -573,21 +654,17 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_auth_oidc_store_caller_t *caller)
 {
-    ngx_log_t                        *log;
-
     size_t                            size;
     time_t                            now;
     uint32_t                          hash;
     ngx_uint_t                        evicted;
-    ngx_queue_t                      *q;
-    ngx_http_auth_oidc_store_node_t  *sn, *victim, **bucket;
+    ngx_http_auth_oidc_store_node_t  *sn;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
-    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
+    if (ngx_http_auth_oidc_store_invalid(kind, key)) {
         return NGX_ERROR;
     }
 
-    log = caller->log;
     zone = store->shm_zone->data;
     hash = ngx_http_auth_oidc_store_hash(kind, key);
     now = ngx_time();
@@ -609,68 +686,386 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
         ngx_http_auth_oidc_store_free_node(zone, sn);
     }
 
-    (void) ngx_http_auth_oidc_store_expire(zone, kind, now, 2);
-
-    /* a record that could never fit must not empty the store first */
-    if (size > store->size / 4) {
-        sn = NULL;
-        goto done;
-    }
-
-    for ( ;; ) {
-        sn = ngx_slab_alloc_locked(zone->shpool, size);
-        if (sn) {
-            break;
-        }
-
-        /* full: expired ones first, then the least recently used */
-        if (ngx_http_auth_oidc_store_expire(zone, kind, now, 16)) {
-            continue;
-        }
-
-        /*
-         * Started logins go first: anyone can start one, so a flood of
-         * them displaces other started logins before any logged-in user.
-         */
-        q = &zone->sh->queue[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN];
-
-        if (ngx_queue_empty(q)) {
-            q = &zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION];
-
-            if (ngx_queue_empty(q)) {
-                break;
-            }
-        }
-
-        victim = ngx_queue_data(ngx_queue_last(q),
-                                ngx_http_auth_oidc_store_node_t, queue);
-        ngx_http_auth_oidc_store_free_node(zone, victim);
-        evicted++;
-    }
-
+    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now,
+                                        &evicted);
     if (sn) {
-        sn->hash = hash;
-        sn->expires = expires;
-        sn->kind = (u_char) kind;
-        sn->key_len = (u_char) key->len;
-        sn->value_len = (uint32_t) value->len;
-        ngx_memcpy(sn->data, key->data, key->len);
-        ngx_memcpy(sn->data + key->len, value->data, value->len);
-
-        bucket = &zone->sh->buckets[hash & zone->sh->mask];
-        sn->next = *bucket;
-        *bucket = sn;
-
-        ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
-        zone->sh->entries++;
+        ngx_http_auth_oidc_store_insert(zone, sn, kind, hash, key, value,
+                                        expires);
     }
-
-done:
 
     zone->sh->evicted += evicted;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
+    return ngx_http_auth_oidc_store_stored(store, caller->log, size, evicted,
+                                           sn);
+}
+
+
+static void
+ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
+{
+    ngx_http_auth_oidc_store_node_t  *sn;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (ngx_http_auth_oidc_store_invalid(kind, key)) {
+        return;
+    }
+
+    zone = store->shm_zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    sn = *ngx_http_auth_oidc_store_lookup(zone, kind, key,
+                                     ngx_http_auth_oidc_store_hash(kind, key));
+    if (sn) {
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * The session index: one hold of the mutex reads the members, adds
+ * session_key unless listed (a full index first lets go of members whose
+ * session is gone, then of the oldest) and puts the index anew, its expiry
+ * the later of the two. The old index stays out of the LRU queue while the
+ * new one is allocated, so that an eviction cannot take it: when nothing
+ * fits, the index is left as it was.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller)
+{
+    u_char                           *p, *last, *b, *start;
+    size_t                            size;
+    time_t                            now;
+    uint32_t                          hash;
+    ngx_str_t                         member, value;
+    ngx_uint_t                        n, evicted;
+    ngx_http_auth_oidc_store_node_t  *sn, *old;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (ngx_http_auth_oidc_store_invalid(NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                         index_key)
+        || ngx_http_auth_oidc_store_invalid(NGX_HTTP_AUTH_OIDC_SESSION,
+                                            session_key))
+    {
+        return NGX_ERROR;
+    }
+
+    zone = store->shm_zone->data;
+    hash = ngx_http_auth_oidc_store_hash(NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                         index_key);
+    now = ngx_time();
+    evicted = 0;
+    n = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    old = *ngx_http_auth_oidc_store_lookup(zone,
+                                           NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                           index_key, hash);
+
+    if (old && old->expires <= now) {
+        ngx_http_auth_oidc_store_free_node(zone, old);
+        old = NULL;
+    }
+
+    if (old) {
+        p = old->data + old->key_len;
+        last = p + old->value_len;
+
+        for ( /* void */ ; p < last && p + 1 + *p <= last; p += 1 + *p) {
+
+            if (*p == session_key->len
+                && ngx_memcmp(p + 1, session_key->data, *p) == 0)
+            {
+                /* listed already: the index may only live longer */
+                if (old->expires < expires) {
+                    old->expires = expires;
+                }
+
+                ngx_queue_remove(&old->queue);
+                ngx_queue_insert_head(
+                    &zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION_INDEX],
+                    &old->queue);
+
+                ngx_shmtx_unlock(&zone->shpool->mutex);
+                return NGX_OK;
+            }
+
+            n++;
+        }
+
+        if (old->expires > expires) {
+            expires = old->expires;
+        }
+    }
+
+    start = ngx_pnalloc(caller->pool,
+                        (old ? old->value_len : 0) + 1 + session_key->len);
+    if (start == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    b = start;
+
+    if (old) {
+        p = old->data + old->key_len;
+
+        while (p < last && p + 1 + *p <= last) {
+            member.data = p + 1;
+            member.len = *p;
+            p += 1 + member.len;
+
+            if (n >= NGX_HTTP_AUTH_OIDC_INDEX_MAX
+                && !ngx_http_auth_oidc_store_live(zone, &member, now))
+            {
+                n--;
+                continue;
+            }
+
+            *b++ = (u_char) member.len;
+            b = ngx_cpymem(b, member.data, member.len);
+        }
+    }
+
+    /* still full: the oldest members go */
+    for ( /* void */ ; n >= NGX_HTTP_AUTH_OIDC_INDEX_MAX; n--) {
+        start += 1 + *start;
+    }
+
+    *b++ = (u_char) session_key->len;
+    b = ngx_cpymem(b, session_key->data, session_key->len);
+
+    value.data = start;
+    value.len = b - start;
+
+    size = offsetof(ngx_http_auth_oidc_store_node_t, data)
+           + index_key->len + value.len;
+
+    if (old) {
+        ngx_queue_remove(&old->queue);
+    }
+
+    sn = ngx_http_auth_oidc_store_alloc(store, zone,
+                                        NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                        size, now, &evicted);
+
+    if (old) {
+        ngx_queue_insert_head(
+                     &zone->sh->queue[NGX_HTTP_AUTH_OIDC_SESSION_INDEX],
+                     &old->queue);
+
+        if (sn) {
+            ngx_http_auth_oidc_store_free_node(zone, old);
+        }
+    }
+
+    if (sn) {
+        ngx_http_auth_oidc_store_insert(zone, sn,
+                                        NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                        hash, index_key, &value, expires);
+    }
+
+    zone->sh->evicted += evicted;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return ngx_http_auth_oidc_store_stored(store, caller->log, size, evicted,
+                                           sn);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_shm_index_end(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_uint_t *ended)
+{
+    u_char                           *p, *last;
+    time_t                            now;
+    ngx_str_t                         member;
+    ngx_uint_t                        n;
+    ngx_http_auth_oidc_store_node_t  *sn, *session;
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    if (ngx_http_auth_oidc_store_invalid(NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                         index_key))
+    {
+        return NGX_DECLINED;
+    }
+
+    zone = store->shm_zone->data;
+    now = ngx_time();
+    n = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    sn = *ngx_http_auth_oidc_store_lookup(zone,
+                               NGX_HTTP_AUTH_OIDC_SESSION_INDEX, index_key,
+                               ngx_http_auth_oidc_store_hash(
+                                   NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                   index_key));
+
+    if (sn && sn->expires <= now) {
+        ngx_http_auth_oidc_store_free_node(zone, sn);
+        sn = NULL;
+    }
+
+    if (sn == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    p = sn->data + sn->key_len;
+    last = p + sn->value_len;
+
+    for ( /* void */ ; p < last && p + 1 + *p <= last; p += 1 + *p) {
+        member.data = p + 1;
+        member.len = *p;
+
+        session = *ngx_http_auth_oidc_store_lookup(zone,
+                                 NGX_HTTP_AUTH_OIDC_SESSION, &member,
+                                 ngx_http_auth_oidc_store_hash(
+                                     NGX_HTTP_AUTH_OIDC_SESSION, &member));
+        if (session == NULL) {
+            continue;
+        }
+
+        if (session->expires > now) {
+            n++;
+        }
+
+        ngx_http_auth_oidc_store_free_node(zone, session);
+    }
+
+    ngx_http_auth_oidc_store_free_node(zone, sn);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    *ended = n;
+
+    return NGX_OK;
+}
+
+
+/* Whether the session of key is there and not expired; mutex held. */
+
+static ngx_uint_t
+ngx_http_auth_oidc_store_live(ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_str_t *key, time_t now)
+{
+    ngx_http_auth_oidc_store_node_t  *sn;
+
+    sn = *ngx_http_auth_oidc_store_lookup(zone, NGX_HTTP_AUTH_OIDC_SESSION,
+                              key, ngx_http_auth_oidc_store_hash(
+                                       NGX_HTTP_AUTH_OIDC_SESSION, key));
+
+    return sn != NULL && sn->expires > now;
+}
+
+
+/*
+ * A node of size bytes for a record of kind; mutex held. Expired entries
+ * of kind go first, and when the zone is full expired entries of any kind,
+ * then the least recently used, kind by kind in the eviction order; NULL
+ * when nothing fits. *evicted counts the live entries evicted.
+ */
+
+static ngx_http_auth_oidc_store_node_t *
+ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
+    ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
+    time_t now, ngx_uint_t *evicted)
+{
+    ngx_uint_t                        i, n;
+    ngx_queue_t                      *q;
+    ngx_http_auth_oidc_store_node_t  *sn, *victim;
+
+    (void) ngx_http_auth_oidc_store_expire(zone, kind, now, 2);
+
+    /* a record that could never fit must not empty the store first */
+    if (size > store->size / 4) {
+        return NULL;
+    }
+
+    n = sizeof(ngx_http_auth_oidc_store_evict_order) / sizeof(ngx_uint_t);
+
+    for ( ;; ) {
+        sn = ngx_slab_alloc_locked(zone->shpool, size);
+        if (sn) {
+            return sn;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (ngx_http_auth_oidc_store_expire(zone,
+                                       ngx_http_auth_oidc_store_evict_order[i],
+                                       now, 16))
+            {
+                break;
+            }
+        }
+
+        if (i < n) {
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            q = &zone->sh->queue[ngx_http_auth_oidc_store_evict_order[i]];
+
+            if (!ngx_queue_empty(q)) {
+                break;
+            }
+        }
+
+        if (i == n) {
+            return NULL;
+        }
+
+        victim = ngx_queue_data(ngx_queue_last(q),
+                                ngx_http_auth_oidc_store_node_t, queue);
+        ngx_http_auth_oidc_store_free_node(zone, victim);
+        (*evicted)++;
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn, ngx_uint_t kind, uint32_t hash,
+    ngx_str_t *key, ngx_str_t *value, time_t expires)
+{
+    ngx_http_auth_oidc_store_node_t  **bucket;
+
+    sn->hash = hash;
+    sn->expires = expires;
+    sn->kind = (u_char) kind;
+    sn->key_len = (u_char) key->len;
+    sn->value_len = (uint32_t) value->len;
+    ngx_memcpy(sn->data, key->data, key->len);
+    ngx_memcpy(sn->data + key->len, value->data, value->len);
+
+    bucket = &zone->sh->buckets[hash & zone->sh->mask];
+    sn->next = *bucket;
+    *bucket = sn;
+
+    ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
+    zone->sh->entries++;
+}
+
+
+/* What a store of a record comes to, logged after the mutex is let go. */
+
+static ngx_int_t
+ngx_http_auth_oidc_store_stored(ngx_http_auth_oidc_store_t *store,
+    ngx_log_t *log, size_t size, ngx_uint_t evicted,
+    ngx_http_auth_oidc_store_node_t *sn)
+{
     if (evicted) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "auth_oidc: oidc_session_store \"%V\" is full: "
@@ -686,31 +1081,6 @@ done:
     }
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_auth_oidc_shm_delete(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
-{
-    ngx_http_auth_oidc_store_node_t  *sn;
-    ngx_http_auth_oidc_store_zone_t  *zone;
-
-    if (key->len == 0 || key->len > NGX_HTTP_AUTH_OIDC_MAX_KEY) {
-        return;
-    }
-
-    zone = store->shm_zone->data;
-
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
-    sn = *ngx_http_auth_oidc_store_lookup(zone, kind, key,
-                                     ngx_http_auth_oidc_store_hash(kind, key));
-    if (sn) {
-        ngx_http_auth_oidc_store_free_node(zone, sn);
-    }
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 

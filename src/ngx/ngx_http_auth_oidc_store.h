@@ -1,23 +1,30 @@
 
 /*
- * Session store: sessions (keyed by provider and session id) and the used
- * states of finished callbacks, as opaque records encoded by the core.
+ * Session store: sessions (keyed by provider and session id), the used
+ * states of finished callbacks and the other records below, as opaque
+ * records encoded by the core.
  *
- * One interface, one table of operations per store type (get, put with or
- * without put-if-absent, delete); the shared-memory store answers at once,
+ * One interface, one table of operations per store type (get, also with
+ * take or touch; put with or without put-if-absent; delete; a session
+ * index's add and end); the shared-memory store answers at once,
  * Redis later (NGX_AGAIN, then the caller's done). Operations take a
  * caller (pool, log, done, data), not a request, so that a timer or a
  * back-channel logout can use them too.
  *
- * Next in this interface (records are opaque and kinds are open-ended, so
- * both fit without changing a caller):
- * - back-channel logout ends every session of a provider's "sid" or "sub"
- *   on every host: a kind for an index record, keyed by provider and sid
- *   (or sub), holding the keys of its sessions; in Redis a set under
- *   "<prefix>i:<HMAC>", in shared memory a second record kind;
- * - one refresh of a session's tokens at a time, across workers and hosts:
- *   a short lock, put-if-absent with a TTL of a few seconds (the put's nx,
- *   "SET NX EX" in Redis, under the zone's mutex in shared memory).
+ * Record kinds (the core's AUTH_OIDC_RECORD_* use the same numbers):
+ * started logins and the used states of finished callbacks, sessions,
+ * refresh locks (one refresh of a session's tokens at a time, across
+ * workers and hosts: an add with a TTL of a few seconds), session indexes
+ * and the used "jti" of back-channel logout tokens.
+ *
+ * A session index lists the sessions of a provider's "sid" or "sub", so
+ * that a back-channel logout ends them all on every host: index_add after
+ * a session is put, index_end at the logout. In Redis an index is a set
+ * under "<prefix>i:<HMAC>" of its sessions' key names (never a session
+ * id); in shared memory a record listing its sessions' keys.
+ *
+ * The hot path, a request with a session, is one get_touch: the session is
+ * read and its store expiry moved (an idle timeout) in one operation.
  */
 
 
@@ -31,8 +38,17 @@
 
 typedef enum {
     NGX_HTTP_AUTH_OIDC_PENDING_LOGIN = 1,
-    NGX_HTTP_AUTH_OIDC_SESSION
+    NGX_HTTP_AUTH_OIDC_SESSION = 2,
+    NGX_HTTP_AUTH_OIDC_REFRESH_LOCK = 3,
+    NGX_HTTP_AUTH_OIDC_SESSION_INDEX = 4,
+    NGX_HTTP_AUTH_OIDC_USED_JTI = 5
 } ngx_http_auth_oidc_record_e;
+
+/* kinds are 1 .. NGX_HTTP_AUTH_OIDC_RECORD_KINDS - 1 */
+#define NGX_HTTP_AUTH_OIDC_RECORD_KINDS  6
+
+/* sessions an index lists at most */
+#define NGX_HTTP_AUTH_OIDC_INDEX_MAX     64
 
 
 typedef enum {
@@ -87,11 +103,13 @@ typedef struct {
  * What every store does (ngx_http_auth_oidc_store_shm_ops, _redis_ops).
  * Each answers at once (NGX_OK, NGX_DECLINED, NGX_ERROR; value filled) or
  * later (NGX_AGAIN, then caller->done). take: the record is gone after it
- * is read (one-time use); nx: put only when the key is absent or expired.
+ * is read (one-time use); touch: when not 0 and the record is found (and
+ * not taken), its store expiry becomes touch; nx: put only when the key is
+ * absent or expired. index_add and index_end: see their wrappers below.
  */
 typedef struct ngx_http_auth_oidc_store_ops_s {
     ngx_int_t  (*get)(ngx_http_auth_oidc_store_t *store, ngx_uint_t kind,
-                      ngx_str_t *key, ngx_uint_t take,
+                      ngx_str_t *key, ngx_uint_t take, time_t touch,
                       ngx_http_auth_oidc_store_caller_t *caller,
                       ngx_str_t *value);
     ngx_int_t  (*put)(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
@@ -102,6 +120,14 @@ typedef struct ngx_http_auth_oidc_store_ops_s {
     void       (*remove)(ngx_http_auth_oidc_store_t *store, ngx_uint_t kind,
                          ngx_str_t *key,
                          ngx_http_auth_oidc_store_caller_t *caller);
+    ngx_int_t  (*index_add)(ngx_http_auth_oidc_store_t *store,
+                            ngx_str_t *index_key, ngx_str_t *session_key,
+                            time_t expires,
+                            ngx_http_auth_oidc_store_caller_t *caller);
+    ngx_int_t  (*index_end)(ngx_http_auth_oidc_store_t *store,
+                            ngx_str_t *index_key,
+                            ngx_http_auth_oidc_store_caller_t *caller,
+                            ngx_uint_t *ended);
 } ngx_http_auth_oidc_store_ops_t;
 
 
@@ -136,6 +162,10 @@ void ngx_http_auth_oidc_store_exit_worker(
 ngx_int_t ngx_http_auth_oidc_store_get(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
     ngx_str_t *value);
+/* as get, and a record found expires at touch (unix time) from now on */
+ngx_int_t ngx_http_auth_oidc_store_get_touch(
+    ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
+    time_t touch, ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_store_take(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller,
     ngx_str_t *value);
@@ -148,6 +178,28 @@ ngx_int_t ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_caller_t *caller);
 void ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller);
+
+/*
+ * The session put under session_key (kind SESSION) belongs to the index
+ * index_key (kind SESSION_INDEX), which lives at least until expires (never
+ * shortened). Answers as a put: NGX_OK, NGX_ERROR, or NGX_AGAIN and then
+ * done with NGX_OK or NGX_ERROR. An index keeps at most
+ * NGX_HTTP_AUTH_OIDC_INDEX_MAX sessions; see each store for which go first.
+ */
+ngx_int_t ngx_http_auth_oidc_store_index_add(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller);
+/*
+ * Deletes every session the index lists, and the index: a session listed
+ * before the call is gone after it. NGX_OK with *ended the number of
+ * session records deleted, NGX_DECLINED when there is no such index,
+ * NGX_ERROR; or NGX_AGAIN and then done with the same rc, and for NGX_OK
+ * the number as decimal text in value (*ended is not written then).
+ */
+ngx_int_t ngx_http_auth_oidc_store_index_end(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
 
 /* writes at most size bytes of JSON; returns the end */
 u_char *ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,

@@ -9,6 +9,21 @@
  * After a secret rotation (secret_file= new, previous_secret_file= old), a
  * record not found under the current key is looked up under the previous
  * one; it was sealed with the previous secret, which the keyring still has.
+ *
+ * Expiry is always sent relative (EX, EXPIRE: the record's time less
+ * ngx_time()), as a put does: a skew between an nginx host's clock and
+ * Redis's then moves no record's end.
+ *
+ * A session index is a Redis set under "<prefix>i:<HMAC of the index key>"
+ * whose members are its sessions' key names: a name is an HMAC, a session
+ * key holds the session id, a cookie's secret. Its two operations are Lua
+ * scripts, one command and one reply each: adding a member must also
+ * extend the set's TTL only when that makes it longer, which a MULTI block
+ * cannot say (EXPIRE GT takes a set without a TTL for one that never
+ * expires, and never gives the new set one), and ending an index must
+ * delete the members it reads in the same atomic step. The scripts touch
+ * keys they are not given in KEYS (the members), which a single Redis
+ * allows and Redis Cluster, which the store does not speak, would not.
  */
 
 
@@ -25,13 +40,66 @@ typedef struct {
     ngx_str_t                          key;
     ngx_str_t                          rkey;        /* also the AAD */
     ngx_uint_t                         take;
+    time_t                             touch;
     ngx_uint_t                         previous;
 } ngx_http_auth_oidc_redis_op_t;
 
 
+/*
+ * KEYS[1] the index, ARGV[1] the session's key name, ARGV[2] the TTL the
+ * index has at least from now on. A full index first lets go of members
+ * whose session is gone, then of any (a set has no order). Returns the
+ * number of members.
+ */
+static char  ngx_http_auth_oidc_redis_index_add_script[] =
+    "local n = redis.call('SCARD', KEYS[1])\n"
+    "if n >= " ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX)
+    " and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then\n"
+    "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "    if n >= " ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX)
+    " and redis.call('EXISTS', m) == 0 then\n"
+    "      n = n - redis.call('SREM', KEYS[1], m)\n"
+    "    end\n"
+    "  end\n"
+    "  if n >= " ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX) " then\n"
+    "    redis.call('SPOP', KEYS[1], n - "
+    ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX) " + 1)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "end\n"
+    "return redis.call('SCARD', KEYS[1])\n";
+
+
+/*
+ * KEYS[1] the index, KEYS[2] (after a rotation) its name under the
+ * previous secret. Deletes the members and the index; returns how many
+ * sessions were deleted, or nil when there was no index.
+ */
+static char  ngx_http_auth_oidc_redis_index_end_script[] =
+    "local n, found = 0, false\n"
+    "for i = 1, #KEYS do\n"
+    "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[i])) do\n"
+    "    n = n + redis.call('DEL', m)\n"
+    "  end\n"
+    "  if redis.call('DEL', KEYS[i]) == 1 then\n"
+    "    found = true\n"
+    "  end\n"
+    "end\n"
+    "if found then\n"
+    "  return n\n"
+    "end\n"
+    "return false\n";
+
+/* the kinds' letters in key names, by ngx_http_auth_oidc_record_e */
+static u_char  ngx_http_auth_oidc_redis_kinds[] = "-pslij";
+
+
 static ngx_int_t ngx_http_auth_oidc_store_redis_get(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
-    ngx_uint_t take, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_uint_t take, time_t touch, ngx_http_auth_oidc_store_caller_t *caller,
     ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_store_redis_put(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t nx, ngx_uint_t kind,
@@ -40,6 +108,13 @@ static ngx_int_t ngx_http_auth_oidc_store_redis_put(
 static void ngx_http_auth_oidc_store_redis_delete(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
     ngx_http_auth_oidc_store_caller_t *caller);
+static ngx_int_t ngx_http_auth_oidc_store_redis_index_add(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller);
+static ngx_int_t ngx_http_auth_oidc_store_redis_index_end(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
 static ngx_http_auth_oidc_redis_op_t *ngx_http_auth_oidc_redis_op(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
     ngx_http_auth_oidc_store_caller_t *caller);
@@ -53,6 +128,11 @@ static void ngx_http_auth_oidc_redis_got(void *data, redisReply *reply,
     ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
     ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_indexed(void *data, redisReply *reply,
+    ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_ended(void *data, redisReply *reply,
+    ngx_str_t *error);
+static u_char *ngx_http_auth_oidc_redis_ttl(u_char *buf, time_t expires);
 static void ngx_http_auth_oidc_store_redis_error(
     ngx_http_auth_oidc_redis_op_t *op, redisReply *reply);
 
@@ -61,7 +141,9 @@ static void ngx_http_auth_oidc_store_redis_error(
 const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_redis_ops = {
     ngx_http_auth_oidc_store_redis_get,
     ngx_http_auth_oidc_store_redis_put,
-    ngx_http_auth_oidc_store_redis_delete
+    ngx_http_auth_oidc_store_redis_delete,
+    ngx_http_auth_oidc_store_redis_index_add,
+    ngx_http_auth_oidc_store_redis_index_end
 };
 
 
@@ -123,7 +205,7 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
 
 static ngx_int_t
 ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take,
+    ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take, time_t touch,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
 {
     ngx_http_auth_oidc_redis_op_t  *op;
@@ -134,6 +216,7 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
     }
 
     op->take = take;
+    op->touch = touch;
 
     return ngx_http_auth_oidc_redis_send_get(op);
 }
@@ -142,8 +225,10 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
 static ngx_int_t
 ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
 {
-    size_t       argvlen[2];
-    const char  *argv[2];
+    int          argc;
+    size_t       argvlen[4];
+    u_char       ttl[NGX_TIME_T_LEN];
+    const char  *argv[4];
 
     if (ngx_http_auth_oidc_redis_key(op->caller.pool, op->store, op->kind,
                                      &op->key, op->previous, &op->rkey)
@@ -152,15 +237,34 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
         return NGX_ERROR;
     }
 
-    /* GETDEL (Redis 6.2): a pending login is taken atomically, once */
-    argv[0] = op->take ? "GETDEL" : "GET";
-    argvlen[0] = op->take ? 6 : 3;
     argv[1] = (char *) op->rkey.data;
     argvlen[1] = op->rkey.len;
 
+    if (op->take) {
+        /* GETDEL (Redis 6.2): a pending login is taken atomically, once */
+        argv[0] = "GETDEL";
+        argvlen[0] = 6;
+        argc = 2;
+
+    } else if (op->touch) {
+        /* GETEX (Redis 6.2): read, and the expiry moved, in one command */
+        argv[0] = "GETEX";
+        argvlen[0] = 5;
+        argv[2] = "EX";
+        argvlen[2] = 2;
+        argv[3] = (char *) ttl;
+        argvlen[3] = ngx_http_auth_oidc_redis_ttl(ttl, op->touch) - ttl;
+        argc = 4;
+
+    } else {
+        argv[0] = "GET";
+        argvlen[0] = 3;
+        argc = 2;
+    }
+
     op->cmd = ngx_http_auth_oidc_redis_command(op->store->redis,
                                                ngx_http_auth_oidc_redis_got,
-                                               op, 2, argv, argvlen);
+                                               op, argc, argv, argvlen);
 
     return op->cmd ? NGX_AGAIN : NGX_ERROR;
 }
@@ -287,7 +391,6 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
 {
     int                             argc;
     size_t                          len, argvlen[6];
-    time_t                          ttl;
     u_char                          ttl_text[NGX_TIME_T_LEN];
     ngx_str_t                       sealed;
     const char                     *argv[6];
@@ -328,11 +431,6 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
         return NGX_ERROR;
     }
 
-    ttl = expires - ngx_time();
-    if (ttl < 1) {
-        ttl = 1;
-    }
-
     argv[0] = "SET";
     argvlen[0] = 3;
     argv[1] = (char *) op->rkey.data;
@@ -342,7 +440,7 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     argv[3] = "EX";
     argvlen[3] = 2;
     argv[4] = (char *) ttl_text;
-    argvlen[4] = ngx_sprintf(ttl_text, "%T", ttl) - ttl_text;
+    argvlen[4] = ngx_http_auth_oidc_redis_ttl(ttl_text, expires) - ttl_text;
     argc = 5;
 
     if (nx) {
@@ -422,6 +520,188 @@ ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
 }
 
 
+static ngx_int_t
+ngx_http_auth_oidc_store_redis_index_add(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_str_t *session_key, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller)
+{
+    size_t                          argvlen[6];
+    u_char                          ttl[NGX_TIME_T_LEN];
+    ngx_str_t                       member;
+    const char                     *argv[6];
+    ngx_http_auth_oidc_redis_op_t  *op;
+
+    op = ngx_http_auth_oidc_redis_op(store, NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                     index_key, caller);
+    if (op == NULL
+        || ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                        index_key, 0, &op->rkey)
+           != NGX_OK
+        || ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION,
+                                        session_key, 0, &member)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_http_auth_oidc_redis_index_add_script;
+    argvlen[1] = sizeof(ngx_http_auth_oidc_redis_index_add_script) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = (char *) op->rkey.data;
+    argvlen[3] = op->rkey.len;
+    argv[4] = (char *) member.data;
+    argvlen[4] = member.len;
+    argv[5] = (char *) ttl;
+    argvlen[5] = ngx_http_auth_oidc_redis_ttl(ttl, expires) - ttl;
+
+    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
+                                             ngx_http_auth_oidc_redis_indexed,
+                                             op, 6, argv, argvlen);
+
+    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_indexed(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_op_t *op = data;
+
+    op->cmd = NULL;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        if (reply) {
+            ngx_http_auth_oidc_store_redis_error(op, reply);
+        }
+
+        op->caller.done(op->caller.data, NGX_ERROR, NULL);
+        return;
+    }
+
+    op->caller.done(op->caller.data, NGX_OK, NULL);
+}
+
+
+/* One script for the index under the current secret and the previous. */
+
+static ngx_int_t
+ngx_http_auth_oidc_store_redis_index_end(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *index_key, ngx_http_auth_oidc_store_caller_t *caller,
+    ngx_uint_t *ended)
+{
+    int                             argc;
+    size_t                          argvlen[5];
+    ngx_str_t                       previous;
+    const char                     *argv[5];
+    ngx_http_auth_oidc_redis_op_t  *op;
+
+    op = ngx_http_auth_oidc_redis_op(store, NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                     index_key, caller);
+    if (op == NULL
+        || ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                        index_key, 0, &op->rkey)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_http_auth_oidc_redis_index_end_script;
+    argvlen[1] = sizeof(ngx_http_auth_oidc_redis_index_end_script) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = (char *) op->rkey.data;
+    argvlen[3] = op->rkey.len;
+    argc = 4;
+
+    if (auth_oidc_keyring_rotated(store->keyring)) {
+        if (ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                         NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                         index_key, 1, &previous)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        argv[2] = "2";
+        argv[argc] = (char *) previous.data;
+        argvlen[argc++] = previous.len;
+    }
+
+    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
+                                               ngx_http_auth_oidc_redis_ended,
+                                               op, argc, argv, argvlen);
+
+    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_ended(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_op_t *op = data;
+
+    ngx_str_t                           value;
+    ngx_http_auth_oidc_store_caller_t  *c;
+
+    c = &op->caller;
+    op->cmd = NULL;
+
+    if (reply && reply->type == REDIS_REPLY_NIL) {
+        c->done(c->data, NGX_DECLINED, NULL);
+        return;
+    }
+
+    if (reply == NULL
+        || reply->type != REDIS_REPLY_INTEGER
+        || reply->integer < 0)
+    {
+        if (reply) {
+            ngx_http_auth_oidc_store_redis_error(op, reply);
+        }
+
+        c->done(c->data, NGX_ERROR, NULL);
+        return;
+    }
+
+    value.data = ngx_pnalloc(c->pool, NGX_INT64_LEN);
+    if (value.data == NULL) {
+        c->done(c->data, NGX_ERROR, NULL);
+        return;
+    }
+
+    value.len = ngx_sprintf(value.data, "%L", (int64_t) reply->integer)
+                - value.data;
+
+    c->done(c->data, NGX_OK, &value);
+}
+
+
+/* The seconds until expires, at least 1, as Redis's EX and EXPIRE take. */
+
+static u_char *
+ngx_http_auth_oidc_redis_ttl(u_char *buf, time_t expires)
+{
+    time_t  ttl;
+
+    ttl = expires - ngx_time();
+    if (ttl < 1) {
+        ttl = 1;
+    }
+
+    return ngx_sprintf(buf, "%T", ttl);
+}
+
+
 static ngx_http_auth_oidc_redis_op_t *
 ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_http_auth_oidc_store_caller_t *caller)
@@ -473,7 +753,10 @@ ngx_http_auth_oidc_redis_op_cleanup(void *data)
 }
 
 
-/* "<prefix><p|s>:<43 characters of keyed hash>"; the id never in clear. */
+/*
+ * "<prefix><kind>:<43 characters of keyed hash>", kind a letter of
+ * ngx_http_auth_oidc_redis_kinds; the id never in clear.
+ */
 
 static ngx_int_t
 ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
@@ -484,7 +767,11 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     size_t            len;
     auth_oidc_str_t   k, id;
 
-    k.data = (u_char *) (kind == NGX_HTTP_AUTH_OIDC_SESSION ? "s" : "p");
+    if (kind == 0 || kind >= NGX_HTTP_AUTH_OIDC_RECORD_KINDS) {
+        return NGX_ERROR;
+    }
+
+    k.data = &ngx_http_auth_oidc_redis_kinds[kind];
     k.len = 1;
     id.data = key->data;
     id.len = key->len;

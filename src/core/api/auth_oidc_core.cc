@@ -21,6 +21,8 @@
 #include "flow/authorize.h"
 #include "flow/callback.h"
 #include "flow/login.h"
+#include "flow/backchannel.h"
+#include "flow/frontchannel.h"
 #include "flow/logout.h"
 #include "flow/refresh.h"
 #include "flow/step.h"
@@ -73,8 +75,13 @@ struct auth_oidc_flow_s {
     std::unique_ptr<auth_oidc::CallbackFlow> callback;
     std::unique_ptr<auth_oidc::LogoutFlow> logout;
     std::unique_ptr<auth_oidc::RefreshFlow> refresh;
+    std::unique_ptr<auth_oidc::BackchannelFlow> backchannel;
+    std::unique_ptr<auth_oidc::FrontchannelFlow> frontchannel;
 
-    bool any() const noexcept { return login || callback || logout || refresh; }
+    bool any() const noexcept {
+        return login || callback || logout || refresh || backchannel ||
+               frontchannel;
+    }
 
     const auth_oidc::Step &resume(const auth_oidc::StepResult &result) {
         if (login) {
@@ -82,6 +89,12 @@ struct auth_oidc_flow_s {
         }
         if (refresh) {
             return refresh->resume(result);
+        }
+        if (backchannel) {
+            return backchannel->resume(result);
+        }
+        if (frontchannel) {
+            return frontchannel->resume(result);
         }
         return callback ? callback->resume(result) : logout->resume(result);
     }
@@ -979,6 +992,7 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->method = toC(in.method);
     out->headers = toC(in.headers);
     out->body = toC(in.body);
+    out->timeout_ms = in.timeoutMs;
     out->op = static_cast<auth_oidc_store_op_t>(in.op);
     out->record = static_cast<int>(in.record);
     out->key = toC(in.key);
@@ -996,6 +1010,7 @@ void exportStep(const auth_oidc::Step &in, auth_oidc_step_t *out) noexcept {
     out->detail = toC(in.detail);
     out->log_level = static_cast<auth_oidc_log_level_t>(in.logLevel);
     out->log = toC(in.log);
+    out->reason = in.reason;
     out->wait_ms = in.waitMs;
     out->outcome = static_cast<auth_oidc_outcome_t>(in.outcome);
 }
@@ -1164,7 +1179,8 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
             return invalidArgument(err, "params is NULL");
         }
         const auth_oidc_logout_params_t &p = *params;
-        if (!allValid({p.provider, p.client_id, p.post_logout_uri, p.session_id})) {
+        if (!allValid({p.provider, p.client_id, p.post_logout_uri, p.session_id,
+                       p.client_secret})) {
             return invalidArgument(err, "a view has data NULL");
         }
         auth_oidc::LogoutConfig config;
@@ -1172,6 +1188,9 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
         config.clientId = view(p.client_id);
         config.postLogoutUri = view(p.post_logout_uri);
         config.idTokenHint = p.id_token_hint != 0;
+        config.revokeTokens = p.revoke_tokens != 0;
+        config.clientSecret = view(p.client_secret);
+        config.revokeTimeoutMs = p.revoke_timeout_ms;
         return startFlow(
             auth_oidc::LogoutFlow::create(config, optionalView(p.session_id)),
             &auth_oidc_flow_s::logout, out, first, err);
@@ -1224,12 +1243,66 @@ auth_oidc_status_t auth_oidc_refresh_flow(
         config.lockSeconds = p.lock_seconds;
         config.waitMs = p.wait_ms;
         config.pollMs = p.poll_ms;
+        config.retrySeconds = p.retry_seconds;
         const std::vector<char> &stored = p.session->storage;
         return startFlow(
             auth_oidc::RefreshFlow::create(
                 config, view(p.session_id),
                 std::string_view(stored.data(), stored.size()), p.now),
             &auth_oidc_flow_s::refresh, out, first, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_backchannel_flow(
+    const auth_oidc_backchannel_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!flowOutputs(out, first)) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_backchannel_params_t &p = *params;
+        if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
+                       p.algorithms, p.token})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auth_oidc::BackchannelConfig config;
+        config.provider = view(p.provider);
+        config.issuer = view(p.issuer);
+        config.clientId = view(p.client_id);
+        config.clientSecret = view(p.client_secret);
+        config.algorithms = view(p.algorithms);
+        config.leeway = p.leeway;
+        config.maxAge = p.max_age;
+        return startFlow(auth_oidc::BackchannelFlow::create(
+                             config, view(p.token), p.now),
+                         &auth_oidc_flow_s::backchannel, out, first, err);
+    });
+}
+
+auth_oidc_status_t auth_oidc_frontchannel_flow(
+    const auth_oidc_frontchannel_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!flowOutputs(out, first)) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_frontchannel_params_t &p = *params;
+        if (!allValid({p.provider, p.issuer, p.iss, p.sid, p.session_id})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auth_oidc::FrontchannelConfig config;
+        config.provider = view(p.provider);
+        config.issuer = view(p.issuer);
+        return startFlow(auth_oidc::FrontchannelFlow::create(
+                             config, optionalView(p.iss), optionalView(p.sid),
+                             optionalView(p.session_id)),
+                         &auth_oidc_flow_s::frontchannel, out, first, err);
     });
 }
 

@@ -632,6 +632,7 @@ typedef struct {
     auth_oidc_str_t         method;
     auth_oidc_str_t         headers;      /* "Name: value" CRLF lines */
     auth_oidc_str_t         body;
+    int64_t                 timeout_ms;   /* 0: the provider's bound */
 
     /* STORE */
     auth_oidc_store_op_t    op;
@@ -661,6 +662,11 @@ typedef struct {
 
     /* WAIT */
     int64_t                 wait_ms;
+
+    /* REPLY of a back-channel logout: the error body is JSON, title the
+     * error code, detail its description; reason: why it was refused
+     * (the module's counters), -1 when it was not */
+    int                     reason;
 
     /* DONE: the outcome (value and expires: the refreshed session); detail
      * not empty: why the provider could not refresh (log it once per
@@ -773,6 +779,9 @@ typedef struct {
     auth_oidc_str_t               post_logout_uri;
     int                           id_token_hint;
     auth_oidc_str_t               session_id;
+    int                           revoke_tokens;
+    auth_oidc_str_t               client_secret;
+    int64_t                       revoke_timeout_ms;
 } auth_oidc_logout_params_t;
 
 /* A new logout flow and its first step. Errors: EINVAL, ENOMEM. */
@@ -814,6 +823,7 @@ typedef struct {
     int64_t                       lock_seconds;
     int64_t                       wait_ms;
     int64_t                       poll_ms;
+    int64_t                       retry_seconds;
 
     auth_oidc_str_t               session_id;
     const auth_oidc_session_t    *session;
@@ -824,6 +834,42 @@ typedef struct {
  * without a refresh token), ENOMEM. */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_refresh_flow(
     const auth_oidc_refresh_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* A logout token POSTed to backchannel_logout_uri (OpenID Connect
+ * Back-Channel Logout 1.0); token: the logout_token form parameter,
+ * decoded ({NULL, 0}: none). */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               issuer;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               client_secret;
+    auth_oidc_str_t               algorithms;
+    int64_t                       leeway;
+    int64_t                       max_age;
+
+    auth_oidc_str_t               token;
+    int64_t                       now;
+} auth_oidc_backchannel_params_t;
+
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_backchannel_flow(
+    const auth_oidc_backchannel_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* A request to frontchannel_logout_uri (OpenID Connect Front-Channel
+ * Logout 1.0): its iss and sid query parameters, the session cookie's
+ * value ({NULL, 0}: absent). */
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               issuer;
+
+    auth_oidc_str_t               iss;
+    auth_oidc_str_t               sid;
+    auth_oidc_str_t               session_id;
+} auth_oidc_frontchannel_params_t;
+
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_frontchannel_flow(
+    const auth_oidc_frontchannel_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /* The next step, after the last went as result says. */

@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "common/url.h"
+#include "flow/token.h"
 #include "session/record.h"
 
 namespace auth_oidc {
@@ -15,6 +16,9 @@ std::unique_ptr<LogoutFlow> LogoutFlow::create(
     flow->clientId_ = config.clientId;
     flow->postLogoutUri_ = config.postLogoutUri;
     flow->idTokenHint_ = config.idTokenHint;
+    flow->revokeTokens_ = config.revokeTokens;
+    flow->clientSecret_ = config.clientSecret;
+    flow->revokeTimeoutMs_ = config.revokeTimeoutMs;
     if (sessionId && !sessionId->empty()) {
         flow->sessionId_.emplace(*sessionId);
     }
@@ -58,6 +62,15 @@ const Step &LogoutFlow::resume(const StepResult &result) {
                 if (idTokenHint_) {
                     idToken_ = session.value().idToken;
                 }
+                // Revoking the refresh token ends its grant's access
+                // tokens too at most providers (RFC 7009, 2.1).
+                if (!session.value().refreshToken.empty()) {
+                    revokeToken_ = session.value().refreshToken;
+                    revokeHint_ = "refresh_token";
+                } else {
+                    revokeToken_ = session.value().accessToken;
+                    revokeHint_ = "access_token";
+                }
                 const std::string sub = printableForDetail(session.value().sub, 255);
                 metadata();
                 step_.logLevel = LogLevel::Info;
@@ -67,7 +80,26 @@ const Step &LogoutFlow::resume(const StepResult &result) {
         }
         return metadata();
     case State::Metadata:
-        return onward(result.discovery);
+        onward(result.discovery);
+        if (revokeTokens_ && !revokeToken_.empty() && result.discovery) {
+            return revoke(*result.discovery);
+        }
+        return step_;
+    case State::Revoke:
+        // Whatever the answer: the session is gone here already.
+        step_ = std::move(reply_);
+        if (result.transport != StepResult::Transport::Ok ||
+            result.httpStatus != 200) {
+            step_.logLevel = LogLevel::Warn;
+            step_.log = "provider \"" + provider_ +
+                        "\": token revocation at logout failed: " +
+                        (result.transport != StepResult::Transport::Ok
+                             ? printableForDetail(result.transportError, 200)
+                             : "HTTP status " +
+                                   std::to_string(result.httpStatus));
+        }
+        state_ = State::Done;
+        return step_;
     case State::Done:
         break;
     }
@@ -102,6 +134,34 @@ const Step &LogoutFlow::onward(const Discovery *discovery) {
     }
     step_.status = 200;
     step_.title = "Logged out";
+    return step_;
+}
+
+// RFC 7009: the answer the browser gets waits for the revocation, at most
+// revokeTimeoutMs.
+const Step &LogoutFlow::revoke(const Discovery &discovery) {
+    if (!discovery.endpoint(Discovery::Endpoint::Revocation)) {
+        return step_;
+    }
+    auto request = buildRevocationRequest(
+        clientId_, clientSecret_, revokeToken_, revokeHint_,
+        discovery.list(Discovery::List::TokenEndpointAuthMethods));
+    if (!request) {
+        return step_;
+    }
+    reply_ = std::move(step_);
+    step_ = Step();
+    step_.kind = StepKind::Fetch;
+    step_.endpoint = Discovery::Endpoint::Revocation;
+    step_.method = "POST";
+    step_.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
+    if (!request.value().authorization.empty()) {
+        step_.headers +=
+            "Authorization: " + request.value().authorization + "\r\n";
+    }
+    step_.body = std::move(request.value().body);
+    step_.timeoutMs = revokeTimeoutMs_;
+    state_ = State::Revoke;
     return step_;
 }
 

@@ -18,6 +18,12 @@ struct LogoutConfig {
     std::string_view postLogoutUri;
     // logout_token_hint on: id_token_hint goes to end_session_endpoint.
     bool idTokenHint = false;
+    // revoke_tokens on: the session's refresh token (else its access
+    // token) is revoked at revocation_endpoint (RFC 7009), bounded by
+    // revokeTimeoutMs, before the browser goes on.
+    bool revokeTokens = false;
+    std::string_view clientSecret;
+    std::int64_t revokeTimeoutMs = 2000;
 };
 
 // logout_uri, once the request is known to be a same-origin POST: the
@@ -44,15 +50,21 @@ public:
                                      std::string_view idTokenHint);
 
 private:
-    enum class State { Start, Session, Metadata, Done };
+    enum class State { Start, Session, Metadata, Revoke, Done };
 
     LogoutFlow() = default;
 
     const Step &metadata();
     const Step &onward(const Discovery *discovery);
+    const Step &revoke(const Discovery &discovery);
 
-    std::string provider_, clientId_, postLogoutUri_;
+    std::string provider_, clientId_, clientSecret_, postLogoutUri_;
     bool idTokenHint_ = false;
+    bool revokeTokens_ = false;
+    std::int64_t revokeTimeoutMs_ = 0;
+    // what revocation_endpoint is told, and the answer given after it
+    std::string revokeToken_, revokeHint_;
+    Step reply_;
     std::optional<std::string> sessionId_;
     std::string idToken_;
 

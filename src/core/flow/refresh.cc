@@ -16,6 +16,10 @@ namespace auth_oidc {
 
 namespace {
 
+// The lock's values: a refresh under way, a refresh the provider failed.
+constexpr std::string_view kRefreshing = "1";
+constexpr std::string_view kFailed = "f";
+
 // The claims of an ID token this module validated before (the session's):
 // its payload, not verified again.
 Result<Claims> storedIdTokenClaims(std::string_view token) {
@@ -60,6 +64,7 @@ Result<std::unique_ptr<RefreshFlow>> RefreshFlow::create(
     flow->userinfo_ = config.userinfo;
     flow->indexSessions_ = config.indexSessions;
     flow->lockSeconds_ = std::max<std::int64_t>(config.lockSeconds, 1);
+    flow->retrySeconds_ = std::max<std::int64_t>(config.retrySeconds, 1);
     flow->pollMs_ = std::max<std::int64_t>(config.pollMs, 1);
     flow->maxPolls_ = static_cast<int>(
         std::clamp<std::int64_t>(config.waitMs / flow->pollMs_, 0, 100000));
@@ -110,7 +115,7 @@ const Step &RefreshFlow::start() {
         return step_;
     }
     storeStep(StoreOp::Add, RecordKind::RefreshLock, sessionKey());
-    step_.value = "1";
+    step_.value = kRefreshing;
     step_.expires = now_ + lockSeconds_;
     state_ = State::Lock;
     return step_;
@@ -122,9 +127,11 @@ const Step &RefreshFlow::resume(const StepResult &result) {
         return start();
     case State::Lock:
         return afterLock(result);
+    case State::LockValue:
+        return afterLockValue(result);
     case State::Waiting:
-        storeStep(StoreOp::Get, RecordKind::Session, sessionKey());
-        state_ = State::Polled;
+        storeStep(StoreOp::Get, RecordKind::RefreshLock, sessionKey());
+        state_ = State::LockValue;
         return step_;
     case State::Polled:
         return afterPoll(result);
@@ -167,16 +174,38 @@ const Step &RefreshFlow::afterLock(const StepResult &result) {
         state_ = State::Recheck;
         return step_;
     case StepResult::Store::Absent:
-        // Being refreshed by another request, in this worker or elsewhere.
+        // Being refreshed by another request, in this worker or elsewhere,
+        // or the provider failed lately.
         if (usable()) {
             return release(Outcome::Keep);
         }
-        return wait();
+        storeStep(StoreOp::Get, RecordKind::RefreshLock, sessionKey());
+        state_ = State::LockValue;
+        return step_;
     case StepResult::Store::Failed:
         break;
     }
     return release(usable() ? Outcome::Keep : Outcome::Unavailable,
                    "the session store did not answer");
+}
+
+// What the lock another request holds says: still refreshing (wait), the
+// provider failed (no wait), or gone (the refresh ended: the session).
+const Step &RefreshFlow::afterLockValue(const StepResult &result) {
+    switch (result.store) {
+    case StepResult::Store::Done:
+        if (result.value == kFailed) {
+            return release(Outcome::Unavailable);
+        }
+        return wait();
+    case StepResult::Store::Absent:
+        storeStep(StoreOp::Get, RecordKind::Session, sessionKey());
+        state_ = State::Polled;
+        return step_;
+    case StepResult::Store::Failed:
+        break;
+    }
+    return release(Outcome::Unavailable, "the session store did not answer");
 }
 
 const Step &RefreshFlow::wait() {
@@ -206,9 +235,12 @@ const Step &RefreshFlow::afterPoll(const StepResult &result) {
     if (result.value != record_ && setRecord(result.value) &&
         tokenState(fields_, now_, 0) != TokenState::Expired) {
         newRecord_ = record_;
+        newExpires_ = fields_.expires;
         return release(Outcome::Session);
     }
-    return wait();
+    // The lock went without a new session (it expired, or the refresh
+    // ended otherwise): no refresh for this request.
+    return release(Outcome::Unavailable);
 }
 
 const Step &RefreshFlow::afterRecheck(const StepResult &result) {
@@ -225,6 +257,7 @@ const Step &RefreshFlow::afterRecheck(const StepResult &result) {
         }
         if (tokenState(fields_, now_, margin_) == TokenState::Valid) {
             newRecord_ = record_;
+            newExpires_ = fields_.expires;
             return release(Outcome::Session);
         }
     }
@@ -238,6 +271,8 @@ const Step &RefreshFlow::afterMetadata(const StepResult &result) {
     if (result.discovery == nullptr) {
         return providerFailed("no provider metadata");
     }
+    userinfoEndpoint_ =
+        result.discovery->endpoint(Discovery::Endpoint::Userinfo).has_value();
     RefreshRequestParams params;
     params.clientId = clientId_;
     params.clientSecret = clientSecret_;
@@ -317,6 +352,12 @@ const Step &RefreshFlow::validate(const Jwks *jwks) {
             state_ = State::Keys;
             return step_;
         }
+        if (!claims && claims.status() == Status::Kid) {
+            // Still no key for it after a refetch: the provider's keys are
+            // not to be had now; the refresh token may live on.
+            return providerFailed("refreshed ID token refused: " +
+                                  claims.error().detail);
+        }
         if (!claims) {
             return endSession(LogLevel::Error,
                               "provider \"" + provider_ +
@@ -345,7 +386,7 @@ const Step &RefreshFlow::validate(const Jwks *jwks) {
         }
         claims_ = std::make_unique<Claims>(std::move(claims).value());
     }
-    if (userinfo_) {
+    if (userinfo_ && userinfoEndpoint_) {
         step_ = userinfoFetch(tokens_->accessToken());
         state_ = State::Userinfo;
         return step_;
@@ -373,7 +414,13 @@ const Step &RefreshFlow::afterUserinfo(const StepResult &result) {
                               "\": userinfo after refresh refused, session "
                               "ended: " + info.error().detail);
     }
-    if (info) {
+    if (!info) {
+        // The tokens are good: the session goes on with the userinfo it had.
+        doneLevel_ = LogLevel::Warn;
+        doneLog_ = "provider \"" + provider_ +
+                   "\": userinfo after refresh refused, the previous one "
+                   "kept: " + info.error().detail;
+    } else {
         userinfoJson_ = std::move(info.value().json);
         userinfoClaims_ =
             std::make_unique<Claims>(std::move(info.value().claims));
@@ -481,9 +528,20 @@ const Step &RefreshFlow::indexStep(State state, std::string_view kind,
     return step_;
 }
 
+// The lock stays retrySeconds, marked: no request of this session tries
+// again before (the flow's Release state ends it like a Delete).
 const Step &RefreshFlow::providerFailed(std::string why) {
-    return release(usable() ? Outcome::Keep : Outcome::Unavailable,
-                   "provider \"" + provider_ + "\": " + std::move(why));
+    outcome_ = usable() ? Outcome::Keep : Outcome::Unavailable;
+    outcomeDetail_ = "provider \"" + provider_ + "\": " + std::move(why);
+    if (!locked_) {
+        return finish();
+    }
+    locked_ = false;
+    storeStep(StoreOp::Put, RecordKind::RefreshLock, sessionKey());
+    step_.value = kFailed;
+    step_.expires = now_ + retrySeconds_;
+    state_ = State::Release;
+    return step_;
 }
 
 const Step &RefreshFlow::endSession(LogLevel level, std::string log) {

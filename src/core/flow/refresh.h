@@ -38,6 +38,9 @@ struct RefreshConfig {
     // refresh of the same session, polled every pollMs.
     std::int64_t waitMs = 0;
     std::int64_t pollMs = 50;
+    // After the provider failed to refresh a session, no request tries
+    // again for this long: the lock stays, saying so ("f").
+    std::int64_t retrySeconds = 10;
 };
 
 // One refresh of a session's tokens (OpenID Connect Core 1.0, section 12;
@@ -49,8 +52,13 @@ struct RefreshConfig {
 // have refreshed it just before), refreshes, stores the new session once
 // (so a rotated refresh token is never lost to a concurrent write), and
 // drops the lock. A request that does not get it goes on with the tokens
-// it has while they are valid, or polls the store for the new session
-// (bounded by waitMs) when they have expired.
+// it has while they are valid, or, when they have expired, polls the lock
+// until it is gone and then reads the new session (bounded by waitMs).
+// A refresh the provider failed leaves the lock for retrySeconds, marked
+// "f": meanwhile requests go on with tokens still valid and those whose
+// tokens expired are unauthenticated at once, so that a provider that is
+// down costs one timeout per session and retry period, not one per
+// request.
 //
 // It ends with Done: Keep (the session as it was), Session (the refreshed
 // record in value), Ended (invalid_grant, another subject, or the session
@@ -79,7 +87,7 @@ public:
 
 private:
     enum class State {
-        Start, Lock, Waiting, Polled, Recheck, Metadata, Token, Keys,
+        Start, Lock, LockValue, Waiting, Polled, Recheck, Metadata, Token, Keys,
         Userinfo, Put, IndexSid, IndexSub, EndSession, Release, Done
     };
 
@@ -87,6 +95,7 @@ private:
 
     bool usable() const noexcept;
     const Step &afterLock(const StepResult &result);
+    const Step &afterLockValue(const StepResult &result);
     const Step &afterPoll(const StepResult &result);
     const Step &afterRecheck(const StepResult &result);
     const Step &afterMetadata(const StepResult &result);
@@ -114,10 +123,11 @@ private:
     std::string provider_, issuer_, clientId_, clientSecret_;
     AlgSet algs_;
     std::int64_t leeway_ = 0, sessionTimeout_ = 0, idleTimeout_ = 0;
-    std::int64_t margin_ = 0, lockSeconds_ = 0;
+    std::int64_t margin_ = 0, lockSeconds_ = 0, retrySeconds_ = 0;
     int maxPolls_ = 0;
     std::int64_t pollMs_ = 50;
     bool userinfo_ = false, indexSessions_ = false;
+    bool userinfoEndpoint_ = false;
     std::string sessionId_;
     std::int64_t now_ = 0;
 

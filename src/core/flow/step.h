@@ -82,6 +82,8 @@ struct Step {
     std::string method;
     std::string headers;
     std::string body;
+    // A bound of its own (ms) below the provider's, 0: the provider's.
+    std::int64_t timeoutMs = 0;
 
     // Store
     StoreOp op = StoreOp::Get;
@@ -105,6 +107,8 @@ struct Step {
     std::string loginCookie;
     std::string title;
     std::string detail;
+    // A provider's logout refused: why (LogoutRefusal), -1 otherwise.
+    int reason = -1;
 
     // Wait
     std::int64_t waitMs = 0;

@@ -277,6 +277,27 @@ Result<TokenRequest> buildRefreshRequest(
     return Result<TokenRequest>(std::move(request));
 }
 
+Result<TokenRequest> buildRevocationRequest(
+    std::string_view clientId, std::string_view clientSecret,
+    std::string_view token, std::string_view hint,
+    const std::optional<std::vector<std::string>> &supportedMethods) {
+    if (clientId.empty() || token.empty()) {
+        return makeError(Status::InvalidArgument,
+                         "client_id and token must not be empty");
+    }
+    auto method = chooseClientAuth(ClientAuth::Auto, !clientSecret.empty(),
+                                   supportedMethods);
+    if (!method) {
+        return std::move(method).error();
+    }
+    TokenRequest request;
+    request.method = method.value();
+    appendParam(request.body, "token", token);
+    appendParam(request.body, "token_type_hint", hint);
+    authenticate(request, clientId, clientSecret);
+    return Result<TokenRequest>(std::move(request));
+}
+
 bool isProviderError(const Error &error, std::string_view code) noexcept {
     if (error.status != Status::Provider) {
         return false;

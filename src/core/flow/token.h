@@ -71,6 +71,14 @@ Result<TokenRequest> buildRefreshRequest(
     const RefreshRequestParams &params,
     const std::optional<std::vector<std::string>> &supportedMethods);
 
+// A token revocation request (RFC 7009, section 2.1), authenticated as
+// the token endpoint's requests are. hint: "refresh_token" or
+// "access_token".
+Result<TokenRequest> buildRevocationRequest(
+    std::string_view clientId, std::string_view clientSecret,
+    std::string_view token, std::string_view hint,
+    const std::optional<std::vector<std::string>> &supportedMethods);
+
 // Whether error is the provider's OAuth error code (TokenResponse::parse's
 // Provider detail starts with it), e.g. "invalid_grant".
 bool isProviderError(const Error &error, std::string_view code) noexcept;

@@ -32,11 +32,15 @@ struct Userinfo {
 };
 
 // A UserInfo answer: a JSON object, or a signed JWT (a compact JWS, the
-// answer of a client registered for signed UserInfo) checked with the
-// provider's keys. Errors: Provider (not a 2xx), Json, TooLarge, Field
-// ("sub" missing), Subject ("sub" not the ID token's; the login is
-// refused), and a signed answer's Token, Alg, Kid, Signature, Issuer,
-// Audience.
+// answer of a client registered for signed UserInfo, 5.3.2) verified with
+// the provider's keys (or the client secret for HS*) and the algorithm
+// allowlist, whose "iss" must be expect.issuer and whose "aud" must list
+// expect.clientId. Errors: Provider (not a 2xx, or an "error" member: RFC
+// 6750, section 3), Json, TooLarge, Field ("sub" missing, or not the ID
+// token's: the login is refused; a signed answer's "iss" or "aud" missing
+// or not a string), InvalidArgument (a signed answer but no issuer or
+// client id to check it against), and a signed answer's Token, Alg, Kid,
+// Signature, Issuer, Audience.
 Result<Userinfo> parseUserinfo(unsigned httpStatus, std::string_view body,
                                const Jwks *jwks,
                                const UserinfoExpectations &expect);
