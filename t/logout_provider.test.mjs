@@ -217,3 +217,43 @@ itest('front-channel logout: iss+sid or the cookie ends the session, in a page o
     assert.equal((await ngx.providerStatus('idp')).sessions.frontchannel_logouts, 2);
   });
 });
+
+itest('revocation at logout (RFC 7009): the refresh token is revoked at the provider, unless revoke_tokens off', async (h, t) => {
+  const idp = await h.provider({ features: { revocation: { enabled: true } } });
+  const upstream = await h.echo();
+  const port = await h.port();
+  const refreshing = { scope: 'openid offline_access email profile', extra_auth_args: '"prompt=consent"' };
+  const ngx = h.nginx(`
+${providerBlock('idp', idp.issuer, { ...refreshing, logout_uri: '/logout' })}
+${providerBlock('keep', idp.issuer, { ...refreshing, logout_uri: '/logout-keep', revoke_tokens: 'off', redirect_uri: '/oidc_callback' })}
+${basicServer(port, `${protectedLocation('/app', 'idp', upstream.url)}
+        location /keep/ { auth_oidc keep; proxy_pass ${upstream.url}; }`)}`, { workers: 1 });
+  await ngx.start();
+  await ngx.waitProvider('idp', 'ready');
+  const logout = (ua, path) => ua.fetch(`${ngx.url}${path}`, {
+    method: 'POST',
+    headers: { origin: ngx.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
+
+  await step(t, h, 'logout: one revocation request, then the browser goes on to the provider', async () => {
+    const ua = new UserAgent();
+    await login(ua, ngx.url, '/app/', { op: 'real' });
+    const before = idp.hits('/token/revocation');
+    const res = await logout(ua, '/logout');
+    assert.equal(res.status, 302);
+    assert.equal(idp.hits('/token/revocation') - before, 1, 'revoked at the provider');
+    assert.doesNotMatch(ngx.errorLog(), /revocation at logout failed/, 'the provider accepted it');
+    const s = (await ngx.providerStatus('idp')).sessions;
+    assert.equal(s.revocations, 1);
+  });
+
+  await step(t, h, 'revoke_tokens off: no revocation request', async () => {
+    const ua = new UserAgent();
+    await login(ua, ngx.url, '/keep/', { op: 'real' });
+    const before = idp.hits('/token/revocation');
+    const res = await logout(ua, '/logout-keep');
+    assert.equal(res.status, 302);
+    assert.equal(idp.hits('/token/revocation'), before);
+  });
+});

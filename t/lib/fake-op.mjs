@@ -11,6 +11,7 @@
 //   op.set({ token: { garbage: true } });   // or {hang}, {reset}, {status, json}
 //   op.set({ authError: { error: 'access_denied' } });
 //   op.set({ discoveryDelay: 800 });        // discovery documents answer late (ms)
+//   op.set({ userinfo: { sub: 'other' } });  // /me answers these claims over the user's
 //   op.rotate(makeRsaKey());                // JWKS serves (and signs with) a new key
 //   op.reset();
 //
@@ -261,7 +262,7 @@ export async function fakeOp(opts = {}) {
     else if (path === '/jwks') sendJson(res, 200, { keys: op.jwksKeys.map((k) => k.publicJwk) });
     else if (path === '/auth') authorize(req, res, url).catch(fail);
     else if (path === '/token') token(req, res).catch(fail);
-    else if (path === '/me') sendJson(res, 200, { ...op.user });
+    else if (path === '/me') sendJson(res, 200, { ...op.user, ...(op.behavior.userinfo || {}) });
     else if (path === '/session/end') {
       op.endSessionRequests.push(Object.fromEntries(url.searchParams));
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
