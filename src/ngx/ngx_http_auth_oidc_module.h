@@ -85,7 +85,6 @@ typedef struct {
                                      NGX_HTTP_AUTH_OIDC_BCL_REASONS];
     ngx_atomic_t                 frontchannel_logouts;
     ngx_atomic_t                 ended_timeout;     /* session_timeout */
-    ngx_atomic_t                 ended_idle;        /* session_idle_timeout */
     ngx_atomic_t                 revocations;       /* sent at logout */
 } ngx_http_auth_oidc_counters_t;
 

@@ -241,14 +241,13 @@ ngx_http_auth_oidc_status_counters(ngx_http_request_t *r, ngx_chain_t ***last,
                      ",\"sessions\":{\"refreshes\":%uA,"
                      "\"refresh_failures\":%uA,\"refresh_waits\":%uA,"
                      "\"refresh_refused\":%uA,\"ended_by_timeout\":%uA,"
-                     "\"ended_by_idle_timeout\":%uA,"
                      "\"backchannel_logouts\":%uA,"
                      "\"backchannel_refused\":{\"malformed\":%uA,"
                      "\"signature\":%uA,\"claims\":%uA,\"replayed\":%uA,"
                      "\"unavailable\":%uA},"
                      "\"frontchannel_logouts\":%uA,\"revocations\":%uA}",
                      c->refreshes, c->refresh_failures, c->refresh_waits,
-                     c->refresh_ended, c->ended_timeout, c->ended_idle,
+                     c->refresh_ended, c->ended_timeout,
                      c->backchannel_logouts,
                      c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_MALFORMED],
                      c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_SIGNATURE],
