@@ -206,6 +206,15 @@ itest('front-channel logout: iss+sid or the cookie ends the session, in a page o
     assert.equal(await alive(ngx, cookie), false);
   });
 
+  await step(t, h, 'the cookie alone from another site (a link, a form): nothing ends (logout CSRF)', async () => {
+    const { cookie } = await login(new UserAgent(), ngx.url, '/app/', { op: 'real' });
+    const res = await ngx.get(FRONTCHANNEL, {
+      headers: { cookie: `NGX_OIDC_SESSION=${cookie}`, 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'document' },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(await alive(ngx, cookie), true);
+  });
+
   await step(t, h, 'another issuer, or a sid without iss: refused, the session kept', async () => {
     const { cookie } = await login(new UserAgent(), ngx.url, '/app/', { op: 'real' });
     const sid = await sidOf(ngx, cookie);
@@ -214,7 +223,7 @@ itest('front-channel logout: iss+sid or the cookie ends the session, in a page o
     const half = await ngx.get(`${FRONTCHANNEL}?${new URLSearchParams({ sid })}`);
     assert.equal(half.status, 400);
     assert.equal(await alive(ngx, cookie), true);
-    assert.equal((await ngx.providerStatus('idp')).sessions.frontchannel_logouts, 2);
+    assert.equal((await ngx.providerStatus('idp')).sessions.frontchannel_logouts, 3);
   });
 });
 

@@ -213,6 +213,7 @@ ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
 {
     ngx_int_t                         rc;
     ngx_str_t                         iss, sid, id;
+    ngx_table_elt_t                  *site;
     auth_oidc_error_t                 err;
     auth_oidc_frontchannel_params_t   params;
 
@@ -247,7 +248,20 @@ ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK) {
+    /*
+     * The cookie is sent along a top-level GET from anywhere (SameSite=Lax):
+     * a link on another site must not log the user out (logout CSRF).
+     */
+    site = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
+                                        sizeof("Sec-Fetch-Site") - 1);
+
+    if ((site == NULL
+         || site->value.len != sizeof("cross-site") - 1
+         || ngx_strncasecmp(site->value.data, (u_char *) "cross-site",
+                            site->value.len)
+            != 0)
+        && ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK)
+    {
         params.session_id = ngx_http_auth_oidc_view(&id);
     }
 
