@@ -101,6 +101,12 @@ const Step &BackchannelFlow::validate(const Jwks *jwks) {
         state_ = State::Keys;
         return step_;
     }
+    if (!claims && claims.status() == Status::Kid && jwks == nullptr) {
+        // No keys at all, even after a refetch: ours to fix, the provider
+        // retries a 503 (a 400 it would not).
+        return refuse(LogoutRefusal::Unavailable,
+                      "the provider's keys are not available", 503);
+    }
     if (!claims) {
         switch (claims.status()) {
         case Status::TooLarge:

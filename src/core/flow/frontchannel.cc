@@ -41,7 +41,6 @@ const Step &FrontchannelFlow::start() {
                      "both.");
     }
     if (iss_ && *iss_ != issuer_) {
-        step_ = Step();
         reply(400, "Logout failed",
               "The logout request comes from another identity provider.");
         step_.logLevel = LogLevel::Error;
@@ -79,8 +78,13 @@ const Step &FrontchannelFlow::resume(const StepResult &result) {
         return start();
     case State::Ending:
         if (result.store == StepResult::Store::Failed) {
-            return reply(503, "Logout unavailable",
-                         "The session store is not available.");
+            reply(503, "Logout unavailable",
+                  "The session store is not available.");
+            step_.logLevel = LogLevel::Error;
+            step_.log = "provider \"" + provider_ +
+                        "\": front-channel logout: the session store did not "
+                        "answer";
+            return step_;
         }
         return reply(200, "Logged out", "You have been signed out.");
     case State::Done:
@@ -91,6 +95,7 @@ const Step &FrontchannelFlow::resume(const StepResult &result) {
 
 const Step &FrontchannelFlow::reply(int status, std::string title,
                                     std::string detail) {
+    step_ = Step();
     step_.kind = StepKind::Reply;
     step_.status = status;
     step_.title = std::move(title);

@@ -263,6 +263,9 @@ const Step &RefreshFlow::afterRecheck(const StepResult &result) {
     }
     step_ = Step();
     step_.kind = StepKind::Metadata;
+    // None to be had now: a provider failure (the tokens as they are),
+    // never a 503 for a request whose tokens are still valid.
+    step_.metadataOptional = true;
     state_ = State::Metadata;
     return step_;
 }

@@ -312,19 +312,38 @@ TEST_F(BackchannelFlowTest, StillUnknownKidAfterRefetchIsSignature) {
     EXPECT_TRUE(f->done());
 }
 
-TEST_F(BackchannelFlowTest, KeysWithoutJwksRefetchThenSignature) {
+// The driver holds metadata but no keys at all (the JWKS never loaded),
+// nor after the refetch: LogoutRefusal says "Unavailable: no metadata or
+// keys" (503, so that the provider retries), but the flow refuses the
+// token as a bad signature (400, not retried: the sessions live on).
+// Bug: src/core/flow/backchannel.cc, BackchannelFlow::validate() (line 96
+// on): after the refetch, when claims.status() == Status::Kid and
+// jwks == nullptr, return refuse(LogoutRefusal::Unavailable, "the
+// provider's keys are not available", 503) instead of falling through to
+// the Signature case.
+TEST_F(BackchannelFlowTest, NoKeysEvenAfterRefetchIsUnavailable) {
     auto f = flow(token());
     f->start();
     expectMetadata(f->resume(metadata(nullptr)), true);
-    expectRefused(f->resume(metadata(nullptr)), 400, kSignature);
+    expectRefused(f->resume(metadata(nullptr)), 503, kUnavailable, "keys");
+}
+
+TEST_F(BackchannelFlowTest, KeysWithoutJwksRefetchOnce) {
+    auto f = flow(token());
+    f->start();
+    expectMetadata(f->resume(metadata(nullptr)), true);
+    // The refetch brought the keys.
+    expectJtiAdd(f->resume(metadata(jwks_.get())), "jti-1", kNow + 120, kNow);
 }
 
 TEST_F(BackchannelFlowTest, BadSignatureIsSignature) {
     // kid k1, signed with another key.
     expectRefused(refusal(token(goodClaims(), other_, "k1")), 400, kSignature);
-    // One byte of the signature changed.
+    // One character inside the signature changed (not the last: its low
+    // bits are padding).
     std::string t = token();
-    t.back() = t.back() == 'A' ? 'B' : 'A';
+    char &c = t[t.size() - 10];
+    c = c == 'A' ? 'B' : 'A';
     expectRefused(refusal(t), 400, kSignature);
 }
 

@@ -341,6 +341,16 @@ TEST(LogoutFlowRevocationTest, NoFetchWhenOffOrWithoutEndpointOrTokens) {
     EXPECT_EQ(e.kind, StepKind::Reply);
     EXPECT_TRUE(e.clearSession);
 
+    // No client authentication the provider takes (a secret, but only
+    // private_key_jwt listed): no revocation, the logout goes on.
+    const Discovery jwtOnly =
+        revocationDiscovery(R"(,"token_endpoint_auth_methods_supported":["private_key_jwt"])");
+    auto noAuth = LogoutFlow::create(revokeConfig(), std::string_view("id-1"));
+    const Step f = afterMetadata(*noAuth, record, &jwtOnly);
+    EXPECT_EQ(f.kind, StepKind::Reply);
+    EXPECT_EQ(f.status, 302);
+    EXPECT_TRUE(f.clearSession);
+
     // No session: nothing to revoke.
     auto noSession = LogoutFlow::create(revokeConfig(), std::nullopt);
     ASSERT_EQ(noSession->start().kind, StepKind::Metadata);

@@ -239,6 +239,8 @@ protected:
         expectStore(get, StoreOp::Get, RecordKind::Session, kKey);
         const Step meta = f.resume(stored(StepResult::Store::Done, rec));
         EXPECT_EQ(meta.kind, StepKind::Metadata);
+        // no metadata is a provider failure (Keep), never a 503
+        EXPECT_TRUE(meta.metadataOptional);
         EXPECT_FALSE(meta.refetchKeys);
         return f.resume(metadata(jwks_.get()));
     }
