@@ -90,6 +90,11 @@ bool RefreshFlow::setRecord(std::string_view record) {
     return true;
 }
 
+std::string RefreshFlow::storeDown() const {
+    return "provider \"" + provider_ +
+           "\": refresh: the session store did not answer";
+}
+
 std::string RefreshFlow::sessionKey() const {
     return provider_ + "\n" + sessionId_;
 }
@@ -186,7 +191,7 @@ const Step &RefreshFlow::afterLock(const StepResult &result) {
         break;
     }
     return release(usable() ? Outcome::Keep : Outcome::Unavailable,
-                   "the session store did not answer");
+                   storeDown());
 }
 
 // What the lock another request holds says: still refreshing (wait), the
@@ -205,7 +210,7 @@ const Step &RefreshFlow::afterLockValue(const StepResult &result) {
     case StepResult::Store::Failed:
         break;
     }
-    return release(Outcome::Unavailable, "the session store did not answer");
+    return release(Outcome::Unavailable, storeDown());
 }
 
 const Step &RefreshFlow::wait() {
@@ -230,7 +235,7 @@ const Step &RefreshFlow::afterPoll(const StepResult &result) {
         return release(Outcome::Ended);
     }
     if (result.store == StepResult::Store::Failed) {
-        return release(Outcome::Unavailable, "the session store did not answer");
+        return release(Outcome::Unavailable, storeDown());
     }
     if (result.value != record_ && setRecord(result.value) &&
         tokenState(fields_, now_, 0) != TokenState::Expired) {
@@ -249,7 +254,7 @@ const Step &RefreshFlow::afterRecheck(const StepResult &result) {
     }
     if (result.store == StepResult::Store::Failed) {
         return release(usable() ? Outcome::Keep : Outcome::Unavailable,
-                       "the session store did not answer");
+                       storeDown());
     }
     if (result.value != record_) {
         if (!setRecord(result.value) || fields_.refreshToken.empty()) {

@@ -118,6 +118,7 @@ private:
 
     bool setRecord(std::string_view record);
     std::string sessionKey() const;
+    std::string storeDown() const;
 
     // Owned copies of the inputs.
     std::string provider_, issuer_, clientId_, clientSecret_;

@@ -1,6 +1,8 @@
 // libFuzzer entry point: session and pending-login records. A record that
 // decodes must re-encode to the same bytes (a decoded session carries its
-// claim table in claim_table and no claims JSON, so encode copies the table).
+// claim table in claim_table and no claims JSON, so encode copies the table);
+// a record of the previous format version (2) re-encodes in the current
+// one, and that must then be a fixed point.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,16 +13,45 @@
 
 namespace {
 
-void roundTrip(const std::uint8_t *data, std::size_t size,
-               auth_oidc_status_t (*encode)(const void *, unsigned char *, size_t, size_t *),
-               const void *fields) {
+// The current record format version, the first byte of every record.
+constexpr std::uint8_t kCurrentVersion = 3;
+
+using Encoder = auth_oidc_status_t (*)(const void *, unsigned char *, size_t, size_t *);
+
+std::vector<unsigned char> encoded(Encoder encode, const void *fields) {
     std::size_t needed = 0;
-    if (encode(fields, nullptr, 0, &needed) != AUTH_OIDC_OK || needed != size) {
+    if (encode(fields, nullptr, 0, &needed) != AUTH_OIDC_OK) {
         std::abort();
     }
-    std::vector<unsigned char> again(needed);
-    if (encode(fields, again.data(), again.size(), &needed) != AUTH_OIDC_OK ||
-        std::memcmp(again.data(), data, size) != 0) {
+    std::vector<unsigned char> out(needed);
+    if (encode(fields, out.data(), out.size(), &needed) != AUTH_OIDC_OK ||
+        needed != out.size()) {
+        std::abort();
+    }
+    return out;
+}
+
+template <typename Handle, typename Fields>
+void roundTrip(const std::uint8_t *data, std::size_t size, Encoder encode,
+               const Fields *fields,
+               auth_oidc_status_t (*decode)(const unsigned char *, size_t, Handle **,
+                                            auth_oidc_error_t *),
+               const Fields *(*view)(const Handle *), void (*release)(Handle *)) {
+    const std::vector<unsigned char> again = encoded(encode, fields);
+    if (size > 0 && data[0] == kCurrentVersion) {
+        if (again.size() != size || std::memcmp(again.data(), data, size) != 0) {
+            std::abort();
+        }
+        return;
+    }
+    // an older version: what it became must decode and stay as it is
+    Handle *upgraded = nullptr;
+    if (decode(again.data(), again.size(), &upgraded, nullptr) != AUTH_OIDC_OK) {
+        std::abort();
+    }
+    const std::vector<unsigned char> twice = encoded(encode, view(upgraded));
+    release(upgraded);
+    if (twice != again) {
         std::abort();
     }
 }
@@ -42,13 +73,15 @@ auth_oidc_status_t encodeSession(const void *f, unsigned char *buf, size_t size,
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     auth_oidc_pending_t *pending = nullptr;
     if (auth_oidc_pending_decode(data, size, &pending, nullptr) == AUTH_OIDC_OK) {
-        roundTrip(data, size, encodePending, auth_oidc_pending_fields(pending));
+        roundTrip(data, size, encodePending, auth_oidc_pending_fields(pending),
+                  auth_oidc_pending_decode, auth_oidc_pending_fields, auth_oidc_pending_free);
     }
     auth_oidc_pending_free(pending);
 
     auth_oidc_session_t *session = nullptr;
     if (auth_oidc_session_decode(data, size, &session, nullptr) == AUTH_OIDC_OK) {
-        roundTrip(data, size, encodeSession, auth_oidc_session_fields(session));
+        roundTrip(data, size, encodeSession, auth_oidc_session_fields(session),
+                  auth_oidc_session_decode, auth_oidc_session_fields, auth_oidc_session_free);
     }
     auth_oidc_session_free(session);
     return 0;

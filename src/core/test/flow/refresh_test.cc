@@ -533,7 +533,7 @@ TEST_F(RefreshFlowTest, WaitingEndsWithTheLock) {
         lockGone(*f);
         const Step done = f->resume(stored(StepResult::Store::Failed));
         expectDone(done, Outcome::Unavailable);
-        EXPECT_EQ(done.detail, "the session store did not answer");
+        EXPECT_EQ(done.detail, "provider \"op\": refresh: the session store did not answer");
     }
     {
         // the lock cannot be read
@@ -541,7 +541,7 @@ TEST_F(RefreshFlowTest, WaitingEndsWithTheLock) {
         expectLockRead(lock(*f, StepResult::Store::Absent));
         const Step done = f->resume(stored(StepResult::Store::Failed));
         expectDone(done, Outcome::Unavailable);
-        EXPECT_EQ(done.detail, "the session store did not answer");
+        EXPECT_EQ(done.detail, "provider \"op\": refresh: the session store did not answer");
     }
 }
 
@@ -585,7 +585,7 @@ TEST_F(RefreshFlowTest, RecheckFindsTheSessionGoneOrTheStoreFailing) {
         lock(*f, StepResult::Store::Done);
         const Step drop = f->resume(stored(StepResult::Store::Failed));
         const Step done = release(*f, drop, Outcome::Keep);
-        EXPECT_EQ(done.detail, "the session store did not answer");
+        EXPECT_EQ(done.detail, "provider \"op\": refresh: the session store did not answer");
     }
     {
         // a record that does not decode any more
@@ -882,7 +882,7 @@ TEST_F(RefreshFlowTest, StoreFailureAtTheLock) {
         // the lock was never taken: nothing to drop
         const Step done = lock(*f, StepResult::Store::Failed);
         expectDone(done, expires == kDue ? Outcome::Keep : Outcome::Unavailable);
-        EXPECT_EQ(done.detail, "the session store did not answer");
+        EXPECT_EQ(done.detail, "provider \"op\": refresh: the session store did not answer");
         EXPECT_TRUE(f->done());
     }
 }
