@@ -236,6 +236,7 @@ ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                             rc;
     ngx_uint_t                            i, n, endpoint;
     ngx_http_auth_oidc_ctx_t             *ctx;
     ngx_http_auth_oidc_srv_conf_t        *ascf;
@@ -312,7 +313,13 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
             break;
 
         case NGX_HTTP_AUTH_OIDC_BACKCHANNEL:
-            ngx_http_auth_oidc_backchannel(r, ctx, prov);
+            rc = ngx_http_auth_oidc_backchannel(r, ctx, prov);
+
+            if (rc != NGX_OK) {
+                /* the body is being read, or nginx answered */
+                return rc;
+            }
+
             break;
 
         default: /* NGX_HTTP_AUTH_OIDC_FRONTCHANNEL */

@@ -80,7 +80,6 @@ typedef struct {
     ngx_atomic_t                 refresh_ended;     /* refused: ended */
     ngx_atomic_t                 refresh_incident;  /* failing now: 1 */
     ngx_atomic_t                 backchannel_logouts;
-    ngx_atomic_t                 backchannel_sessions;  /* sessions ended */
     ngx_atomic_t                 backchannel_refused[
                                      NGX_HTTP_AUTH_OIDC_BCL_REASONS];
     ngx_atomic_t                 frontchannel_logouts;
@@ -465,7 +464,7 @@ ngx_int_t ngx_http_auth_oidc_form_value(ngx_pool_t *pool, ngx_str_t *form,
     const char *name, size_t len, ngx_str_t *value);
 
 /* ngx_http_auth_oidc_provider_logout.c */
-void ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
+ngx_int_t ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 void ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);

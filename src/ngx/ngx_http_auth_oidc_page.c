@@ -71,6 +71,14 @@ ngx_http_auth_oidc_oauth_answer(ngx_http_request_t *r, ngx_uint_t status,
     u_char     *p;
     ngx_buf_t  *b;
 
+    /* an answer the driver made itself carries a page title, not a code */
+    if (ngx_strlchr((u_char *) error, (u_char *) error + ngx_strlen(error),
+                    ' '))
+    {
+        error = status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                ? "temporarily_unavailable" : "invalid_request";
+    }
+
     elen = ngx_strlen(error);
     len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1 + elen
           + (description ? description->len

@@ -27,12 +27,15 @@ static ngx_int_t ngx_http_auth_oidc_body(ngx_http_request_t *r,
 
 
 /*
- * The POST's body is read first (the endpoint handler runs again when it
- * is in); a GET or a body that is no form gets a 400 of its own, as the
- * specification's answers are: JSON, never a page, never cached.
+ * The POST's body is read first, as ngx_http_mirror_module does: the
+ * reading holds the request, and when the body is in the phases run again
+ * and the endpoint handler starts the flow (ngx_http_auth_oidc_backchannel
+ * _start()). A body that fails to arrive is nginx's to answer; nothing of
+ * ours holds the request meanwhile. Answers are the specification's: JSON,
+ * never a page, never cached. NGX_DONE: the request is the body reading's.
  */
 
-void
+ngx_int_t
 ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
@@ -41,24 +44,32 @@ ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
     ctx->oauth_answer = 1;
 
     if (ctx->body_requested) {
-        /* the body is in: ngx_http_auth_oidc_backchannel_body() */
         ngx_http_auth_oidc_backchannel_start(r, ctx);
-        return;
+        return NGX_OK;
     }
 
-    if (r->method != NGX_HTTP_POST) {
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_ALLOWED,
-                                   "invalid_request",
-                                   "a logout token is POSTed");
-        return;
-    }
+    if (r->method != NGX_HTTP_POST
+        || r->headers_in.content_length_n > NGX_HTTP_AUTH_OIDC_LOGOUT_BODY_MAX)
+    {
+        /* what the client sent after the headers is not the next request */
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
 
-    if (r->headers_in.content_length_n > NGX_HTTP_AUTH_OIDC_LOGOUT_BODY_MAX) {
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                   "invalid_request",
-                                   "the body is too large for a logout "
-                                   "token");
-        return;
+        if (r->method != NGX_HTTP_POST) {
+            ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                       "invalid_request",
+                                       "a logout token is POSTed");
+        } else {
+            r->keepalive = 0;
+            ngx_http_auth_oidc_outcome(r, ctx,
+                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "invalid_request",
+                                       "the body is too large for a logout "
+                                       "token");
+        }
+
+        return NGX_OK;
     }
 
     ctx->body_requested = 1;
@@ -67,26 +78,22 @@ ngx_http_auth_oidc_backchannel(ngx_http_request_t *r,
                                        ngx_http_auth_oidc_backchannel_body);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        ngx_http_auth_oidc_outcome(r, ctx, rc, "invalid_request",
-                                   "the body could not be read");
-        return;
+        /* nginx's own answer (400, 413): the request is done */
+        return rc;
     }
 
-    /* the reference the body reading took; ours is taken by the answer */
+    /* the reference the body reading took is the request's hold now */
     ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_DONE;
 }
 
 
 static void
 ngx_http_auth_oidc_backchannel_body(ngx_http_request_t *r)
 {
-    ngx_http_auth_oidc_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
-
-    /* the answer wakes the request (ngx_http_auth_oidc_outcome()), or the
-     * endpoint handler, still running, gives it */
-    ngx_http_auth_oidc_backchannel_start(r, ctx);
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
 }
 
 
@@ -222,6 +229,10 @@ ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
     ctx->framed = 1;
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
+
         ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                    "Method not allowed", NULL);
         return;
@@ -252,16 +263,22 @@ ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
 
     /*
      * The cookie is sent along a top-level GET from anywhere (SameSite=Lax):
-     * a link on another site must not log the user out (logout CSRF).
+     * only a request the browser says comes from this site (the provider
+     * on the same site framing us) ends the cookie's session; a link
+     * elsewhere, or a browser that does not say, must not (logout CSRF).
      */
     site = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
                                         sizeof("Sec-Fetch-Site") - 1);
 
-    if ((site == NULL
-         || site->value.len != sizeof("cross-site") - 1
-         || ngx_strncasecmp(site->value.data, (u_char *) "cross-site",
-                            site->value.len)
-            != 0)
+    if (site
+        && ((site->value.len == sizeof("same-origin") - 1
+             && ngx_strncasecmp(site->value.data, (u_char *) "same-origin",
+                                site->value.len)
+                == 0)
+            || (site->value.len == sizeof("same-site") - 1
+                && ngx_strncasecmp(site->value.data, (u_char *) "same-site",
+                                   site->value.len)
+                   == 0))
         && ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK)
     {
         params.session_id = ngx_http_auth_oidc_view(&id);

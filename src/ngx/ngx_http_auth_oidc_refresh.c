@@ -89,6 +89,11 @@ ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
 
     ngx_http_auth_oidc_drive(r, ctx);
 
+    if (ctx->done) {
+        /* the driver failed before any wait (logged): nothing wakes us */
+        return NGX_ERROR;
+    }
+
     return ctx->refreshing ? NGX_AGAIN : NGX_OK;
 }
 

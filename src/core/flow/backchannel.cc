@@ -55,10 +55,19 @@ const Step &BackchannelFlow::resume(const StepResult &result) {
         return validate(result.jwks);
     case State::Jti:
         return afterJti(result);
+    case State::Forget:
+        return refuse(LogoutRefusal::Unavailable,
+                      "the session store did not answer", 503);
     case State::Sessions:
         if (result.store == StepResult::Store::Failed) {
-            return refuse(LogoutRefusal::Unavailable,
-                          "the session store did not answer", 503);
+            // The provider retries a 503: its jti must not be a replay then.
+            step_ = Step();
+            step_.kind = StepKind::Store;
+            step_.op = StoreOp::Delete;
+            step_.record = RecordKind::UsedJti;
+            step_.key = usedJtiKey(provider_, claims_.jti);
+            state_ = State::Forget;
+            return step_;
         }
         step_ = Step();
         step_.kind = StepKind::Reply;
@@ -135,7 +144,7 @@ const Step &BackchannelFlow::validate(const Jwks *jwks) {
     step_.kind = StepKind::Store;
     step_.op = StoreOp::Add;
     step_.record = RecordKind::UsedJti;
-    step_.key = provider_ + "\n" + claims_.jti;
+    step_.key = usedJtiKey(provider_, claims_.jti);
     step_.value = "1";
     step_.expires = std::max(until, now_ + 1);
     state_ = State::Jti;

@@ -54,7 +54,7 @@ public:
     bool done() const noexcept { return state_ == State::Done; }
 
 private:
-    enum class State { Start, Metadata, Keys, Jti, Sessions, Done };
+    enum class State { Start, Metadata, Keys, Jti, Sessions, Forget, Done };
 
     BackchannelFlow() = default;
 

@@ -43,17 +43,13 @@ enum class RecordKind {
 
 // The key of the index of a provider's sessions by "sid" or "sub" (kind),
 // for logout from the provider's side; sessions are keyed
-// "<provider>\n<session id>".
-inline std::string sessionIndexKey(std::string_view provider,
-                                   std::string_view kind,
-                                   std::string_view value) {
-    std::string key(provider);
-    key += '\n';
-    key += kind;
-    key += '\n';
-    key += value;
-    return key;
-}
+// "<provider>\n<session id>". The value is the provider's, of any length:
+// its SHA-256 keeps keys short (the shared-memory store takes 255 bytes).
+std::string sessionIndexKey(std::string_view provider, std::string_view kind,
+                            std::string_view value);
+
+// The key of a used logout token's "jti", hashed the same way.
+std::string usedJtiKey(std::string_view provider, std::string_view jti);
 
 // How a flow that ends without answering left the request (Done).
 // Same values as auth_oidc_done_t.

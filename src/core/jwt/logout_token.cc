@@ -100,13 +100,12 @@ Result<LogoutTokenClaims> checkClaims(const Claims &claims,
         return std::move(iat).error();
     }
     out.iat = iat.value();
-    if (json_object_get(root, "exp") != nullptr) {
-        auto exp = checkExpiry(claims, expect.now, expect.leeway);
-        if (!exp) {
-            return std::move(exp).error();
-        }
-        out.exp = exp.value();
+    // Section 2.4 (the final specification): "exp" is required.
+    auto exp = checkExpiry(claims, expect.now, expect.leeway);
+    if (!exp) {
+        return std::move(exp).error();
     }
+    out.exp = exp.value();
 
     auto events = checkEvents(root);
     if (!events) {

@@ -36,7 +36,6 @@ struct LogoutTokenClaims {
     std::string sid;
     std::string jti;
     std::int64_t iat = 0;
-    // 0 when absent.
     std::int64_t exp = 0;
 };
 
@@ -47,7 +46,8 @@ inline constexpr const char *kBackchannelLogoutEvent =
 // Verifies the signature first (keys as validateIdToken() picks them; jwks
 // may be nullptr, only HS* tokens can pass then), then the header "typ"
 // (when present "logout+jwt" or "JWT", case-insensitive, an "application/"
-// prefix allowed), then the claims: iss, aud, iat, exp (optional), events,
+// prefix allowed), then the claims: iss, aud, iat, exp (required since the
+// final specification), events,
 // no nonce, sub and/or sid, jti. Replay of a jti is the caller's to check.
 //
 // Errors: TooLarge, Token (structure), Alg ("none", not allowed, HS*
