@@ -177,6 +177,11 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
                                           (time_t) step->expires, &caller);
         break;
 
+    case AUTH_OIDC_STORE_REPLACE:
+        rc = ngx_http_auth_oidc_store_replace(store, kind, &key, &value,
+                                              (time_t) step->expires, &caller);
+        break;
+
     case AUTH_OIDC_STORE_INDEX_ADD:
         rc = ngx_http_auth_oidc_store_index_add(store, &key, &value,
                                                 (time_t) step->expires,

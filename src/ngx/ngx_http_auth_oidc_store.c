@@ -515,7 +515,18 @@ ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_auth_oidc_store_caller_t *caller)
 {
-    return store->ops->put(store, 1, kind, key, value, expires, caller);
+    return store->ops->put(store, NGX_HTTP_AUTH_OIDC_PUT_IF_ABSENT, kind, key,
+                           value, expires, caller);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_store_replace(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller)
+{
+    return store->ops->put(store, NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT, kind,
+                           key, value, expires, caller);
 }
 
 
@@ -677,13 +688,24 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
 
     sn = *ngx_http_auth_oidc_store_lookup(zone, kind, key, hash);
     if (sn) {
-        if (nx && sn->expires > now) {
+        if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_ABSENT && sn->expires > now) {
             /* put-if-absent: the key is taken already */
             ngx_shmtx_unlock(&zone->shpool->mutex);
             return NGX_DECLINED;
         }
 
-        ngx_http_auth_oidc_store_free_node(zone, sn);
+        if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT && sn->expires <= now) {
+            sn = NULL;
+
+        } else {
+            ngx_http_auth_oidc_store_free_node(zone, sn);
+        }
+    }
+
+    if (sn == NULL && nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT) {
+        /* replace: the record is gone (a logout meanwhile) */
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_DECLINED;
     }
 
     sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now,

@@ -76,6 +76,12 @@ struct ngx_http_auth_oidc_store_s {
 };
 
 
+/* A put's condition (the put operation's nx). */
+#define NGX_HTTP_AUTH_OIDC_PUT_ALWAYS      0
+#define NGX_HTTP_AUTH_OIDC_PUT_IF_ABSENT   1
+#define NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT  2
+
+
 /*
  * Called with the answer of an operation that returned NGX_AGAIN: rc is
  * NGX_OK (found, or stored), NGX_DECLINED (absent; for an add: taken) or
@@ -104,8 +110,9 @@ typedef struct {
  * Each answers at once (NGX_OK, NGX_DECLINED, NGX_ERROR; value filled) or
  * later (NGX_AGAIN, then caller->done). take: the record is gone after it
  * is read (one-time use); touch: when not 0 and the record is found (and
- * not taken), its store expiry becomes touch; nx: put only when the key is
- * absent or expired. index_add and index_end: see their wrappers below.
+ * not taken), its store expiry becomes touch; nx, a put's condition
+ * (NGX_HTTP_AUTH_OIDC_PUT_*): ALWAYS, IF_ABSENT (or expired), IF_PRESENT
+ * (a replace). index_add and index_end: see their wrappers below.
  */
 typedef struct ngx_http_auth_oidc_store_ops_s {
     ngx_int_t  (*get)(ngx_http_auth_oidc_store_t *store, ngx_uint_t kind,
@@ -174,6 +181,10 @@ ngx_int_t ngx_http_auth_oidc_store_put(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_caller_t *caller);
 /* as put, only when the key is absent (or expired): NGX_DECLINED if not */
 ngx_int_t ngx_http_auth_oidc_store_add(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
+    ngx_http_auth_oidc_store_caller_t *caller);
+/* as put, only while the key is there: NGX_DECLINED when it is gone */
+ngx_int_t ngx_http_auth_oidc_store_replace(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_auth_oidc_store_caller_t *caller);
 void ngx_http_auth_oidc_store_delete(ngx_http_auth_oidc_store_t *store,

@@ -46,6 +46,20 @@ typedef struct {
 
 
 /*
+ * Replace a record only while it exists (under KEYS[1], the current
+ * secret's name, or KEYS[2], the previous one's; the same name twice
+ * without a rotation): ARGV[1] the sealed record, ARGV[2] its TTL. 1, or
+ * nil when it is gone.
+ */
+static char  ngx_http_auth_oidc_redis_replace_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0"
+    " and redis.call('EXISTS', KEYS[2]) == 0 then return false end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
+    "if KEYS[2] ~= KEYS[1] then redis.call('DEL', KEYS[2]) end\n"
+    "return 1\n";
+
+
+/*
  * KEYS[1] the index, ARGV[1] the session's key name, ARGV[2] the TTL the
  * index has at least from now on. A full index first lets go of members
  * whose session is gone, then of any (a set has no order). Returns the
@@ -390,10 +404,10 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     time_t expires, ngx_http_auth_oidc_store_caller_t *caller)
 {
     int                             argc;
-    size_t                          len, argvlen[6];
+    size_t                          len, argvlen[7];
     u_char                          ttl_text[NGX_TIME_T_LEN];
-    ngx_str_t                       sealed;
-    const char                     *argv[6];
+    ngx_str_t                       sealed, previous;
+    const char                     *argv[7];
     auth_oidc_str_t                 aad, plain;
     auth_oidc_error_t               err;
     ngx_http_auth_oidc_redis_op_t  *op;
@@ -431,6 +445,49 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
         return NGX_ERROR;
     }
 
+    if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT) {
+        /*
+         * Replace: only while the record is there, under either secret's
+         * name (a session sealed before a rotation moves to the current
+         * one); a nil reply says it is gone (a logout meanwhile).
+         */
+        argv[0] = "EVAL";
+        argvlen[0] = 4;
+        argv[1] = ngx_http_auth_oidc_redis_replace_script;
+        argvlen[1] = sizeof(ngx_http_auth_oidc_redis_replace_script) - 1;
+        argv[2] = "2";
+        argvlen[2] = 1;
+        argv[3] = (char *) op->rkey.data;
+        argvlen[3] = op->rkey.len;
+
+        if (auth_oidc_keyring_rotated(store->keyring)) {
+            if (ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 1,
+                                             &previous)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else {
+            previous = op->rkey;
+        }
+
+        argv[4] = (char *) previous.data;
+        argvlen[4] = previous.len;
+        argv[5] = (char *) sealed.data;
+        argvlen[5] = sealed.len;
+        argv[6] = (char *) ttl_text;
+        argvlen[6] = ngx_http_auth_oidc_redis_ttl(ttl_text, expires)
+                     - ttl_text;
+        argc = 7;
+
+        op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
+                                               ngx_http_auth_oidc_redis_stored,
+                                               op, argc, argv, argvlen);
+
+        return op->cmd ? NGX_AGAIN : NGX_ERROR;
+    }
+
     argv[0] = "SET";
     argvlen[0] = 3;
     argv[1] = (char *) op->rkey.data;
@@ -443,7 +500,7 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     argvlen[4] = ngx_http_auth_oidc_redis_ttl(ttl_text, expires) - ttl_text;
     argc = 5;
 
-    if (nx) {
+    if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_ABSENT) {
         /* put-if-absent: a nil reply says the key was taken already */
         argv[argc] = "NX";
         argvlen[argc++] = 2;
@@ -470,7 +527,10 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
         return;
     }
 
-    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+    if (reply == NULL
+        || (reply->type != REDIS_REPLY_STATUS
+            && reply->type != REDIS_REPLY_INTEGER))
+    {
         if (reply) {
             ngx_http_auth_oidc_store_redis_error(op, reply);
         }

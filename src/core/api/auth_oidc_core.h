@@ -597,8 +597,10 @@ typedef enum {
     AUTH_OIDC_STORE_ADD,          /* put only when absent */
     AUTH_OIDC_STORE_DELETE,       /* no answer awaited */
     AUTH_OIDC_STORE_INDEX_ADD,    /* session key value joins index key */
-    AUTH_OIDC_STORE_INDEX_END     /* every session of index key ends;
+    AUTH_OIDC_STORE_INDEX_END,    /* every session of index key ends;
                                      the answer's value: how many */
+    AUTH_OIDC_STORE_REPLACE       /* put only while present: ABSENT when
+                                     it is gone */
 } auth_oidc_store_op_t;
 
 /* Record kinds, as the module's store names them. */

@@ -497,7 +497,9 @@ const Step &RefreshFlow::storeSession() {
     newSub_ = session.sub;
     newExpires_ = session.expires;
 
-    storeStep(StoreOp::Put, RecordKind::Session, sessionKey());
+    // Only while the session is there: a logout meanwhile (ours, or the
+    // provider's back-channel one) is not undone by a late refresh.
+    storeStep(StoreOp::Replace, RecordKind::Session, sessionKey());
     step_.value = newRecord_;
     step_.expires = idleTimeout_ > 0
                         ? std::min(newExpires_, now_ + idleTimeout_)
@@ -507,6 +509,13 @@ const Step &RefreshFlow::storeSession() {
 }
 
 const Step &RefreshFlow::afterPut(const StepResult &result) {
+    if (result.store == StepResult::Store::Absent) {
+        doneLevel_ = LogLevel::Info;
+        doneLog_ = "provider \"" + provider_ + "\": a session of \"" +
+                   printableForDetail(fields_.sub, 255) +
+                   "\" ended while it was refreshed";
+        return release(Outcome::Ended);
+    }
     if (result.store != StepResult::Store::Done) {
         // The new tokens serve this request; with a provider that rotates
         // refresh tokens the next refresh will fail and end the session.

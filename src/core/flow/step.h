@@ -30,6 +30,7 @@ enum class StoreOp {
     Delete,  // no answer awaited
     IndexAdd,  // the session key (value) joins the index (key)
     IndexEnd,  // every session of the index (key) ends; value: how many
+    Replace,   // put only while present: Absent when it is gone
 };
 
 // Same values as the module's record kinds.

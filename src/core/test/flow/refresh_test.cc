@@ -310,7 +310,7 @@ TEST_F(RefreshFlowTest, HappyPathStoresIndexesAndReleases) {
     const std::string newIdToken = idToken(key_, "k1");
     const std::string response = tokenResponse(newIdToken);
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     EXPECT_EQ(put.expires, kNow + kTimeout);
     EXPECT_EQ(put.logLevel, LogLevel::None);
     auto session = decodeSession(put.value);
@@ -363,7 +363,7 @@ TEST_F(RefreshFlowTest, KeepsTheRefreshTokenWhenNoneRotatedAndCapsIdle) {
     ASSERT_EQ(toTokenFetch(*f, rec).kind, StepKind::Fetch);
     const std::string response = tokenResponse(idToken(key_, "k1"), std::nullopt);
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     EXPECT_EQ(put.expires, kNow + 900);  // idle timeout first
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session) << session.detail();
@@ -408,7 +408,7 @@ TEST_F(RefreshFlowTest, WithoutSidOnlySubIsIndexed) {
     const std::string response = tokenResponse(
         signToken(key_, "ES256", R"({"alg":"ES256","kid":"k1"})", payload));
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     const Step sub = f->resume(stored());
     expectStore(sub, StoreOp::IndexAdd, RecordKind::SessionIndex,
                 sessionIndexKey("op", "sub", "user-1"));
@@ -696,7 +696,7 @@ TEST_F(RefreshFlowTest, RefreshedIdTokenMayLeaveOutNonceAndAuthTime) {
         signToken(key_, "ES256", R"({"alg":"ES256","kid":"k1"})", payload);
     const std::string response = tokenResponse(token);
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session);
     EXPECT_EQ(session.value().sid, "sid-1");  // the session's, kept
@@ -730,7 +730,7 @@ TEST_F(RefreshFlowTest, UnknownKeyIdRefetchesKeysOnce) {
     ASSERT_EQ(keys.kind, StepKind::Metadata);
     EXPECT_TRUE(keys.refetchKeys);
     const Step put = f->resume(metadata(rotated_.get()));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session);
     EXPECT_EQ(session.value().idToken, newIdToken);
@@ -758,7 +758,7 @@ TEST_F(RefreshFlowTest, NoIdTokenKeepsTheOldOneAndItsClaims) {
     ASSERT_EQ(toTokenFetch(*f, rec).kind, StepKind::Fetch);
     const std::string response = tokenResponse(std::nullopt);
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     EXPECT_EQ(put.expires, kNow + kTimeout);
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session) << session.detail();
@@ -798,7 +798,7 @@ TEST_F(RefreshFlowTest, UserinfoAfterTheTokenJoinsTheClaims) {
     const std::string info =
         R"({"sub":"user-1","name":"New Name","email":"ui@example.test"})";
     const Step put = f->resume(fetched(200, info));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session) << session.detail();
     const SessionFields &s = session.value();
@@ -859,7 +859,7 @@ TEST_F(RefreshFlowTest, UserinfoFailureKeepsTheRefreshedTokens) {
         const Step put = f->resume(variant == 0
                                        ? transportFailed(StepResult::Transport::TimedOut)
                                        : fetched(401, R"({"error":"invalid_token"})"));
-        expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+        expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
         auto session = decodeSession(put.value);
         ASSERT_TRUE(session) << session.detail();
         const SessionFields &s = session.value();
@@ -895,7 +895,7 @@ TEST_F(RefreshFlowTest, PutFailureStillServesTheRefreshedSession) {
     ASSERT_EQ(toTokenFetch(*f, rec).kind, StepKind::Fetch);
     const std::string response = tokenResponse(idToken(key_, "k1"));
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     // no index for a session that was not stored
     const Step drop = f->resume(stored(StepResult::Store::Failed));
     const Step done = release(*f, drop, Outcome::Session);
@@ -904,6 +904,22 @@ TEST_F(RefreshFlowTest, PutFailureStillServesTheRefreshedSession) {
     EXPECT_EQ(done.log,
               "provider \"op\": refreshed session not stored: the session store did "
               "not answer");
+}
+
+// A logout while the refresh was at the provider: the session is not
+// brought back (a replace, not a put), nor indexed again.
+TEST_F(RefreshFlowTest, SessionGoneMeanwhileStaysGone) {
+    const std::string rec = record(kExpired);
+    Options o;
+    o.indexSessions = true;
+    auto f = flow(rec, o);
+    ASSERT_EQ(toTokenFetch(*f, rec).kind, StepKind::Fetch);
+    const Step put = f->resume(fetched(200, tokenResponse(idToken(key_, "k1"))));
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
+    const Step drop = f->resume(stored(StepResult::Store::Absent));
+    const Step done = release(*f, drop, Outcome::Ended);
+    EXPECT_EQ(done.logLevel, LogLevel::Info);
+    EXPECT_NE(done.log.find("ended while it was refreshed"), std::string::npos);
 }
 
 TEST_F(RefreshFlowTest, CreateRefusesBadInputs) {
@@ -982,7 +998,7 @@ TEST_F(RefreshFlowTest, UserinfoSkippedWithoutUserinfoEndpoint) {
     ASSERT_EQ(f->resume(meta).kind, StepKind::Fetch);
     const std::string response = tokenResponse(idToken(key_, "k1"));
     const Step put = f->resume(fetched(200, response));
-    expectStore(put, StoreOp::Put, RecordKind::Session, kKey);
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
     auto session = decodeSession(put.value);
     ASSERT_TRUE(session) << session.detail();
     EXPECT_EQ(session.value().userinfo, oldInfo);
