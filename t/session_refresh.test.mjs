@@ -195,3 +195,22 @@ itest('refresh: provider down keeps the session while its tokens are valid, one 
     assert.match(mark.since(), /provider "idp": refreshes work again/);
   });
 });
+
+itest('refresh: a client that goes away mid-refresh releases the lock: the next request refreshes at once', async (h) => {
+  const idp = await shortTokens(h);
+  const upstream = await h.echo();
+  const ngx = h.nginx(conf(await h.port(), idp, upstream, { provider: { read_timeout: '20s' } }), { workers: 1 });
+  await ngx.start();
+  await ngx.waitProvider('idp', 'ready');
+  const { cookie } = await login(new UserAgent(), ngx.url, '/app/', { op: 'real' });
+  await pastExpiry(Date.now());
+
+  idp.child.kill('SIGSTOP');
+  await assert.rejects(ngx.get('/app/gone', { headers: withSession(cookie, XHR), timeout: 400 }), /timed out/);
+  await sleep(200);
+  idp.child.kill('SIGCONT');
+  const start = Date.now();
+  const res = await ngx.get('/app/next', { headers: withSession(cookie, XHR), timeout: 10000 });
+  assert.equal(res.status, 200, `${res.status}`);
+  assert.ok(Date.now() - start < 3000, `refreshed at once, not after the abandoned lock: ${Date.now() - start} ms`);
+});

@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
 static void ngx_http_auth_oidc_drive_stored(void *data, ngx_int_t rc,
     ngx_str_t *value);
+static void ngx_http_auth_oidc_drive_locked(ngx_http_auth_oidc_ctx_t *ctx,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_result_t *result);
 static void ngx_http_auth_oidc_drive_fetched(ngx_http_auth_oidc_http_t *h);
@@ -157,6 +159,23 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_store_request(&caller, r,
                                      ngx_http_auth_oidc_drive_stored);
 
+    if (kind == NGX_HTTP_AUTH_OIDC_REFRESH_LOCK) {
+        /* a lock the request holds is released if it goes away first */
+        if (step->op == AUTH_OIDC_STORE_ADD) {
+            ctx->lock_key.len = key.len;
+            ctx->lock_key.data = ngx_pstrdup(r->pool, &key);
+            if (ctx->lock_key.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->lock_pool = r->pool;
+            ctx->locking = 1;
+
+        } else if (step->op != AUTH_OIDC_STORE_GET) {
+            ngx_str_null(&ctx->lock_key);
+        }
+    }
+
     switch (step->op) {
 
     case AUTH_OIDC_STORE_GET:
@@ -213,6 +232,8 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
+    ngx_http_auth_oidc_drive_locked(ctx, rc);
+
     result->store = (rc == NGX_OK) ? AUTH_OIDC_STORE_DONE
                     : (rc == NGX_DECLINED) ? AUTH_OIDC_STORE_ABSENT
                     : AUTH_OIDC_STORE_FAILED;
@@ -220,6 +241,23 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     result->value.len = found.len;
 
     return NGX_OK;
+}
+
+
+/* A refresh lock's add answered: held (its key kept) or not. */
+
+static void
+ngx_http_auth_oidc_drive_locked(ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc)
+{
+    if (!ctx->locking) {
+        return;
+    }
+
+    ctx->locking = 0;
+
+    if (rc != NGX_OK) {
+        ngx_str_null(&ctx->lock_key);
+    }
 }
 
 
@@ -234,6 +272,8 @@ ngx_http_auth_oidc_drive_stored(void *data, ngx_int_t rc, ngx_str_t *value)
     ngx_http_auth_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+    ngx_http_auth_oidc_drive_locked(ctx, rc);
 
     ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
 

@@ -565,6 +565,8 @@ ngx_http_auth_oidc_cleanup(void *data)
 {
     ngx_http_auth_oidc_ctx_t  *ctx = data;
 
+    ngx_http_auth_oidc_store_caller_t  caller;
+
     if (ctx->http) {
         ngx_http_auth_oidc_http_cancel(ctx->http);
         ctx->http = NULL;
@@ -575,6 +577,18 @@ ngx_http_auth_oidc_cleanup(void *data)
 
     if (ctx->pause.timer_set) {
         ngx_del_timer(&ctx->pause);
+    }
+
+    if (ctx->lock_key.len) {
+        /* a refresh that will not finish: others need not wait for it */
+        caller.pool = ctx->lock_pool;
+        caller.log = ngx_cycle->log;
+        caller.done = NULL;
+        caller.data = NULL;
+        ngx_http_auth_oidc_store_delete(ctx->provider->store,
+                                        NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
+                                        &ctx->lock_key, &caller);
+        ngx_str_null(&ctx->lock_key);
     }
 
     auth_oidc_session_free(ctx->session);

@@ -311,6 +311,8 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
     ngx_event_t                          pause;     /* a WAIT step */
     ngx_http_auth_oidc_finish_pt         finish;    /* a DONE step */
+    ngx_str_t                            lock_key;  /* a refresh lock held */
+    ngx_pool_t                          *lock_pool; /* the request's */
 
     /* the callback: providers sharing its path, the login it answers */
     ngx_http_auth_oidc_provider_conf_t **candidates;
@@ -336,6 +338,7 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             paused:1;    /* a WAIT was taken */
     unsigned                             session_ended:1;
     unsigned                             body_requested:1;
+    unsigned                             locking:1;   /* a lock being added */
     unsigned                             oauth_answer:1;  /* JSON, no page */
     unsigned                             framed:1;  /* in the provider's
                                                        iframe */
