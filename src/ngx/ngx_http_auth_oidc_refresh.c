@@ -62,9 +62,10 @@ ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     params.userinfo = prov->userinfo;
     params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
 
-    /* a token request and a userinfo request, each at its bound, and
-     * keys refetched once: the lock outlives the longest refresh */
-    params.lock_seconds = (int64_t) (3 * total / 1000 + 5);
+    /* metadata waited for, a token request, keys refetched once and a
+     * userinfo request, each at its bound: the lock outlives the longest
+     * refresh, so that no second one starts with the same refresh token */
+    params.lock_seconds = (int64_t) (4 * total / 1000 + 5);
     params.wait_ms = (int64_t) total;
     params.poll_ms = NGX_HTTP_AUTH_OIDC_REFRESH_POLL;
     params.retry_seconds = prov->metadata_retry;
