@@ -145,7 +145,12 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     }
 
     if (ctx->session) {
-        return NGX_OK;
+        /*
+         * Authenticated. With auth_require, it decides whether that is
+         * enough: "satisfy any" must not let a session in that auth_require
+         * would refuse.
+         */
+        return alcf->require ? NGX_DECLINED : NGX_OK;
     }
 
     if (ctx->session_ended
@@ -165,8 +170,8 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     switch (mode) {
 
     case NGX_HTTP_AUTH_OIDC_UNAUTH_PASS:
-        /* on, with empty identity variables */
-        return NGX_OK;
+        /* on, with empty identity variables (auth_require then decides) */
+        return alcf->require ? NGX_DECLINED : NGX_OK;
 
     case NGX_HTTP_AUTH_OIDC_UNAUTH_401:
         return ngx_http_auth_oidc_unauthorized(r, prov);

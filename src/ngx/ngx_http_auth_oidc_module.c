@@ -64,6 +64,14 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       offsetof(ngx_http_auth_oidc_loc_conf_t, unauth),
       &ngx_http_auth_oidc_unauth_modes },
 
+    { ngx_string("auth_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
+                        |NGX_CONF_1MORE,
+      ngx_http_auth_oidc_require_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("oidc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_auth_oidc_status,
@@ -217,6 +225,7 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->provider_name = NULL;
+     *     alcf->require = NULL;
      *     alcf->provider = NULL;
      *     alcf->status = 0;
      *     alcf->file = NULL;
@@ -242,6 +251,11 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->unauth, prev->unauth,
                               NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO);
+
+    /* auth_require: a level with any replaces its parent's, all of them */
+    if (conf->require == NULL) {
+        conf->require = prev->require;
+    }
 
     if (conf->enable == NGX_CONF_UNSET) {
         conf->enable = prev->enable;
@@ -377,6 +391,7 @@ ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf)
 {
     ngx_http_handler_pt             *h;
     ngx_http_core_main_conf_t       *cmcf;
+    ngx_array_t                     *handlers;
     ngx_http_auth_oidc_main_conf_t  *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_auth_oidc_module);
@@ -403,12 +418,24 @@ ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_auth_oidc_endpoint_handler;
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
+    /*
+     * Access: nginx runs a phase's handlers in the reverse order of their
+     * registration. Ours go first in the array, so that they run last:
+     * "allow" and the others answer before a login is asked for ("satisfy
+     * any" lets an allowed address in without one), and auth_require runs
+     * after auth_oidc has found the session its variables read.
+     */
+    handlers = &cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers;
+
+    if (ngx_array_push_n(handlers, 2) == NULL) {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_auth_oidc_access_handler;
+    h = handlers->elts;
+    ngx_memmove(&h[2], &h[0], (handlers->nelts - 2) * sizeof(*h));
+
+    h[0] = ngx_http_auth_oidc_require_handler;
+    h[1] = ngx_http_auth_oidc_access_handler;
 
     return NGX_OK;
 }

@@ -278,6 +278,7 @@ typedef struct {
     ngx_http_auth_oidc_provider_conf_t  *provider;  /* static name */
     ngx_flag_t                   status;
     ngx_uint_t                   unauth;        /* unauth_e */
+    ngx_array_t                 *require;       /* auth_require rules */
 
     u_char                      *file;
     ngx_uint_t                   line;
@@ -459,6 +460,11 @@ void ngx_http_auth_oidc_drive(ngx_http_request_t *r,
 /* ngx_http_auth_oidc_refresh.c */
 ngx_int_t ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_require.c */
+char *ngx_http_auth_oidc_require_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_auth_oidc_require_handler(ngx_http_request_t *r);
 
 /* ngx_http_auth_oidc_form.c */
 ngx_int_t ngx_http_auth_oidc_arg(ngx_http_request_t *r, const char *name,
