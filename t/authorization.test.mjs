@@ -100,3 +100,85 @@ ${loc('/both/', '            auth_require $example_user;\n            auth_requi
     assert.equal(required.status, 403, 'auth_require runs after the session is found');
   });
 });
+
+itest('claims of any shape: auth_oidc_claim_set for nested and array claims, auth_oidc_claim_has for membership', async (h, t) => {
+  const op = await h.fakeOp({
+    user: { realm_access: { roles: ['admin', 'user'] }, groups: ['staff', 'ops'], address: { country: 'FR' } },
+  });
+  // an element that holds a "," must not pass for two members
+  const eveOp = await h.fakeOp({ user: { sub: 'eve', groups: ['x,admins', 'y'], realm_access: { roles: [] } } });
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = h.nginx(`
+${providerBlock('fake', op.issuer, {})}
+${providerBlock('eve', eveOp.issuer, { redirect_uri: '/cb/eve' })}
+    auth_oidc_claim_set $roles realm_access roles;
+    auth_oidc_claim_set $first_role realm_access roles 0;
+    auth_oidc_claim_set $country address country;
+    auth_oidc_claim_set $groups groups;
+    auth_oidc_claim_has $is_admin realm_access roles admin;
+    auth_oidc_claim_has $in_ops groups ops;
+    auth_oidc_claim_has $in_admins groups admins;
+${basicServer(port, `
+        location /app/ {
+            auth_oidc fake;
+            proxy_pass ${upstream.url};
+            proxy_set_header X-Roles $roles;
+            proxy_set_header X-First-Role $first_role;
+            proxy_set_header X-Country $country;
+            proxy_set_header X-Groups $groups;
+            proxy_set_header X-Is-Admin $is_admin;
+            proxy_set_header X-In-Ops $in_ops;
+        }
+        location /admin/ {
+            auth_oidc fake;
+            auth_require $is_admin;
+            proxy_pass ${upstream.url};
+        }
+        location /admins/ {
+            auth_oidc eve;
+            auth_require $in_admins;
+            proxy_pass ${upstream.url};
+        }
+        location /eve/ {
+            auth_oidc eve;
+            proxy_pass ${upstream.url};
+            proxy_set_header X-Groups $groups;
+        }
+        location /open/ {
+            auth_oidc fake;
+            auth_oidc_unauth pass;
+            proxy_pass ${upstream.url};
+            proxy_set_header X-Roles $roles;
+            proxy_set_header X-Is-Admin $is_admin;
+        }`)}`, { workers: 1 });
+  await ngx.start();
+  await ngx.waitProvider('fake', 'ready');
+
+  await step(t, h, 'nested members, array elements and arrays as comma-separated lists reach the app', async () => {
+    const { cookie } = await login(new UserAgent(), ngx.url, '/app/');
+    const seen = (await ngx.get('/app/x', { headers: withSession(cookie) })).json().headers;
+    assert.equal(seen['x-roles'], 'admin,user');
+    assert.equal(seen['x-first-role'], 'admin');
+    assert.equal(seen['x-country'], 'FR');
+    assert.equal(seen['x-groups'], 'staff,ops');
+    assert.equal(seen['x-is-admin'], '1');
+    assert.equal(seen['x-in-ops'], '1');
+    assert.equal((await ngx.get('/admin/x', { headers: withSession(cookie) })).status, 200);
+  });
+
+  await step(t, h, 'membership is exact: an element "x,admins" is not "admins"', async () => {
+    const { cookie } = await login(new UserAgent(), ngx.url, '/eve/', { callbackPath: '/cb/eve' });
+    const seen = (await ngx.get('/eve/x', { headers: withSession(cookie) })).json().headers;
+    assert.equal(seen['x-groups'], 'x,admins,y', 'the list a pattern would be fooled by');
+    assert.equal((await ngx.get('/admins/x', { headers: withSession(cookie) })).status, 403);
+  });
+
+  await step(t, h, 'without a session: empty, and "0" for membership', async () => {
+    const res = await ngx.get('/open/x', { headers: NAV });
+    assert.equal(res.status, 200);
+    const seen = res.json().headers;
+    assert.equal(seen['x-roles'], undefined);
+    assert.equal(seen['x-is-admin'], '0');
+  });
+});

@@ -461,6 +461,12 @@ void ngx_http_auth_oidc_drive(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 
+/* ngx_http_auth_oidc_claim_set.c */
+char *ngx_http_auth_oidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_auth_oidc_claim_has(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_auth_oidc_require.c */
 char *ngx_http_auth_oidc_require_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

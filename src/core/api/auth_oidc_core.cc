@@ -33,6 +33,7 @@
 #include "jwt/claims.h"
 #include "jwt/id_token.h"
 #include "provider/discovery.h"
+#include "session/claim_path.h"
 #include "session/keyring.h"
 #include "session/lifetime.h"
 #include "session/record.h"
@@ -1195,6 +1196,74 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
             auth_oidc::LogoutFlow::create(config, optionalView(p.session_id)),
             &auth_oidc_flow_s::logout, out, first, err);
     });
+}
+
+namespace {
+
+// The views of a path from C; false when one has data NULL.
+bool pathOf(const auth_oidc_str_t *path, size_t n,
+            std::vector<std::string_view> &out) {
+    if (path == nullptr || n == 0) {
+        return false;
+    }
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        if (!valid(path[i])) {
+            return false;
+        }
+        out.push_back(view(path[i]));
+    }
+    return true;
+}
+
+}  // namespace
+
+int auth_oidc_session_claim_path(const auth_oidc_session_t *s,
+                                 const auth_oidc_str_t *path, size_t n,
+                                 unsigned char *buf, size_t size,
+                                 size_t *needed) noexcept {
+    try {
+        std::vector<std::string_view> names;
+        if (s == nullptr || needed == nullptr || !pathOf(path, n, names)) {
+            return -1;
+        }
+        *needed = 0;
+        const auth_oidc_session_fields_t &f = s->fields;
+        auto value = auth_oidc::claimAtPath(view(f.id_token), view(f.userinfo),
+                                            names);
+        if (!value) {
+            return -1;
+        }
+        if (!value.value()) {
+            return 0;
+        }
+        const std::string &text = *value.value();
+        *needed = text.size();
+        if (buf != nullptr && text.size() <= size) {
+            std::memcpy(buf, text.data(), text.size());
+        }
+        return 1;
+    } catch (...) {
+        return -1;
+    }
+}
+
+int auth_oidc_session_claim_has(const auth_oidc_session_t *s,
+                                const auth_oidc_str_t *path, size_t n,
+                                auth_oidc_str_t value) noexcept {
+    try {
+        std::vector<std::string_view> names;
+        if (s == nullptr || !pathOf(path, n, names) || !valid(value)) {
+            return 0;
+        }
+        const auth_oidc_session_fields_t &f = s->fields;
+        return auth_oidc::claimHas(view(f.id_token), view(f.userinfo), names,
+                                   view(value))
+                   ? 1
+                   : 0;
+    } catch (...) {
+        return 0;
+    }
 }
 
 auth_oidc_tokens_t auth_oidc_session_tokens(const auth_oidc_session_t *s,

@@ -448,6 +448,28 @@ AUTH_OIDC_API int auth_oidc_session_claim(const auth_oidc_session_t *s,
     auth_oidc_str_t name, auth_oidc_str_t *value) AUTH_OIDC_NOEXCEPT;
 
 
+/*
+ * Claims of any shape (auth_oidc_claim_set): the claim at a path of n
+ * member names (an array's element by its index), from the session's ID
+ * token, then its userinfo answer; rendered as $oidc_claim_* renders, an
+ * array as its elements joined by ",". Returns 1 and writes the value when
+ * it fits in size bytes (*needed: its length; call again with a larger
+ * buffer otherwise), 0 when absent or null, -1 when the session's claims
+ * cannot be read or memory ran out.
+ */
+AUTH_OIDC_API int auth_oidc_session_claim_path(const auth_oidc_session_t *s,
+    const auth_oidc_str_t *path, size_t n, unsigned char *buf, size_t size,
+    size_t *needed) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * auth_oidc_claim_has: 1 when the claim at path is an array with a string
+ * element equal to value, byte for byte, or is that string; 0 otherwise.
+ */
+AUTH_OIDC_API int auth_oidc_session_claim_has(const auth_oidc_session_t *s,
+    const auth_oidc_str_t *path, size_t n, auth_oidc_str_t value)
+    AUTH_OIDC_NOEXCEPT;
+
+
 /* ---------------------------------------------------------------------
  * Encryption at rest for records kept outside nginx (the Redis session
  * store): whoever reads Redis learns no token, claim or session id, and can

@@ -82,10 +82,7 @@ std::optional<std::int64_t> Claims::numericDate(std::string_view name) const
     return std::nullopt;
 }
 
-namespace {
-
-// The text of a non-null value for render(). Errors: NoMemory, Internal.
-Result<std::string> renderValue(const json_t *value) {
+Result<std::string> renderClaimValue(const json_t *value) {
     std::string text;
     if (const auto s = jsonStringView(value)) {
         text.assign(s->data(), s->size());
@@ -106,8 +103,6 @@ Result<std::string> renderValue(const json_t *value) {
     return Result<std::string>(std::move(text));
 }
 
-}  // namespace
-
 Result<std::optional<std::string>> Claims::render(std::string_view name) const {
     using Value = std::optional<std::string>;
     const json_t *value =
@@ -115,7 +110,7 @@ Result<std::optional<std::string>> Claims::render(std::string_view name) const {
     if (value == nullptr || json_is_null(value)) {
         return Value();
     }
-    auto text = renderValue(value);
+    auto text = renderClaimValue(value);
     if (!text) {
         return std::move(text).error();
     }
@@ -132,7 +127,7 @@ Result<std::vector<Claims::Rendered>> Claims::renderAll() const {
         if (json_is_null(value)) {
             continue;
         }
-        auto text = renderValue(value);
+        auto text = renderClaimValue(value);
         if (!text) {
             return std::move(text).error();
         }

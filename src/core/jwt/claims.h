@@ -17,6 +17,11 @@ inline constexpr std::size_t kMaxSubjectBytes = 255;
 
 // The claims of an ID token (or any JSON object of claims, such as the copy
 // a session keeps): read-only lookups plus the compact serialization.
+// The text of a non-null JSON value as $oidc_claim_* shows it: strings
+// without quotes, other values as compact JSON, control bytes as spaces.
+// Errors: NoMemory, Internal.
+Result<std::string> renderClaimValue(const json_t *value);
+
 class Claims {
 public:
     static constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;
