@@ -104,9 +104,7 @@ const Step &BackchannelFlow::validate(const Jwks *jwks) {
     auto claims = validateLogoutToken(token_, jwks, expect);
     if (!claims && claims.status() == Status::Kid && !keysRefetched_) {
         keysRefetched_ = true;
-        step_ = Step();
-        step_.kind = StepKind::Metadata;
-        step_.refetchKeys = true;
+        step_ = keysRefetchStep();
         state_ = State::Keys;
         return step_;
     }

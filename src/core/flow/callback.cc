@@ -203,15 +203,7 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
                          request.error().detail);
     }
 
-    step_ = Step();
-    step_.kind = StepKind::Fetch;
-    step_.endpoint = Discovery::Endpoint::Token;
-    step_.method = "POST";
-    step_.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
-    if (!request.value().authorization.empty()) {
-        step_.headers += "Authorization: " + request.value().authorization + "\r\n";
-    }
-    step_.body = std::move(request.value().body);
+    step_ = formPost(Discovery::Endpoint::Token, std::move(request).value());
     state_ = State::Token;
     return step_;
 }
@@ -261,9 +253,7 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
     if (!claims && claims.status() == Status::Kid && !keysRefetched_) {
         // The provider may have rotated its keys: one refetch.
         keysRefetched_ = true;
-        step_ = Step();
-        step_.kind = StepKind::Metadata;
-        step_.refetchKeys = true;
+        step_ = keysRefetchStep();
         state_ = State::Keys;
         return step_;
     }

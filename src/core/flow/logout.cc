@@ -150,16 +150,8 @@ const Step &LogoutFlow::revoke(const Discovery &discovery) {
         return step_;
     }
     reply_ = std::move(step_);
-    step_ = Step();
-    step_.kind = StepKind::Fetch;
-    step_.endpoint = Discovery::Endpoint::Revocation;
-    step_.method = "POST";
-    step_.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
-    if (!request.value().authorization.empty()) {
-        step_.headers +=
-            "Authorization: " + request.value().authorization + "\r\n";
-    }
-    step_.body = std::move(request.value().body);
+    step_ = formPost(Discovery::Endpoint::Revocation,
+                     std::move(request).value());
     step_.timeoutMs = revokeTimeoutMs_;
     state_ = State::Revoke;
     return step_;

@@ -292,16 +292,7 @@ const Step &RefreshFlow::afterMetadata(const StepResult &result) {
         return providerFailed("cannot build the refresh request: " +
                               request.error().detail);
     }
-    step_ = Step();
-    step_.kind = StepKind::Fetch;
-    step_.endpoint = Discovery::Endpoint::Token;
-    step_.method = "POST";
-    step_.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
-    if (!request.value().authorization.empty()) {
-        step_.headers +=
-            "Authorization: " + request.value().authorization + "\r\n";
-    }
-    step_.body = std::move(request.value().body);
+    step_ = formPost(Discovery::Endpoint::Token, std::move(request).value());
     state_ = State::Token;
     return step_;
 }
@@ -354,9 +345,7 @@ const Step &RefreshFlow::validate(const Jwks *jwks) {
         auto claims = validateIdToken(tokens_->idToken(), jwks, expect);
         if (!claims && claims.status() == Status::Kid && !keysRefetched_) {
             keysRefetched_ = true;
-            step_ = Step();
-            step_.kind = StepKind::Metadata;
-            step_.refetchKeys = true;
+            step_ = keysRefetchStep();
             state_ = State::Keys;
             return step_;
         }

@@ -138,4 +138,13 @@ struct StepResult {
     const Jwks *jwks = nullptr;
 };
 
+// A token named a key id the keys lack: ask for a newer fetch of them
+// (once per flow: the provider may have rotated its keys).
+inline Step keysRefetchStep() {
+    Step step;
+    step.kind = StepKind::Metadata;
+    step.refetchKeys = true;
+    return step;
+}
+
 }  // namespace auth_oidc

@@ -219,6 +219,19 @@ Result<ClientAuth> chooseClientAuth(
                      "client_secret_basic nor client_secret_post");
 }
 
+Step formPost(Discovery::Endpoint endpoint, TokenRequest request) {
+    Step step;
+    step.kind = StepKind::Fetch;
+    step.endpoint = endpoint;
+    step.method = "POST";
+    step.headers = "Content-Type: application/x-www-form-urlencoded\r\n";
+    if (!request.authorization.empty()) {
+        step.headers += "Authorization: " + request.authorization + "\r\n";
+    }
+    step.body = std::move(request.body);
+    return step;
+}
+
 Result<TokenRequest> buildTokenRequest(
     const TokenRequestParams &params,
     const std::optional<std::vector<std::string>> &supportedMethods) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "flow/step.h"
 
 namespace auth_oidc {
 
@@ -51,6 +52,10 @@ struct TokenRequest {
     // (RFC 6749, section 2.3.1) for Basic; empty otherwise.
     std::string authorization;
 };
+
+// The Fetch step that POSTs request to endpoint (the token or revocation
+// endpoint): the form body, its client authentication header.
+Step formPost(Discovery::Endpoint endpoint, TokenRequest request);
 
 // Errors: InvalidArgument, Url (redirect_uri).
 Result<TokenRequest> buildTokenRequest(
