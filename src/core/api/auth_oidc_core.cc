@@ -64,6 +64,9 @@ struct auth_oidc_session_s {
     std::vector<char> storage;
     auth_oidc_session_fields_t fields;
     std::vector<auth_oidc::ClaimEntry> claims;  // views into storage
+    // auth_oidc_claim_set/has: the claims parsed once per session handle
+    // (per request), however many variables read them.
+    mutable std::optional<auth_oidc::ClaimSources> claimSources;
 };
 
 struct auth_oidc_keyring_s {
@@ -1200,6 +1203,20 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
 
 namespace {
 
+// The session's claims for paths, parsed on first use; nullptr when they
+// cannot be read.
+const auth_oidc::ClaimSources *claimSourcesOf(const auth_oidc_session_t &s) {
+    if (!s.claimSources) {
+        auto parsed = auth_oidc::parseClaimSources(view(s.fields.id_token),
+                                                   view(s.fields.userinfo));
+        if (!parsed) {
+            return nullptr;
+        }
+        s.claimSources.emplace(std::move(parsed).value());
+    }
+    return &*s.claimSources;
+}
+
 // The views of a path from C; false when one has data NULL.
 bool pathOf(const auth_oidc_str_t *path, size_t n,
             std::vector<std::string_view> &out) {
@@ -1228,9 +1245,11 @@ int auth_oidc_session_claim_path(const auth_oidc_session_t *s,
             return -1;
         }
         *needed = 0;
-        const auth_oidc_session_fields_t &f = s->fields;
-        auto value = auth_oidc::claimAtPath(view(f.id_token), view(f.userinfo),
-                                            names);
+        const auth_oidc::ClaimSources *sources = claimSourcesOf(*s);
+        if (sources == nullptr) {
+            return -1;
+        }
+        auto value = auth_oidc::claimAtPath(*sources, names);
         if (!value) {
             return -1;
         }
@@ -1256,9 +1275,9 @@ int auth_oidc_session_claim_has(const auth_oidc_session_t *s,
         if (s == nullptr || !pathOf(path, n, names) || !valid(value)) {
             return 0;
         }
-        const auth_oidc_session_fields_t &f = s->fields;
-        return auth_oidc::claimHas(view(f.id_token), view(f.userinfo), names,
-                                   view(value))
+        const auth_oidc::ClaimSources *sources = claimSourcesOf(*s);
+        return sources != nullptr &&
+                       auth_oidc::claimHas(*sources, names, view(value))
                    ? 1
                    : 0;
     } catch (...) {

@@ -9,28 +9,31 @@
 #include "jwk/jwks.h"
 #include "jwt/claims.h"
 #include "jwt/id_token.h"
-#include "jwt/jws.h"
+#include "session/claim_path.h"
 #include "session/lifetime.h"
 
 namespace auth_oidc {
 
 namespace {
 
+// Another handle on the same parsed claims (jansson counts references).
+Result<Claims> sameClaims(const Claims &claims) {
+    return Claims::fromObject(
+        JsonPtr(json_incref(const_cast<json_t *>(claims.root()))));
+}
+
+// The claims of the session's own ID token.
+Result<Claims> storedClaims(std::string_view idToken) {
+    auto payload = storedIdTokenPayload(idToken);
+    if (!payload) {
+        return std::move(payload).error();
+    }
+    return Claims::fromObject(std::move(payload).value());
+}
+
 // The lock's values: a refresh under way, a refresh the provider failed.
 constexpr std::string_view kRefreshing = "1";
 constexpr std::string_view kFailed = "f";
-
-// The claims of an ID token this module validated before (the session's):
-// its payload, not verified again.
-Result<Claims> storedIdTokenClaims(std::string_view token) {
-    auto jws = CompactJws::parse(token);
-    if (!jws) {
-        return std::move(jws).error();
-    }
-    const auto &payload = jws.value().payload;
-    return Claims::parse(std::string_view(
-        reinterpret_cast<const char *>(payload.data()), payload.size()));
-}
 
 }  // namespace
 
@@ -442,14 +445,11 @@ const Step &RefreshFlow::storeSession() {
 
     std::string table;
     if (claims_ || userinfoClaims_) {
-        Result<Claims> base = claims_ ? Claims::fromObject(JsonPtr(
-                                            json_incref(const_cast<json_t *>(claims_->root()))))
-                                      : storedIdTokenClaims(fields_.idToken);
+        Result<Claims> base = claims_ ? sameClaims(*claims_)
+                                      : storedClaims(fields_.idToken);
         if (base && !session.userinfo.empty()) {
-            auto info = userinfoClaims_
-                            ? Claims::fromObject(JsonPtr(
-                                  json_incref(const_cast<json_t *>(userinfoClaims_->root()))))
-                            : Claims::parse(session.userinfo);
+            auto info = userinfoClaims_ ? sameClaims(*userinfoClaims_)
+                                        : Claims::parse(session.userinfo);
             if (info) {
                 base = mergeClaims(base.value(), info.value());
             }

@@ -13,7 +13,9 @@ namespace {
 // An upper bound on array indexes in a path: no claim has more elements.
 constexpr std::size_t kMaxIndexDigits = 6;
 
-Result<JsonPtr> payloadOf(std::string_view idToken) {
+}  // namespace
+
+Result<JsonPtr> storedIdTokenPayload(std::string_view idToken) {
     auto jws = CompactJws::parse(idToken);
     if (!jws) {
         return makeError(Status::Decode, "the session's ID token: " +
@@ -24,28 +26,19 @@ Result<JsonPtr> payloadOf(std::string_view idToken) {
         reinterpret_cast<const char *>(payload.data()), payload.size()));
 }
 
-// The node at path under the ID token's claims, else the userinfo answer's
-// (roots keeps them alive); nullptr when absent.
-Result<const json_t *> nodeAt(std::string_view idToken,
-                              std::string_view userinfo,
-                              const std::vector<std::string_view> &path,
-                              std::vector<JsonPtr> &roots) {
-    if (path.empty()) {
-        return static_cast<const json_t *>(nullptr);
+namespace {
+
+// The node at path under the ID token's claims, else the userinfo answer's;
+// nullptr when absent.
+const json_t *nodeAt(const ClaimSources &sources,
+                     const std::vector<std::string_view> &path) {
+    if (path.empty() || !sources.idToken) {
+        return nullptr;
     }
-    auto root = payloadOf(idToken);
-    if (!root) {
-        return std::move(root).error();
-    }
-    roots.push_back(std::move(root).value());
     const std::string first(path.front());
-    const json_t *node = json_object_get(roots.back().get(), first.c_str());
-    if (node == nullptr && !userinfo.empty()) {
-        auto info = parseJsonObject(userinfo);
-        if (info) {
-            roots.push_back(std::move(info).value());
-            node = json_object_get(roots.back().get(), first.c_str());
-        }
+    const json_t *node = json_object_get(sources.idToken.get(), first.c_str());
+    if (node == nullptr && sources.userinfo) {
+        node = json_object_get(sources.userinfo.get(), first.c_str());
     }
     for (std::size_t i = 1; node != nullptr && i < path.size(); ++i) {
         const std::string_view name = path[i];
@@ -65,16 +58,27 @@ Result<const json_t *> nodeAt(std::string_view idToken,
 
 }  // namespace
 
-Result<std::optional<std::string>> claimAtPath(
-    std::string_view idToken, std::string_view userinfo,
-    const std::vector<std::string_view> &path) {
-    using Value = std::optional<std::string>;
-    std::vector<JsonPtr> roots;
-    auto node = nodeAt(idToken, userinfo, path, roots);
-    if (!node) {
-        return std::move(node).error();
+Result<ClaimSources> parseClaimSources(std::string_view idToken,
+                                       std::string_view userinfo) {
+    auto root = storedIdTokenPayload(idToken);
+    if (!root) {
+        return makeError(Status::Decode, root.error().detail);
     }
-    const json_t *value = node.value();
+    ClaimSources sources;
+    sources.idToken = std::move(root).value();
+    if (!userinfo.empty()) {
+        auto info = parseJsonObject(userinfo);
+        if (info) {
+            sources.userinfo = std::move(info).value();
+        }
+    }
+    return Result<ClaimSources>(std::move(sources));
+}
+
+Result<std::optional<std::string>> claimAtPath(
+    const ClaimSources &sources, const std::vector<std::string_view> &path) {
+    using Value = std::optional<std::string>;
+    const json_t *value = nodeAt(sources, path);
     if (value == nullptr || json_is_null(value)) {
         return Value();
     }
@@ -104,16 +108,14 @@ Result<std::optional<std::string>> claimAtPath(
     return Value(std::move(joined));
 }
 
-bool claimHas(std::string_view idToken, std::string_view userinfo,
+bool claimHas(const ClaimSources &sources,
               const std::vector<std::string_view> &path,
               std::string_view value) noexcept {
     try {
-        std::vector<JsonPtr> roots;
-        auto node = nodeAt(idToken, userinfo, path, roots);
-        if (!node || node.value() == nullptr) {
+        const json_t *found = nodeAt(sources, path);
+        if (found == nullptr) {
             return false;
         }
-        const json_t *found = node.value();
         if (const auto s = jsonStringView(found)) {
             return *s == value;
         }

@@ -22,9 +22,15 @@ const std::string kToken = unsignedToken(
     R"("groups":["x,admins","ops",null,7],"n":3,"flag":true,"empty":[],)"
     R"("address":{"country":"FR"},"nothing":null})");
 
+ClaimSources sources(std::string_view userinfo = {}) {
+    auto parsed = parseClaimSources(kToken, userinfo);
+    EXPECT_TRUE(parsed) << parsed.detail();
+    return parsed ? std::move(parsed).value() : ClaimSources();
+}
+
 std::optional<std::string> at(std::vector<std::string_view> path,
                               std::string_view userinfo = {}) {
-    auto value = claimAtPath(kToken, userinfo, path);
+    auto value = claimAtPath(sources(userinfo), path);
     EXPECT_TRUE(value) << value.detail();
     return value ? value.value() : std::nullopt;
 }
@@ -55,18 +61,18 @@ TEST(ClaimPathTest, UserinfoForWhatTheIdTokenLacks) {
 }
 
 TEST(ClaimPathTest, MembershipIsExact) {
-    EXPECT_TRUE(claimHas(kToken, {}, {"realm_access", "roles"}, "admin"));
-    EXPECT_TRUE(claimHas(kToken, {}, {"groups"}, "x,admins"));
-    EXPECT_FALSE(claimHas(kToken, {}, {"groups"}, "admins"));
-    EXPECT_FALSE(claimHas(kToken, {}, {"groups"}, "7"));  // a number is no string
-    EXPECT_TRUE(claimHas(kToken, {}, {"address", "country"}, "FR"));
-    EXPECT_FALSE(claimHas(kToken, {}, {"address"}, "FR"));
-    EXPECT_FALSE(claimHas(kToken, {}, {"missing"}, "x"));
+    EXPECT_TRUE(claimHas(sources(), {"realm_access", "roles"}, "admin"));
+    EXPECT_TRUE(claimHas(sources(), {"groups"}, "x,admins"));
+    EXPECT_FALSE(claimHas(sources(), {"groups"}, "admins"));
+    EXPECT_FALSE(claimHas(sources(), {"groups"}, "7"));  // a number is no string
+    EXPECT_TRUE(claimHas(sources(), {"address", "country"}, "FR"));
+    EXPECT_FALSE(claimHas(sources(), {"address"}, "FR"));
+    EXPECT_FALSE(claimHas(sources(), {"missing"}, "x"));
 }
 
 TEST(ClaimPathTest, UnreadableTokenIsAnError) {
-    EXPECT_FALSE(claimAtPath("not a token", {}, {"sub"}));
-    EXPECT_FALSE(claimHas("not a token", {}, {"sub"}, "u"));
+    EXPECT_FALSE(parseClaimSources("not a token", {}));
+    EXPECT_FALSE(claimHas(ClaimSources(), {"sub"}, "u"));
 }
 
 }  // namespace
