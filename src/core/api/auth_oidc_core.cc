@@ -22,6 +22,7 @@
 #include "flow/callback.h"
 #include "flow/login.h"
 #include "flow/backchannel.h"
+#include "flow/bearer.h"
 #include "flow/frontchannel.h"
 #include "flow/logout.h"
 #include "flow/refresh.h"
@@ -67,6 +68,10 @@ struct auth_oidc_session_s {
     // auth_oidc_claim_set/has: the claims parsed once per session handle
     // (per request), however many variables read them.
     mutable std::optional<auth_oidc::ClaimSources> claimSources;
+    // a bearer token's: its claims as JSON (for paths) and scopes; views
+    // into storage, empty for a login session
+    std::string_view bearerClaims;
+    auth_oidc_str_t scope{nullptr, 0};
 };
 
 struct auth_oidc_keyring_s {
@@ -81,10 +86,11 @@ struct auth_oidc_flow_s {
     std::unique_ptr<auth_oidc::RefreshFlow> refresh;
     std::unique_ptr<auth_oidc::BackchannelFlow> backchannel;
     std::unique_ptr<auth_oidc::FrontchannelFlow> frontchannel;
+    std::unique_ptr<auth_oidc::BearerFlow> bearer;
 
     bool any() const noexcept {
         return login || callback || logout || refresh || backchannel ||
-               frontchannel;
+               frontchannel || bearer;
     }
 
     const auth_oidc::Step &resume(const auth_oidc::StepResult &result) {
@@ -99,6 +105,9 @@ struct auth_oidc_flow_s {
         }
         if (frontchannel) {
             return frontchannel->resume(result);
+        }
+        if (bearer) {
+            return bearer->resume(result);
         }
         return callback ? callback->resume(result) : logout->resume(result);
     }
@@ -972,6 +981,10 @@ AUTH_OIDC_SAME(AUTH_OIDC_STORE_ADD, auth_oidc::StoreOp::Add);
 AUTH_OIDC_SAME(AUTH_OIDC_STORE_DELETE, auth_oidc::StoreOp::Delete);
 AUTH_OIDC_SAME(AUTH_OIDC_RECORD_USED_STATE, auth_oidc::RecordKind::UsedState);
 AUTH_OIDC_SAME(AUTH_OIDC_RECORD_SESSION, auth_oidc::RecordKind::Session);
+AUTH_OIDC_SAME(AUTH_OIDC_RECORD_BEARER_TOKEN,
+               auth_oidc::RecordKind::BearerToken);
+AUTH_OIDC_SAME(AUTH_OIDC_BEARER_INTROSPECTION,
+               auth_oidc::BearerValidation::Introspection);
 AUTH_OIDC_SAME(AUTH_OIDC_LOG_NONE, auth_oidc::LogLevel::None);
 AUTH_OIDC_SAME(AUTH_OIDC_LOG_ERR, auth_oidc::LogLevel::Error);
 AUTH_OIDC_SAME(AUTH_OIDC_LOG_WARN, auth_oidc::LogLevel::Warn);
@@ -1207,8 +1220,11 @@ namespace {
 // cannot be read.
 const auth_oidc::ClaimSources *claimSourcesOf(const auth_oidc_session_t &s) {
     if (!s.claimSources) {
-        auto parsed = auth_oidc::parseClaimSources(view(s.fields.id_token),
-                                                   view(s.fields.userinfo));
+        auto parsed =
+            s.bearerClaims.empty()
+                ? auth_oidc::parseClaimSources(view(s.fields.id_token),
+                                               view(s.fields.userinfo))
+                : auth_oidc::parseBearerClaimSources(s.bearerClaims);
         if (!parsed) {
             return nullptr;
         }
@@ -1392,6 +1408,120 @@ auth_oidc_status_t auth_oidc_frontchannel_flow(
                              optionalView(p.session_id)),
                          &auth_oidc_flow_s::frontchannel, out, first, err);
     });
+}
+
+auth_oidc_status_t auth_oidc_bearer_flow(
+    const auth_oidc_bearer_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (!flowOutputs(out, first)) {
+            return invalidArgument(err, "out or first is NULL");
+        }
+        if (params == nullptr) {
+            return invalidArgument(err, "params is NULL");
+        }
+        const auth_oidc_bearer_params_t &p = *params;
+        if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
+                       p.algorithms, p.audiences, p.token})) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        const std::size_t validation = rawValue(&p.validation);
+        if (validation > AUTH_OIDC_BEARER_INTROSPECTION) {
+            return invalidArgument(err, "unknown validation");
+        }
+        auth_oidc::BearerConfig config;
+        config.provider = view(p.provider);
+        config.issuer = view(p.issuer);
+        config.clientId = view(p.client_id);
+        config.clientSecret = view(p.client_secret);
+        config.algorithms = view(p.algorithms);
+        config.audiences = view(p.audiences);
+        config.validation =
+            static_cast<auth_oidc::BearerValidation>(validation);
+        config.strictType = p.strict_type != 0;
+        config.leeway = p.leeway;
+        config.cacheValid = p.cache_valid;
+        config.cacheInvalid = p.cache_invalid;
+        config.introspectionTimeoutMs = p.timeout_ms;
+        return startFlow(
+            auth_oidc::BearerFlow::create(config, view(p.token), p.now),
+            &auth_oidc_flow_s::bearer, out, first, err);
+    });
+}
+
+size_t auth_oidc_bearer_key(auth_oidc_str_t provider, auth_oidc_str_t token,
+                            unsigned char *buf, size_t size) noexcept {
+    try {
+        if (!valid(provider) || !valid(token) ||
+            !auth_oidc::isBearerToken(view(token))) {
+            return 0;
+        }
+        const std::string key =
+            auth_oidc::bearerTokenKey(view(provider), view(token));
+        if (buf != nullptr && key.size() <= size) {
+            std::memcpy(buf, key.data(), key.size());
+        }
+        return key.size();
+    } catch (...) {
+        return 0;
+    }
+}
+
+auth_oidc_status_t auth_oidc_bearer_decode(const unsigned char *data,
+                                           size_t len,
+                                           auth_oidc_session_t **out,
+                                           auth_oidc_str_t *error,
+                                           auth_oidc_str_t *description,
+                                           auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (error == nullptr || description == nullptr) {
+            return invalidArgument(err, "error or description is NULL");
+        }
+        *error = auth_oidc_str_t{nullptr, 0};
+        *description = auth_oidc_str_t{nullptr, 0};
+        if (out == nullptr || (data == nullptr && len != 0)) {
+            return invalidArgument(err, "out or data is NULL");
+        }
+        *out = nullptr;
+        const std::string_view bytes(reinterpret_cast<const char *>(data),
+                                     len);
+        if (auth_oidc::isRefusedBearer(bytes)) {
+            // views into the caller's data: no handle to keep them
+            auto refused = auth_oidc::decodeBearer(bytes);
+            if (!refused) {
+                return fail(err, refused.error());
+            }
+            *error = toCOrNull(refused.value().refusedError);
+            *description = toCOrNull(refused.value().refusedDescription);
+            return succeed(err);
+        }
+        return decodeRecord(
+            data, len, out, err,
+            [](std::string_view record, auth_oidc_session_t &handle)
+                -> auth_oidc::Result<bool> {
+                auto fields = auth_oidc::decodeBearer(record);
+                if (!fields) {
+                    return std::move(fields).error();
+                }
+                auth_oidc::BearerFields &r = fields.value();
+                auth_oidc_session_fields_t &f = handle.fields;
+                f = auth_oidc_session_fields_t{};
+                f.sub = toCOrNull(r.sub);
+                f.created = r.verified;
+                f.refreshed = r.verified;
+                f.expires = r.expires;
+                f.claim_table = toCOrNull(r.claimTable);
+                handle.claims = std::move(r.claimIndex);
+                handle.bearerClaims = r.claims;
+                handle.scope = toCOrNull(r.scope);
+                return true;
+            });
+    });
+}
+
+auth_oidc_str_t auth_oidc_session_scope(const auth_oidc_session_t *s)
+    noexcept {
+    return s == nullptr ? auth_oidc_str_t{nullptr, 0} : s->scope;
 }
 
 auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,

@@ -631,6 +631,7 @@ typedef enum {
 #define AUTH_OIDC_RECORD_REFRESH_LOCK   3
 #define AUTH_OIDC_RECORD_SESSION_INDEX  4
 #define AUTH_OIDC_RECORD_USED_JTI       5
+#define AUTH_OIDC_RECORD_BEARER_TOKEN   6
 
 /* How a flow that ends without an answer (DONE) leaves the request. */
 typedef enum {
@@ -895,6 +896,68 @@ typedef struct {
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_frontchannel_flow(
     const auth_oidc_frontchannel_params_t *params, auth_oidc_flow_t **out,
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* ---------------------------------------------------------------------
+ * Bearer tokens on APIs (RFC 6750): see BearerFlow in
+ * src/core/flow/bearer.h. A verification is cached (record kind
+ * AUTH_OIDC_RECORD_BEARER_TOKEN) under auth_oidc_bearer_key(); the module
+ * looks there first and runs the flow on a miss.
+ */
+
+typedef enum {
+    AUTH_OIDC_BEARER_AUTO = 0,       /* a JWT locally, else introspected */
+    AUTH_OIDC_BEARER_JWT,
+    AUTH_OIDC_BEARER_INTROSPECTION
+} auth_oidc_bearer_validation_t;
+
+typedef struct {
+    auth_oidc_str_t               provider;
+    auth_oidc_str_t               issuer;
+    auth_oidc_str_t               client_id;
+    auth_oidc_str_t               client_secret;
+    auth_oidc_str_t               algorithms;
+    auth_oidc_str_t               audiences;      /* space-separated */
+    auth_oidc_bearer_validation_t validation;
+    int                           strict_type;    /* typ "at+jwt" only */
+    int64_t                       leeway;
+    int64_t                       cache_valid;    /* seconds */
+    int64_t                       cache_invalid;  /* seconds, 0: none */
+    int64_t                       timeout_ms;     /* introspection, 0 */
+
+    auth_oidc_str_t               token;
+    int64_t                       now;
+} auth_oidc_bearer_params_t;
+
+/* Errors: EINVAL (no audience, a bad algorithm list), ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_bearer_flow(
+    const auth_oidc_bearer_params_t *params, auth_oidc_flow_t **out,
+    auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/*
+ * The cache key of a token for provider (size_t contract); 0 when token
+ * is no RFC 6750 b64token of at most 16 KiB: nothing to look up, refuse.
+ */
+AUTH_OIDC_API size_t auth_oidc_bearer_key(auth_oidc_str_t provider,
+    auth_oidc_str_t token, unsigned char *buf, size_t size)
+    AUTH_OIDC_NOEXCEPT;
+
+/*
+ * A cached verification. Accepted: *out a session handle with the token's
+ * claims (sub may be empty; no tokens; expires: the token's exp, 0 when
+ * unknown), error and description {NULL, 0}. Refused: *out NULL, error
+ * and description the RFC 6750 error and its description (views into
+ * data). Errors: EDECODE.
+ */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_bearer_decode(
+    const unsigned char *data, size_t len, auth_oidc_session_t **out,
+    auth_oidc_str_t *error, auth_oidc_str_t *description,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* The scopes a bearer token grants, space-separated ({NULL, 0}: none, or
+ * a login session). */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_session_scope(
+    const auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
+
 
 /* The next step, after the last went as result says. */
 AUTH_OIDC_API auth_oidc_status_t auth_oidc_flow_resume(auth_oidc_flow_t *flow,

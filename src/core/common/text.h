@@ -21,4 +21,7 @@ std::string quoteForDetail(std::string_view value,
 // maxBytes input bytes is marked with "...".
 std::string printableForDetail(std::string_view text, std::size_t maxBytes);
 
+// ASCII case-insensitive equality (media types, header tokens).
+bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept;
+
 }  // namespace auth_oidc

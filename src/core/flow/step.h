@@ -40,6 +40,7 @@ enum class RecordKind {
     RefreshLock,    // one refresh of a session at a time
     SessionIndex,   // the sessions of a provider's "sid" or "sub"
     UsedJti,        // a back-channel logout token's "jti", once
+    BearerToken,    // a bearer token's verification (the cache)
 };
 
 // The key of the index of a provider's sessions by "sid" or "sub" (kind),

@@ -311,6 +311,14 @@ Result<TokenRequest> buildRevocationRequest(
     return Result<TokenRequest>(std::move(request));
 }
 
+Result<TokenRequest> buildIntrospectionRequest(
+    std::string_view clientId, std::string_view clientSecret,
+    std::string_view token,
+    const std::optional<std::vector<std::string>> &supportedMethods) {
+    return buildRevocationRequest(clientId, clientSecret, token,
+                                  "access_token", supportedMethods);
+}
+
 bool isProviderError(const Error &error, std::string_view code) noexcept {
     if (error.status != Status::Provider) {
         return false;

@@ -84,6 +84,13 @@ Result<TokenRequest> buildRevocationRequest(
     std::string_view token, std::string_view hint,
     const std::optional<std::vector<std::string>> &supportedMethods);
 
+// An introspection request (RFC 7662, section 2.1) for an access token:
+// the same form as a revocation, authenticated the same way.
+Result<TokenRequest> buildIntrospectionRequest(
+    std::string_view clientId, std::string_view clientSecret,
+    std::string_view token,
+    const std::optional<std::vector<std::string>> &supportedMethods);
+
 // Whether error is the provider's OAuth error code (TokenResponse::parse's
 // Provider detail starts with it), e.g. "invalid_grant".
 bool isProviderError(const Error &error, std::string_view code) noexcept;

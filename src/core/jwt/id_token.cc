@@ -53,18 +53,9 @@ Result<bool> checkClaims(const Claims &claims,
         return std::move(iat).error();
     }
 
-    if (json_object_get(root, "nbf") != nullptr) {
-        const auto nbf = claims.numericDate("nbf");
-        if (!nbf) {
-            return claimMustBe("nbf", "a number");
-        }
-        if (*nbf > saturatingAdd(expect.now, expect.leeway)) {
-            return makeError(Status::NotYet,
-                             "\"nbf\" " + std::to_string(*nbf) + " is " +
-                                 secondsText(saturatingSub(*nbf, expect.now)) +
-                                 " in the future (leeway " +
-                                 secondsText(expect.leeway) + ")");
-        }
+    auto nbf = checkNotBefore(claims, expect.now, expect.leeway);
+    if (!nbf) {
+        return std::move(nbf).error();
     }
 
     auto sub = checkSubject(claims);

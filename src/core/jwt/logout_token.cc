@@ -1,6 +1,5 @@
 #include "jwt/logout_token.h"
 
-#include <cctype>
 #include <utility>
 
 #include "common/text.h"
@@ -10,43 +9,20 @@ namespace auth_oidc {
 
 namespace {
 
-bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto x = static_cast<unsigned char>(a[i]);
-        const auto y = static_cast<unsigned char>(b[i]);
-        if (std::tolower(x) != std::tolower(y)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // Back-Channel Logout 1.0, section 2.4 and RFC 8725, section 3.11: explicit
 // typing with "logout+jwt"; "JWT" is still what most providers send. Media
 // types are case-insensitive and "application/" may be left out (RFC 7515,
 // section 4.1.9).
 Result<bool> checkType(const json_t *header) {
-    const json_t *typ = json_object_get(header, "typ");
-    if (typ == nullptr) {
-        return true;
+    auto type = headerType(header);
+    if (!type) {
+        return std::move(type).error();
     }
-    const auto text = jsonStringView(typ);
-    if (!text) {
-        return makeError(Status::Field, "header \"typ\" is not a string");
-    }
-    std::string_view type = *text;
-    constexpr std::string_view kPrefix = "application/";
-    if (type.size() > kPrefix.size() &&
-        equalsIgnoringCase(type.substr(0, kPrefix.size()), kPrefix)) {
-        type.remove_prefix(kPrefix.size());
-    }
-    if (!equalsIgnoringCase(type, "logout+jwt") &&
-        !equalsIgnoringCase(type, "JWT")) {
+    if (type.value() && !equalsIgnoringCase(*type.value(), "logout+jwt") &&
+        !equalsIgnoringCase(*type.value(), "JWT")) {
         return makeError(Status::Field,
-                         "header \"typ\" is " + quoteForDetail(*text, 40) +
+                         "header \"typ\" is " +
+                             quoteForDetail(*type.value(), 40) +
                              ", expected \"logout+jwt\" or \"JWT\"");
     }
     return true;

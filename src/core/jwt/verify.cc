@@ -150,6 +150,25 @@ Result<VerifiedJws> verifyJws(std::string_view token, const Jwks *jwks,
     return VerifiedJws{std::move(jws), std::move(claims).value()};
 }
 
+Result<std::optional<std::string_view>> headerType(const json_t *header) {
+    using Type = std::optional<std::string_view>;
+    const json_t *typ = json_object_get(header, "typ");
+    if (typ == nullptr) {
+        return Type();
+    }
+    const auto text = jsonStringView(typ);
+    if (!text) {
+        return makeError(Status::Field, "header \"typ\" is not a string");
+    }
+    std::string_view type = *text;
+    constexpr std::string_view kPrefix = "application/";
+    if (type.size() > kPrefix.size() &&
+        equalsIgnoringCase(type.substr(0, kPrefix.size()), kPrefix)) {
+        type.remove_prefix(kPrefix.size());
+    }
+    return Type(type);
+}
+
 std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) noexcept {
     std::int64_t sum = 0;
     if (__builtin_add_overflow(a, b, &sum)) {
@@ -176,6 +195,25 @@ Error claimMustBe(std::string_view name, std::string_view expected) {
     what += "\" must be ";
     what += expected;
     return makeError(Status::Field, what);
+}
+
+Result<bool> checkNotBefore(const Claims &claims, std::int64_t now,
+                            std::int64_t leeway) {
+    if (json_object_get(claims.root(), "nbf") == nullptr) {
+        return true;
+    }
+    const auto nbf = claims.numericDate("nbf");
+    if (!nbf) {
+        return claimMustBe("nbf", "a number");
+    }
+    if (*nbf > saturatingAdd(now, leeway)) {
+        return makeError(Status::NotYet,
+                         "\"nbf\" " + std::to_string(*nbf) + " is " +
+                             secondsText(saturatingSub(*nbf, now)) +
+                             " in the future (leeway " + secondsText(leeway) +
+                             ")");
+    }
+    return true;
 }
 
 Result<bool> checkIssuer(const Claims &claims, std::string_view issuer) {

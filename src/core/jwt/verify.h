@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,11 @@ Result<VerifiedJws> verifyJws(std::string_view token, const Jwks *jwks,
                               std::string_view clientSecret,
                               const AlgSet &algs);
 
+// The header's "typ" without an "application/" prefix (RFC 7515, section
+// 4.1.9: media types are case-insensitive and the prefix may be left out);
+// std::nullopt when absent. Errors: Field (not a string).
+Result<std::optional<std::string_view>> headerType(const json_t *header);
+
 // a + b and a - b, saturating instead of overflowing: the claims are
 // bounded, but now, leeway and max_iat_age come from the caller.
 std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) noexcept;
@@ -49,6 +55,11 @@ std::string secondsText(std::int64_t value);
 
 // Field "claim \"<name>\" must be <expected>".
 Error claimMustBe(std::string_view name, std::string_view expected);
+
+// "nbf", when present, a number at most leeway seconds in the future.
+// Errors: Field, NotYet.
+Result<bool> checkNotBefore(const Claims &claims, std::int64_t now,
+                            std::int64_t leeway);
 
 // "iss" present and equal to issuer byte for byte. Errors: Field, Issuer.
 Result<bool> checkIssuer(const Claims &claims, std::string_view issuer);

@@ -75,6 +75,17 @@ Result<ClaimSources> parseClaimSources(std::string_view idToken,
     return Result<ClaimSources>(std::move(sources));
 }
 
+Result<ClaimSources> parseBearerClaimSources(std::string_view claims) {
+    auto root = parseJsonObject(claims);
+    if (!root) {
+        return makeError(Status::Decode,
+                         "the token's claims: " + root.error().detail);
+    }
+    ClaimSources sources;
+    sources.idToken = std::move(root).value();
+    return Result<ClaimSources>(std::move(sources));
+}
+
 Result<std::optional<std::string>> claimAtPath(
     const ClaimSources &sources, const std::vector<std::string_view> &path) {
     using Value = std::optional<std::string>;

@@ -33,6 +33,10 @@ struct ClaimSources {
 Result<ClaimSources> parseClaimSources(std::string_view idToken,
                                        std::string_view userinfo);
 
+// A bearer token's claims (a JSON object, verified when cached) as the
+// first source; no second. Errors: Decode, NoMemory.
+Result<ClaimSources> parseBearerClaimSources(std::string_view claims);
+
 // The value at path: strings as they are, numbers and booleans as JSON
 // text, arrays as their elements so rendered and joined by "," (as NGINX
 // Plus's auth_jwt_claim_set), objects as compact JSON; std::nullopt when

@@ -11,6 +11,8 @@ namespace {
 
 constexpr char kPendingKind = 'P';
 constexpr char kSessionKind = 'S';
+constexpr char kBearerKind = 'B';
+constexpr char kRefusedBearerKind = 'R';
 constexpr std::size_t kMaxVarintBytes = 10;
 
 void putVarint(std::string &out, std::uint64_t value) {
@@ -303,6 +305,67 @@ Result<std::string> encodeSession(const SessionFields &fields) {
     putInt64(out, fields.refreshed);
     putInt64(out, fields.idTokenExpires);
     return out;
+}
+
+Result<std::string> encodeBearer(const BearerFields &fields) {
+    if (!fields.refusedError.empty()) {
+        std::string out = header(kRefusedBearerKind);
+        putString(out, fields.refusedError);
+        putString(out, fields.refusedDescription);
+        putInt64(out, fields.verified);
+        return out;
+    }
+    if (fields.claims.empty()) {
+        return requiredEmpty("claims");
+    }
+    auto table = encodeClaimTable(fields.claims);
+    if (!table) {
+        return std::move(table).error();
+    }
+    std::string out = header(kBearerKind);
+    out.reserve(2 + 4 * kMaxVarintBytes + fields.sub.size() +
+                fields.scope.size() + fields.claims.size() +
+                table.value().size() + 16);
+    putString(out, fields.sub);
+    putString(out, fields.scope);
+    putString(out, fields.claims);
+    putString(out, table.value());
+    putInt64(out, fields.verified);
+    putInt64(out, fields.expires);
+    return out;
+}
+
+bool isRefusedBearer(std::string_view record) noexcept {
+    return record.size() >= 2 && record[1] == kRefusedBearerKind;
+}
+
+Result<BearerFields> decodeBearer(std::string_view record) {
+    BearerFields f;
+    if (isRefusedBearer(record)) {
+        Reader in(record);
+        if (!in.header(kRefusedBearerKind, "refused bearer token") ||
+            !in.string(f.refusedError, "error") ||
+            !in.string(f.refusedDescription, "error description") ||
+            !in.int64(f.verified, "verified") || !in.end() ||
+            !in.required(f.refusedError, "error")) {
+            return in.error();
+        }
+        return f;
+    }
+    Reader in(record);
+    if (!in.header(kBearerKind, "bearer token") || !in.string(f.sub, "sub") ||
+        !in.string(f.scope, "scope") || !in.string(f.claims, "claims") ||
+        !in.string(f.claimTable, "claim table") ||
+        !in.int64(f.verified, "verified") ||
+        !in.int64(f.expires, "expires") || !in.end() ||
+        !in.required(f.claims, "claims")) {
+        return in.error();
+    }
+    std::string error;
+    if (!readClaimTable(f.claimTable, f.claimIndex, error)) {
+        return makeError(Status::Decode, error);
+    }
+    return f;
 }
 
 Result<PendingLoginFields> decodePendingLogin(std::string_view record) {

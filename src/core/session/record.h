@@ -75,11 +75,34 @@ struct SessionFields {
     std::int64_t idTokenExpires = 0;      // 0: unknown
 };
 
+// A bearer token's verification, kept in the verification cache under the
+// token's hash (kind 'B': accepted, 'R': refused). Accepted: the token's
+// claims as compact JSON (paths read them) and as a claim table
+// ($oidc_claim_* reads it without parsing), its "sub" (may be empty: a
+// client credentials token), the scopes it grants (space-separated), when
+// it was verified and when it expires (0: unknown). Refused: the RFC 6750
+// error code and its description, sent again until the entry expires.
+struct BearerFields {
+    std::string_view refusedError;        // not empty: refused
+    std::string_view refusedDescription;
+    std::string_view sub;
+    std::string_view scope;
+    std::string_view claims;              // compact JSON object
+    // Encode: from claims. Decode: the table and its entries.
+    std::string_view claimTable;
+    std::vector<ClaimEntry> claimIndex;
+    std::int64_t verified = 0;
+    std::int64_t expires = 0;
+};
+
 // Errors: InvalidArgument (a required field empty; for sessions also both
 // claims and claimTable given, or a malformed claimTable), NoMemory;
 // sessions also Json, TooLarge (claims not a JSON object, over 1 MiB).
 Result<std::string> encodePendingLogin(const PendingLoginFields &fields);
 Result<std::string> encodeSession(const SessionFields &fields);
+// Errors: InvalidArgument (neither a refusal nor claims), Json, TooLarge,
+// NoMemory.
+Result<std::string> encodeBearer(const BearerFields &fields);
 
 class Claims;
 
@@ -93,6 +116,9 @@ Result<std::string> encodeClaimTable(const Claims &claims);
 // truncated, overlong length, trailing bytes, required field empty).
 Result<PendingLoginFields> decodePendingLogin(std::string_view record);
 Result<SessionFields> decodeSession(std::string_view record);
+Result<BearerFields> decodeBearer(std::string_view record);
+// Whether record is a bearer refusal (kind 'R'), without decoding it.
+bool isRefusedBearer(std::string_view record) noexcept;
 
 // The rendered value of a claim in a decoded claimIndex; std::nullopt when
 // absent (or null). Binary search, no allocation.
