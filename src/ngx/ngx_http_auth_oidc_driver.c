@@ -147,8 +147,9 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_store_caller_t   caller;
 
     step = &ctx->step;
-    store = ctx->provider->store;
     kind = (ngx_uint_t) step->record;
+    store = (kind == NGX_HTTP_AUTH_OIDC_BEARER_TOKEN)
+            ? ctx->provider->bearer_store : ctx->provider->store;
 
     key.data = (u_char *) step->key.data;
     key.len = step->key.len;

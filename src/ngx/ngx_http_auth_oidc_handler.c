@@ -38,6 +38,8 @@ static void ngx_http_auth_oidc_cleanup(void *data);
 static void ngx_http_auth_oidc_suspend(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_int_t ngx_http_auth_oidc_strip_elsewhere(ngx_http_request_t *r);
+static ngx_int_t ngx_http_auth_oidc_bearer_access(ngx_http_request_t *r,
+    ngx_http_auth_oidc_loc_conf_t *alcf);
 
 
 /* The module's own endpoints, found by path. */
@@ -65,6 +67,16 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module);
+
+    if (alcf->bearer) {
+        rc = ngx_http_auth_oidc_bearer_access(r, alcf);
+
+        if (rc != NGX_DECLINED || !alcf->enable) {
+            return rc;
+        }
+
+        /* no token: the session decides */
+    }
 
     if (!alcf->enable) {
         return ngx_http_auth_oidc_strip_elsewhere(r);
@@ -174,6 +186,15 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         return alcf->require ? NGX_DECLINED : NGX_OK;
 
     case NGX_HTTP_AUTH_OIDC_UNAUTH_401:
+        /* an API that takes bearer tokens says so too */
+        if (alcf->bearer
+            && ngx_http_auth_oidc_bearer_challenge(r, alcf->bearer_provider,
+                                                   NULL, NULL, NULL)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_auth_oidc_unauthorized(r, prov);
 
     default: /* NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT */
@@ -198,6 +219,70 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
 
         return rc;
     }
+}
+
+
+/*
+ * A location with auth_oidc_bearer: NGX_DECLINED when the request has no
+ * token and auth_oidc may still let it in with a session; otherwise the
+ * access phase's answer.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_bearer_access(ngx_http_request_t *r,
+    ngx_http_auth_oidc_loc_conf_t *alcf)
+{
+    ngx_int_t                  rc;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_auth_oidc_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->suspended) {
+        return NGX_AGAIN;
+    }
+
+    rc = ngx_http_auth_oidc_bearer(r, ctx, alcf);
+
+    if (rc == NGX_AGAIN) {
+        ngx_http_auth_oidc_suspend(r, ctx);
+        return NGX_AGAIN;
+    }
+
+    if (rc == NGX_OK) {
+        /* as for a session: with auth_require, it decides */
+        rc = ngx_http_auth_oidc_strip_elsewhere(r);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        return alcf->require ? NGX_DECLINED : NGX_OK;
+    }
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (alcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_auth_oidc_strip_elsewhere(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* RFC 6750, section 3.1: no token, no error code */
+    if (ngx_http_auth_oidc_bearer_challenge(r, alcf->bearer_provider, NULL,
+                                            NULL, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_UNAUTHORIZED;
 }
 
 

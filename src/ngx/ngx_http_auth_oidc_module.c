@@ -72,6 +72,20 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("auth_oidc_bearer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_auth_oidc_bearer_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_oidc_bearer_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_auth_oidc_bearer_scope_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("auth_oidc_claim_set"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_auth_oidc_claim_set,
@@ -243,9 +257,13 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
      *     alcf->provider = NULL;
      *     alcf->status = 0;
      *     alcf->file = NULL;
+     *     alcf->bearer_provider = NULL;
+     *     alcf->bearer_token = NULL;
+     *     alcf->bearer_scopes = NULL;
      */
 
     alcf->enable = NGX_CONF_UNSET;
+    alcf->bearer = NGX_CONF_UNSET;
     alcf->unauth = NGX_CONF_UNSET_UINT;
 
     return alcf;
@@ -269,6 +287,10 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* auth_require: a level with any replaces its parent's, all of them */
     if (conf->require == NULL) {
         conf->require = prev->require;
+    }
+
+    if (ngx_http_auth_oidc_bearer_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->enable == NGX_CONF_UNSET) {

@@ -221,6 +221,15 @@ struct ngx_http_auth_oidc_provider_conf_s {
     time_t                       clock_skew;
     ngx_str_t                    id_token_algorithms;
 
+    /* bearer tokens on APIs (auth_oidc_bearer) */
+    ngx_str_t                    bearer_audience;   /* space-separated */
+    ngx_uint_t                   bearer_validation; /* auth_oidc_bearer_.. */
+    ngx_uint_t                   bearer_strict_type;
+    time_t                       bearer_cache_valid;
+    time_t                       bearer_cache_invalid;
+    ngx_flag_t                   bearer_used;       /* by a location */
+    ngx_http_auth_oidc_store_t  *bearer_store;      /* shared memory */
+
     ngx_str_t                    redirect_path;  /* path of redirect_uri */
     ngx_str_t                    logout_path;
     ngx_str_t                    frontchannel_logout_path;
@@ -279,6 +288,13 @@ typedef struct {
     ngx_flag_t                   status;
     ngx_uint_t                   unauth;        /* unauth_e */
     ngx_array_t                 *require;       /* auth_require rules */
+
+    /* auth_oidc_bearer NAME [token=$var] | off; auth_oidc_bearer_scope */
+    ngx_flag_t                   bearer;
+    ngx_str_t                    bearer_name;
+    ngx_http_auth_oidc_provider_conf_t  *bearer_provider;
+    ngx_http_complex_value_t    *bearer_token;  /* NULL: Authorization */
+    ngx_array_t                 *bearer_scopes; /* ngx_str_t */
 
     u_char                      *file;
     ngx_uint_t                   line;
@@ -343,6 +359,9 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             oauth_answer:1;  /* JSON, no page */
     unsigned                             framed:1;  /* in the provider's
                                                        iframe */
+    unsigned                             bearer:1;  /* a bearer token's
+                                                       request */
+    unsigned                             bearer_checked:1;
 };
 
 
@@ -460,6 +479,19 @@ void ngx_http_auth_oidc_drive(ngx_http_request_t *r,
 /* ngx_http_auth_oidc_refresh.c */
 ngx_int_t ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+
+/* ngx_http_auth_oidc_bearer.c */
+char *ngx_http_auth_oidc_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_auth_oidc_bearer_scope_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_auth_oidc_bearer_merge(ngx_conf_t *cf,
+    ngx_http_auth_oidc_loc_conf_t *prev, ngx_http_auth_oidc_loc_conf_t *conf);
+ngx_int_t ngx_http_auth_oidc_bearer(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_loc_conf_t *alcf);
+ngx_int_t ngx_http_auth_oidc_bearer_challenge(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *error,
+    ngx_str_t *description, ngx_array_t *scopes);
 
 /* ngx_http_auth_oidc_claim_set.c */
 char *ngx_http_auth_oidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -37,6 +37,21 @@ static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
     auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *));
 
 
+static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_validations[] = {
+    { ngx_string("auto"), AUTH_OIDC_BEARER_AUTO },
+    { ngx_string("jwt"), AUTH_OIDC_BEARER_JWT },
+    { ngx_string("introspection"), AUTH_OIDC_BEARER_INTROSPECTION },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_types[] = {
+    { ngx_string("at+jwt"), 1 },
+    { ngx_string("any"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
 
     { ngx_string("issuer"),
@@ -267,6 +282,41 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       offsetof(ngx_http_auth_oidc_provider_conf_t, id_token_algorithms),
       NULL },
 
+    { ngx_string("bearer_audience"),
+      NGX_CONF_1MORE,
+      ngx_http_auth_oidc_set_scope,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_audience),
+      NULL },
+
+    { ngx_string("bearer_validation"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_validation),
+      &ngx_http_auth_oidc_bearer_validations },
+
+    { ngx_string("bearer_token_type"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_strict_type),
+      &ngx_http_auth_oidc_bearer_types },
+
+    { ngx_string("bearer_cache_valid"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_cache_valid),
+      NULL },
+
+    { ngx_string("bearer_cache_invalid"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_cache_invalid),
+      NULL },
+
     { ngx_string("keys_refetch_interval"),
       NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -341,6 +391,10 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->cookie_secure = NGX_CONF_UNSET;
     prov->login_timeout = NGX_CONF_UNSET;
     prov->clock_skew = NGX_CONF_UNSET;
+    prov->bearer_validation = NGX_CONF_UNSET_UINT;
+    prov->bearer_strict_type = NGX_CONF_UNSET_UINT;
+    prov->bearer_cache_valid = NGX_CONF_UNSET;
+    prov->bearer_cache_invalid = NGX_CONF_UNSET;
 
     save = *cf;
     cf->handler = ngx_http_auth_oidc_provider_directive;
@@ -655,6 +709,10 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_conf_init_value(prov->keys_refetch_interval, 30);
     ngx_conf_init_value(prov->login_timeout, 10 * 60);
     ngx_conf_init_value(prov->clock_skew, 60);
+    ngx_conf_init_uint_value(prov->bearer_validation, AUTH_OIDC_BEARER_AUTO);
+    ngx_conf_init_uint_value(prov->bearer_strict_type, 1);
+    ngx_conf_init_value(prov->bearer_cache_valid, 5 * 60);
+    ngx_conf_init_value(prov->bearer_cache_invalid, 10);
 
     /* cookie_secure stays NGX_CONF_UNSET: Secure when the request is https */
 

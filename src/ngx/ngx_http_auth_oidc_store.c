@@ -71,6 +71,8 @@ typedef struct {
 } ngx_http_auth_oidc_store_zone_t;
 
 
+static ngx_http_auth_oidc_store_t *ngx_http_auth_oidc_store_default(
+    ngx_conf_t *cf, ngx_http_auth_oidc_main_conf_t *amcf);
 static ngx_int_t ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_auth_oidc_store_node_t **ngx_http_auth_oidc_store_lookup(
@@ -135,6 +137,7 @@ const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_shm_ops = {
  * logout.
  */
 static ngx_uint_t  ngx_http_auth_oidc_store_evict_order[] = {
+    NGX_HTTP_AUTH_OIDC_BEARER_TOKEN,
     NGX_HTTP_AUTH_OIDC_PENDING_LOGIN,
     NGX_HTTP_AUTH_OIDC_USED_JTI,
     NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
@@ -324,6 +327,36 @@ ngx_http_auth_oidc_store_find(ngx_http_auth_oidc_main_conf_t *amcf,
 }
 
 
+/* The built-in shared-memory store, added on first use. */
+
+static ngx_http_auth_oidc_store_t *
+ngx_http_auth_oidc_store_default(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf)
+{
+    ngx_str_t                     name;
+    ngx_http_auth_oidc_store_t   *store, **storep;
+
+    ngx_str_set(&name, NGX_HTTP_AUTH_OIDC_STORE_DEFAULT);
+
+    store = ngx_http_auth_oidc_store_find(amcf, &name);
+    if (store) {
+        return store;
+    }
+
+    store = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_t));
+    storep = ngx_array_push(&amcf->stores);
+    if (store == NULL || storep == NULL) {
+        return NULL;
+    }
+
+    store->name = name;
+    store->size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
+    *storep = store;
+
+    return store;
+}
+
+
 /*
  * Links every provider to its store, adds the default store when a
  * provider names none, and declares a shared-memory zone per store.
@@ -333,9 +366,8 @@ ngx_int_t
 ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf)
 {
-    ngx_str_t                             name;
     ngx_uint_t                            i;
-    ngx_http_auth_oidc_store_t           *store, **storep, **stores;
+    ngx_http_auth_oidc_store_t           *store, **stores;
     ngx_http_auth_oidc_store_zone_t      *zone;
     ngx_http_auth_oidc_provider_conf_t  **provs;
 
@@ -356,26 +388,24 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
             }
 
             provs[i]->store = store;
-            continue;
-        }
 
-        ngx_str_set(&name, NGX_HTTP_AUTH_OIDC_STORE_DEFAULT);
-
-        store = ngx_http_auth_oidc_store_find(amcf, &name);
-
-        if (store == NULL) {
-            store = ngx_pcalloc(cf->pool, sizeof(ngx_http_auth_oidc_store_t));
-            storep = ngx_array_push(&amcf->stores);
-            if (store == NULL || storep == NULL) {
+        } else {
+            provs[i]->store = ngx_http_auth_oidc_store_default(cf, amcf);
+            if (provs[i]->store == NULL) {
                 return NGX_ERROR;
             }
-
-            store->name = name;
-            store->size = NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE;
-            *storep = store;
         }
 
-        provs[i]->store = store;
+        /* bearer verifications are cached in shared memory: the session
+         * store's, else the default store */
+        if (provs[i]->bearer_used) {
+            provs[i]->bearer_store =
+                (provs[i]->store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM)
+                ? provs[i]->store : ngx_http_auth_oidc_store_default(cf, amcf);
+            if (provs[i]->bearer_store == NULL) {
+                return NGX_ERROR;
+            }
+        }
     }
 
     stores = amcf->stores.elts;
@@ -1051,8 +1081,14 @@ ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
 
         victim = ngx_queue_data(ngx_queue_last(q),
                                 ngx_http_auth_oidc_store_node_t, queue);
+
+        /* a cached verification costs one more verification, no more:
+         * not worth a warning (a flood of bad tokens would make many) */
+        if (victim->kind != NGX_HTTP_AUTH_OIDC_BEARER_TOKEN) {
+            (*evicted)++;
+        }
+
         ngx_http_auth_oidc_store_free_node(zone, victim);
-        (*evicted)++;
     }
 }
 

@@ -14,8 +14,10 @@
  * Record kinds (the core's AUTH_OIDC_RECORD_* use the same numbers):
  * started logins and the used states of finished callbacks, sessions,
  * refresh locks (one refresh of a session's tokens at a time, across
- * workers and hosts: an add with a TTL of a few seconds), session indexes
- * and the used "jti" of back-channel logout tokens.
+ * workers and hosts: an add with a TTL of a few seconds), session indexes,
+ * the used "jti" of back-channel logout tokens, and bearer tokens'
+ * verifications (a cache, always in shared memory: the first to go when
+ * the zone is full, without a warning).
  *
  * A session index lists the sessions of a provider's "sid" or "sub", so
  * that a back-channel logout ends them all on every host: index_add after
@@ -41,11 +43,12 @@ typedef enum {
     NGX_HTTP_AUTH_OIDC_SESSION = 2,
     NGX_HTTP_AUTH_OIDC_REFRESH_LOCK = 3,
     NGX_HTTP_AUTH_OIDC_SESSION_INDEX = 4,
-    NGX_HTTP_AUTH_OIDC_USED_JTI = 5
+    NGX_HTTP_AUTH_OIDC_USED_JTI = 5,
+    NGX_HTTP_AUTH_OIDC_BEARER_TOKEN = 6
 } ngx_http_auth_oidc_record_e;
 
 /* kinds are 1 .. NGX_HTTP_AUTH_OIDC_RECORD_KINDS - 1 */
-#define NGX_HTTP_AUTH_OIDC_RECORD_KINDS  6
+#define NGX_HTTP_AUTH_OIDC_RECORD_KINDS  7
 
 /* sessions an index lists at most */
 #define NGX_HTTP_AUTH_OIDC_INDEX_MAX     64

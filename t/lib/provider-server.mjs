@@ -126,6 +126,32 @@ function testFetch(url, options) {
   return globalThis.fetch(url, options);
 }
 
+// APIs (RFC 8707 resource indicators): {"<resource>": {scope, audience,
+// accessTokenFormat: "jwt" | "opaque", accessTokenTTL}}; a token request
+// with resource=<resource> gets an access token for it (client
+// credentials, or a login that asked for it).
+function resourceIndicators(servers) {
+  if (!servers) return {};
+  return {
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (ctx, client, oneOf) => oneOf,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, indicator) => {
+        const rs = servers[indicator];
+        if (!rs) throw new Error(`unknown resource ${indicator}`);
+        return {
+          scope: rs.scope,
+          audience: rs.audience ?? indicator,
+          accessTokenFormat: rs.accessTokenFormat ?? 'jwt',
+          accessTokenTTL: rs.accessTokenTTL ?? 600,
+          ...(rs.accessTokenFormat === 'opaque' ? {} : { jwt: { sign: { alg: rs.alg ?? 'RS256' } } }),
+        };
+      },
+    },
+  };
+}
+
 const configuration = {
   adapter,
   fetch: testFetch,
@@ -142,6 +168,7 @@ const configuration = {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true },
     ...(cfg.features || {}),
+    ...resourceIndicators(cfg.resourceServers),
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   findAccount: async (ctx, id) => ({ accountId: id, claims: async () => claimsFor(id) }),

@@ -64,7 +64,8 @@ export class OidcProvider {
    *       rotateRefreshToken (true: a new refresh token on every
    *       refresh_token grant, false: never; unset: oidc-provider's default,
    *       which for a confidential client rotates only after 70% of the
-   *       refresh token's lifetime, 14 days by default).
+   *       refresh token's lifetime, 14 days by default),
+   *       resourceServers: APIs for access tokens (see provider-server.mjs).
    *
    * Back-channel logout: features {backchannelLogout: {enabled: true}} and a
    * client with backchannel_logout_uri (any http(s) URL, also
@@ -112,6 +113,7 @@ export class OidcProvider {
       ttl: o.ttl,
       conformIdTokenClaims: o.conformIdTokenClaims,
       rotateRefreshToken: o.rotateRefreshToken,
+      resourceServers: o.resourceServers,
     };
   }
 
