@@ -3,12 +3,13 @@
 // do not share one event loop, and the OP's own time can be told apart.
 //
 // Protocol (IPC): on start the child sends {ready: true, issuer, port}. The
-// parent sends {id, cmd: 'stats'} and gets {id, stats: {cpuMs, paths:
+// parent sends {id, cmd: 'stats'} and gets {id, result: {cpuMs, paths:
 // {path: {count, ms}}}}, where ms is the summed service time (request
-// received -> response finished) per path. The child exits when the parent
+// received -> response finished) per path; {id, cmd: 'accessToken'} gets
+// {id, result: <a JWT access token>}. The child exits when the parent
 // goes away (IPC disconnect) or on SIGTERM/SIGINT.
 import { performance } from 'node:perf_hooks';
-import { fakeOp } from '../t/lib/fake-op.mjs';
+import { fakeOp, signJwt } from '../t/lib/fake-op.mjs';
 
 if (!process.send) {
   process.stderr.write('bench/fake-op-child.mjs runs as a child of bench/run.mjs (needs an IPC channel)\n');
@@ -38,10 +39,23 @@ setInterval(() => {
   for (const [code, grant] of op.codes) if (grant.used) op.codes.delete(code);
 }, 500).unref();
 
+// A JWT access token as a provider signs one for an API (RFC 9068), for
+// the audience the parent names (env BENCH_AUDIENCE).
+function accessToken() {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ alg: 'RS256', typ: 'at+jwt', kid: op.signingKey.kid }, {
+    iss: op.issuer, aud: process.env.BENCH_AUDIENCE, sub: 'bench-user', client_id: 'bench-client',
+    scope: 'read write', iat: now, exp: now + 3600, jti: `bench-${now}`,
+    email: 'bench@example.test',
+  }, op.signingKey.privateKey);
+}
+
 process.on('message', (msg) => {
   if (msg?.cmd === 'stats') {
     const cpu = process.cpuUsage();
-    process.send({ id: msg.id, stats: { cpuMs: (cpu.user + cpu.system) / 1000, paths: structuredClone(paths) } });
+    process.send({ id: msg.id, result: { cpuMs: (cpu.user + cpu.system) / 1000, paths: structuredClone(paths) } });
+  } else if (msg?.cmd === 'accessToken') {
+    process.send({ id: msg.id, result: accessToken() });
   }
 });
 

@@ -108,12 +108,15 @@ export function stopOnSignals(h) {
   return { shutdown, interrupted: () => interrupted };
 }
 
-/** The fake OP (t/lib/fake-op.mjs) in a child process: {issuer, pid, stats()}. */
+/** The audience of the fake OP's access tokens (bearer_audience). */
+export const BENCH_AUDIENCE = 'https://bench-api.test';
+
+/** The fake OP (t/lib/fake-op.mjs) in a child process: {issuer, pid, stats(), accessToken()}. */
 export async function startOpChild(h) {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(HERE, 'fake-op-child.mjs')], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_OP_PORT: String(port) },
+    env: { ...process.env, BENCH_OP_PORT: String(port), BENCH_AUDIENCE },
   });
   const killChild = () => { try { child.kill('SIGKILL'); } catch { /* gone */ } };
   process.on('exit', killChild);
@@ -135,23 +138,26 @@ export async function startOpChild(h) {
   child.on('message', (m) => {
     const cb = waiting.get(m.id);
     waiting.delete(m.id);
-    cb?.(m.stats);
+    cb?.(m.result);
+  });
+  const ask = (cmd) => new Promise((resolve, reject) => {
+    seq += 1;
+    const id = seq;
+    const timer = setTimeout(() => { waiting.delete(id); reject(new Error(`fake OP ${cmd}: no answer`)); }, 5000);
+    waiting.set(id, (s) => { clearTimeout(timer); resolve(s); });
+    child.send({ id, cmd });
   });
   return {
     issuer: ready.issuer,
     pid: child.pid,
-    stats: () => new Promise((resolve, reject) => {
-      seq += 1;
-      const id = seq;
-      const timer = setTimeout(() => { waiting.delete(id); reject(new Error('fake OP stats: no answer')); }, 5000);
-      waiting.set(id, (s) => { clearTimeout(timer); resolve(s); });
-      child.send({ id, cmd: 'stats' });
-    }),
+    stats: () => ask('stats'),
+    /** A JWT access token (RFC 9068) for audience BENCH_AUDIENCE, an hour long. */
+    accessToken: () => ask('accessToken'),
   };
 }
 
 /** One response read byte for byte over a keep-alive connection, as wrk sends it. */
-export function probe(port, cookie) {
+export function probe(port, cookie, header = cookie ? `Cookie: ${cookie}` : '') {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     let buf = Buffer.alloc(0);
@@ -173,7 +179,7 @@ export function probe(port, cookie) {
         });
       }
     });
-    sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}\r\n`);
+    sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${header ? `${header}\r\n` : ''}\r\n`);
   });
 }
 
@@ -198,14 +204,17 @@ export function parseWrk(text) {
 
 /**
  * One wrk run. Either `cookie` (one Cookie header value on every request, a
- * static request; none when empty) or `cookieFile` (one Cookie header value
+ * static request; none when empty), `header` (one whole header line, such
+ * as an Authorization, instead), or `cookieFile` (one Cookie header value
  * per line, taken in turn by wrk-cookies.lua, which costs wrk a Lua call per
  * request).
  */
-export async function runWrk(url, { duration, connections, threads, cookie, cookieFile, pin }) {
+export async function runWrk(url, {
+  duration, connections, threads, cookie, header = cookie ? `Cookie: ${cookie}` : '', cookieFile, pin,
+}) {
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '--latency',
     ...(cookieFile ? ['-s', WRK_COOKIES_LUA, url, '--', cookieFile]
-      : ['-s', WRK_LUA, ...(cookie ? ['-H', `Cookie: ${cookie}`] : []), url])];
+      : ['-s', WRK_LUA, ...(header ? ['-H', header] : []), url])];
   const [bin, argv] = pin ? ['taskset', ['-c', '1', WRK, ...args]] : [WRK, args];
   const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   wrks.add(child);
@@ -258,11 +267,11 @@ export async function startUpstream(h) {
   return port;
 }
 
-export function frontServer(port, { auth, claims, status }) {
+export function frontServer(port, { auth, bearer, claims, status }) {
   return `
     server {
         listen 127.0.0.1:${port};${COMMON}
-        location / {${auth ? '\n            auth_oidc op;' : ''}${claims ? CLAIM_HEADERS : ''}${PROXY}
+        location / {${auth ? '\n            auth_oidc op;' : ''}${bearer ? '\n            auth_oidc_bearer op;' : ''}${claims ? CLAIM_HEADERS : ''}${PROXY}
         }${status ? '\n        location = /status { oidc_status; }' : ''}
     }`;
 }

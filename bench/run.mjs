@@ -19,7 +19,7 @@ import {
 import { tail } from '../t/lib/util.mjs';
 import { Harness } from '../t/lib/harness.mjs';
 import {
-  cpuMs, fmtMs, fmtPct, frontServer, loginLoop, machine, median, memKb, pad, padl, probe,
+  BENCH_AUDIENCE, cpuMs, fmtMs, fmtPct, frontServer, loginLoop, machine, median, memKb, pad, padl, probe,
   runWrk, SHM_STORE, startOpChild, startUpstream, stopOnSignals, storeEntries, table, upstreamBlock, WRK,
 } from './lib.mjs';
 
@@ -31,7 +31,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --rounds N           alternating rounds (default 5)
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections (default 32; wrk runs 1 thread)
-  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,redis,redis-noclaims
+  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,bearer,redis,redis-noclaims
   --login-seconds S    seconds of each login-rate run (default 5)
   --login-concurrency N  logins in flight (default 8)
   --sessions N         sessions logged in for the memory figures (default 200)
@@ -41,7 +41,8 @@ const USAGE = `usage: node bench/run.mjs [options]
 Environment: AUTH_OIDC_MODULE, NGINX_BIN, WRK_BIN, REDIS_SERVER_BIN,
 TEST_NGINX_LEAVE=1 (keep the temp directory), TEST_VERBOSE=1.`;
 
-const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'redis', 'redis-noclaims'];
+// bearer: a JWT access token in Authorization, its verification cached
+const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'bearer', 'redis', 'redis-noclaims'];
 
 function parseArgs(argv) {
   const o = {
@@ -169,6 +170,7 @@ ${frontServer(port, { auth: true, status: true })}
 const TARGETS = {
   shm: { ratio: 0.95, p99: 0.10, text: '>=0.95, p99 <=+10%' },
   'shm-noclaims': { ratio: 0.95, p99: 0.10, text: '>=0.95, p99 <=+10%' },
+  bearer: { ratio: 0.95, p99: 0.10, text: '>=0.95, p99 <=+10%' },
   redis: { ratio: 0.85, text: '>=0.85' },
   'redis-noclaims': { ratio: 0.85, text: '>=0.85' },
 };
@@ -206,16 +208,17 @@ async function main() {
       fronts.baseline = h.nginx(`${upstreamBlock(upPort)}
 ${frontServer(ports.baseline, { auth: false })}`, { withModule: false, workers: 1, main: pinMain });
     }
-    if (opts.variants.includes('shm') || opts.variants.includes('shm-noclaims')) {
+    const shmVariants = ['shm', 'shm-noclaims', 'bearer'].filter((v) => opts.variants.includes(v));
+    if (shmVariants.length) {
       ports.shmAdmin = await freePort();
       const shmNgx = h.nginx(`
-${providerBlock('op', op.issuer)}${upstreamBlock(upPort)}
+${providerBlock('op', op.issuer, { bearer_audience: BENCH_AUDIENCE })}${upstreamBlock(upPort)}
 ${frontServer(ports.shmAdmin, { auth: true, claims: true, status: true })}
 ${opts.variants.includes('shm') ? frontServer(ports.shm, { auth: true, claims: true }) : ''}
 ${opts.variants.includes('shm-noclaims') ? frontServer(ports['shm-noclaims'], { auth: true, claims: false }) : ''}
+${opts.variants.includes('bearer') ? frontServer(ports.bearer, { bearer: true, claims: true }) : ''}
 `, { workers: 1, main: pinMain });
-      fronts.shm = shmNgx;
-      fronts['shm-noclaims'] = shmNgx;
+      for (const v of shmVariants) fronts[v] = shmNgx;
     }
     let redis = null;
     if (opts.variants.includes('redis') || opts.variants.includes('redis-noclaims')) {
@@ -233,7 +236,7 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
       log(`redis-server ${redis.addr}`);
     }
     for (const ngx of new Set(Object.values(fronts))) await ngx.start();
-    const shmNgx = fronts.shm ?? fronts['shm-noclaims'];
+    const shmNgx = fronts.shm ?? fronts['shm-noclaims'] ?? fronts.bearer;
     for (const ngx of [shmNgx, fronts.redis].filter(Boolean)) await ngx.waitProvider('op', 'ready');
 
     // one session per store (log in once with the fake OP)
@@ -250,12 +253,14 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
     }
     // the baseline gets the same request bytes (its Cookie goes upstream as is)
     cookies.baseline = cookies.shm ?? cookies.redis ?? `${COOKIE}=${'x'.repeat(43)}`;
+    const headers = Object.fromEntries(opts.variants.map((v) => [v, cookies[v] ? `Cookie: ${cookies[v]}` : '']));
+    if (opts.variants.includes('bearer')) headers.bearer = `Authorization: Bearer ${await op.accessToken()}`;
 
     // every variant must answer 200 "ok\n" with its cookie: a 302 would pass
     // for a success in wrk's eyes, so its bytes per response are checked too
     const expect = {};
     for (const v of opts.variants) {
-      const p = await probe(ports[v], cookies[v]);
+      const p = await probe(ports[v], undefined, headers[v]);
       if (p.status !== 200 || p.body !== 'ok\n') {
         throw new Error(`${v} answers ${p.status} ${JSON.stringify(p.body.slice(0, 100))} instead of 200 "ok\\n":\n${p.head}`);
       }
@@ -264,7 +269,7 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
 
     log(`warm-up: 1 s per variant`);
     for (const v of opts.variants) {
-      await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, duration: 1, cookie: cookies[v] });
+      await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, duration: 1, header: headers[v] });
     }
 
     // ---------------------------------------------------------------- rounds
@@ -279,7 +284,7 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
         const c0 = cpuMs(worker);
         const viaRedis = v.startsWith('redis');
         const r0 = viaRedis ? cpuMs(redis.proc.pid) : 0;
-        const r = await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, cookie: cookies[v] });
+        const r = await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, header: headers[v] });
         const c1 = cpuMs(worker);
         const r1 = viaRedis ? cpuMs(redis.proc.pid) : 0;
         rss[v].end = memKb(worker);

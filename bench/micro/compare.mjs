@@ -33,13 +33,18 @@ const fmt = (n, w) => (Number.isFinite(n) ? n.toFixed(0) : '-').padStart(w);
 const ratio = (a, b) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
 // validate: the whole ID-token check (JSON header and claims included);
 // signature: split, decode, hash and verify only.
+// bearer: a bearer token's first verification (the bearer flow: validate
+// plus the cache record).
 console.log(`\n${'alg'.padEnd(6)}${'validate/s'.padStart(12)}${'signature/s'.padStart(13)}` +
-            `${'openssl verify/s'.padStart(18)}${'validate/openssl'.padStart(18)}` +
-            `${'signature/openssl'.padStart(19)}  openssl row`);
+            `${'bearer/s'.padStart(10)}${'openssl verify/s'.padStart(18)}` +
+            `${'validate/openssl'.padStart(18)}${'signature/openssl'.padStart(19)}` +
+            `${'bearer/openssl'.padStart(16)}  openssl row`);
 for (const [alg, suffix, re, label] of rows) {
     const validate = module[`BM_IdTokenVerify${suffix}`];
     const signature = module[`BM_JwsSignature${suffix}`];
+    const bearer = module[`BM_BearerFirstVerify${suffix}`];
     const ossl = verifyRate(re);
-    console.log(`${alg.padEnd(6)}${fmt(validate, 12)}${fmt(signature, 13)}${fmt(ossl, 18)}` +
-                `${ratio(validate, ossl).padStart(18)}${ratio(signature, ossl).padStart(19)}  ${label}`);
+    console.log(`${alg.padEnd(6)}${fmt(validate, 12)}${fmt(signature, 13)}${fmt(bearer, 10)}` +
+                `${fmt(ossl, 18)}${ratio(validate, ossl).padStart(18)}` +
+                `${ratio(signature, ossl).padStart(19)}${ratio(bearer, ossl).padStart(16)}  ${label}`);
 }

@@ -366,6 +366,83 @@ void BM_JwsSignatureEdDSA(benchmark::State &state) {
 }
 BENCHMARK(BM_JwsSignatureEdDSA);
 
+// A bearer token's first verification, the whole bearer flow as the module
+// runs it: start, metadata in hand, the JWT validated (signature and
+// claims), the cache record encoded, done. The header says "JWT", so the
+// lenient type check; the audience is the client id the token names.
+void bearerFirstVerify(benchmark::State &state, const std::string &token,
+                       const std::string &jwksDoc) {
+    const Inputs &in = inputs();
+    auth_oidc_error_t err;
+    auth_oidc_jwks_t *jwks = nullptr;
+    auth_oidc_discovery_t *discovery = nullptr;
+    const std::string doc = R"({"issuer":")" + kIssuer +
+                            R"(","authorization_endpoint":")" + kIssuer +
+                            R"(/auth","token_endpoint":")" + kIssuer +
+                            R"(/token","jwks_uri":")" + kIssuer + R"(/certs"})";
+    if (auth_oidc_jwks_parse(reinterpret_cast<const unsigned char *>(jwksDoc.data()),
+                             jwksDoc.size(), &jwks, &err) != AUTH_OIDC_OK ||
+        auth_oidc_discovery_parse(reinterpret_cast<const unsigned char *>(doc.data()),
+                                  doc.size(), view(kIssuer), &discovery,
+                                  &err) != AUTH_OIDC_OK) {
+        state.SkipWithError(err.msg);
+        auth_oidc_jwks_free(jwks);
+        return;
+    }
+    const std::string provider = "op", empty;
+    auth_oidc_bearer_params_t p{};
+    p.provider = view(provider);
+    p.issuer = view(kIssuer);
+    p.client_id = view(kClientId);
+    p.client_secret = view(empty);
+    p.algorithms = view(empty);
+    p.audiences = view(kClientId);
+    p.validation = AUTH_OIDC_BEARER_AUTO;
+    p.strict_type = 0;
+    p.leeway = 60;
+    p.cache_valid = 300;
+    p.cache_invalid = 10;
+    p.token = view(token);
+    p.now = in.now;
+    auth_oidc_step_result_t metadata{};
+    metadata.discovery = discovery;
+    metadata.jwks = jwks;
+    auth_oidc_step_result_t stored{};
+    for (auto _ : state) {
+        auth_oidc_flow_t *flow = nullptr;
+        auth_oidc_step_t step{};
+        if (auth_oidc_bearer_flow(&p, &flow, &step, &err) != AUTH_OIDC_OK ||
+            auth_oidc_flow_resume(flow, &metadata, &step, &err) != AUTH_OIDC_OK ||
+            step.kind != AUTH_OIDC_STEP_STORE ||
+            auth_oidc_flow_resume(flow, &stored, &step, &err) != AUTH_OIDC_OK ||
+            step.kind != AUTH_OIDC_STEP_DONE) {
+            state.SkipWithError("the token was not accepted");
+            auth_oidc_flow_free(flow);
+            break;
+        }
+        benchmark::DoNotOptimize(step.value.len);
+        auth_oidc_flow_free(flow);
+    }
+    auth_oidc_jwks_free(jwks);
+    auth_oidc_discovery_free(discovery);
+    state.SetItemsProcessed(state.iterations());
+}
+
+void BM_BearerFirstVerifyRS256(benchmark::State &state) {
+    bearerFirstVerify(state, inputs().tokenRs, inputs().jwksRs);
+}
+BENCHMARK(BM_BearerFirstVerifyRS256);
+
+void BM_BearerFirstVerifyES256(benchmark::State &state) {
+    bearerFirstVerify(state, inputs().tokenEs, inputs().jwksEs);
+}
+BENCHMARK(BM_BearerFirstVerifyES256);
+
+void BM_BearerFirstVerifyEdDSA(benchmark::State &state) {
+    bearerFirstVerify(state, inputs().tokenEd, inputs().jwksEd);
+}
+BENCHMARK(BM_BearerFirstVerifyEdDSA);
+
 // The Redis key name of a session id (every request with a cookie).
 void BM_RedisLookupKey(benchmark::State &state) {
     const Inputs &in = inputs();
