@@ -290,10 +290,15 @@ const Step &BearerFlow::introspected(const StepResult &result) {
 
 const Step &BearerFlow::accept(const Claims &claims, std::int64_t expires) {
     const std::string scope = grantedScopes(claims);
+    auto table = encodeClaimTable(claims);
+    if (!table) {
+        return unavailable("bearer record: " + table.error().detail);
+    }
     BearerFields fields;
     fields.sub = claims.string("sub").value_or(std::string_view());
     fields.scope = scope;
     fields.claims = claims.json();
+    fields.claimTable = table.value();
     fields.verified = now_;
     fields.expires = expires;
     auto record = encodeBearer(fields);

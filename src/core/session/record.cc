@@ -318,18 +318,26 @@ Result<std::string> encodeBearer(const BearerFields &fields) {
     if (fields.claims.empty()) {
         return requiredEmpty("claims");
     }
-    auto table = encodeClaimTable(fields.claims);
-    if (!table) {
-        return std::move(table).error();
+    // the table of the verified claims when the caller has it (built from
+    // the parsed token), else from the JSON
+    std::string built;
+    std::string_view table = fields.claimTable;
+    if (table.empty()) {
+        auto encoded = encodeClaimTable(fields.claims);
+        if (!encoded) {
+            return std::move(encoded).error();
+        }
+        built = std::move(encoded).value();
+        table = built;
     }
     std::string out = header(kBearerKind);
     out.reserve(2 + 4 * kMaxVarintBytes + fields.sub.size() +
-                fields.scope.size() + fields.claims.size() +
-                table.value().size() + 16);
+                fields.scope.size() + fields.claims.size() + table.size() +
+                16);
     putString(out, fields.sub);
     putString(out, fields.scope);
     putString(out, fields.claims);
-    putString(out, table.value());
+    putString(out, table);
     putInt64(out, fields.verified);
     putInt64(out, fields.expires);
     return out;

@@ -88,7 +88,8 @@ struct BearerFields {
     std::string_view sub;
     std::string_view scope;
     std::string_view claims;              // compact JSON object
-    // Encode: from claims. Decode: the table and its entries.
+    // Encode: encodeClaimTable() of the claims, or empty to build it from
+    // claims. Decode: the table and its entries.
     std::string_view claimTable;
     std::vector<ClaimEntry> claimIndex;
     std::int64_t verified = 0;
