@@ -212,7 +212,7 @@ ${frontServer(ports.baseline, { auth: false })}`, { withModule: false, workers: 
     if (shmVariants.length) {
       ports.shmAdmin = await freePort();
       const shmNgx = h.nginx(`
-${providerBlock('op', op.issuer, { bearer_audience: BENCH_AUDIENCE })}${upstreamBlock(upPort)}
+${providerBlock('op', op.issuer, opts.variants.includes('bearer') ? { bearer_audience: BENCH_AUDIENCE } : {})}${upstreamBlock(upPort)}
 ${frontServer(ports.shmAdmin, { auth: true, claims: true, status: true })}
 ${opts.variants.includes('shm') ? frontServer(ports.shm, { auth: true, claims: true }) : ''}
 ${opts.variants.includes('shm-noclaims') ? frontServer(ports['shm-noclaims'], { auth: true, claims: false }) : ''}
