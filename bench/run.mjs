@@ -31,7 +31,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --rounds N           alternating rounds (default 5)
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections (default 32; wrk runs 1 thread)
-  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,bearer,redis,redis-noclaims
+  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,baseline-bearer,bearer,redis,redis-noclaims
   --login-seconds S    seconds of each login-rate run (default 5)
   --login-concurrency N  logins in flight (default 8)
   --sessions N         sessions logged in for the memory figures (default 200)
@@ -41,8 +41,10 @@ const USAGE = `usage: node bench/run.mjs [options]
 Environment: AUTH_OIDC_MODULE, NGINX_BIN, WRK_BIN, REDIS_SERVER_BIN,
 TEST_NGINX_LEAVE=1 (keep the temp directory), TEST_VERBOSE=1.`;
 
-// bearer: a JWT access token in Authorization, its verification cached
-const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'bearer', 'redis', 'redis-noclaims'];
+// bearer: a JWT access token in Authorization, its verification cached;
+// baseline-bearer: plain nginx given the same Authorization header, the
+// baseline of the bearer row (the token's bytes are read and proxied too)
+const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'baseline-bearer', 'bearer', 'redis', 'redis-noclaims'];
 
 function parseArgs(argv) {
   const o = {
@@ -85,6 +87,9 @@ function parseArgs(argv) {
     if (!set.has('loginSeconds')) o.loginSeconds = 2;
   }
   if (!o.variants.includes('baseline')) o.variants.unshift('baseline'); // ratios need it
+  if (o.variants.includes('bearer') && !o.variants.includes('baseline-bearer')) {
+    o.variants.splice(o.variants.indexOf('bearer'), 0, 'baseline-bearer');
+  }
   o.variants = ALL_VARIANTS.filter((v) => o.variants.includes(v));
   return o;
 }
@@ -206,7 +211,10 @@ async function main() {
 
     if (opts.variants.includes('baseline')) {
       fronts.baseline = h.nginx(`${upstreamBlock(upPort)}
-${frontServer(ports.baseline, { auth: false })}`, { withModule: false, workers: 1, main: pinMain });
+${frontServer(ports.baseline, { auth: false })}
+${opts.variants.includes('baseline-bearer') ? frontServer(ports['baseline-bearer'], { auth: false }) : ''}`,
+      { withModule: false, workers: 1, main: pinMain });
+      fronts['baseline-bearer'] = fronts.baseline;
     }
     const shmVariants = ['shm', 'shm-noclaims', 'bearer'].filter((v) => opts.variants.includes(v));
     if (shmVariants.length) {
@@ -254,7 +262,10 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
     // the baseline gets the same request bytes (its Cookie goes upstream as is)
     cookies.baseline = cookies.shm ?? cookies.redis ?? `${COOKIE}=${'x'.repeat(43)}`;
     const headers = Object.fromEntries(opts.variants.map((v) => [v, cookies[v] ? `Cookie: ${cookies[v]}` : '']));
-    if (opts.variants.includes('bearer')) headers.bearer = `Authorization: Bearer ${await op.accessToken()}`;
+    if (opts.variants.includes('bearer')) {
+      headers.bearer = `Authorization: Bearer ${await op.accessToken()}`;
+      headers['baseline-bearer'] = headers.bearer;
+    }
 
     // every variant must answer 200 "ok\n" with its cookie: a 302 would pass
     // for a success in wrk's eyes, so its bytes per response are checked too
@@ -327,9 +338,9 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
         runs: rs,
       };
     }
-    const base = results.variants.baseline;
     for (const v of opts.variants) {
       const r = results.variants[v];
+      const base = (v === 'bearer' && results.variants['baseline-bearer']) || results.variants.baseline;
       r.ratio = r.rps / base.rps;
       r.p99Delta = r.p99 / base.p99 - 1;
       r.cpuDelta = r.workerCpuUsPerReq / base.workerCpuUsPerReq - 1;
@@ -433,6 +444,9 @@ function report(res, opts) {
   if (redisCpu.length) out.push(`redis-server CPU per request: ${redisCpu.join(', ')}`);
   out.push(`ratio = req/s / baseline req/s; p99 delta = p99 / baseline p99 - 1; worker CPU/req = utime+stime of the `
     + `variant's nginx worker / requests (delta vs baseline); ${several ? 'medians over the rounds' : 'one round'}.`);
+  if (res.variants.bearer && res.variants['baseline-bearer']) {
+    out.push('bearer is compared with baseline-bearer: plain nginx given the same Authorization header.');
+  }
 
   if (Object.keys(res.login).length) {
     out.push('');

@@ -256,6 +256,14 @@ ${api('/query/', '').replace('auth_oidc_bearer idp;', 'auth_oidc_bearer idp toke
     assert.equal((await ngx.get('/api/x', bearer(again))).status, 200, 'verified once the provider is back');
   });
 
+  await step(t, h, 'oidc_status counts verifications, refusals and the provider down', async () => {
+    // verified: the JWT, two opaque tokens and the known one; refused: the ten
+    // bad tokens, the revoked one, and three of the garbage that are
+    // b64tokens (the cache's answers and the malformed are not counted)
+    const b = (await ngx.providerStatus('idp')).bearer;
+    assert.deepEqual(b, { verified: 4, refused: 14, unavailable: 1 });
+  });
+
   assert.deepEqual(ngx.problems(), []);
 });
 

@@ -313,18 +313,8 @@ ngx_http_auth_oidc_bearer_lookup(ngx_http_request_t *r,
     auth_oidc_session_t                *session;
     ngx_http_auth_oidc_store_caller_t   caller;
 
-    len = auth_oidc_bearer_key(ngx_http_auth_oidc_view(&prov->name),
-                               ngx_http_auth_oidc_view(token), NULL, 0);
-    if (len == 0) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "auth_oidc: provider \"%V\": bearer token refused: "
-                      "not a b64token of at most 16k", &prov->name);
-        ngx_str_set(&description, "the token is malformed");
-        return ngx_http_auth_oidc_bearer_refuse(r, prov,
-                                                NGX_HTTP_UNAUTHORIZED,
-                                                "invalid_token",
-                                                &description);
-    }
+    /* one hash of the token: a buffer the key always fits in */
+    len = AUTH_OIDC_BEARER_KEY_MAX(prov->name.len);
 
     key.data = ngx_pnalloc(r->pool, len);
     if (key.data == NULL) {
@@ -334,6 +324,16 @@ ngx_http_auth_oidc_bearer_lookup(ngx_http_request_t *r,
     key.len = auth_oidc_bearer_key(ngx_http_auth_oidc_view(&prov->name),
                                    ngx_http_auth_oidc_view(token), key.data,
                                    len);
+    if (key.len == 0 || key.len > len) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": bearer token refused: "
+                      "not a b64token of at most 16k", &prov->name);
+        ngx_str_set(&description, "the token is malformed");
+        return ngx_http_auth_oidc_bearer_refuse(r, prov,
+                                                NGX_HTTP_UNAUTHORIZED,
+                                                "invalid_token",
+                                                &description);
+    }
 
     /* shared memory: answers at once */
     ngx_http_auth_oidc_store_request(&caller, r, NULL);
@@ -421,9 +421,10 @@ static void
 ngx_http_auth_oidc_bearer_done(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
-    auth_oidc_str_t       error, text;
-    auth_oidc_error_t     err;
-    auth_oidc_session_t  *session;
+    auth_oidc_str_t                 error, text;
+    auth_oidc_error_t               err;
+    auth_oidc_session_t            *session;
+    ngx_http_auth_oidc_counters_t  *counters;
 
     if (auth_oidc_bearer_decode(ctx->step.value.data, ctx->step.value.len,
                                 &session, &error, &text, &err)
@@ -441,6 +442,11 @@ ngx_http_auth_oidc_bearer_done(ngx_http_request_t *r,
     auth_oidc_flow_free(ctx->flow);
     ctx->flow = NULL;
 
+    counters = ngx_http_auth_oidc_counters(ctx->provider);
+    if (counters && session) {
+        (void) ngx_atomic_fetch_add(&counters->bearer_verified, 1);
+    }
+
     ngx_http_auth_oidc_wake(r, ctx);
 }
 
@@ -452,9 +458,24 @@ ngx_http_auth_oidc_bearer_answer(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_loc_conf_t *alcf)
 {
     ngx_str_t                            description;
+    ngx_http_auth_oidc_counters_t       *counters;
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
     prov = alcf->bearer_provider;
+
+    if (ctx->done && ctx->flow) {
+        /* the flow's reply, counted once */
+        auth_oidc_flow_free(ctx->flow);
+        ctx->flow = NULL;
+
+        counters = ngx_http_auth_oidc_counters(prov);
+        if (counters) {
+            (void) ngx_atomic_fetch_add(
+                       ctx->status == NGX_HTTP_UNAUTHORIZED
+                       ? &counters->bearer_refused
+                       : &counters->bearer_unavailable, 1);
+        }
+    }
 
     if (ctx->done) {
         if (ctx->status == NGX_HTTP_UNAUTHORIZED) {

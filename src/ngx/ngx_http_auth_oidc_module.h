@@ -85,6 +85,9 @@ typedef struct {
     ngx_atomic_t                 frontchannel_logouts;
     ngx_atomic_t                 ended_timeout;     /* session_timeout */
     ngx_atomic_t                 revocations;       /* sent at logout */
+    ngx_atomic_t                 bearer_verified;   /* verified, cached */
+    ngx_atomic_t                 bearer_refused;    /* refused, cached */
+    ngx_atomic_t                 bearer_unavailable;  /* 503: provider */
 } ngx_http_auth_oidc_counters_t;
 
 

@@ -245,7 +245,9 @@ ngx_http_auth_oidc_status_counters(ngx_http_request_t *r, ngx_chain_t ***last,
                      "\"backchannel_refused\":{\"malformed\":%uA,"
                      "\"signature\":%uA,\"claims\":%uA,\"replayed\":%uA,"
                      "\"unavailable\":%uA},"
-                     "\"frontchannel_logouts\":%uA,\"revocations\":%uA}",
+                     "\"frontchannel_logouts\":%uA,\"revocations\":%uA},"
+                     "\"bearer\":{\"verified\":%uA,\"refused\":%uA,"
+                     "\"unavailable\":%uA}",
                      c->refreshes, c->refresh_failures, c->refresh_waits,
                      c->refresh_ended, c->ended_timeout,
                      c->backchannel_logouts,
@@ -254,7 +256,9 @@ ngx_http_auth_oidc_status_counters(ngx_http_request_t *r, ngx_chain_t ***last,
                      c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_CLAIMS],
                      c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_REPLAYED],
                      c->backchannel_refused[NGX_HTTP_AUTH_OIDC_BCL_UNAVAILABLE],
-                     c->frontchannel_logouts, c->revocations);
+                     c->frontchannel_logouts, c->revocations,
+                     c->bearer_verified, c->bearer_refused,
+                     c->bearer_unavailable);
 
     return ngx_http_auth_oidc_status_append(r, last, buf, p - buf);
 }

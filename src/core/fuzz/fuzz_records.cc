@@ -1,4 +1,4 @@
-// libFuzzer entry point: session and pending-login records. A record that
+// libFuzzer entry point: session, pending-login and bearer records. A record that
 // decodes must re-encode to the same bytes (a decoded session carries its
 // claim table in claim_table and no claims JSON, so encode copies the table);
 // a record of the previous format version (2) re-encodes in the current
@@ -84,5 +84,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                   auth_oidc_session_decode, auth_oidc_session_fields, auth_oidc_session_free);
     }
     auth_oidc_session_free(session);
+
+    // a bearer token's cached verification: what the variables read of it
+    auth_oidc_str_t error, description, value;
+    auth_oidc_session_t *bearer = nullptr;
+    if (auth_oidc_bearer_decode(data, size, &bearer, &error, &description, nullptr) ==
+            AUTH_OIDC_OK &&
+        bearer != nullptr) {
+        const auth_oidc_str_t names[] = {{reinterpret_cast<const unsigned char *>("groups"), 6},
+                                         {reinterpret_cast<const unsigned char *>("0"), 1}};
+        unsigned char buf[64];
+        size_t needed = 0;
+        (void) auth_oidc_session_claim(bearer, names[0], &value);
+        (void) auth_oidc_session_claim_path(bearer, names, 2, buf, sizeof buf, &needed);
+        (void) auth_oidc_session_scope(bearer);
+    } else if (error.len != 0 && (error.data < data || error.data + error.len > data + size)) {
+        std::abort();  // a refusal's views point into the record
+    }
+    auth_oidc_session_free(bearer);
     return 0;
 }

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include "api/api_support.h"
+#include "flow/bearer.h"
 #include "json_edit.h"
 #include "jwt/signing_keys.h"
 #include "jwt/token_maker.h"
+#include "session/record.h"
 
 namespace {
 
@@ -460,3 +462,75 @@ TEST_F(FlowApiTest, NullHandlesAreHarmless) {
 }
 
 }  // namespace
+
+// A bearer token's cached verification through the C API: an accepted one
+// is a session handle the variables read; a refused one says why, in views
+// of the caller's bytes; anything else is EDECODE.
+TEST(BearerApiTest, CachedVerificationsDecode) {
+    const std::string claims =
+        R"({"iss":"https://op.example","sub":"u1","scope":"read write","groups":["a","b"]})";
+    auth_oidc::BearerFields accepted;
+    accepted.sub = "u1";
+    accepted.scope = "read write";
+    accepted.claims = claims;
+    accepted.verified = kNow;
+    accepted.expires = kNow + 600;
+    auto record = auth_oidc::encodeBearer(accepted);
+    ASSERT_TRUE(record) << record.detail();
+
+    auth_oidc_session_t *s = nullptr;
+    auth_oidc_str_t error{}, description{}, value{};
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_bearer_decode(bytes(record.value()), record.value().size(), &s, &error,
+                                      &description, &err),
+              AUTH_OIDC_OK)
+        << err.msg;
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(error.len, 0u);
+    EXPECT_EQ(toString(auth_oidc_session_fields(s)->sub), "u1");
+    EXPECT_EQ(auth_oidc_session_fields(s)->expires, kNow + 600);
+    EXPECT_EQ(auth_oidc_session_fields(s)->id_token.len, 0u);
+    EXPECT_EQ(toString(auth_oidc_session_scope(s)), "read write");
+    ASSERT_EQ(auth_oidc_session_claim(s, str("groups"), &value), 1);
+    EXPECT_EQ(toString(value), R"(["a","b"])");
+    const auth_oidc_str_t path[] = {str("groups"), str("1")};
+    unsigned char buf[16];
+    size_t needed = 0;
+    ASSERT_EQ(auth_oidc_session_claim_path(s, path, 2, buf, sizeof buf, &needed), 1);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), needed), "b");
+    EXPECT_EQ(auth_oidc_session_claim_has(s, path, 1, str("a")), 1);
+    auth_oidc_session_free(s);
+
+    auth_oidc::BearerFields refused;
+    refused.refusedError = "invalid_token";
+    refused.refusedDescription = "the token expired";
+    auto no = auth_oidc::encodeBearer(refused);
+    ASSERT_TRUE(no) << no.detail();
+    const std::string kept = no.value();
+    ASSERT_EQ(auth_oidc_bearer_decode(bytes(kept), kept.size(), &s, &error, &description, &err),
+              AUTH_OIDC_OK);
+    EXPECT_EQ(s, nullptr);
+    EXPECT_EQ(toString(error), "invalid_token");
+    EXPECT_EQ(toString(description), "the token expired");
+    EXPECT_GE(error.data, bytes(kept));
+    EXPECT_LE(description.data + description.len, bytes(kept) + kept.size());
+
+    for (const std::string &bad : {std::string(), std::string("\x03R"), kept + "x",
+                                   record.value().substr(0, record.value().size() - 1)}) {
+        s = reinterpret_cast<auth_oidc_session_t *>(&err);  // overwritten
+        EXPECT_EQ(auth_oidc_bearer_decode(bytes(bad), bad.size(), &s, &error, &description, &err),
+                  AUTH_OIDC_EDECODE);
+        EXPECT_EQ(s, nullptr);
+    }
+}
+
+TEST(BearerApiTest, KeyIsTheTokensHashOrNothing) {
+    unsigned char buf[AUTH_OIDC_BEARER_KEY_MAX(2)];
+    const size_t len = auth_oidc_bearer_key(str("op"), str("abc.def"), buf, sizeof buf);
+    ASSERT_GT(len, 0u);
+    ASSERT_LE(len, sizeof buf);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), len),
+              auth_oidc::bearerTokenKey("op", "abc.def"));
+    EXPECT_EQ(auth_oidc_bearer_key(str("op"), str("a b"), buf, sizeof buf), 0u);
+    EXPECT_EQ(auth_oidc_bearer_key(str("op"), str(""), buf, sizeof buf), 0u);
+}
