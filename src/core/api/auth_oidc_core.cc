@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/base64url.h"
+#include "crypto/digest.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "flow/authorize.h"
@@ -1451,20 +1452,28 @@ auth_oidc_status_t auth_oidc_bearer_flow(
 
 size_t auth_oidc_bearer_key(auth_oidc_str_t provider, auth_oidc_str_t token,
                             unsigned char *buf, size_t size) noexcept {
-    try {
-        if (!valid(provider) || !valid(token) ||
-            !auth_oidc::isBearerToken(view(token))) {
-            return 0;
-        }
-        const std::string key =
-            auth_oidc::bearerTokenKey(view(provider), view(token));
-        if (buf != nullptr && key.size() <= size) {
-            std::memcpy(buf, key.data(), key.size());
-        }
-        return key.size();
-    } catch (...) {
+    // bearerTokenKey() written in place: one per API request, no allocation
+    static constexpr std::string_view kMiddle = "\nbearer\n";
+    unsigned char digest[auth_oidc::kSha256Bytes];
+    if (!valid(provider) || !valid(token) ||
+        !auth_oidc::isBearerToken(view(token)) ||
+        !auth_oidc::sha256(view(token), digest)) {
         return 0;
     }
+    const size_t len = provider.len + kMiddle.size() +
+                       auth_oidc::base64UrlLength(sizeof(digest));
+    if (buf != nullptr && len <= size) {
+        unsigned char *p = buf;
+        if (provider.len != 0) {
+            std::memcpy(p, provider.data, provider.len);
+        }
+        p += provider.len;
+        std::memcpy(p, kMiddle.data(), kMiddle.size());
+        p += kMiddle.size();
+        auth_oidc::encodeBase64UrlTo(digest, sizeof(digest),
+                                     reinterpret_cast<char *>(p));
+    }
+    return len;
 }
 
 auth_oidc_status_t auth_oidc_bearer_decode(const unsigned char *data,

@@ -1,6 +1,7 @@
 #include "flow/bearer.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "common/text.h"
@@ -63,27 +64,35 @@ std::string bearerTokenKey(std::string_view provider, std::string_view token) {
     return key;
 }
 
+namespace {
+
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+// (RFC 6750, section 2.1): a table, as every API request is checked.
+constexpr std::array<bool, 256> kB64TokenChars = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t c = 0; c < table.size(); ++c) {
+        table[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                   c == '_' || c == '~' || c == '+' || c == '/';
+    }
+    return table;
+}();
+
+}  // namespace
+
 bool isBearerToken(std::string_view token) noexcept {
     if (token.empty() || token.size() > kMaxBearerBytes) {
         return false;
     }
-    // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" )
-    //            *"="
-    std::size_t i = 0;
-    for (; i < token.size(); ++i) {
-        const char c = token[i];
-        const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                         c == '_' || c == '~' || c == '+' || c == '/';
-        if (!b64) {
-            break;
-        }
+    std::size_t end = token.size();
+    while (end > 0 && token[end - 1] == '=') {
+        --end;
     }
-    if (i == 0) {
+    if (end == 0) {
         return false;
     }
-    for (; i < token.size(); ++i) {
-        if (token[i] != '=') {
+    for (std::size_t i = 0; i < end; ++i) {
+        if (!kB64TokenChars[static_cast<unsigned char>(token[i])]) {
             return false;
         }
     }
