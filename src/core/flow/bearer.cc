@@ -298,6 +298,12 @@ const Step &BearerFlow::introspected(const StepResult &result) {
 }
 
 const Step &BearerFlow::accept(const Claims &claims, std::int64_t expires) {
+    // RFC 8705 and RFC 9449: a token bound to a key ("cnf") is good only
+    // with a proof of that key, which a plain bearer request does not carry
+    if (json_object_get(claims.root(), "cnf") != nullptr) {
+        return refuse("the token is bound to a key (cnf) and needs a proof",
+                      "sender-constrained token (cnf) without a proof");
+    }
     const std::string scope = grantedScopes(claims);
     auto table = encodeClaimTable(claims);
     if (!table) {

@@ -254,6 +254,17 @@ TEST_F(BearerFlowTest, ClaimFailuresAreInvalidToken) {
     }
 }
 
+TEST_F(BearerFlowTest, SenderConstrainedTokensAreRefused) {
+    const std::string token = jwt(claims(R"(,"cnf":{"jkt":"abc"})"));
+    auto f = flow(token);
+    expectRefused(*f, afterMetadata(*f), token,
+                  "the token is bound to a key (cnf) and needs a proof");
+    auto g = flow("opaque");
+    afterMetadata(*g);
+    expectRefused(*g, g->resume(fetched(200, R"({"active":true,"cnf":{"x5t#S256":"x"}})")),
+                  "opaque", "the token is bound to a key (cnf) and needs a proof");
+}
+
 TEST_F(BearerFlowTest, SignatureAndAlgorithmAttacksAreRefused) {
     const std::string good = jwt();
     const std::string body = good.substr(0, good.rfind('.'));
