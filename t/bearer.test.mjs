@@ -126,6 +126,15 @@ ${api('/write/', '\n            auth_oidc_bearer_scope write;')}
 ${api('/admin/', '\n            auth_oidc_bearer_scope read admin;')}
 ${api('/required/', '\n            auth_require $is_api_client;')}
 ${api('/query/', '').replace('auth_oidc_bearer idp;', 'auth_oidc_bearer idp token=$arg_access_token;')}
+        location /styled/ {
+            auth_oidc_bearer idp;
+            error_page 401 = @unauthorized;
+            proxy_pass ${upstream.url};
+        }
+        location @unauthorized {
+            default_type application/json;
+            return 401 '{"error":"unauthorized"}';
+        }
         location /mixed/ {
             auth_oidc idp;
             auth_oidc_bearer idp;
@@ -159,6 +168,16 @@ ${api('/query/', '').replace('auth_oidc_bearer idp;', 'auth_oidc_bearer idp toke
     assert.deepEqual(c, { realm: 'idp' });
     const basicAuth = await ngx.get('/api/x', { headers: { authorization: 'Basic dTpw' } });
     assert.deepEqual(challenge(basicAuth), { realm: 'idp' }, 'another scheme is no token');
+  });
+
+  await step(t, h, 'error_page restyles the 401; the challenge stays', async () => {
+    for (const headers of [{}, bearer(forged(idp, { aud: 'https://not-this-api.test/' }))]) {
+      const res = await ngx.get('/styled/x', headers);
+      assert.equal(res.status, 401);
+      assert.equal(res.body, '{"error":"unauthorized"}');
+      assert.equal(challenge(res).realm, 'idp');
+    }
+    assert.equal((await ngx.get('/styled/x', bearer(jwt))).status, 200);
   });
 
   await step(t, h, 'a missing scope is 403 insufficient_scope naming the scopes', async () => {
@@ -257,11 +276,12 @@ ${api('/query/', '').replace('auth_oidc_bearer idp;', 'auth_oidc_bearer idp toke
   });
 
   await step(t, h, 'oidc_status counts verifications, refusals and the provider down', async () => {
-    // verified: the JWT, two opaque tokens and the known one; refused: the ten
-    // bad tokens, the revoked one, and three of the garbage that are
-    // b64tokens (the cache's answers and the malformed are not counted)
+    // verified: the JWT, two opaque tokens and the known one; refused: the
+    // one error_page restyled, the ten bad tokens, the revoked one, and three
+    // of the garbage that are b64tokens (the cache's answers and the
+    // malformed are not counted)
     const b = (await ngx.providerStatus('idp')).bearer;
-    assert.deepEqual(b, { verified: 4, refused: 14, unavailable: 1 });
+    assert.deepEqual(b, { verified: 4, refused: 15, unavailable: 1 });
   });
 
   assert.deepEqual(ngx.problems(), []);

@@ -227,7 +227,9 @@ ngx_http_auth_oidc_bearer(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     }
 
     if (rc != NGX_OK) {
-        /* refused, as the cache remembers */
+        /* refused, as the cache remembers (or malformed): a later pass,
+         * after an internal redirect, asks the cache again */
+        ctx->bearer_checked = 0;
         return rc;
     }
 
