@@ -37,6 +37,8 @@ static void ngx_http_auth_oidc_bearer_done(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_int_t ngx_http_auth_oidc_bearer_answer(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_loc_conf_t *alcf);
+static void ngx_http_auth_oidc_bearer_incident(ngx_http_request_t *r,
+    ngx_http_auth_oidc_counters_t *counters, auth_oidc_step_t *step);
 static ngx_int_t ngx_http_auth_oidc_bearer_refuse(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t status,
     const char *error, ngx_str_t *description);
@@ -447,6 +449,12 @@ ngx_http_auth_oidc_bearer_done(ngx_http_request_t *r,
     counters = ngx_http_auth_oidc_counters(ctx->provider);
     if (counters && session) {
         (void) ngx_atomic_fetch_add(&counters->bearer_verified, 1);
+
+        if (ngx_atomic_cmp_set(&counters->bearer_incident, 1, 0)) {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "auth_oidc: provider \"%V\": bearer tokens are "
+                          "verified again", &ctx->provider->name);
+        }
     }
 
     ngx_http_auth_oidc_wake(r, ctx);
@@ -466,17 +474,20 @@ ngx_http_auth_oidc_bearer_answer(ngx_http_request_t *r,
     prov = alcf->bearer_provider;
 
     if (ctx->done && ctx->flow) {
-        /* the flow's reply, counted once */
+        /* the flow's reply, counted (and a failure said) once */
+        counters = ngx_http_auth_oidc_counters(prov);
+
+        if (ctx->status == NGX_HTTP_UNAUTHORIZED) {
+            if (counters) {
+                (void) ngx_atomic_fetch_add(&counters->bearer_refused, 1);
+            }
+
+        } else {
+            ngx_http_auth_oidc_bearer_incident(r, counters, &ctx->step);
+        }
+
         auth_oidc_flow_free(ctx->flow);
         ctx->flow = NULL;
-
-        counters = ngx_http_auth_oidc_counters(prov);
-        if (counters) {
-            (void) ngx_atomic_fetch_add(
-                       ctx->status == NGX_HTTP_UNAUTHORIZED
-                       ? &counters->bearer_refused
-                       : &counters->bearer_unavailable, 1);
-        }
     }
 
     if (ctx->done) {
@@ -515,6 +526,36 @@ ngx_http_auth_oidc_bearer_answer(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A token that could not be verified (provider down, slow or answering
+ * errors): every API request of an outage would say the same, so the
+ * first says it, as an error, until a verification works again.
+ */
+
+static void
+ngx_http_auth_oidc_bearer_incident(ngx_http_request_t *r,
+    ngx_http_auth_oidc_counters_t *counters, auth_oidc_step_t *step)
+{
+    if (counters) {
+        (void) ngx_atomic_fetch_add(&counters->bearer_unavailable, 1);
+    }
+
+    if (step->log.len == 0) {
+        /* the driver's own answer (no metadata): said where it was made */
+        return;
+    }
+
+    if (counters == NULL
+        || ngx_atomic_cmp_set(&counters->bearer_incident, 0, 1))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: %*s; until a verification works, further "
+                      "failures are only counted (oidc_status)",
+                      step->log.len, step->log.data);
+    }
 }
 
 

@@ -88,6 +88,7 @@ typedef struct {
     ngx_atomic_t                 bearer_verified;   /* verified, cached */
     ngx_atomic_t                 bearer_refused;    /* refused, cached */
     ngx_atomic_t                 bearer_unavailable;  /* 503: provider */
+    ngx_atomic_t                 bearer_incident;   /* failing now: 1 */
 } ngx_http_auth_oidc_counters_t;
 
 

@@ -374,14 +374,16 @@ const Step &BearerFlow::refuse(std::string description, std::string log) {
 }
 
 // Ours or the provider's fault, not the token's: 503, nothing cached, so
-// that the next request tries again.
+// that the next request tries again. The line says why but is not logged
+// here: the module says it once per incident, as every API request of an
+// outage would repeat it.
 const Step &BearerFlow::unavailable(std::string log) {
     step_ = Step();
     step_.kind = StepKind::Reply;
     step_.status = 503;
     step_.title = "temporarily_unavailable";
     step_.detail = "the token cannot be verified now";
-    step_.logLevel = LogLevel::Error;
+    step_.logLevel = LogLevel::None;
     step_.log = "provider \"" + provider_ + "\": bearer token not verified: " +
                 printableForDetail(log, 300);
     state_ = State::Done;

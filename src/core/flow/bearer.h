@@ -56,7 +56,8 @@ bool isBearerToken(std::string_view token) noexcept;
 // record (a bearer record, see BearerFields) in value. Refused: a Reply
 // 401, title the RFC 6750 error code, detail its description (fixed
 // sentences: nothing of the token is echoed); the provider unavailable:
-// a Reply 503, not cached. Refusals are logged at info only: anyone can
+// a Reply 503, not cached, whose log says why at level None (the module
+// says it once per incident). Refusals are logged at info only: anyone can
 // send a bad token.
 class BearerFlow {
 public:
