@@ -1,21 +1,21 @@
 
 /*
- * hiredis's asynchronous API on nginx's events: hiredis's socket is wrapped
- * in an nginx connection whose read and write events call hiredis, and
- * hiredis's add/del hooks switch those events on and off. Nothing here
- * ever waits: connect is non-blocking (addresses are resolved when the
+ * One Redis connection per worker and store, owned by nginx: the socket is
+ * an nginx peer connection (connect, events, timers), and hiredis only
+ * formats commands and parses replies (its reader). Nothing here ever
+ * waits: connect is non-blocking (addresses are resolved when the
  * configuration is read), every command has a timer, and a lost
  * connection is retried with a growing delay.
  *
+ * Commands are pipelined: each is appended to the output buffer and the
+ * write event is posted, so every command queued while nginx handles one
+ * batch of events goes out in one send() after it. Replies come in the
+ * order of the commands (RESP2), so the commands in flight are a FIFO
+ * queue; a command that timed out or whose requester went away keeps its
+ * place until its reply comes, and the reply is dropped.
+ *
  * Failures are logged once per incident at "error" and the recovery at
  * "notice", not once per request.
- *
- * Writes are batched: hiredis asks for a write event after every command,
- * and instead of switching epoll's write interest on and off around each
- * one (two epoll_ctl() calls and a wake-up per command), the write event is
- * posted, so every command queued while nginx handles one batch of events
- * goes out in one write() after it (pipelining). Only a write that could
- * not finish, or a connect under way, waits for the socket to be writable.
  */
 
 
@@ -25,10 +25,13 @@
 #define NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX  5000
 
+/* read at most this much per recv(): the reader keeps what it needs */
+#define NGX_HTTP_AUTH_OIDC_REDIS_READ_CHUNK   16384
+
 
 typedef enum {
     NGX_HTTP_AUTH_OIDC_REDIS_DOWN = 0,
-    NGX_HTTP_AUTH_OIDC_REDIS_CONNECTING,
+    NGX_HTTP_AUTH_OIDC_REDIS_CONNECTING,   /* socket, then AUTH/SELECT/PING */
     NGX_HTTP_AUTH_OIDC_REDIS_READY
 } ngx_http_auth_oidc_redis_state_e;
 
@@ -38,15 +41,23 @@ struct ngx_http_auth_oidc_redis_s {
     ngx_str_t                            name;
     ngx_log_t                           *log;
 
-    redisAsyncContext                   *ac;
-    ngx_connection_t                    *conn;
+    ngx_peer_connection_t                peer;
+    ngx_connection_t                    *conn;     /* NULL: none */
+    redisReader                         *reader;
     ngx_uint_t                           state;
+    unsigned                             connected:1;  /* socket is up */
+
+    /* formatted commands not sent yet: out[sent .. len) */
+    u_char                              *out;
+    size_t                               out_len;
+    size_t                               out_sent;
+    size_t                               out_size;
+
+    ngx_queue_t                          inflight; /* cmd_t, oldest first */
 
     ngx_event_t                          reconnect;
     ngx_event_t                          connect_timer;
     ngx_msec_t                           backoff;
-
-    unsigned                             writing:1; /* in HandleWrite */
 
     ngx_uint_t                           failing;
     ngx_uint_t                           refused;   /* AUTH, SELECT, PING */
@@ -59,6 +70,7 @@ struct ngx_http_auth_oidc_redis_s {
 
 
 struct ngx_http_auth_oidc_redis_cmd_s {
+    ngx_queue_t                          queue;     /* in redis->inflight */
     ngx_http_auth_oidc_redis_t          *redis;
     ngx_http_auth_oidc_redis_handler_pt  handler;    /* NULL: nobody waits */
     void                                *data;
@@ -68,9 +80,13 @@ struct ngx_http_auth_oidc_redis_cmd_s {
 
 
 static void ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *r);
+static void ngx_http_auth_oidc_redis_connected(
+    ngx_http_auth_oidc_redis_t *redis);
 static void ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *r);
 static void ngx_http_auth_oidc_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_auth_oidc_redis_lost(ngx_http_auth_oidc_redis_t *redis,
+    const char *why);
 static void ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis);
 static void ngx_http_auth_oidc_redis_handshake(
     ngx_http_auth_oidc_redis_t *redis);
@@ -82,20 +98,14 @@ static void ngx_http_auth_oidc_redis_refused(ngx_http_auth_oidc_redis_t *redis,
     redisReply *reply);
 static void ngx_http_auth_oidc_redis_recovered(
     ngx_http_auth_oidc_redis_t *redis);
-static void ngx_http_auth_oidc_redis_on_connect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_auth_oidc_redis_on_disconnect(
-    const redisAsyncContext *ac, int status);
-static void ngx_http_auth_oidc_redis_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
+static ngx_int_t ngx_http_auth_oidc_redis_append(
+    ngx_http_auth_oidc_redis_t *redis, char *data, size_t len);
+static void ngx_http_auth_oidc_redis_reply(ngx_http_auth_oidc_redis_t *redis,
+    redisReply *reply);
 static void ngx_http_auth_oidc_redis_command_timeout(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_write_handler(ngx_event_t *ev);
-static void ngx_http_auth_oidc_redis_add_read(void *privdata);
-static void ngx_http_auth_oidc_redis_del_read(void *privdata);
-static void ngx_http_auth_oidc_redis_add_write(void *privdata);
-static void ngx_http_auth_oidc_redis_del_write(void *privdata);
-static void ngx_http_auth_oidc_redis_cleanup(void *privdata);
+static void ngx_http_auth_oidc_redis_flush(ngx_http_auth_oidc_redis_t *redis);
 
 
 ngx_http_auth_oidc_redis_t *
@@ -113,6 +123,8 @@ ngx_http_auth_oidc_redis_create(ngx_http_auth_oidc_redis_conf_t *conf,
     redis->name = *name;
     redis->log = cycle->log;
     redis->backoff = NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MIN;
+
+    ngx_queue_init(&redis->inflight);
 
     redis->reconnect.handler = ngx_http_auth_oidc_redis_reconnect_handler;
     redis->reconnect.data = redis;
@@ -144,72 +156,113 @@ ngx_http_auth_oidc_redis_destroy(ngx_http_auth_oidc_redis_t *redis)
     }
 
     ngx_http_auth_oidc_redis_drop(redis);
+
+    ngx_free(redis->out);
+    redis->out = NULL;
+    redis->out_size = 0;
 }
 
 
 static void
 ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
 {
-    redisAsyncContext  *ac;
-    ngx_connection_t   *c;
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
 
-    if (redis->conf->unix_path) {
-        ac = redisAsyncConnectUnix((char *) redis->conf->unix_path);
+    ngx_memzero(&redis->peer, sizeof(ngx_peer_connection_t));
 
-    } else {
-        /* an IP address: hiredis would resolve a name with getaddrinfo() */
-        ac = redisAsyncConnect((char *) redis->conf->host, redis->conf->port);
-    }
+    redis->peer.sockaddr = redis->conf->sockaddr;
+    redis->peer.socklen = redis->conf->socklen;
+    redis->peer.name = &redis->conf->addr;
+    redis->peer.get = ngx_event_get_peer;
+    redis->peer.log = redis->log;
+    redis->peer.log_error = NGX_ERROR_ERR;
 
-    if (ac == NULL) {
+    redis->reader = redisReaderCreate();
+    if (redis->reader == NULL) {
         ngx_http_auth_oidc_redis_incident(redis, "cannot create a Redis "
-                                          "context");
+                                          "reply reader");
         ngx_http_auth_oidc_redis_schedule(redis);
         return;
     }
 
-    if (ac->err) {
-        ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed: "
-                                          "%s", &redis->conf->addr,
-                                          ac->errstr);
-        redisAsyncFree(ac);
+    rc = ngx_event_connect_peer(&redis->peer);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed",
+                                          &redis->conf->addr);
+
+        if (redis->peer.connection) {
+            ngx_close_connection(redis->peer.connection);
+            redis->peer.connection = NULL;
+        }
+
+        redisReaderFree(redis->reader);
+        redis->reader = NULL;
         ngx_http_auth_oidc_redis_schedule(redis);
         return;
     }
 
-    c = ngx_get_connection(ac->c.fd, redis->log);
-    if (c == NULL) {
-        redisAsyncFree(ac);
-        ngx_http_auth_oidc_redis_schedule(redis);
-        return;
-    }
+    c = redis->peer.connection;
 
     c->data = redis;
     c->read->handler = ngx_http_auth_oidc_redis_read_handler;
     c->write->handler = ngx_http_auth_oidc_redis_write_handler;
     c->read->log = redis->log;
     c->write->log = redis->log;
+    c->log = redis->log;
+    c->pool = NULL;
 
-    redis->ac = ac;
     redis->conn = c;
+    redis->connected = 0;
     redis->state = NGX_HTTP_AUTH_OIDC_REDIS_CONNECTING;
     redis->refused = 0;
-
-    ac->data = redis;
-    ac->ev.data = redis;
-    ac->ev.addRead = ngx_http_auth_oidc_redis_add_read;
-    ac->ev.delRead = ngx_http_auth_oidc_redis_del_read;
-    ac->ev.addWrite = ngx_http_auth_oidc_redis_add_write;
-    ac->ev.delWrite = ngx_http_auth_oidc_redis_del_write;
-    ac->ev.cleanup = ngx_http_auth_oidc_redis_cleanup;
-
-    redisAsyncSetConnectCallback(ac, ngx_http_auth_oidc_redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac,
-                                    ngx_http_auth_oidc_redis_on_disconnect);
+    redis->out_len = 0;
+    redis->out_sent = 0;
 
     ngx_add_timer(&redis->connect_timer, redis->conf->connect_timeout);
 
+    /* queued now, sent once the socket is up */
     ngx_http_auth_oidc_redis_handshake(redis);
+
+    if (rc == NGX_OK) {
+        ngx_http_auth_oidc_redis_connected(redis);
+    }
+
+    /* NGX_AGAIN: the write event says when the connect is over */
+}
+
+
+/* The socket is up (or failed: the first write or read will say). */
+
+static void
+ngx_http_auth_oidc_redis_connected(ngx_http_auth_oidc_redis_t *redis)
+{
+    int        err;
+    socklen_t  len;
+
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(redis->conn->fd, SOL_SOCKET, SO_ERROR, (void *) &err,
+                   &len)
+        == -1)
+    {
+        err = ngx_socket_errno;
+    }
+
+    if (err) {
+        ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed: "
+                                          "%s", &redis->conf->addr,
+                                          strerror(err));
+        ngx_http_auth_oidc_redis_drop(redis);
+        ngx_http_auth_oidc_redis_schedule(redis);
+        return;
+    }
+
+    redis->connected = 1;
+
+    ngx_http_auth_oidc_redis_flush(redis);
 }
 
 
@@ -293,9 +346,7 @@ ngx_http_auth_oidc_redis_refused(ngx_http_auth_oidc_redis_t *redis,
                                       "database: %*s", &redis->conf->addr,
                                       (size_t) reply->len, reply->str);
 
-    if (redis->ac) {
-        redisAsyncDisconnect(redis->ac);
-    }
+    /* after the reply being handled: see redis_reply() */
 }
 
 
@@ -344,57 +395,15 @@ ngx_http_auth_oidc_redis_recovered(ngx_http_auth_oidc_redis_t *redis)
 
 
 static void
-ngx_http_auth_oidc_redis_on_connect(const redisAsyncContext *ac, int status)
-{
-    ngx_http_auth_oidc_redis_t *redis = ac->data;
-
-    if (status == REDIS_OK) {
-        return;
-    }
-
-    /* hiredis frees the context after this, without a disconnect call */
-    ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed: %s",
-                                      &redis->conf->addr, ac->errstr);
-
-    redis->ac = NULL;
-
-    if (redis->connect_timer.timer_set) {
-        ngx_del_timer(&redis->connect_timer);
-    }
-
-    ngx_http_auth_oidc_redis_schedule(redis);
-}
-
-
-static void
-ngx_http_auth_oidc_redis_on_disconnect(const redisAsyncContext *ac,
-    int status)
-{
-    ngx_http_auth_oidc_redis_t *redis = ac->data;
-
-    if (status != REDIS_OK) {
-        ngx_http_auth_oidc_redis_incident(redis, "connection to Redis %V "
-                                          "lost: %s", &redis->conf->addr,
-                                          ac->errstr);
-    }
-
-    redis->ac = NULL;
-    redis->state = NGX_HTTP_AUTH_OIDC_REDIS_DOWN;
-
-    if (redis->connect_timer.timer_set) {
-        ngx_del_timer(&redis->connect_timer);
-    }
-
-    ngx_http_auth_oidc_redis_schedule(redis);
-}
-
-
-static void
 ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *redis)
 {
     redis->state = NGX_HTTP_AUTH_OIDC_REDIS_DOWN;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (redis->reconnect.timer_set) {
         return;
     }
 
@@ -410,7 +419,7 @@ ngx_http_auth_oidc_redis_reconnect_handler(ngx_event_t *ev)
 {
     ngx_http_auth_oidc_redis_t *redis = ev->data;
 
-    if (redis->ac == NULL) {
+    if (redis->conn == NULL) {
         ngx_http_auth_oidc_redis_connect(redis);
     }
 }
@@ -429,26 +438,74 @@ ngx_http_auth_oidc_redis_connect_timeout(ngx_event_t *ev)
 }
 
 
-/* Frees the context now; hiredis answers every pending command with NULL. */
+/* The connection failed or closed: said once, retried later. */
+
+static void
+ngx_http_auth_oidc_redis_lost(ngx_http_auth_oidc_redis_t *redis,
+    const char *why)
+{
+    ngx_http_auth_oidc_redis_incident(redis, "connection to Redis %V lost: "
+                                      "%s", &redis->conf->addr, why);
+
+    ngx_http_auth_oidc_redis_drop(redis);
+    ngx_http_auth_oidc_redis_schedule(redis);
+}
+
+
+/*
+ * Closes the connection now; every command in flight is answered with no
+ * reply. The caller decides about reconnecting.
+ */
 
 static void
 ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
 {
-    redisAsyncContext  *ac;
+    ngx_str_t                             error;
+    ngx_queue_t                          *q;
+    ngx_http_auth_oidc_redis_cmd_t       *cmd;
+    ngx_http_auth_oidc_redis_handler_pt   handler;
 
-    ac = redis->ac;
-
-    if (ac == NULL) {
-        return;
+    if (redis->conn) {
+        ngx_close_connection(redis->conn);
+        redis->conn = NULL;
+        redis->peer.connection = NULL;
     }
 
-    redis->ac = NULL;
+    if (redis->reader) {
+        redisReaderFree(redis->reader);
+        redis->reader = NULL;
+    }
+
+    redis->connected = 0;
     redis->state = NGX_HTTP_AUTH_OIDC_REDIS_DOWN;
+    redis->out_len = 0;
+    redis->out_sent = 0;
 
-    /* no disconnect callback: the caller decides about reconnecting */
-    ac->onDisconnect = NULL;
+    if (redis->connect_timer.timer_set) {
+        ngx_del_timer(&redis->connect_timer);
+    }
 
-    redisAsyncFree(ac);
+    ngx_str_set(&error, "the connection to Redis was lost");
+
+    while (!ngx_queue_empty(&redis->inflight)) {
+        q = ngx_queue_head(&redis->inflight);
+        ngx_queue_remove(q);
+        cmd = ngx_queue_data(q, ngx_http_auth_oidc_redis_cmd_t, queue);
+
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
+
+        handler = cmd->handler;
+        redis->errors++;
+
+        if (handler) {
+            cmd->handler = NULL;
+            handler(cmd->data, NULL, &error);
+        }
+
+        ngx_free(cmd);
+    }
 }
 
 
@@ -457,17 +514,33 @@ ngx_http_auth_oidc_redis_command(ngx_http_auth_oidc_redis_t *redis,
     ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen)
 {
+    int                              len;
+    char                            *formatted;
     ngx_http_auth_oidc_redis_cmd_t  *cmd;
 
-    if (redis->ac == NULL || redis->state == NGX_HTTP_AUTH_OIDC_REDIS_DOWN) {
+    if (redis->conn == NULL || redis->state == NGX_HTTP_AUTH_OIDC_REDIS_DOWN) {
+        redis->errors++;
+        return NULL;
+    }
+
+    len = redisFormatCommandArgv(&formatted, argc, argv, argvlen);
+    if (len < 0) {
         redis->errors++;
         return NULL;
     }
 
     cmd = ngx_calloc(sizeof(ngx_http_auth_oidc_redis_cmd_t), redis->log);
-    if (cmd == NULL) {
+    if (cmd == NULL
+        || ngx_http_auth_oidc_redis_append(redis, formatted, (size_t) len)
+           != NGX_OK)
+    {
+        free(formatted);
+        ngx_free(cmd);
+        redis->errors++;
         return NULL;
     }
+
+    free(formatted);
 
     cmd->redis = redis;
     cmd->handler = handler;
@@ -480,17 +553,14 @@ ngx_http_auth_oidc_redis_command(ngx_http_auth_oidc_redis_t *redis,
 
     /* not cancelable: a request may wait for it while the worker exits */
 
-    if (redisAsyncCommandArgv(redis->ac, ngx_http_auth_oidc_redis_reply, cmd,
-                              argc, argv, argvlen)
-        != REDIS_OK)
-    {
-        ngx_free(cmd);
-        redis->errors++;
-        return NULL;
-    }
-
+    ngx_queue_insert_tail(&redis->inflight, &cmd->queue);
     ngx_add_timer(&cmd->timer, redis->conf->timeout);
     redis->commands++;
+
+    /* written after the current batch of events: pipelining */
+    if (redis->connected && !redis->conn->write->posted) {
+        ngx_post_event(redis->conn->write, &ngx_posted_events);
+    }
 
     return cmd;
 }
@@ -509,17 +579,61 @@ ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd)
 }
 
 
-static void
-ngx_http_auth_oidc_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
+static ngx_int_t
+ngx_http_auth_oidc_redis_append(ngx_http_auth_oidc_redis_t *redis, char *data,
+    size_t len)
 {
-    ngx_http_auth_oidc_redis_cmd_t *cmd = privdata;
+    u_char  *out;
+    size_t   size, pending;
 
-    redisReply                           *reply = r;
-    ngx_str_t                             error;
-    ngx_http_auth_oidc_redis_t           *redis;
+    pending = redis->out_len - redis->out_sent;
+
+    if (redis->out_sent && pending + len > redis->out_size - redis->out_len) {
+        /* what was sent makes room */
+        ngx_memmove(redis->out, redis->out + redis->out_sent, pending);
+        redis->out_len = pending;
+        redis->out_sent = 0;
+    }
+
+    if (redis->out_len + len > redis->out_size) {
+        size = ngx_max(2 * redis->out_size, redis->out_len + len);
+        size = ngx_max(size, 4096);
+
+        out = ngx_alloc(size, redis->log);
+        if (out == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (redis->out) {
+            ngx_memcpy(out, redis->out, redis->out_len);
+            ngx_free(redis->out);
+        }
+
+        redis->out = out;
+        redis->out_size = size;
+    }
+
+    ngx_memcpy(redis->out + redis->out_len, data, len);
+    redis->out_len += len;
+
+    return NGX_OK;
+}
+
+
+/* The oldest command in flight gets its reply. */
+
+static void
+ngx_http_auth_oidc_redis_reply(ngx_http_auth_oidc_redis_t *redis,
+    redisReply *reply)
+{
+    ngx_queue_t                          *q;
+    ngx_http_auth_oidc_redis_cmd_t       *cmd;
     ngx_http_auth_oidc_redis_handler_pt   handler;
 
-    redis = cmd->redis;
+    q = ngx_queue_head(&redis->inflight);
+    ngx_queue_remove(q);
+    cmd = ngx_queue_data(q, ngx_http_auth_oidc_redis_cmd_t, queue);
+
     handler = cmd->handler;
 
     if (cmd->timer.timer_set) {
@@ -528,21 +642,16 @@ ngx_http_auth_oidc_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     redis->latency = ngx_current_msec - cmd->started;
 
-    if (reply == NULL) {
-        redis->errors++;
-
-    } else if (redis->state == NGX_HTTP_AUTH_OIDC_REDIS_READY
-               && reply->type != REDIS_REPLY_ERROR)
+    if (redis->state == NGX_HTTP_AUTH_OIDC_REDIS_READY
+        && reply->type != REDIS_REPLY_ERROR)
     {
         /* answers again after timeouts: the incident is over */
         ngx_http_auth_oidc_redis_recovered(redis);
     }
 
-    ngx_str_set(&error, "the connection to Redis was lost");
-
     if (handler) {
         cmd->handler = NULL;
-        handler(cmd->data, reply, reply ? NULL : &error);
+        handler(cmd->data, reply, NULL);
     }
 
     ngx_free(cmd);
@@ -566,7 +675,7 @@ ngx_http_auth_oidc_redis_command_timeout(ngx_event_t *ev)
                                       "within %M ms", &redis->conf->addr,
                                       redis->conf->timeout);
 
-    /* hiredis still owns cmd: it is freed when the late reply comes */
+    /* the command keeps its place in the queue until its reply comes */
     if (handler) {
         cmd->handler = NULL;
         ngx_str_set(&error, "Redis timed out");
@@ -575,15 +684,92 @@ ngx_http_auth_oidc_redis_command_timeout(ngx_event_t *ev)
 }
 
 
+/*
+ * Everything the socket holds (nginx's events are edge-triggered), each
+ * complete reply to the oldest command in flight.
+ */
+
 static void
 ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev)
 {
     ngx_connection_t            *c = ev->data;
     ngx_http_auth_oidc_redis_t  *redis = c->data;
 
-    /* hiredis may free the context, and this connection, in here */
-    if (redis->ac) {
-        redisAsyncHandleRead(redis->ac);
+    void        *reply;
+    ssize_t      n;
+    u_char       buf[NGX_HTTP_AUTH_OIDC_REDIS_READ_CHUNK];
+
+    if (!redis->connected) {
+        /* the connect ended in an error the read event reports first */
+        ngx_http_auth_oidc_redis_connected(redis);
+
+        if (redis->conn == NULL) {
+            return;
+        }
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_read_event(ev, 0) != NGX_OK) {
+                ngx_http_auth_oidc_redis_lost(redis, "cannot wait for it");
+            }
+
+            return;
+        }
+
+        if (n == 0) {
+            ngx_http_auth_oidc_redis_lost(redis, "closed by Redis");
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_auth_oidc_redis_lost(redis, "recv() failed");
+            return;
+        }
+
+        if (redisReaderFeed(redis->reader, (const char *) buf, (size_t) n)
+            != REDIS_OK)
+        {
+            ngx_http_auth_oidc_redis_lost(redis, "out of memory");
+            return;
+        }
+
+        for ( ;; ) {
+            reply = NULL;
+
+            if (redisReaderGetReply(redis->reader, &reply) != REDIS_OK) {
+                ngx_http_auth_oidc_redis_lost(redis, "protocol error");
+                return;
+            }
+
+            if (reply == NULL) {
+                break;
+            }
+
+            if (ngx_queue_empty(&redis->inflight)) {
+                freeReplyObject(reply);
+                ngx_http_auth_oidc_redis_lost(redis, "a reply to no "
+                                              "command");
+                return;
+            }
+
+            ngx_http_auth_oidc_redis_reply(redis, reply);
+            freeReplyObject(reply);
+
+            if (redis->refused) {
+                /* a wrong login: nothing more from this connection */
+                ngx_http_auth_oidc_redis_drop(redis);
+                ngx_http_auth_oidc_redis_schedule(redis);
+                return;
+            }
+
+            if (redis->conn == NULL) {
+                /* a handler gave up the connection */
+                return;
+            }
+        }
     }
 }
 
@@ -594,124 +780,47 @@ ngx_http_auth_oidc_redis_write_handler(ngx_event_t *ev)
     ngx_connection_t            *c = ev->data;
     ngx_http_auth_oidc_redis_t  *redis = c->data;
 
-    if (redis->ac) {
-        redis->writing = 1;
-        redisAsyncHandleWrite(redis->ac);
-        redis->writing = 0;
-    }
-}
-
-
-/*
- * hiredis reads a bounded chunk per call: its events are level-triggered,
- * so data left in the socket is reported again.
- */
-
-static void
-ngx_http_auth_oidc_redis_add_read(void *privdata)
-{
-    ngx_http_auth_oidc_redis_t *redis = privdata;
-
-    ngx_event_t  *ev;
-
-    ev = redis->conn->read;
-
-    if (!ev->active) {
-        (void) ngx_add_event(ev, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
-}
-
-
-static void
-ngx_http_auth_oidc_redis_del_read(void *privdata)
-{
-    ngx_http_auth_oidc_redis_t *redis = privdata;
-
-    ngx_event_t  *ev;
-
-    ev = redis->conn->read;
-
-    if (ev->active) {
-        (void) ngx_del_event(ev, NGX_READ_EVENT, 0);
-    }
-}
-
-
-static void
-ngx_http_auth_oidc_redis_add_write(void *privdata)
-{
-    ngx_http_auth_oidc_redis_t *redis = privdata;
-
-    ngx_event_t  *ev;
-
-    ev = redis->conn->write;
-
-    /* a command queued: written after the current batch of events */
-    if (!redis->writing && (redis->ac->c.flags & REDIS_CONNECTED)) {
-        if (!ev->active && !ev->posted) {
-            ngx_post_event(ev, &ngx_posted_events);
-        }
-
+    if (!redis->connected) {
+        ngx_http_auth_oidc_redis_connected(redis);
         return;
     }
 
-    /* connecting, or the socket's buffer is full: wait until writable */
-    if (!ev->active) {
-        (void) ngx_add_event(ev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_http_auth_oidc_redis_flush(redis);
 }
 
 
-static void
-ngx_http_auth_oidc_redis_del_write(void *privdata)
-{
-    ngx_http_auth_oidc_redis_t *redis = privdata;
-
-    ngx_event_t  *ev;
-
-    ev = redis->conn->write;
-
-    if (ev->active) {
-        (void) ngx_del_event(ev, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis closes the socket itself: only nginx's side is released. */
+/* Sends what is queued; the write event fires again for the rest. */
 
 static void
-ngx_http_auth_oidc_redis_cleanup(void *privdata)
+ngx_http_auth_oidc_redis_flush(ngx_http_auth_oidc_redis_t *redis)
 {
-    ngx_http_auth_oidc_redis_t *redis = privdata;
-
+    ssize_t            n;
     ngx_connection_t  *c;
 
     c = redis->conn;
 
-    if (c == NULL) {
-        return;
+    while (redis->out_sent < redis->out_len) {
+        n = c->send(c, redis->out + redis->out_sent,
+                    redis->out_len - redis->out_sent);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+                ngx_http_auth_oidc_redis_lost(redis, "cannot wait for it");
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_auth_oidc_redis_lost(redis, "send() failed");
+            return;
+        }
+
+        redis->out_sent += n;
     }
 
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-
-    redis->conn = NULL;
+    redis->out_len = 0;
+    redis->out_sent = 0;
 }
 
 

@@ -1,9 +1,10 @@
 
 /*
- * One Redis connection per worker and store, driven by hiredis's
- * asynchronous API on nginx's event loop. Commands are pipelined on it:
- * a single connection keeps Redis's own ordering and needs no pool
- * bookkeeping, and a worker is single-threaded anyway.
+ * One Redis connection per worker and store, an nginx peer connection on
+ * nginx's event loop; hiredis formats the commands and parses the replies.
+ * Commands are pipelined on it: a single connection keeps Redis's own
+ * ordering and needs no pool bookkeeping, and a worker is single-threaded
+ * anyway.
  */
 
 
@@ -14,7 +15,6 @@
 #include "ngx_http_auth_oidc_module.h"
 
 #include <hiredis/hiredis.h>
-#include <hiredis/async.h>
 
 
 typedef struct ngx_http_auth_oidc_redis_s      ngx_http_auth_oidc_redis_t;
@@ -30,9 +30,8 @@ typedef void (*ngx_http_auth_oidc_redis_handler_pt)(void *data,
 
 typedef struct {
     ngx_str_t                    addr;        /* as configured, for logs */
-    u_char                      *host;        /* IP text, NUL-terminated */
-    in_port_t                    port;
-    u_char                      *unix_path;   /* NUL-terminated */
+    struct sockaddr             *sockaddr;    /* resolved when read */
+    socklen_t                    socklen;
     ngx_str_t                    user;
     ngx_str_t                    password;
     ngx_int_t                    db;

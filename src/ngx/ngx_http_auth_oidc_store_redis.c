@@ -163,7 +163,7 @@ const ngx_http_auth_oidc_store_ops_t  ngx_http_auth_oidc_store_redis_ops = {
 
 /*
  * "redis=127.0.0.1:6379", "redis=cache.internal:6379" (resolved now, when
- * the configuration is read: hiredis would block on a name) or
+ * the configuration is read: a worker never waits for a resolver) or
  * "redis=unix:/run/redis.sock".
  */
 
@@ -171,23 +171,9 @@ ngx_int_t
 ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr)
 {
-    u_char     *p;
-    size_t      len;
-    ngx_url_t   u;
+    ngx_url_t  u;
 
     store->redis_conf.addr = *addr;
-
-    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        p = ngx_pnalloc(cf->pool, addr->len - 5 + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        (void) ngx_cpystrn(p, addr->data + 5, addr->len - 5 + 1);
-        store->redis_conf.unix_path = p;
-
-        return NGX_OK;
-    }
 
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = *addr;
@@ -201,17 +187,9 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
-                        NGX_SOCKADDR_STRLEN, 0);
-    p[len] = '\0';
-
-    store->redis_conf.host = p;
-    store->redis_conf.port = u.port;
+    /* the first address, as hiredis took it (no failover between them) */
+    store->redis_conf.sockaddr = u.addrs[0].sockaddr;
+    store->redis_conf.socklen = u.addrs[0].socklen;
 
     return NGX_OK;
 }
