@@ -82,6 +82,9 @@ struct ngx_http_auth_oidc_redis_cmd_s {
 static void ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *r);
 static void ngx_http_auth_oidc_redis_connected(
     ngx_http_auth_oidc_redis_t *redis);
+static void ngx_http_auth_oidc_redis_ssl_start(
+    ngx_http_auth_oidc_redis_t *redis);
+static void ngx_http_auth_oidc_redis_ssl_done(ngx_connection_t *c);
 static void ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *r);
 static void ngx_http_auth_oidc_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_connect_timeout(ngx_event_t *ev);
@@ -211,7 +214,20 @@ ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
     c->read->log = redis->log;
     c->write->log = redis->log;
     c->log = redis->log;
-    c->pool = NULL;
+
+    /* a failure is said once per incident, by us, not by every recv() */
+    c->log_error = NGX_ERROR_INFO;
+
+    /* what nginx's TLS keeps per connection; gone with the connection */
+    c->pool = ngx_create_pool(1024, redis->log);
+    if (c->pool == NULL) {
+        ngx_close_connection(c);
+        redis->peer.connection = NULL;
+        redisReaderFree(redis->reader);
+        redis->reader = NULL;
+        ngx_http_auth_oidc_redis_schedule(redis);
+        return;
+    }
 
     redis->conn = c;
     redis->connected = 0;
@@ -260,9 +276,150 @@ ngx_http_auth_oidc_redis_connected(ngx_http_auth_oidc_redis_t *redis)
         return;
     }
 
+    if (redis->conf->ssl) {
+        ngx_http_auth_oidc_redis_ssl_start(redis);
+        return;
+    }
+
     redis->connected = 1;
 
     ngx_http_auth_oidc_redis_flush(redis);
+}
+
+
+/* TLS on the socket: nothing is sent before the server is verified. */
+
+static void
+ngx_http_auth_oidc_redis_ssl_start(ngx_http_auth_oidc_redis_t *redis)
+{
+    u_char            *name;
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
+    c = redis->conn;
+
+    if (ngx_ssl_create_connection(redis->conf->ssl, c,
+                                  NGX_SSL_BUFFER|NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
+        ngx_http_auth_oidc_redis_lost(redis, "SSL connection failed");
+        return;
+    }
+
+    c->sendfile = 0;
+
+    if (!redis->conf->ssl_name_is_ip) {
+        /* SNI: the name, NUL-terminated as OpenSSL wants it */
+        name = ngx_alloc(redis->conf->ssl_name.len + 1, redis->log);
+        if (name == NULL) {
+            ngx_http_auth_oidc_redis_lost(redis, "out of memory");
+            return;
+        }
+
+        (void) ngx_cpystrn(name, redis->conf->ssl_name.data,
+                           redis->conf->ssl_name.len + 1);
+
+        rc = SSL_set_tlsext_host_name(c->ssl->connection, (char *) name);
+        ngx_free(name);
+
+        if (rc == 0) {
+            ngx_http_auth_oidc_redis_lost(redis, "SSL_set_tlsext_host_name() "
+                                          "failed");
+            return;
+        }
+    }
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        /* bounded by connect_timeout (the connect timer) */
+        c->ssl->handler = ngx_http_auth_oidc_redis_ssl_done;
+        return;
+    }
+
+    ngx_http_auth_oidc_redis_ssl_done(c);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_ssl_done(ngx_connection_t *c)
+{
+    ngx_http_auth_oidc_redis_t *redis = c->data;
+
+    long    rc;
+    X509   *cert;
+    u_char  ip[NGX_SOCKADDR_STRLEN + 1];
+
+    if (!c->ssl->handshaked) {
+        rc = SSL_get_verify_result(c->ssl->connection);
+
+        if (rc != X509_V_OK) {
+            ngx_http_auth_oidc_redis_incident(redis, "SSL certificate verify "
+                                          "error for Redis %V: (%l:%s)",
+                                          &redis->conf->addr, rc,
+                                          X509_verify_cert_error_string(rc));
+        } else {
+            ngx_http_auth_oidc_redis_incident(redis, "SSL handshake with "
+                                          "Redis %V failed%s",
+                                          &redis->conf->addr,
+                                          redis->connect_timer.timedout
+                                          ? " (timed out)" : "");
+        }
+
+        ngx_http_auth_oidc_redis_drop(redis);
+        ngx_http_auth_oidc_redis_schedule(redis);
+        return;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_http_auth_oidc_redis_incident(redis, "SSL certificate verify "
+                                          "error for Redis %V: (%l:%s)",
+                                          &redis->conf->addr, rc,
+                                          X509_verify_cert_error_string(rc));
+        ngx_http_auth_oidc_redis_drop(redis);
+        ngx_http_auth_oidc_redis_schedule(redis);
+        return;
+    }
+
+    if (redis->conf->ssl_name_is_ip) {
+        cert = SSL_get_peer_certificate(c->ssl->connection);
+        rc = 0;
+
+        if (cert) {
+            (void) ngx_cpystrn(ip, redis->conf->ssl_name.data,
+                               ngx_min(redis->conf->ssl_name.len + 1,
+                                       sizeof(ip)));
+            rc = X509_check_ip_asc(cert, (char *) ip, 0);
+            X509_free(cert);
+        }
+
+    } else {
+        rc = (ngx_ssl_check_host(c, &redis->conf->ssl_name) == NGX_OK);
+    }
+
+    if (rc != 1) {
+        ngx_http_auth_oidc_redis_incident(redis, "SSL certificate of Redis "
+                                          "%V does not match \"%V\"",
+                                          &redis->conf->addr,
+                                          &redis->conf->ssl_name);
+        ngx_http_auth_oidc_redis_drop(redis);
+        ngx_http_auth_oidc_redis_schedule(redis);
+        return;
+    }
+
+    c->read->handler = ngx_http_auth_oidc_redis_read_handler;
+    c->write->handler = ngx_http_auth_oidc_redis_write_handler;
+
+    redis->connected = 1;
+
+    ngx_http_auth_oidc_redis_flush(redis);
+
+    /* a reply may already wait in the TLS buffers */
+    if (redis->conn && c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
 }
 
 
@@ -461,14 +618,26 @@ static void
 ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
 {
     ngx_str_t                             error;
+    ngx_pool_t                           *pool;
     ngx_queue_t                          *q;
     ngx_http_auth_oidc_redis_cmd_t       *cmd;
     ngx_http_auth_oidc_redis_handler_pt   handler;
 
     if (redis->conn) {
+        pool = redis->conn->pool;
+
+        if (redis->conn->ssl) {
+            redis->conn->ssl->no_wait_shutdown = 1;
+            (void) ngx_ssl_shutdown(redis->conn);
+        }
+
         ngx_close_connection(redis->conn);
         redis->conn = NULL;
         redis->peer.connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     if (redis->reader) {

@@ -32,6 +32,16 @@ typedef struct {
     ngx_str_t                    addr;        /* as configured, for logs */
     struct sockaddr             *sockaddr;    /* resolved when read */
     socklen_t                    socklen;
+
+    /* TLS ("redis=tls://HOST:PORT"): the certificate must name ssl_name
+     * (by default the host as written), signed by a trusted CA */
+    ngx_flag_t                   tls;
+    ngx_str_t                    ssl_name;
+    unsigned                     ssl_name_is_ip:1;
+    ngx_str_t                    ssl_trusted_certificate;
+    ngx_str_t                    ssl_certificate;
+    ngx_str_t                    ssl_certificate_key;
+    ngx_ssl_t                   *ssl;
     ngx_str_t                    user;
     ngx_str_t                    password;
     ngx_int_t                    db;

@@ -245,6 +245,18 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 goto invalid;
             }
 
+        } else if (ngx_http_auth_oidc_param("ssl_trusted_certificate=")) {
+            store->redis_conf.ssl_trusted_certificate = v;
+
+        } else if (ngx_http_auth_oidc_param("ssl_certificate=")) {
+            store->redis_conf.ssl_certificate = v;
+
+        } else if (ngx_http_auth_oidc_param("ssl_certificate_key=")) {
+            store->redis_conf.ssl_certificate_key = v;
+
+        } else if (ngx_http_auth_oidc_param("ssl_name=")) {
+            store->redis_conf.ssl_name = v;
+
         } else if (ngx_http_auth_oidc_param("secret_file=")) {
             store->secret_file = v;
 
@@ -260,7 +272,11 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
         if (store->redis_conf.password.len || store->redis_conf.user.len
-            || store->secret_file.len || store->previous_secret_file.len)
+            || store->secret_file.len || store->previous_secret_file.len
+            || store->redis_conf.ssl_trusted_certificate.len
+            || store->redis_conf.ssl_certificate.len
+            || store->redis_conf.ssl_certificate_key.len
+            || store->redis_conf.ssl_name.len)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_session_store \"%V\": Redis parameters "
@@ -290,6 +306,10 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                            "oidc_session_store \"%V\": "
                            "\"previous_secret_file=\" needs "
                            "\"secret_file=\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_store_redis_tls(cf, store) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -226,6 +226,8 @@ char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
 /* ngx_http_auth_oidc_store_redis.c */
 ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
+ngx_int_t ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store);
 ngx_int_t ngx_http_auth_oidc_store_redis_open(
     const auth_oidc_keyring_t *keyring, ngx_str_t *rkey, redisReply *reply,
     ngx_pool_t *pool, ngx_str_t *value, auth_oidc_error_t *err);

@@ -34,16 +34,20 @@ export function makeCA(dir, name = 'ca', { cn = `auth-oidc test ${name}` } = {})
 
 /**
  * Server certificate signed by `ca`: {key, cert, keyPem, certPem}.
- * Default SANs: DNS:localhost, IP:127.0.0.1.
+ * Default SANs: DNS:localhost, IP:127.0.0.1. eku: extendedKeyUsage
+ * ('serverAuth,clientAuth' for a server that is a client too, 'clientAuth'
+ * for a client certificate).
  */
-export function makeServerCert(ca, name = 'server', { dns = ['localhost'], ip = ['127.0.0.1'], days = 825 } = {}) {
+export function makeServerCert(ca, name = 'server', {
+  dns = ['localhost'], ip = ['127.0.0.1'], days = 825, eku = 'serverAuth',
+} = {}) {
   const key = path.join(ca.dir, `${name}.key`);
   const csr = path.join(ca.dir, `${name}.csr`);
   const cert = path.join(ca.dir, `${name}.pem`);
   const ext = writeFile(path.join(ca.dir, `${name}.ext`), [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
+    `extendedKeyUsage=${eku}`,
     'authorityKeyIdentifier=keyid',
     `subjectAltName=${[...dns.map((d) => `DNS:${d}`), ...ip.map((i) => `IP:${i}`)].join(',')}`,
     '',
