@@ -24,6 +24,7 @@
 
 #define NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX  5000
+#define NGX_HTTP_AUTH_OIDC_REDIS_SENTINEL_BACKOFF_MAX  1000
 
 /* read at most this much per recv(): the reader keeps what it needs */
 #define NGX_HTTP_AUTH_OIDC_REDIS_READ_CHUNK   16384
@@ -59,6 +60,16 @@ struct ngx_http_auth_oidc_redis_s {
     ngx_event_t                          connect_timer;
     ngx_msec_t                           backoff;
 
+    /* Sentinel: which sentinel is asked next, the master it named */
+    ngx_uint_t                           sentinel;
+    ngx_sockaddr_t                       master;
+    socklen_t                            master_socklen;
+    ngx_str_t                            master_addr;
+    u_char                               master_text[NGX_SOCKADDR_STRLEN];
+    unsigned                             discovering:1; /* to a sentinel */
+    unsigned                             have_master:1;
+    unsigned                             rediscover:1;  /* not a master */
+
     ngx_uint_t                           failing;
     ngx_uint_t                           refused;   /* AUTH, SELECT, PING */
     ngx_uint_t                           commands;
@@ -93,6 +104,16 @@ static void ngx_http_auth_oidc_redis_lost(ngx_http_auth_oidc_redis_t *redis,
 static void ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis);
 static void ngx_http_auth_oidc_redis_handshake(
     ngx_http_auth_oidc_redis_t *redis);
+static void ngx_http_auth_oidc_redis_discover(
+    ngx_http_auth_oidc_redis_t *redis);
+static void ngx_http_auth_oidc_redis_master_named(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_role_done(void *data, redisReply *reply,
+    ngx_str_t *error);
+static ngx_http_auth_oidc_redis_cmd_t *ngx_http_auth_oidc_redis_queue(
+    ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen);
 static void ngx_http_auth_oidc_redis_auth_done(void *data, redisReply *reply,
     ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
@@ -170,13 +191,35 @@ static void
 ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
 {
     ngx_int_t          rc;
+    ngx_addr_t        *sentinel;
     ngx_connection_t  *c;
 
     ngx_memzero(&redis->peer, sizeof(ngx_peer_connection_t));
 
-    redis->peer.sockaddr = redis->conf->sockaddr;
-    redis->peer.socklen = redis->conf->socklen;
-    redis->peer.name = &redis->conf->addr;
+    redis->discovering = 0;
+    redis->rediscover = 0;
+
+    if (redis->conf->sentinels && !redis->have_master) {
+        /* ask a sentinel where the master is first */
+        sentinel = redis->conf->sentinels->elts;
+        sentinel += redis->sentinel % redis->conf->sentinels->nelts;
+
+        redis->discovering = 1;
+        redis->peer.sockaddr = sentinel->sockaddr;
+        redis->peer.socklen = sentinel->socklen;
+        redis->peer.name = &sentinel->name;
+
+    } else if (redis->conf->sentinels) {
+        redis->peer.sockaddr = &redis->master.sockaddr;
+        redis->peer.socklen = redis->master_socklen;
+        redis->peer.name = &redis->master_addr;
+
+    } else {
+        redis->peer.sockaddr = redis->conf->sockaddr;
+        redis->peer.socklen = redis->conf->socklen;
+        redis->peer.name = &redis->conf->addr;
+    }
+
     redis->peer.get = ngx_event_get_peer;
     redis->peer.log = redis->log;
     redis->peer.log_error = NGX_ERROR_ERR;
@@ -193,7 +236,7 @@ ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed",
-                                          &redis->conf->addr);
+                                          redis->peer.name);
 
         if (redis->peer.connection) {
             ngx_close_connection(redis->peer.connection);
@@ -239,7 +282,12 @@ ngx_http_auth_oidc_redis_connect(ngx_http_auth_oidc_redis_t *redis)
     ngx_add_timer(&redis->connect_timer, redis->conf->connect_timeout);
 
     /* queued now, sent once the socket is up */
-    ngx_http_auth_oidc_redis_handshake(redis);
+    if (redis->discovering) {
+        ngx_http_auth_oidc_redis_discover(redis);
+
+    } else {
+        ngx_http_auth_oidc_redis_handshake(redis);
+    }
 
     if (rc == NGX_OK) {
         ngx_http_auth_oidc_redis_connected(redis);
@@ -269,7 +317,7 @@ ngx_http_auth_oidc_redis_connected(ngx_http_auth_oidc_redis_t *redis)
 
     if (err) {
         ngx_http_auth_oidc_redis_incident(redis, "connect() to %V failed: "
-                                          "%s", &redis->conf->addr,
+                                          "%s", redis->peer.name,
                                           strerror(err));
         ngx_http_auth_oidc_redis_drop(redis);
         ngx_http_auth_oidc_redis_schedule(redis);
@@ -446,7 +494,7 @@ ngx_http_auth_oidc_redis_handshake(ngx_http_auth_oidc_redis_t *redis)
         argv[argc] = (char *) redis->conf->password.data;
         argvlen[argc++] = redis->conf->password.len;
 
-        (void) ngx_http_auth_oidc_redis_command(redis,
+        (void) ngx_http_auth_oidc_redis_queue(redis,
                                       ngx_http_auth_oidc_redis_auth_done,
                                       redis, argc, argv, argvlen);
     }
@@ -457,17 +505,167 @@ ngx_http_auth_oidc_redis_handshake(ngx_http_auth_oidc_redis_t *redis)
         argv[1] = (char *) db;
         argvlen[1] = ngx_sprintf(db, "%i", redis->conf->db) - db;
 
-        (void) ngx_http_auth_oidc_redis_command(redis,
+        (void) ngx_http_auth_oidc_redis_queue(redis,
                                       ngx_http_auth_oidc_redis_auth_done,
                                       redis, 2, argv, argvlen);
+    }
+
+    if (redis->conf->sentinels) {
+        /* what a sentinel named may have been demoted since */
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+
+        (void) ngx_http_auth_oidc_redis_queue(redis,
+                                      ngx_http_auth_oidc_redis_role_done,
+                                      redis, 1, argv, argvlen);
     }
 
     argv[0] = "PING";
     argvlen[0] = 4;
 
-    (void) ngx_http_auth_oidc_redis_command(redis,
+    (void) ngx_http_auth_oidc_redis_queue(redis,
                                       ngx_http_auth_oidc_redis_ping_done,
                                       redis, 1, argv, argvlen);
+}
+
+
+/* SENTINEL get-master-addr-by-name, authenticated to the sentinel. */
+
+static void
+ngx_http_auth_oidc_redis_discover(ngx_http_auth_oidc_redis_t *redis)
+{
+    size_t        argvlen[3];
+    const char   *argv[3];
+
+    if (redis->conf->sentinel_password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (char *) redis->conf->sentinel_password.data;
+        argvlen[1] = redis->conf->sentinel_password.len;
+
+        (void) ngx_http_auth_oidc_redis_queue(redis,
+                                      ngx_http_auth_oidc_redis_auth_done,
+                                      redis, 2, argv, argvlen);
+    }
+
+    argv[0] = "SENTINEL";
+    argvlen[0] = 8;
+    argv[1] = "get-master-addr-by-name";
+    argvlen[1] = sizeof("get-master-addr-by-name") - 1;
+    argv[2] = (char *) redis->conf->master_name.data;
+    argvlen[2] = redis->conf->master_name.len;
+
+    (void) ngx_http_auth_oidc_redis_queue(redis,
+                                      ngx_http_auth_oidc_redis_master_named,
+                                      redis, 3, argv, argvlen);
+}
+
+
+/* A sentinel's answer: ["ip", "port"], or nil when it knows no such master. */
+
+static void
+ngx_http_auth_oidc_redis_master_named(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_t *redis = data;
+
+    ngx_int_t             port;
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    if (reply == NULL || redis->refused) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        ngx_http_auth_oidc_redis_incident(redis, "sentinel %V does not name "
+                                          "master \"%V\"", redis->peer.name,
+                                          &redis->conf->master_name);
+        redis->rediscover = 1;
+        return;
+    }
+
+    port = ngx_atoi((u_char *) reply->element[1]->str,
+                    reply->element[1]->len);
+
+    ngx_memzero(&redis->master, sizeof(ngx_sockaddr_t));
+
+    sin = &redis->master.sockaddr_in;
+#if (NGX_HAVE_INET6)
+    sin6 = &redis->master.sockaddr_in6;
+#endif
+
+    if (port > 0 && port < 65536
+        && inet_pton(AF_INET, reply->element[0]->str, &sin->sin_addr) == 1)
+    {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((in_port_t) port);
+        redis->master_socklen = sizeof(struct sockaddr_in);
+
+#if (NGX_HAVE_INET6)
+    } else if (port > 0 && port < 65536
+               && inet_pton(AF_INET6, reply->element[0]->str,
+                            &sin6->sin6_addr) == 1)
+    {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((in_port_t) port);
+        redis->master_socklen = sizeof(struct sockaddr_in6);
+#endif
+
+    } else {
+        ngx_http_auth_oidc_redis_incident(redis, "sentinel %V named master "
+                                          "\"%V\" at an unusable address",
+                                          redis->peer.name,
+                                          &redis->conf->master_name);
+        redis->rediscover = 1;
+        return;
+    }
+
+    redis->master_addr.data = redis->master_text;
+    redis->master_addr.len = ngx_sock_ntop(&redis->master.sockaddr,
+                                           redis->master_socklen,
+                                           redis->master_text,
+                                           NGX_SOCKADDR_STRLEN, 1);
+
+    ngx_log_error(NGX_LOG_INFO, redis->log, 0,
+                  "auth_oidc: oidc_session_store \"%V\": sentinel %V names "
+                  "%V as master \"%V\"", &redis->name, redis->peer.name,
+                  &redis->master_addr, &redis->conf->master_name);
+
+    /* to the master now: see the read handler */
+    redis->have_master = 1;
+}
+
+
+/* The master a sentinel named must still be one (a failover demotes it). */
+
+static void
+ngx_http_auth_oidc_redis_role_done(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_t *redis = data;
+
+    if (reply == NULL || redis->refused) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && reply->element[0]->len == 6
+        && ngx_strncmp(reply->element[0]->str, "master", 6) == 0)
+    {
+        return;
+    }
+
+    ngx_http_auth_oidc_redis_incident(redis, "%V is no longer the master "
+                                      "\"%V\"", &redis->master_addr,
+                                      &redis->conf->master_name);
+    redis->rediscover = 1;
 }
 
 
@@ -554,7 +752,22 @@ ngx_http_auth_oidc_redis_recovered(ngx_http_auth_oidc_redis_t *redis)
 static void
 ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *redis)
 {
+    ngx_msec_t  max;
+
     redis->state = NGX_HTTP_AUTH_OIDC_REDIS_DOWN;
+    max = NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX;
+
+    if (redis->conf->sentinels) {
+        /* a failover takes seconds: ask again soon, the next sentinel if
+         * this one failed, and where the master is now */
+        if (redis->discovering) {
+            redis->sentinel++;
+        }
+
+        redis->have_master = 0;
+        max = NGX_HTTP_AUTH_OIDC_REDIS_SENTINEL_BACKOFF_MAX;
+        redis->backoff = ngx_min(redis->backoff, max);
+    }
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         return;
@@ -566,8 +779,7 @@ ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *redis)
 
     ngx_add_timer(&redis->reconnect, redis->backoff);
 
-    redis->backoff = ngx_min(2 * redis->backoff,
-                             NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MAX);
+    redis->backoff = ngx_min(2 * redis->backoff, max);
 }
 
 
@@ -683,14 +895,27 @@ ngx_http_auth_oidc_redis_command(ngx_http_auth_oidc_redis_t *redis,
     ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen)
 {
-    int                              len;
-    char                            *formatted;
-    ngx_http_auth_oidc_redis_cmd_t  *cmd;
-
-    if (redis->conn == NULL || redis->state == NGX_HTTP_AUTH_OIDC_REDIS_DOWN) {
+    /* not to a sentinel: a request waits for no rediscovery either */
+    if (redis->conn == NULL || redis->state == NGX_HTTP_AUTH_OIDC_REDIS_DOWN
+        || redis->discovering)
+    {
         redis->errors++;
         return NULL;
     }
+
+    return ngx_http_auth_oidc_redis_queue(redis, handler, data, argc, argv,
+                                          argvlen);
+}
+
+
+static ngx_http_auth_oidc_redis_cmd_t *
+ngx_http_auth_oidc_redis_queue(ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    int                              len;
+    char                            *formatted;
+    ngx_http_auth_oidc_redis_cmd_t  *cmd;
 
     len = redisFormatCommandArgv(&formatted, argc, argv, argvlen);
     if (len < 0) {
@@ -818,6 +1043,15 @@ ngx_http_auth_oidc_redis_reply(ngx_http_auth_oidc_redis_t *redis,
         ngx_http_auth_oidc_redis_recovered(redis);
     }
 
+    if (redis->conf->sentinels && reply->type == REDIS_REPLY_ERROR
+        && reply->len >= 8 && ngx_strncmp(reply->str, "READONLY", 8) == 0)
+    {
+        /* a replica now: the sentinels name the new master */
+        ngx_http_auth_oidc_redis_incident(redis, "%V is read-only now (a "
+                                          "failover)", &redis->master_addr);
+        redis->rediscover = 1;
+    }
+
     if (handler) {
         cmd->handler = NULL;
         handler(cmd->data, reply, NULL);
@@ -927,10 +1161,18 @@ ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev)
             ngx_http_auth_oidc_redis_reply(redis, reply);
             freeReplyObject(reply);
 
-            if (redis->refused) {
-                /* a wrong login: nothing more from this connection */
+            if (redis->refused || redis->rediscover) {
+                /* a wrong login, or not the master: nothing more from
+                 * this connection */
                 ngx_http_auth_oidc_redis_drop(redis);
                 ngx_http_auth_oidc_redis_schedule(redis);
+                return;
+            }
+
+            if (redis->discovering && redis->have_master) {
+                /* the sentinel named the master: to it at once */
+                ngx_http_auth_oidc_redis_drop(redis);
+                ngx_post_event(&redis->reconnect, &ngx_posted_events);
                 return;
             }
 

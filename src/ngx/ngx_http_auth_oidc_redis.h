@@ -42,6 +42,12 @@ typedef struct {
     ngx_str_t                    ssl_certificate;
     ngx_str_t                    ssl_certificate_key;
     ngx_ssl_t                   *ssl;
+
+    /* Sentinel (sentinel=HOST:PORT ..., master_name=): the master is asked
+     * of the sentinels in turn and followed on failover */
+    ngx_array_t                 *sentinels;   /* ngx_addr_t */
+    ngx_str_t                    master_name;
+    ngx_str_t                    sentinel_password;
     ngx_str_t                    user;
     ngx_str_t                    password;
     ngx_int_t                    db;

@@ -245,6 +245,21 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 goto invalid;
             }
 
+        } else if (ngx_http_auth_oidc_param("sentinel=")) {
+            store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
+
+            if (ngx_http_auth_oidc_store_redis_sentinel(cf, store, &v)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (ngx_http_auth_oidc_param("master_name=")) {
+            store->redis_conf.master_name = v;
+
+        } else if (ngx_http_auth_oidc_param("sentinel_password=")) {
+            store->redis_conf.sentinel_password = v;
+
         } else if (ngx_http_auth_oidc_param("ssl_trusted_certificate=")) {
             store->redis_conf.ssl_trusted_certificate = v;
 

@@ -226,6 +226,8 @@ char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
 /* ngx_http_auth_oidc_store_redis.c */
 ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
+ngx_int_t ngx_http_auth_oidc_store_redis_sentinel(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
 ngx_int_t ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store);
 ngx_int_t ngx_http_auth_oidc_store_redis_open(

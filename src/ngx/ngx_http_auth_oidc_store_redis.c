@@ -206,6 +206,50 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
 
 
 /*
+ * "sentinel=HOST:PORT", once per sentinel: the master named master_name=
+ * is asked of them in turn (resolved now, as redis= is).
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_store_redis_sentinel(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *addr)
+{
+    ngx_url_t    u;
+    ngx_addr_t  *a;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = *addr;
+    u.default_port = 26379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid sentinel= \"%V\" of oidc_session_store "
+                           "\"%V\": %s", addr, &store->name,
+                           u.err ? u.err : "host not found");
+        return NGX_ERROR;
+    }
+
+    if (store->redis_conf.sentinels == NULL) {
+        store->redis_conf.sentinels = ngx_array_create(cf->pool, 3,
+                                                       sizeof(ngx_addr_t));
+        if (store->redis_conf.sentinels == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    a = ngx_array_push(store->redis_conf.sentinels);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    *a = u.addrs[0];
+    a->name = *addr;
+
+    return NGX_OK;
+}
+
+
+/*
  * "redis=tls://HOST:PORT": nginx's TLS (1.2 and 1.3) to Redis, the server
  * verified against ssl_trusted_certificate= (the system's CAs by default)
  * and for ssl_name= (the host as written by default, SNI too), with a
@@ -222,6 +266,22 @@ ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
     ngx_http_auth_oidc_redis_conf_t  *rc;
 
     rc = &store->redis_conf;
+
+    if ((rc->sentinels != NULL) != (rc->master_name.len != 0)
+        || (rc->sentinels && rc->sockaddr)
+        || (rc->sentinel_password.len && rc->sentinels == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": \"sentinel=\" and "
+                           "\"master_name=\" go together, without "
+                           "\"redis=\"", &store->name);
+        return NGX_ERROR;
+    }
+
+    if (rc->sentinels) {
+        /* logs say "Redis mymaster", whichever host it is on now */
+        rc->addr = rc->master_name;
+    }
 
     if (!rc->tls) {
         if (rc->ssl_trusted_certificate.len || rc->ssl_certificate.len
