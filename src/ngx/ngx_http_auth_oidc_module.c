@@ -572,3 +572,43 @@ ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
 
     return sh;
 }
+
+
+/*
+ * A TLS client context (TLS 1.2 and 1.3) that trusts the CAs in file,
+ * freed with the configuration: to the provider and to Redis alike.
+ * NULL on failure, the cause already logged by nginx.
+ */
+
+ngx_ssl_t *
+ngx_http_auth_oidc_ssl_client(ngx_conf_t *cf, ngx_str_t *file)
+{
+    ngx_ssl_t           *ssl;
+    ngx_pool_cleanup_t  *cln;
+
+    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (ssl == NULL) {
+        return NULL;
+    }
+
+    ssl->log = cf->log;
+
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL) != NGX_OK) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NULL;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+
+    if (ngx_ssl_trusted_certificate(cf, ssl, file, 9) != NGX_OK) {
+        return NULL;
+    }
+
+    return ssl;
+}

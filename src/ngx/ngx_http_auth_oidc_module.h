@@ -406,6 +406,7 @@ ngx_http_auth_oidc_counters(ngx_http_auth_oidc_provider_conf_t *prov)
 /* ngx_http_auth_oidc_module.c */
 void *ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
     const char *what, ngx_uint_t *fresh);
+ngx_ssl_t *ngx_http_auth_oidc_ssl_client(ngx_conf_t *cf, ngx_str_t *file);
 
 /* ngx_http_auth_oidc_provider.c */
 char *ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -946,7 +946,6 @@ ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
 {
     ngx_str_t            file;
     ngx_file_info_t      fi;
-    ngx_pool_cleanup_t  *cln;
 
     file = prov->ssl_trusted_certificate;
 
@@ -970,29 +969,8 @@ ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
         }
     }
 
-    prov->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    prov->ssl = ngx_http_auth_oidc_ssl_client(cf, &file);
     if (prov->ssl == NULL) {
-        return NGX_ERROR;
-    }
-
-    prov->ssl->log = cf->log;
-
-    if (ngx_ssl_create(prov->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        ngx_ssl_cleanup_ctx(prov->ssl);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_ssl_cleanup_ctx;
-    cln->data = prov->ssl;
-
-    if (ngx_ssl_trusted_certificate(cf, prov->ssl, &file, 9) != NGX_OK) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "cannot load ssl_trusted_certificate \"%V\" of "
                       "oidc_provider \"%V\" in %s:%ui", &file, &prov->name,
