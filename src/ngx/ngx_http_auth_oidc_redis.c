@@ -175,6 +175,11 @@ ngx_http_auth_oidc_redis_destroy(ngx_http_auth_oidc_redis_t *redis)
         ngx_del_timer(&redis->reconnect);
     }
 
+    /* a move to the master a sentinel just named */
+    if (redis->reconnect.posted) {
+        ngx_delete_posted_event(&redis->reconnect);
+    }
+
     if (redis->connect_timer.timer_set) {
         ngx_del_timer(&redis->connect_timer);
     }
@@ -788,7 +793,7 @@ ngx_http_auth_oidc_redis_reconnect_handler(ngx_event_t *ev)
 {
     ngx_http_auth_oidc_redis_t *redis = ev->data;
 
-    if (redis->conn == NULL) {
+    if (redis->conn == NULL && !ngx_exiting && !ngx_terminate) {
         ngx_http_auth_oidc_redis_connect(redis);
     }
 }
