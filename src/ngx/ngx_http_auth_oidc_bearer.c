@@ -208,7 +208,6 @@ ngx_http_auth_oidc_bearer(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     auth_oidc_session_free(ctx->session);
     ctx->session = NULL;
     ctx->provider = prov;
-    ctx->bearer = 1;
     ctx->bearer_checked = 1;
     ctx->done = 0;
     ctx->looked_up = 1;

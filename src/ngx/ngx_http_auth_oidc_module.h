@@ -363,8 +363,6 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             oauth_answer:1;  /* JSON, no page */
     unsigned                             framed:1;  /* in the provider's
                                                        iframe */
-    unsigned                             bearer:1;  /* a bearer token's
-                                                       request */
     unsigned                             bearer_checked:1;
 };
 

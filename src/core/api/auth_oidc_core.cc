@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "common/base64url.h"
-#include "crypto/digest.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "flow/authorize.h"
@@ -1452,28 +1451,13 @@ auth_oidc_status_t auth_oidc_bearer_flow(
 
 size_t auth_oidc_bearer_key(auth_oidc_str_t provider, auth_oidc_str_t token,
                             unsigned char *buf, size_t size) noexcept {
-    // bearerTokenKey() written in place: one per API request, no allocation
-    static constexpr std::string_view kMiddle = "\nbearer\n";
-    unsigned char digest[auth_oidc::kSha256Bytes];
     if (!valid(provider) || !valid(token) ||
-        !auth_oidc::isBearerToken(view(token)) ||
-        !auth_oidc::sha256(view(token), digest)) {
+        !auth_oidc::isBearerToken(view(token))) {
         return 0;
     }
-    const size_t len = provider.len + kMiddle.size() +
-                       auth_oidc::base64UrlLength(sizeof(digest));
-    if (buf != nullptr && len <= size) {
-        unsigned char *p = buf;
-        if (provider.len != 0) {
-            std::memcpy(p, provider.data, provider.len);
-        }
-        p += provider.len;
-        std::memcpy(p, kMiddle.data(), kMiddle.size());
-        p += kMiddle.size();
-        auth_oidc::encodeBase64UrlTo(digest, sizeof(digest),
-                                     reinterpret_cast<char *>(p));
-    }
-    return len;
+    return auth_oidc::bearerTokenKeyTo(view(provider), view(token),
+                                       reinterpret_cast<char *>(buf),
+                                       buf == nullptr ? 0 : size);
 }
 
 auth_oidc_status_t auth_oidc_bearer_decode(const unsigned char *data,

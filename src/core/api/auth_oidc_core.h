@@ -934,9 +934,10 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_bearer_flow(
     auth_oidc_step_t *first, auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
 /*
- * The cache key of a token for provider (size_t contract), at most
- * AUTH_OIDC_BEARER_KEY_MAX(provider.len) bytes; 0 when token is no RFC
- * 6750 b64token of at most 16 KiB: nothing to look up, refuse.
+ * The cache key of a token for provider, written into buf; its length,
+ * at most AUTH_OIDC_BEARER_KEY_MAX(provider.len) (a buffer of that size
+ * always fits). 0 when token is no RFC 6750 b64token of at most 16 KiB
+ * (nothing to look up: refuse it), or the key does not fit in size.
  */
 #define AUTH_OIDC_BEARER_KEY_MAX(provider_len)                                \
     ((provider_len) + sizeof("\nbearer\n") - 1 + AUTH_OIDC_LOOKUP_KEY_LEN)

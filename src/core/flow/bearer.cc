@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "common/base64url.h"
 #include "common/text.h"
 #include "crypto/digest.h"
 #include "flow/token.h"
@@ -56,11 +57,27 @@ std::string describeRefusal(Status status) {
 
 }  // namespace
 
+std::size_t bearerTokenKeyTo(std::string_view provider,
+                             std::string_view token, char *out,
+                             std::size_t size) noexcept {
+    static constexpr std::string_view kMiddle = "\nbearer\n";
+    unsigned char digest[kSha256Bytes];
+    const std::size_t len =
+        provider.size() + kMiddle.size() + base64UrlLength(sizeof(digest));
+    if (len > size || !sha256(token, digest)) {
+        return 0;
+    }
+    std::copy(provider.begin(), provider.end(), out);
+    std::copy(kMiddle.begin(), kMiddle.end(), out + provider.size());
+    encodeBase64UrlTo(digest, sizeof(digest),
+                      out + provider.size() + kMiddle.size());
+    return len;
+}
+
 std::string bearerTokenKey(std::string_view provider, std::string_view token) {
-    std::string key(provider);
-    key += "\nbearer\n";
-    // SHA-256 cannot fail short of memory; the key is then a miss forever.
-    key += sha256Base64Url(token).value_or(std::string());
+    std::string key(provider.size() + 64, '\0');
+    // SHA-256 cannot fail short of memory; the key is then empty, a miss.
+    key.resize(bearerTokenKeyTo(provider, token, key.data(), key.size()));
     return key;
 }
 

@@ -43,6 +43,12 @@ struct BearerConfig {
 // token's SHA-256 (the token itself is never a key).
 std::string bearerTokenKey(std::string_view provider, std::string_view token);
 
+// The same key written into out (one per API request: no allocation);
+// its length, or 0 when hashing failed or it does not fit in size.
+std::size_t bearerTokenKeyTo(std::string_view provider,
+                             std::string_view token, char *out,
+                             std::size_t size) noexcept;
+
 // Whether token is an RFC 6750 b64token of at most kMaxBearerBytes: what
 // may be verified, hashed or sent to the provider at all.
 inline constexpr std::size_t kMaxBearerBytes = 16 * 1024;

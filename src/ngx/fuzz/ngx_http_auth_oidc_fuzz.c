@@ -250,13 +250,6 @@ ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
 }
 
 
-ngx_int_t
-ngx_parse_url(ngx_pool_t *pool, ngx_url_t *u)
-{
-    abort();
-}
-
-
 size_t
 ngx_sock_ntop(struct sockaddr *sa, socklen_t socklen, u_char *text,
     size_t len, ngx_uint_t port)
@@ -274,14 +267,6 @@ ngx_read_file(ngx_file_t *file, u_char *buf, size_t size, off_t offset)
 
 ngx_int_t
 ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
-{
-    abort();
-}
-
-
-void ngx_cdecl
-ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
-    const char *fmt, ...)
 {
     abort();
 }

@@ -532,5 +532,7 @@ TEST(BearerApiTest, KeyIsTheTokensHashOrNothing) {
     EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), len),
               auth_oidc::bearerTokenKey("op", "abc.def"));
     EXPECT_EQ(auth_oidc_bearer_key(str("op"), str("a b"), buf, sizeof buf), 0u);
+    EXPECT_EQ(auth_oidc_bearer_key(str("op"), str("abc.def"), buf, len - 1), 0u)
+        << "a key that does not fit is none";
     EXPECT_EQ(auth_oidc_bearer_key(str("op"), str(""), buf, sizeof buf), 0u);
 }
