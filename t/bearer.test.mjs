@@ -306,4 +306,22 @@ ${providerBlock('idp', 'https://idp.example.test', { bearer_audience: 'x' })}
 ${basicServer(port, `
         location /api/ { auth_oidc_bearer nope; return 200; }`)}`);
   assert.match((await unknown.test()).stderr, /unknown oidc_provider "nope" in auth_oidc_bearer/);
+  // A scope in a location that takes no bearer token would check nothing.
+  const idle = h.nginx(`
+${providerBlock('idp', 'https://idp.example.test', { bearer_audience: 'x' })}
+${basicServer(port, `
+        location /page/ { auth_oidc_bearer_scope read; return 200; }`)}`);
+  const idleRes = await idle.test();
+  assert.equal(idleRes.ok, false);
+  assert.match(idleRes.stderr,
+    /"auth_oidc_bearer_scope" has no effect where "auth_oidc_bearer" is off in \S+:\d+/);
+  // At server level it is for the locations below, and is accepted.
+  const inherited = h.nginx(`
+${providerBlock('idp', 'https://127.0.0.1', { bearer_audience: 'x' })}
+${basicServer(port, `
+        auth_oidc_bearer_scope read;
+        location /api/ { auth_oidc_bearer idp; return 200; }
+        location /page/ { return 200; }`)}`);
+  const inheritedRes = await inherited.test();
+  assert.equal(inheritedRes.ok, true, inheritedRes.stderr);
 });

@@ -133,6 +133,19 @@ ngx_http_auth_oidc_bearer_merge(ngx_conf_t *cf,
 
     ngx_conf_init_value(conf->bearer, 0);
 
+    /*
+     * Scopes written in a location that takes no bearer token would check
+     * nothing; written at http or server level they are for the locations
+     * below, so only the location's own are refused.
+     */
+    if (!conf->bearer && conf->bearer_scopes_file) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"auth_oidc_bearer_scope\" has no effect where "
+                      "\"auth_oidc_bearer\" is off in %s:%ui",
+                      conf->bearer_scopes_file, conf->bearer_scopes_line);
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->bearer || conf->bearer_provider) {
         return NGX_CONF_OK;
     }
@@ -736,6 +749,11 @@ ngx_http_auth_oidc_bearer_scope_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                                            sizeof(ngx_str_t));
     if (alcf->bearer_scopes == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    if (cf->cmd_type & NGX_HTTP_LOC_CONF) {
+        alcf->bearer_scopes_file = cf->conf_file->file.name.data;
+        alcf->bearer_scopes_line = cf->conf_file->line;
     }
 
     value = cf->args->elts;

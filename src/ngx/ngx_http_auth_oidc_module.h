@@ -299,6 +299,8 @@ typedef struct {
     ngx_http_auth_oidc_provider_conf_t  *bearer_provider;
     ngx_http_complex_value_t    *bearer_token;  /* NULL: Authorization */
     ngx_array_t                 *bearer_scopes; /* ngx_str_t */
+    u_char                      *bearer_scopes_file; /* set in a location */
+    ngx_uint_t                   bearer_scopes_line;
 
     u_char                      *file;
     ngx_uint_t                   line;
