@@ -70,6 +70,9 @@ struct ngx_http_auth_oidc_redis_s {
     unsigned                             have_master:1;
     unsigned                             rediscover:1;  /* not a master */
 
+    ngx_http_auth_oidc_redis_watch_t    *watch;
+    ngx_uint_t                           log_level; /* of incidents */
+
     ngx_uint_t                           failing;
     ngx_uint_t                           refused;   /* AUTH, SELECT, PING */
     ngx_uint_t                           commands;
@@ -127,6 +130,7 @@ static ngx_int_t ngx_http_auth_oidc_redis_append(
 static void ngx_http_auth_oidc_redis_reply(ngx_http_auth_oidc_redis_t *redis,
     redisReply *reply);
 static void ngx_http_auth_oidc_redis_command_timeout(ngx_event_t *ev);
+static ngx_uint_t ngx_http_auth_oidc_redis_is_message(redisReply *reply);
 static void ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_write_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_flush(ngx_http_auth_oidc_redis_t *redis);
@@ -147,6 +151,7 @@ ngx_http_auth_oidc_redis_create(ngx_http_auth_oidc_redis_conf_t *conf,
     redis->name = *name;
     redis->log = cycle->log;
     redis->backoff = NGX_HTTP_AUTH_OIDC_REDIS_BACKOFF_MIN;
+    redis->log_level = NGX_LOG_ERR;
 
     ngx_queue_init(&redis->inflight);
 
@@ -189,6 +194,38 @@ ngx_http_auth_oidc_redis_destroy(ngx_http_auth_oidc_redis_t *redis)
     ngx_free(redis->out);
     redis->out = NULL;
     redis->out_size = 0;
+}
+
+
+/*
+ * Before the first event: a second connection (the cache's subscriber)
+ * logs its incidents at log_level, the first one says the outage.
+ */
+
+void
+ngx_http_auth_oidc_redis_watch(ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_watch_t *watch, ngx_uint_t log_level)
+{
+    redis->watch = watch;
+    redis->log_level = log_level;
+}
+
+
+ngx_uint_t
+ngx_http_auth_oidc_redis_ready(ngx_http_auth_oidc_redis_t *redis)
+{
+    return redis->conn && redis->state == NGX_HTTP_AUTH_OIDC_REDIS_READY
+           && !redis->discovering;
+}
+
+
+void
+ngx_http_auth_oidc_redis_close(ngx_http_auth_oidc_redis_t *redis,
+    const char *why)
+{
+    if (redis->conn) {
+        ngx_http_auth_oidc_redis_lost(redis, why);
+    }
 }
 
 
@@ -736,6 +773,10 @@ ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
     }
 
     ngx_http_auth_oidc_redis_recovered(redis);
+
+    if (redis->watch && redis->watch->ready) {
+        redis->watch->ready(redis->watch->data);
+    }
 }
 
 
@@ -748,7 +789,7 @@ ngx_http_auth_oidc_redis_recovered(ngx_http_auth_oidc_redis_t *redis)
 
     redis->failing = 0;
 
-    ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
+    ngx_log_error(ngx_max(redis->log_level, NGX_LOG_NOTICE), redis->log, 0,
                   "auth_oidc: oidc_session_store \"%V\": Redis %V is "
                   "reachable again", &redis->name, &redis->conf->addr);
 }
@@ -835,10 +876,13 @@ static void
 ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
 {
     ngx_str_t                             error;
+    ngx_uint_t                            was;
     ngx_pool_t                           *pool;
     ngx_queue_t                          *q;
     ngx_http_auth_oidc_redis_cmd_t       *cmd;
     ngx_http_auth_oidc_redis_handler_pt   handler;
+
+    was = (redis->conn != NULL);
 
     if (redis->conn) {
         pool = redis->conn->pool;
@@ -891,6 +935,10 @@ ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
         }
 
         ngx_free(cmd);
+    }
+
+    if (was && redis->watch && redis->watch->lost) {
+        redis->watch->lost(redis->watch->data);
     }
 }
 
@@ -1156,6 +1204,20 @@ ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev)
                 break;
             }
 
+            if (redis->watch && redis->watch->message
+                && ngx_http_auth_oidc_redis_is_message(reply))
+            {
+                /* published, not an answer: SUBSCRIBE's connection */
+                redis->watch->message(redis->watch->data, reply);
+                freeReplyObject(reply);
+
+                if (redis->conn == NULL) {
+                    return;
+                }
+
+                continue;
+            }
+
             if (ngx_queue_empty(&redis->inflight)) {
                 freeReplyObject(reply);
                 ngx_http_auth_oidc_redis_lost(redis, "a reply to no "
@@ -1187,6 +1249,18 @@ ngx_http_auth_oidc_redis_read_handler(ngx_event_t *ev)
             }
         }
     }
+}
+
+
+/* ["message", channel, payload]: what a subscribed connection is sent */
+
+static ngx_uint_t
+ngx_http_auth_oidc_redis_is_message(redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+           && reply->element[0]->type == REDIS_REPLY_STRING
+           && reply->element[0]->len == 7
+           && ngx_strncmp(reply->element[0]->str, "message", 7) == 0;
 }
 
 
@@ -1280,7 +1354,7 @@ ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
 
     redis->failing = 1;
 
-    ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+    ngx_log_error(redis->log_level, redis->log, 0,
                   "auth_oidc: oidc_session_store \"%V\": %*s", &redis->name,
                   redis->last_error_len, redis->last_error);
 }

@@ -28,6 +28,21 @@ typedef void (*ngx_http_auth_oidc_redis_handler_pt)(void *data,
     redisReply *reply, ngx_str_t *error);
 
 
+/*
+ * What the user of a connection beyond its commands hears (the session
+ * cache): the link became ready (after AUTH, SELECT, PING), the link is
+ * gone (every command in flight was answered with no reply first), and a
+ * published message (["message", channel, payload]), which answers no
+ * command. Any of them may be NULL.
+ */
+typedef struct {
+    void                       (*ready)(void *data);
+    void                       (*lost)(void *data);
+    void                       (*message)(void *data, redisReply *reply);
+    void                        *data;
+} ngx_http_auth_oidc_redis_watch_t;
+
+
 typedef struct {
     ngx_str_t                    addr;        /* as configured, for logs */
     struct sockaddr             *sockaddr;    /* resolved when read */
@@ -53,6 +68,10 @@ typedef struct {
     ngx_int_t                    db;
     ngx_msec_t                   connect_timeout;
     ngx_msec_t                   timeout;     /* per command */
+
+    /* the per-worker session cache (cache=SIZE|off, cache_max_age=) */
+    size_t                       cache_size;
+    time_t                       cache_max_age;
 } ngx_http_auth_oidc_redis_conf_t;
 
 
@@ -60,6 +79,12 @@ ngx_http_auth_oidc_redis_t *ngx_http_auth_oidc_redis_create(
     ngx_http_auth_oidc_redis_conf_t *conf, ngx_str_t *name,
     ngx_cycle_t *cycle);
 void ngx_http_auth_oidc_redis_destroy(ngx_http_auth_oidc_redis_t *redis);
+void ngx_http_auth_oidc_redis_watch(ngx_http_auth_oidc_redis_t *redis,
+    ngx_http_auth_oidc_redis_watch_t *watch, ngx_uint_t log_level);
+ngx_uint_t ngx_http_auth_oidc_redis_ready(ngx_http_auth_oidc_redis_t *redis);
+/* the link is given up (a subscriber that stopped answering), and retried */
+void ngx_http_auth_oidc_redis_close(ngx_http_auth_oidc_redis_t *redis,
+    const char *why);
 
 ngx_http_auth_oidc_redis_cmd_t *ngx_http_auth_oidc_redis_command(
     ngx_http_auth_oidc_redis_t *redis,

@@ -154,7 +154,7 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     ssize_t                       size;
     ngx_str_t                    *value, v;
-    ngx_uint_t                    i, sized;
+    ngx_uint_t                    i, sized, cached;
     ngx_http_auth_oidc_store_t   *store, **storep;
 
     value = cf->args->elts;
@@ -181,9 +181,12 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     store->redis_conf.db = 0;
     store->redis_conf.connect_timeout = 1000;
     store->redis_conf.timeout = 1000;
+    store->redis_conf.cache_size = NGX_HTTP_AUTH_OIDC_REDIS_CACHE_SIZE;
+    store->redis_conf.cache_max_age = NGX_HTTP_AUTH_OIDC_REDIS_CACHE_MAX_AGE;
     ngx_str_set(&store->prefix, "oidc:");
 
     sized = 0;
+    cached = 0;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -245,6 +248,36 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 goto invalid;
             }
 
+        } else if (ngx_http_auth_oidc_param("cache=")) {
+            cached = 1;
+
+            if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+                store->redis_conf.cache_size = 0;
+                continue;
+            }
+
+            size = ngx_parse_size(&v);
+
+            if (size == NGX_ERROR || size < 65536) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid cache size \"%V\" of "
+                                   "oidc_session_store \"%V\": \"off\" or "
+                                   "at least 64k", &v, &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            store->redis_conf.cache_size = size;
+
+        } else if (ngx_http_auth_oidc_param("cache_max_age=")) {
+            cached = 1;
+            store->redis_conf.cache_max_age = ngx_parse_time(&v, 1);
+
+            if (store->redis_conf.cache_max_age == (time_t) NGX_ERROR
+                || store->redis_conf.cache_max_age == 0)
+            {
+                goto invalid;
+            }
+
         } else if (ngx_http_auth_oidc_param("sentinel=")) {
             store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
 
@@ -291,7 +324,7 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             || store->redis_conf.ssl_trusted_certificate.len
             || store->redis_conf.ssl_certificate.len
             || store->redis_conf.ssl_certificate_key.len
-            || store->redis_conf.ssl_name.len)
+            || store->redis_conf.ssl_name.len || cached)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_session_store \"%V\": Redis parameters "
@@ -642,6 +675,15 @@ ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
         if (stores[i]->redis == NULL) {
             return NGX_ERROR;
         }
+
+        if (stores[i]->redis_conf.cache_size) {
+            stores[i]->cache = ngx_http_auth_oidc_redis_cache_create(
+                                   &stores[i]->redis_conf, &stores[i]->name,
+                                   stores[i]->redis, cycle);
+            if (stores[i]->cache == NULL) {
+                return NGX_ERROR;
+            }
+        }
     }
 
     return NGX_OK;
@@ -657,6 +699,11 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
     stores = amcf->stores.elts;
 
     for (i = 0; i < amcf->stores.nelts; i++) {
+        if (stores[i]->cache) {
+            ngx_http_auth_oidc_redis_cache_destroy(stores[i]->cache);
+            stores[i]->cache = NULL;
+        }
+
         if (stores[i]->redis) {
             ngx_http_auth_oidc_redis_destroy(stores[i]->redis);
             stores[i]->redis = NULL;
@@ -1312,20 +1359,26 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
                        connected ? "true" : "false", commands, errors,
                        latency);
 
-    if (error.len == 0) {
-        return ngx_slprintf(buf, last, "null}");
-    }
-
-    if (buf + 2 + error.len + ngx_escape_json(NULL, error.data, error.len)
-        + 1 > last)
+    if (error.len == 0
+        || buf + 2 + error.len + ngx_escape_json(NULL, error.data, error.len)
+           > last)
     {
-        return ngx_slprintf(buf, last, "null}");
+        buf = ngx_slprintf(buf, last, "null");
+
+    } else {
+        *buf++ = '"';
+        buf = (u_char *) ngx_escape_json(buf, error.data, error.len);
+        *buf++ = '"';
     }
 
-    *buf++ = '"';
-    buf = (u_char *) ngx_escape_json(buf, error.data, error.len);
-    *buf++ = '"';
-    *buf++ = '}';
+    buf = ngx_slprintf(buf, last, ",\"cache\":");
 
-    return buf;
+    if (store->cache) {
+        buf = ngx_http_auth_oidc_redis_cache_describe(store->cache, buf, last);
+
+    } else {
+        buf = ngx_slprintf(buf, last, "null");
+    }
+
+    return ngx_slprintf(buf, last, "}");
 }

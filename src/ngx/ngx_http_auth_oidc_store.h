@@ -36,6 +36,7 @@
 
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_redis.h"
+#include "ngx_http_auth_oidc_redis_cache.h"
 
 
 typedef enum {
@@ -72,6 +73,7 @@ struct ngx_http_auth_oidc_store_s {
     ngx_str_t                         previous_secret_file;
     auth_oidc_keyring_t              *keyring;
     ngx_http_auth_oidc_redis_t       *redis;        /* per worker */
+    ngx_http_auth_oidc_redis_cache_t *cache;        /* per worker, or NULL */
     const struct ngx_http_auth_oidc_store_ops_s  *ops;
 
     u_char                           *file;

@@ -42,7 +42,22 @@ typedef struct {
     ngx_uint_t                         take;
     time_t                             touch;
     ngx_uint_t                         previous;
+    uint64_t                           ticket;  /* of the worker's cache */
 } ngx_http_auth_oidc_redis_op_t;
+
+
+/*
+ * A session read for the worker's cache when an idle timeout moves its
+ * expiry: ARGV[1] the PTTL (ms) below which the expiry is moved, ARGV[2]
+ * the new TTL (s). A read does not invalidate the other workers' copies as
+ * GETEX's write would; only a due touch does, once in a while.
+ */
+static char  ngx_http_auth_oidc_redis_touch_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "end\n"
+    "return v\n";
 
 
 /*
@@ -136,6 +151,11 @@ static void ngx_http_auth_oidc_redis_op_cleanup(void *data);
 static ngx_int_t ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
     ngx_uint_t previous, ngx_str_t *rkey);
+static ngx_int_t ngx_http_auth_oidc_redis_cached(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *key, ngx_uint_t take,
+    time_t touch, ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *rkey,
+    uint64_t *ticket, ngx_str_t *value);
+static ngx_msec_t ngx_http_auth_oidc_redis_touch_interval(time_t touch);
 static ngx_int_t ngx_http_auth_oidc_redis_send_get(
     ngx_http_auth_oidc_redis_op_t *op);
 static void ngx_http_auth_oidc_redis_got(void *data, redisReply *reply,
@@ -166,7 +186,21 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take, time_t touch,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value)
 {
+    uint64_t                        ticket;
+    ngx_int_t                       rc;
+    ngx_str_t                       rkey;
     ngx_http_auth_oidc_redis_op_t  *op;
+
+    ticket = 0;
+    ngx_str_null(&rkey);
+
+    if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        rc = ngx_http_auth_oidc_redis_cached(store, key, take, touch, caller,
+                                             &rkey, &ticket, value);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     op = ngx_http_auth_oidc_redis_op(store, kind, key, caller);
     if (op == NULL) {
@@ -175,8 +209,82 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
 
     op->take = take;
     op->touch = touch;
+    op->rkey = rkey;
+    op->ticket = ticket;
 
     return ngx_http_auth_oidc_redis_send_get(op);
+}
+
+
+/*
+ * The worker's cache answers a session read at once (NGX_OK), unless the
+ * record's expiry is due to move (session_idle_timeout): this worker then
+ * checks it in Redis every touch interval (1/16 of the timeout, at most
+ * 30 s), which moves it when less than the timeout less one interval is
+ * left: an active session stays alive, an idle one ends within two
+ * intervals before its timeout. NGX_DECLINED: ask Redis, under rkey, and
+ * cache the answer if ticket allows.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *key, ngx_uint_t take, time_t touch,
+    ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *rkey,
+    uint64_t *ticket, ngx_str_t *value)
+{
+    ngx_str_t    cached;
+    ngx_msec_t  *touched;
+
+    if (ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                     NGX_HTTP_AUTH_OIDC_SESSION, key, 0, rkey)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (take) {
+        ngx_http_auth_oidc_redis_cache_forget(store->cache, rkey);
+        return NGX_DECLINED;
+    }
+
+    *ticket = ngx_http_auth_oidc_redis_cache_ticket(store->cache);
+
+    if (ngx_http_auth_oidc_redis_cache_get(store->cache, rkey, &cached,
+                                           &touched)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (touch
+        && ngx_current_msec - *touched
+           >= ngx_http_auth_oidc_redis_touch_interval(touch))
+    {
+        /* one check in flight at a time, not one per request */
+        *touched = ngx_current_msec;
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(caller->pool, cached.len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, cached.data, cached.len);
+    value->len = cached.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_msec_t
+ngx_http_auth_oidc_redis_touch_interval(time_t touch)
+{
+    ngx_msec_t  idle;
+
+    idle = (ngx_msec_t) ngx_max(touch - ngx_time(), 1) * 1000;
+
+    return ngx_min(idle / 16, 30000);
 }
 
 
@@ -184,13 +292,14 @@ static ngx_int_t
 ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
 {
     int          argc;
-    size_t       argvlen[4];
-    u_char       ttl[NGX_TIME_T_LEN];
-    const char  *argv[4];
+    size_t       argvlen[6];
+    u_char       ttl[NGX_TIME_T_LEN], below[NGX_INT_T_LEN];
+    const char  *argv[6];
 
-    if (ngx_http_auth_oidc_redis_key(op->caller.pool, op->store, op->kind,
-                                     &op->key, op->previous, &op->rkey)
-        != NGX_OK)
+    if ((op->rkey.len == 0 || op->previous)
+        && ngx_http_auth_oidc_redis_key(op->caller.pool, op->store, op->kind,
+                                        &op->key, op->previous, &op->rkey)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -198,7 +307,28 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
     argv[1] = (char *) op->rkey.data;
     argvlen[1] = op->rkey.len;
 
-    if (op->take) {
+    if (op->ticket && op->touch && !op->previous) {
+        /* for the cache: EVAL script 1 key below-ttl ttl */
+        argv[0] = "EVAL";
+        argvlen[0] = 4;
+        argv[1] = ngx_http_auth_oidc_redis_touch_script;
+        argvlen[1] = sizeof(ngx_http_auth_oidc_redis_touch_script) - 1;
+        argv[2] = "1";
+        argvlen[2] = 1;
+        argv[3] = (char *) op->rkey.data;
+        argvlen[3] = op->rkey.len;
+        argv[4] = (char *) below;
+        argvlen[4] = ngx_sprintf(below, "%M",
+                                 (ngx_msec_t) ngx_max(op->touch - ngx_time(),
+                                                      1) * 1000
+                                 - ngx_http_auth_oidc_redis_touch_interval(
+                                       op->touch))
+                     - below;
+        argv[5] = (char *) ttl;
+        argvlen[5] = ngx_http_auth_oidc_redis_ttl(ttl, op->touch) - ttl;
+        argc = 6;
+
+    } else if (op->take) {
         /* GETDEL (Redis 6.2): a pending login is taken atomically, once */
         argv[0] = "GETDEL";
         argvlen[0] = 6;
@@ -287,6 +417,11 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
     if (rc != NGX_OK) {
         c->done(c->data, NGX_ERROR, NULL);
         return;
+    }
+
+    if (op->ticket && !op->previous) {
+        ngx_http_auth_oidc_redis_cache_fill(op->store->cache, op->ticket,
+                                            &op->rkey, &value);
     }
 
     c->done(c->data, NGX_OK, &value);
@@ -387,6 +522,10 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
                       "auth_oidc: oidc_session_store \"%V\": %s",
                       &store->name, err.msg);
         return NGX_ERROR;
+    }
+
+    if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        ngx_http_auth_oidc_redis_cache_forget(store->cache, &op->rkey);
     }
 
     if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT) {
@@ -503,6 +642,10 @@ ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
         return;
     }
 
+    if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        ngx_http_auth_oidc_redis_cache_forget(store->cache, &current);
+    }
+
     argc = 0;
     argv[argc] = "DEL";
     argvlen[argc++] = 3;
@@ -614,6 +757,12 @@ ngx_http_auth_oidc_store_redis_index_end(ngx_http_auth_oidc_store_t *store,
            != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (store->cache) {
+        /* its sessions are deleted by a script: this worker cannot name
+         * them, and forgets every session it has */
+        ngx_http_auth_oidc_redis_cache_forget(store->cache, NULL);
     }
 
     argv[0] = "EVAL";
@@ -768,7 +917,6 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     ngx_uint_t previous, ngx_str_t *rkey)
 {
     u_char           *p;
-    size_t            len;
     auth_oidc_str_t   k, id;
 
     if (kind == 0 || kind >= NGX_HTTP_AUTH_OIDC_RECORD_KINDS) {
@@ -780,13 +928,8 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     id.data = key->data;
     id.len = key->len;
 
-    len = auth_oidc_keyring_lookup_key(store->keyring, k, id, previous, NULL,
-                                       0);
-    if (len == 0) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(pool, store->prefix.len + 2 + len);
+    /* one keyed hash per name: its length is fixed */
+    p = ngx_pnalloc(pool, store->prefix.len + 2 + AUTH_OIDC_LOOKUP_KEY_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -796,13 +939,14 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
     *p++ = k.data[0];
     *p++ = ':';
 
-    if (auth_oidc_keyring_lookup_key(store->keyring, k, id, previous, p, len)
-        != len)
+    if (auth_oidc_keyring_lookup_key(store->keyring, k, id, previous, p,
+                                     AUTH_OIDC_LOOKUP_KEY_LEN)
+        != AUTH_OIDC_LOOKUP_KEY_LEN)
     {
         return NGX_ERROR;
     }
 
-    rkey->len = store->prefix.len + 2 + len;
+    rkey->len = store->prefix.len + 2 + AUTH_OIDC_LOOKUP_KEY_LEN;
 
     return NGX_OK;
 }

@@ -166,6 +166,7 @@ ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
 /* Never called: what the unfuzzed functions of the fuzzed files refer to. */
 
 volatile ngx_time_t  *ngx_cached_time;
+volatile ngx_msec_t   ngx_current_msec;
 
 
 void *
@@ -291,6 +292,37 @@ ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd)
 void
 ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
     const char *fmt, ...)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_str_t *rkey, ngx_str_t *value, ngx_msec_t **touched)
+{
+    abort();
+}
+
+
+uint64_t
+ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
+    uint64_t ticket, ngx_str_t *rkey, ngx_str_t *value)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_cache_forget(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_str_t *rkey)
 {
     abort();
 }

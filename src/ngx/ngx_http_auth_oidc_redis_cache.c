@@ -1,0 +1,688 @@
+
+/*
+ * A worker's Redis session cache, kept exact by Redis's invalidation
+ * messages: see ngx_http_auth_oidc_redis_cache.h.
+ */
+
+
+#include "ngx_http_auth_oidc_redis_cache.h"
+
+
+/* how often the subscriber must prove it still hears Redis */
+#define NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING  5000
+
+#define NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE  "__redis__:invalidate"
+
+
+typedef struct {
+    ngx_str_node_t                     sn;        /* key: Redis key name */
+    ngx_queue_t                        lru;
+    time_t                             filled;
+    ngx_msec_t                         touched;   /* expiry last checked */
+    size_t                             size;      /* counted in cache->size */
+    ngx_str_t                          value;
+} ngx_http_auth_oidc_redis_cache_entry_t;
+
+
+struct ngx_http_auth_oidc_redis_cache_s {
+    ngx_str_t                          name;
+    ngx_log_t                         *log;
+    ngx_http_auth_oidc_redis_conf_t   *conf;
+
+    ngx_http_auth_oidc_redis_t        *redis;     /* the store's, tracked */
+    ngx_http_auth_oidc_redis_t        *sub;       /* hears invalidations */
+    ngx_http_auth_oidc_redis_watch_t   redis_watch;
+    ngx_http_auth_oidc_redis_watch_t   sub_watch;
+    long long                          sub_id;    /* its CLIENT ID */
+
+    ngx_rbtree_t                       tree;
+    ngx_rbtree_node_t                  sentinel;
+    ngx_queue_t                        lru;       /* most recent first */
+    size_t                             size;
+    ngx_uint_t                         entries;
+
+    /* moves on at every invalidation, flush and own write: a read whose
+     * ticket is older may have missed one and is not cached */
+    uint64_t                           generation;
+
+    unsigned                           subscribed:1;
+    unsigned                           tracking_sent:1;
+    unsigned                           tracking:1;     /* Redis said OK */
+    unsigned                           unsupported:1;  /* said once */
+    unsigned                           pinging:1;
+
+    ngx_event_t                        ping;
+
+    ngx_uint_t                         hits;
+    ngx_uint_t                         misses;
+    ngx_uint_t                         invalidations;
+    ngx_uint_t                         flushes;
+    ngx_uint_t                         evictions;
+};
+
+
+static void ngx_http_auth_oidc_redis_cache_ready(void *data);
+static void ngx_http_auth_oidc_redis_cache_lost(void *data);
+static void ngx_http_auth_oidc_redis_cache_sub_ready(void *data);
+static void ngx_http_auth_oidc_redis_cache_sub_lost(void *data);
+static void ngx_http_auth_oidc_redis_cache_message(void *data,
+    redisReply *reply);
+static void ngx_http_auth_oidc_redis_cache_id_done(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_cache_subscribed(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_cache_track(
+    ngx_http_auth_oidc_redis_cache_t *cache);
+static void ngx_http_auth_oidc_redis_cache_tracked(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_cache_unsupported(
+    ngx_http_auth_oidc_redis_cache_t *cache, redisReply *reply);
+static void ngx_http_auth_oidc_redis_cache_ping_handler(ngx_event_t *ev);
+static void ngx_http_auth_oidc_redis_cache_pong(void *data, redisReply *reply,
+    ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_cache_stop(
+    ngx_http_auth_oidc_redis_cache_t *cache, const char *why);
+static ngx_http_auth_oidc_redis_cache_entry_t *
+    ngx_http_auth_oidc_redis_cache_lookup(
+    ngx_http_auth_oidc_redis_cache_t *cache, u_char *key, size_t len);
+static void ngx_http_auth_oidc_redis_cache_remove(
+    ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_http_auth_oidc_redis_cache_entry_t *e);
+static void ngx_http_auth_oidc_redis_cache_flush(
+    ngx_http_auth_oidc_redis_cache_t *cache);
+
+
+ngx_http_auth_oidc_redis_cache_t *
+ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
+    ngx_str_t *name, ngx_http_auth_oidc_redis_t *redis, ngx_cycle_t *cycle)
+{
+    ngx_http_auth_oidc_redis_cache_t  *cache;
+
+    if (conf->cache_size == 0) {
+        return NULL;
+    }
+
+    cache = ngx_pcalloc(cycle->pool, sizeof(ngx_http_auth_oidc_redis_cache_t));
+    if (cache == NULL) {
+        return NULL;
+    }
+
+    cache->name = *name;
+    cache->log = cycle->log;
+    cache->conf = conf;
+    cache->redis = redis;
+    cache->generation = 1;
+
+    ngx_rbtree_init(&cache->tree, &cache->sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&cache->lru);
+
+    cache->ping.handler = ngx_http_auth_oidc_redis_cache_ping_handler;
+    cache->ping.data = cache;
+    cache->ping.log = cycle->log;
+    cache->ping.cancelable = 1;
+
+    /* the store's connection says an outage; the subscriber only notes
+     * its own, and that caching stops */
+    cache->sub = ngx_http_auth_oidc_redis_create(conf, name, cycle);
+    if (cache->sub == NULL) {
+        return NULL;
+    }
+
+    cache->redis_watch.ready = ngx_http_auth_oidc_redis_cache_ready;
+    cache->redis_watch.lost = ngx_http_auth_oidc_redis_cache_lost;
+    cache->redis_watch.data = cache;
+    ngx_http_auth_oidc_redis_watch(redis, &cache->redis_watch, NGX_LOG_ERR);
+
+    cache->sub_watch.ready = ngx_http_auth_oidc_redis_cache_sub_ready;
+    cache->sub_watch.lost = ngx_http_auth_oidc_redis_cache_sub_lost;
+    cache->sub_watch.message = ngx_http_auth_oidc_redis_cache_message;
+    cache->sub_watch.data = cache;
+    ngx_http_auth_oidc_redis_watch(cache->sub, &cache->sub_watch,
+                                   NGX_LOG_INFO);
+
+    return cache;
+}
+
+
+void
+ngx_http_auth_oidc_redis_cache_destroy(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    ngx_http_auth_oidc_redis_watch(cache->redis, NULL, NGX_LOG_ERR);
+    ngx_http_auth_oidc_redis_watch(cache->sub, NULL, NGX_LOG_INFO);
+
+    if (cache->ping.timer_set) {
+        ngx_del_timer(&cache->ping);
+    }
+
+    ngx_http_auth_oidc_redis_destroy(cache->sub);
+    ngx_http_auth_oidc_redis_cache_flush(cache);
+}
+
+
+ngx_int_t
+ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_str_t *rkey, ngx_str_t *value, ngx_msec_t **touched)
+{
+    ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    e = ngx_http_auth_oidc_redis_cache_lookup(cache, rkey->data, rkey->len);
+
+    if (e && ngx_time() - e->filled >= cache->conf->cache_max_age) {
+        /* the last resort against an invalidation never heard */
+        ngx_http_auth_oidc_redis_cache_remove(cache, e);
+        e = NULL;
+    }
+
+    if (e == NULL) {
+        cache->misses++;
+        return NGX_DECLINED;
+    }
+
+    cache->hits++;
+
+    ngx_queue_remove(&e->lru);
+    ngx_queue_insert_head(&cache->lru, &e->lru);
+
+    *value = e->value;
+    *touched = &e->touched;
+
+    return NGX_OK;
+}
+
+
+uint64_t
+ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    /* sent after CLIENT TRACKING on the same connection: tracked */
+    return cache->tracking_sent ? cache->generation : 0;
+}
+
+
+void
+ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
+    uint64_t ticket, ngx_str_t *rkey, ngx_str_t *value)
+{
+    u_char                                  *p;
+    size_t                                   size;
+    ngx_queue_t                             *q;
+    ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    if (ticket == 0 || ticket != cache->generation || !cache->tracking) {
+        return;
+    }
+
+    size = sizeof(ngx_http_auth_oidc_redis_cache_entry_t) + rkey->len
+           + value->len;
+
+    if (size > cache->conf->cache_size / 8) {
+        /* a handful of huge records would empty the cache for nothing */
+        return;
+    }
+
+    e = ngx_http_auth_oidc_redis_cache_lookup(cache, rkey->data, rkey->len);
+    if (e) {
+        ngx_http_auth_oidc_redis_cache_remove(cache, e);
+    }
+
+    while (cache->size + size > cache->conf->cache_size
+           && !ngx_queue_empty(&cache->lru))
+    {
+        q = ngx_queue_last(&cache->lru);
+        e = ngx_queue_data(q, ngx_http_auth_oidc_redis_cache_entry_t, lru);
+        ngx_http_auth_oidc_redis_cache_remove(cache, e);
+        cache->evictions++;
+    }
+
+    e = ngx_alloc(size, cache->log);
+    if (e == NULL) {
+        return;
+    }
+
+    p = (u_char *) (e + 1);
+
+    e->sn.str.data = p;
+    e->sn.str.len = rkey->len;
+    e->sn.node.key = ngx_crc32_short(rkey->data, rkey->len);
+    p = ngx_cpymem(p, rkey->data, rkey->len);
+
+    e->value.data = p;
+    e->value.len = value->len;
+    ngx_memcpy(p, value->data, value->len);
+
+    e->filled = ngx_time();
+    e->touched = ngx_current_msec;
+    e->size = size;
+
+    ngx_rbtree_insert(&cache->tree, &e->sn.node);
+    ngx_queue_insert_head(&cache->lru, &e->lru);
+
+    cache->size += size;
+    cache->entries++;
+}
+
+
+/*
+ * This worker's own writes: NOLOOP spares it their invalidations, so it
+ * forgets the key, and a read of it already in flight is not cached.
+ */
+
+void
+ngx_http_auth_oidc_redis_cache_forget(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_str_t *rkey)
+{
+    ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    cache->generation++;
+
+    if (rkey == NULL) {
+        ngx_http_auth_oidc_redis_cache_flush(cache);
+        return;
+    }
+
+    e = ngx_http_auth_oidc_redis_cache_lookup(cache, rkey->data, rkey->len);
+    if (e) {
+        ngx_http_auth_oidc_redis_cache_remove(cache, e);
+    }
+}
+
+
+u_char *
+ngx_http_auth_oidc_redis_cache_describe(
+    ngx_http_auth_oidc_redis_cache_t *cache, u_char *buf, u_char *last)
+{
+    return ngx_slprintf(buf, last, "{\"tracking\":%s,\"entries\":%ui,"
+                        "\"bytes\":%uz,\"max_bytes\":%uz,\"hits\":%ui,"
+                        "\"misses\":%ui,\"invalidations\":%ui,"
+                        "\"flushes\":%ui,\"evictions\":%ui}",
+                        cache->tracking ? "true" : "false", cache->entries,
+                        cache->size, cache->conf->cache_size, cache->hits,
+                        cache->misses, cache->invalidations, cache->flushes,
+                        cache->evictions);
+}
+
+
+/* The store's connection is (again) ready: tracking must be asked for. */
+
+static void
+ngx_http_auth_oidc_redis_cache_ready(void *data)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    ngx_http_auth_oidc_redis_cache_track(cache);
+}
+
+
+/* Tracking ends with the connection it was asked on. */
+
+static void
+ngx_http_auth_oidc_redis_cache_lost(void *data)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+}
+
+
+/* CLIENT ID, for REDIRECT, and SUBSCRIBE, pipelined. */
+
+static void
+ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    size_t        argvlen[2];
+    const char   *argv[2];
+
+    argv[0] = "CLIENT";
+    argvlen[0] = 6;
+    argv[1] = "ID";
+    argvlen[1] = 2;
+
+    if (ngx_http_auth_oidc_redis_command(cache->sub,
+                                         ngx_http_auth_oidc_redis_cache_id_done,
+                                         cache, 2, argv, argvlen)
+        == NULL)
+    {
+        return;
+    }
+
+    argv[0] = "SUBSCRIBE";
+    argvlen[0] = 9;
+    argv[1] = NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE;
+    argvlen[1] = sizeof(NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE) - 1;
+
+    (void) ngx_http_auth_oidc_redis_command(cache->sub,
+                                      ngx_http_auth_oidc_redis_cache_subscribed,
+                                      cache, 2, argv, argvlen);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_sub_lost(void *data)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    cache->subscribed = 0;
+    cache->pinging = 0;
+
+    if (cache->ping.timer_set) {
+        ngx_del_timer(&cache->ping);
+    }
+
+    ngx_http_auth_oidc_redis_cache_stop(cache, "the connection that hears "
+                                        "invalidations is lost");
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_id_done(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    cache->sub_id = 0;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        cache->sub_id = reply->integer;
+        return;
+    }
+
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        /* an ACL user without CLIENT, or no such command */
+        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    if (reply == NULL || cache->sub_id == 0) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[0]->len != 9
+        || ngx_strncmp(reply->element[0]->str, "subscribe", 9) != 0)
+    {
+        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE refused");
+        return;
+    }
+
+    cache->subscribed = 1;
+
+    ngx_add_timer(&cache->ping, NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING);
+
+    ngx_http_auth_oidc_redis_cache_track(cache);
+}
+
+
+/*
+ * Once both connections are ready: reads on the store's connection are
+ * tracked from this command on, and their invalidations go to the
+ * subscriber; NOLOOP: not for what this connection writes itself.
+ */
+
+static void
+ngx_http_auth_oidc_redis_cache_track(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    u_char        id[NGX_INT64_LEN];
+    size_t        argvlen[6];
+    const char   *argv[6];
+
+    if (!cache->subscribed || cache->tracking_sent
+        || !ngx_http_auth_oidc_redis_ready(cache->redis))
+    {
+        return;
+    }
+
+    argv[0] = "CLIENT";
+    argvlen[0] = 6;
+    argv[1] = "TRACKING";
+    argvlen[1] = 8;
+    argv[2] = "on";
+    argvlen[2] = 2;
+    argv[3] = "REDIRECT";
+    argvlen[3] = 8;
+    argv[4] = (char *) id;
+    argvlen[4] = ngx_sprintf(id, "%L", (int64_t) cache->sub_id) - id;
+    argv[5] = "NOLOOP";
+    argvlen[5] = 6;
+
+    if (ngx_http_auth_oidc_redis_command(cache->redis,
+                                       ngx_http_auth_oidc_redis_cache_tracked,
+                                       cache, 6, argv, argvlen)
+        != NULL)
+    {
+        cache->tracking_sent = 1;
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_tracked(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    if (!cache->tracking_sent) {
+        /* a connection was lost since it was sent */
+        return;
+    }
+
+    if (reply && reply->type == REDIS_REPLY_STATUS) {
+        cache->tracking = 1;
+
+        ngx_log_error(NGX_LOG_INFO, cache->log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": sessions are "
+                      "cached in this worker, invalidated by Redis",
+                      &cache->name);
+        return;
+    }
+
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        /* Redis before 6, or a proxy in front of it */
+        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
+    }
+
+    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+}
+
+
+/* Said once per worker: the store works, only without the cache. */
+
+static void
+ngx_http_auth_oidc_redis_cache_unsupported(
+    ngx_http_auth_oidc_redis_cache_t *cache, redisReply *reply)
+{
+    if (cache->unsupported) {
+        return;
+    }
+
+    cache->unsupported = 1;
+
+    ngx_log_error(NGX_LOG_WARN, cache->log, 0,
+                  "auth_oidc: oidc_session_store \"%V\": Redis %V does not "
+                  "track keys for this worker (%*s): every request reads its "
+                  "session from Redis; \"cache=off\" says so in the "
+                  "configuration", &cache->name, &cache->conf->addr,
+                  (size_t) reply->len, reply->str);
+}
+
+
+/* ["message", "__redis__:invalidate", [key, ...] or nil for a flush] */
+
+static void
+ngx_http_auth_oidc_redis_cache_message(void *data, redisReply *reply)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    size_t                                   i;
+    redisReply                              *channel, *keys, *key;
+    ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    channel = reply->element[1];
+    keys = reply->element[2];
+
+    if (channel->type != REDIS_REPLY_STRING
+        || channel->len != sizeof(NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE) - 1
+        || ngx_strncmp(channel->str, NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE,
+                       channel->len) != 0)
+    {
+        return;
+    }
+
+    cache->generation++;
+
+    if (keys->type != REDIS_REPLY_ARRAY) {
+        /* FLUSHALL, FLUSHDB, or what we cannot read: forget everything */
+        ngx_http_auth_oidc_redis_cache_flush(cache);
+        return;
+    }
+
+    for (i = 0; i < keys->elements; i++) {
+        key = keys->element[i];
+
+        if (key->type != REDIS_REPLY_STRING) {
+            ngx_http_auth_oidc_redis_cache_flush(cache);
+            return;
+        }
+
+        cache->invalidations++;
+
+        e = ngx_http_auth_oidc_redis_cache_lookup(cache, (u_char *) key->str,
+                                                  key->len);
+        if (e) {
+            ngx_http_auth_oidc_redis_cache_remove(cache, e);
+        }
+    }
+}
+
+
+/* A subscriber that no longer answers may no longer hear invalidations. */
+
+static void
+ngx_http_auth_oidc_redis_cache_ping_handler(ngx_event_t *ev)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = ev->data;
+
+    size_t        argvlen[1];
+    const char   *argv[1];
+
+    if (!cache->subscribed || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    if (!cache->pinging) {
+        argv[0] = "PING";
+        argvlen[0] = 4;
+
+        if (ngx_http_auth_oidc_redis_command(cache->sub,
+                                          ngx_http_auth_oidc_redis_cache_pong,
+                                          cache, 1, argv, argvlen)
+            != NULL)
+        {
+            cache->pinging = 1;
+        }
+    }
+
+    ngx_add_timer(&cache->ping, NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_pong(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    cache->pinging = 0;
+
+    if (reply == NULL) {
+        /* timed out (or lost: then closing again does nothing) */
+        ngx_http_auth_oidc_redis_close(cache->sub, "no answer to PING");
+    }
+}
+
+
+/*
+ * Tracking is off until both connections are ready again: nothing cached
+ * is trusted, and no read in flight is cached.
+ */
+
+static void
+ngx_http_auth_oidc_redis_cache_stop(ngx_http_auth_oidc_redis_cache_t *cache,
+    const char *why)
+{
+    if (why && cache->tracking) {
+        ngx_log_error(NGX_LOG_NOTICE, cache->log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": %s: sessions "
+                      "are read from Redis until it is back",
+                      &cache->name, why);
+    }
+
+    cache->tracking = 0;
+    cache->tracking_sent = 0;
+    cache->generation++;
+
+    /* after a lost subscriber the store's connection still redirects to
+     * it: cache_track asks again with the next subscriber's id */
+    ngx_http_auth_oidc_redis_cache_flush(cache);
+}
+
+
+static ngx_http_auth_oidc_redis_cache_entry_t *
+ngx_http_auth_oidc_redis_cache_lookup(ngx_http_auth_oidc_redis_cache_t *cache,
+    u_char *key, size_t len)
+{
+    ngx_str_t        name;
+    ngx_str_node_t  *sn;
+
+    if (cache->entries == 0) {
+        return NULL;
+    }
+
+    name.data = key;
+    name.len = len;
+
+    sn = ngx_str_rbtree_lookup(&cache->tree, &name, ngx_crc32_short(key, len));
+
+    return (ngx_http_auth_oidc_redis_cache_entry_t *) sn;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_remove(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_http_auth_oidc_redis_cache_entry_t *e)
+{
+    ngx_rbtree_delete(&cache->tree, &e->sn.node);
+    ngx_queue_remove(&e->lru);
+
+    cache->size -= e->size;
+    cache->entries--;
+
+    ngx_free(e);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_flush(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    ngx_queue_t                             *q;
+    ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    if (cache->entries) {
+        cache->flushes++;
+    }
+
+    while (!ngx_queue_empty(&cache->lru)) {
+        q = ngx_queue_head(&cache->lru);
+        e = ngx_queue_data(q, ngx_http_auth_oidc_redis_cache_entry_t, lru);
+        ngx_http_auth_oidc_redis_cache_remove(cache, e);
+    }
+}
