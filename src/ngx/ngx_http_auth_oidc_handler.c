@@ -11,6 +11,7 @@
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_http.h"
 #include "ngx_http_auth_oidc_store.h"
+#include "ngx_http_auth_oidc_session_memo.h"
 
 
 #define NGX_HTTP_AUTH_OIDC_ID_BYTES  32
@@ -675,6 +676,7 @@ ngx_http_auth_oidc_cleanup(void *data)
         caller.log = ngx_cycle->log;
         caller.done = NULL;
         caller.data = NULL;
+        caller.version = NULL;
         ngx_http_auth_oidc_store_delete(ctx->provider->store,
                                         NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
                                         &ctx->lock_key, &caller);
@@ -727,9 +729,14 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     }
 
     ctx->session_id = id;
+    ctx->session_key = key;
 
     ngx_http_auth_oidc_store_request(&caller, r,
                                      ngx_http_auth_oidc_session_found);
+
+    /* a session this worker decoded before: NGX_DONE if it is current */
+    ctx->session_version = ngx_http_auth_oidc_session_memo_version(&key);
+    caller.version = &ctx->session_version;
 
     /* session_idle_timeout: every request pushes the store's expiry on,
      * in the same operation as the lookup */
@@ -767,7 +774,7 @@ static void
 ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record)
 {
-    ngx_str_t                           key;
+    ngx_str_t                          *key;
     auth_oidc_error_t                   err;
     auth_oidc_session_t                *session;
     const auth_oidc_session_fields_t   *f;
@@ -781,9 +788,17 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
         return;
     }
 
+    key = &ctx->session_key;
+
+    if (rc == NGX_DONE) {
+        session = ngx_http_auth_oidc_session_memo_get(key);
+        goto found;
+    }
+
     if (rc != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "auth oidc: no session for the cookie");
+        ngx_http_auth_oidc_session_memo_drop(key);
         return;
     }
 
@@ -793,16 +808,22 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: stored session refused: %s", err.msg);
 
-        if (ngx_http_auth_oidc_session_key(r, ctx->provider, &ctx->session_id,
-                                           &key)
-            == NGX_OK)
-        {
-            ngx_http_auth_oidc_store_request(&caller, r, NULL);
-            ngx_http_auth_oidc_store_delete(ctx->provider->store,
-                                            NGX_HTTP_AUTH_OIDC_SESSION, &key,
-                                            &caller);
-        }
+        ngx_http_auth_oidc_session_memo_drop(key);
+        ngx_http_auth_oidc_store_request(&caller, r, NULL);
+        ngx_http_auth_oidc_store_delete(ctx->provider->store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION, key,
+                                        &caller);
+        return;
+    }
 
+    ngx_http_auth_oidc_session_memo_put(key, ctx->session_version,
+                                        record->len, session);
+
+found:
+
+    if (session == NULL) {
+        /* cannot be: the store answered for the memo's version */
+        ctx->store_failed = 1;
         return;
     }
 

@@ -6,6 +6,7 @@
 
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_store.h"
+#include "ngx_http_auth_oidc_session_memo.h"
 
 
 static ngx_int_t ngx_http_auth_oidc_preconfiguration(ngx_conf_t *cf);
@@ -524,6 +525,7 @@ ngx_http_auth_oidc_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_auth_oidc_metadata_exit_worker(amcf);
     ngx_http_auth_oidc_store_exit_worker(amcf);
+    ngx_http_auth_oidc_session_memo_clear();
 }
 
 

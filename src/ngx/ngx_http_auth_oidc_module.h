@@ -326,6 +326,8 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_http_auth_oidc_provider_conf_t  *provider;
     auth_oidc_session_t                 *session;
     ngx_str_t                            session_id;
+    ngx_str_t                            session_key;  /* in the store */
+    uint64_t                             session_version; /* see memo */
 
     /* a flow in progress (ngx_http_auth_oidc_driver.c) */
     auth_oidc_flow_t                    *flow;

@@ -17,6 +17,7 @@
 typedef struct {
     ngx_str_node_t                     sn;        /* key: Redis key name */
     ngx_queue_t                        lru;
+    uint64_t                           version;   /* new at every fill */
     time_t                             filled;
     ngx_msec_t                         touched;   /* expiry last checked */
     size_t                             size;      /* counted in cache->size */
@@ -44,6 +45,7 @@ struct ngx_http_auth_oidc_redis_cache_s {
     /* moves on at every invalidation, flush and own write: a read whose
      * ticket is older may have missed one and is not cached */
     uint64_t                           generation;
+    uint64_t                           versions;  /* the last one given */
 
     unsigned                           subscribed:1;
     unsigned                           tracking_sent:1;
@@ -162,7 +164,8 @@ ngx_http_auth_oidc_redis_cache_destroy(ngx_http_auth_oidc_redis_cache_t *cache)
 
 ngx_int_t
 ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
-    ngx_str_t *rkey, ngx_str_t *value, ngx_msec_t **touched)
+    ngx_str_t *rkey, ngx_str_t *value, uint64_t *version,
+    ngx_msec_t **touched)
 {
     ngx_http_auth_oidc_redis_cache_entry_t  *e;
 
@@ -185,6 +188,7 @@ ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
     ngx_queue_insert_head(&cache->lru, &e->lru);
 
     *value = e->value;
+    *version = e->version;
     *touched = &e->touched;
 
     return NGX_OK;
@@ -199,7 +203,7 @@ ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
 }
 
 
-void
+uint64_t
 ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     uint64_t ticket, ngx_str_t *rkey, ngx_str_t *value)
 {
@@ -209,7 +213,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     ngx_http_auth_oidc_redis_cache_entry_t  *e;
 
     if (ticket == 0 || ticket != cache->generation || !cache->tracking) {
-        return;
+        return 0;
     }
 
     size = sizeof(ngx_http_auth_oidc_redis_cache_entry_t) + rkey->len
@@ -217,7 +221,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
 
     if (size > cache->conf->cache_size / 8) {
         /* a handful of huge records would empty the cache for nothing */
-        return;
+        return 0;
     }
 
     e = ngx_http_auth_oidc_redis_cache_lookup(cache, rkey->data, rkey->len);
@@ -236,7 +240,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
 
     e = ngx_alloc(size, cache->log);
     if (e == NULL) {
-        return;
+        return 0;
     }
 
     p = (u_char *) (e + 1);
@@ -250,6 +254,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     e->value.len = value->len;
     ngx_memcpy(p, value->data, value->len);
 
+    e->version = ++cache->versions;
     e->filled = ngx_time();
     e->touched = ngx_current_msec;
     e->size = size;
@@ -259,6 +264,8 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
 
     cache->size += size;
     cache->entries++;
+
+    return e->version;
 }
 
 

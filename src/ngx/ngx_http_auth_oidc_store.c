@@ -45,6 +45,7 @@ typedef struct ngx_http_auth_oidc_store_node_s
 struct ngx_http_auth_oidc_store_node_s {
     ngx_http_auth_oidc_store_node_t  *next;     /* in the same bucket */
     ngx_queue_t                       queue;    /* most recent first */
+    uint64_t                          version;  /* new at every put */
     time_t                            expires;
     uint32_t                          hash;
     uint32_t                          value_len;
@@ -61,6 +62,7 @@ typedef struct {
     ngx_queue_t                        queue[NGX_HTTP_AUTH_OIDC_RECORD_KINDS];
     ngx_uint_t                         entries;
     ngx_uint_t                         evicted;
+    uint64_t                           version; /* the last one given */
 } ngx_http_auth_oidc_store_shctx_t;
 
 
@@ -740,7 +742,25 @@ ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
         sn = NULL;
     }
 
+    if (sn && !take && caller->version && *caller->version == sn->version) {
+        /* the caller's decoded copy is this record: nothing to copy */
+        if (touch) {
+            sn->expires = touch;
+        }
+
+        ngx_queue_remove(&sn->queue);
+        ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        return NGX_DONE;
+    }
+
     if (sn) {
+        if (caller->version) {
+            *caller->version = sn->version;
+        }
+
         p = ngx_pnalloc(caller->pool, sn->value_len ? sn->value_len : 1);
 
         if (p == NULL) {
@@ -1183,6 +1203,7 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t  **bucket;
 
     sn->hash = hash;
+    sn->version = ++zone->sh->version;
     sn->expires = expires;
     sn->kind = (u_char) kind;
     sn->key_len = (u_char) key->len;

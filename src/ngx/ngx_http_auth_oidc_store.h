@@ -107,6 +107,15 @@ typedef struct {
     ngx_log_t                         *log;
     ngx_http_auth_oidc_store_done_pt   done;
     void                              *data;
+
+    /*
+     * A session get's version (NULL: not asked): in, the version of the
+     * record the caller holds decoded (0: none); out, the found record's
+     * (0: the store cannot tell). A get whose record still has the
+     * caller's version answers NGX_DONE, without a value: see
+     * ngx_http_auth_oidc_session_memo.h. Lives as long as the operation.
+     */
+    uint64_t                          *version;
 } ngx_http_auth_oidc_store_caller_t;
 
 
@@ -156,6 +165,7 @@ ngx_http_auth_oidc_store_request(ngx_http_auth_oidc_store_caller_t *caller,
     caller->log = r->connection->log;
     caller->done = done;
     caller->data = r;
+    caller->version = NULL;
 }
 
 

@@ -194,6 +194,13 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
     ticket = 0;
     ngx_str_null(&rkey);
 
+    if (caller->version && !(store->cache && !take
+                             && kind == NGX_HTTP_AUTH_OIDC_SESSION))
+    {
+        /* no version without the worker's cache */
+        *caller->version = 0;
+    }
+
     if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
         rc = ngx_http_auth_oidc_redis_cached(store, key, take, touch, caller,
                                              &rkey, &ticket, value);
@@ -232,6 +239,7 @@ ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *rkey,
     uint64_t *ticket, ngx_str_t *value)
 {
+    uint64_t     version;
     ngx_str_t    cached;
     ngx_msec_t  *touched;
 
@@ -250,7 +258,7 @@ ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
     *ticket = ngx_http_auth_oidc_redis_cache_ticket(store->cache);
 
     if (ngx_http_auth_oidc_redis_cache_get(store->cache, rkey, &cached,
-                                           &touched)
+                                           &version, &touched)
         != NGX_OK)
     {
         return NGX_DECLINED;
@@ -263,6 +271,15 @@ ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
         /* one check in flight at a time, not one per request */
         *touched = ngx_current_msec;
         return NGX_DECLINED;
+    }
+
+    if (caller->version) {
+        if (*caller->version == version) {
+            /* the caller's decoded copy is this record */
+            return NGX_DONE;
+        }
+
+        *caller->version = version;
     }
 
     value->data = ngx_pnalloc(caller->pool, cached.len);
@@ -363,6 +380,7 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 {
     ngx_http_auth_oidc_redis_op_t *op = data;
 
+    uint64_t                            version;
     ngx_int_t                           rc;
     ngx_str_t                           value;
     auth_oidc_error_t                   err;
@@ -419,9 +437,16 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
         return;
     }
 
+    version = 0;
+
     if (op->ticket && !op->previous) {
-        ngx_http_auth_oidc_redis_cache_fill(op->store->cache, op->ticket,
-                                            &op->rkey, &value);
+        version = ngx_http_auth_oidc_redis_cache_fill(op->store->cache,
+                                                      op->ticket, &op->rkey,
+                                                      &value);
+    }
+
+    if (c->version) {
+        *c->version = version;
     }
 
     c->done(c->data, NGX_OK, &value);

@@ -72,6 +72,9 @@ struct auth_oidc_session_s {
     // into storage, empty for a login session
     std::string_view bearerClaims;
     auth_oidc_str_t scope{nullptr, 0};
+    // auth_oidc_session_ref(): a worker keeps a decoded session for several
+    // requests; not atomic, a handle stays in one thread
+    unsigned refs = 1;
 };
 
 struct auth_oidc_keyring_s {
@@ -818,8 +821,17 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
     });
 }
 
+auth_oidc_session_t *auth_oidc_session_ref(auth_oidc_session_t *s) noexcept {
+    if (s != nullptr) {
+        ++s->refs;
+    }
+    return s;
+}
+
 void auth_oidc_session_free(auth_oidc_session_t *s) noexcept {
-    delete s;
+    if (s != nullptr && --s->refs == 0) {
+        delete s;
+    }
 }
 
 const auth_oidc_session_fields_t *auth_oidc_session_fields(

@@ -427,6 +427,13 @@ AUTH_OIDC_API auth_oidc_status_t auth_oidc_session_decode(
     const unsigned char *data, size_t len, auth_oidc_session_t **out,
     auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
 
+/*
+ * A decoded session is read-only: several holders may share one handle.
+ * ref adds a holder (and returns s); free drops one, the last one frees.
+ * Not thread-safe: a handle and its holders stay in one thread.
+ */
+AUTH_OIDC_API auth_oidc_session_t *auth_oidc_session_ref(
+    auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
 AUTH_OIDC_API void auth_oidc_session_free(auth_oidc_session_t *s)
     AUTH_OIDC_NOEXCEPT;
 

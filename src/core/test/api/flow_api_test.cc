@@ -386,6 +386,36 @@ TEST_F(FlowApiTest, SessionRecordRoundTrip) {
 
 // Every claim a decoded session gives equals what auth_oidc_claims_get()
 // renders from the same JSON.
+// A worker shares one decoded session between requests: each holder frees
+// its reference, the last one the session (ASan sees a leak or a double
+// free).
+TEST_F(FlowApiTest, SessionHandleIsSharedByReference) {
+    auth_oidc_session_fields_t in{};
+    in.sub = str("u-1");
+    in.id_token = str("a.b.c");
+    in.claims = str(R"({"sub":"u-1","email":"u@example.test"})");
+    const std::string record = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                             auth_oidc_error_t *err) {
+        return auth_oidc_session_encode(&in, buf, size, needed, err);
+    });
+    auth_oidc_session_t *s = nullptr;
+    auth_oidc_error_t err = dirtyError();
+    ASSERT_EQ(auth_oidc_session_decode(bytes(record), record.size(), &s, &err), AUTH_OIDC_OK)
+        << err.msg;
+    EXPECT_EQ(auth_oidc_session_ref(s), s);
+    EXPECT_EQ(auth_oidc_session_ref(s), s);
+    auth_oidc_session_free(s);
+    auth_oidc_session_free(s);
+    // the last holder still reads it
+    auth_oidc_str_t value{nullptr, 0};
+    ASSERT_EQ(auth_oidc_session_claim(s, str("email"), &value), 1);
+    EXPECT_EQ(toString(value), "u@example.test");
+    EXPECT_EQ(toString(auth_oidc_session_fields(s)->sub), "u-1");
+    auth_oidc_session_free(s);
+    EXPECT_EQ(auth_oidc_session_ref(nullptr), nullptr);
+    auth_oidc_session_free(nullptr);
+}
+
 TEST_F(FlowApiTest, SessionClaimMatchesClaimsGet) {
     const std::string json =
         "{\"sub\":\"u-1\",\"n\":42,\"f\":1.5e300,\"t\":true,\"no\":false,"
