@@ -684,10 +684,12 @@ ngx_http_auth_oidc_cleanup(void *data)
     }
 
     auth_oidc_session_free(ctx->session);
+    auth_oidc_session_free(ctx->memo);
     auth_oidc_pending_free(ctx->pending);
     auth_oidc_flow_free(ctx->flow);
 
     ctx->session = NULL;
+    ctx->memo = NULL;
     ctx->pending = NULL;
     ctx->flow = NULL;
 }
@@ -735,7 +737,9 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
                                      ngx_http_auth_oidc_session_found);
 
     /* a session this worker decoded before: NGX_DONE if it is current */
-    ctx->session_version = ngx_http_auth_oidc_session_memo_version(&key);
+    auth_oidc_session_free(ctx->memo);
+    ctx->memo = ngx_http_auth_oidc_session_memo_get(&key,
+                                                    &ctx->session_version);
     caller.version = &ctx->session_version;
 
     /* session_idle_timeout: every request pushes the store's expiry on,
@@ -783,17 +787,22 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
 
     ctx->looked_up = 1;
 
-    if (rc == NGX_ERROR) {
+    /* the memo's copy is the record (NGX_DONE), or is let go */
+    session = ctx->memo;
+    ctx->memo = NULL;
+
+    if (rc == NGX_DONE && session) {
+        goto found;
+    }
+
+    auth_oidc_session_free(session);
+
+    if (rc == NGX_ERROR || rc == NGX_DONE) {
         ctx->store_failed = 1;
         return;
     }
 
     key = &ctx->session_key;
-
-    if (rc == NGX_DONE) {
-        session = ngx_http_auth_oidc_session_memo_get(key);
-        goto found;
-    }
 
     if (rc != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -820,12 +829,6 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
                                         record->len, session);
 
 found:
-
-    if (session == NULL) {
-        /* cannot be: the store answered for the memo's version */
-        ctx->store_failed = 1;
-        return;
-    }
 
     f = auth_oidc_session_fields(session);
 

@@ -328,6 +328,7 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_str_t                            session_id;
     ngx_str_t                            session_key;  /* in the store */
     uint64_t                             session_version; /* see memo */
+    auth_oidc_session_t                 *memo;  /* its copy, until used */
 
     /* a flow in progress (ngx_http_auth_oidc_driver.c) */
     auth_oidc_flow_t                    *flow;

@@ -16,6 +16,7 @@
 
 typedef struct {
     ngx_str_node_t                     sn;        /* key: Redis key name */
+    ngx_str_node_t                     by_key;    /* key: the store's key */
     ngx_queue_t                        lru;
     uint64_t                           version;   /* new at every fill */
     time_t                             filled;
@@ -36,8 +37,10 @@ struct ngx_http_auth_oidc_redis_cache_s {
     ngx_http_auth_oidc_redis_watch_t   sub_watch;
     long long                          sub_id;    /* its CLIENT ID */
 
-    ngx_rbtree_t                       tree;
+    ngx_rbtree_t                       tree;      /* by Redis key name */
     ngx_rbtree_node_t                  sentinel;
+    ngx_rbtree_t                       keys;      /* by the store's key */
+    ngx_rbtree_node_t                  keys_sentinel;
     ngx_queue_t                        lru;       /* most recent first */
     size_t                             size;
     ngx_uint_t                         entries;
@@ -117,6 +120,8 @@ ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
 
     ngx_rbtree_init(&cache->tree, &cache->sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&cache->keys, &cache->keys_sentinel,
+                    ngx_str_rbtree_insert_value);
     ngx_queue_init(&cache->lru);
 
     cache->ping.handler = ngx_http_auth_oidc_redis_cache_ping_handler;
@@ -164,12 +169,24 @@ ngx_http_auth_oidc_redis_cache_destroy(ngx_http_auth_oidc_redis_cache_t *cache)
 
 ngx_int_t
 ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
-    ngx_str_t *rkey, ngx_str_t *value, uint64_t *version,
+    ngx_str_t *key, ngx_str_t *value, uint64_t *version,
     ngx_msec_t **touched)
 {
+    ngx_str_node_t                          *sn;
     ngx_http_auth_oidc_redis_cache_entry_t  *e;
 
-    e = ngx_http_auth_oidc_redis_cache_lookup(cache, rkey->data, rkey->len);
+    e = NULL;
+
+    if (cache->entries) {
+        sn = ngx_str_rbtree_lookup(&cache->keys, key,
+                                   ngx_crc32_short(key->data, key->len));
+        if (sn) {
+            e = (ngx_http_auth_oidc_redis_cache_entry_t *)
+                    ((u_char *) sn
+                     - offsetof(ngx_http_auth_oidc_redis_cache_entry_t,
+                                by_key));
+        }
+    }
 
     if (e && ngx_time() - e->filled >= cache->conf->cache_max_age) {
         /* the last resort against an invalidation never heard */
@@ -205,7 +222,7 @@ ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
 
 uint64_t
 ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
-    uint64_t ticket, ngx_str_t *rkey, ngx_str_t *value)
+    uint64_t ticket, ngx_str_t *key, ngx_str_t *rkey, ngx_str_t *value)
 {
     u_char                                  *p;
     size_t                                   size;
@@ -216,8 +233,8 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
         return 0;
     }
 
-    size = sizeof(ngx_http_auth_oidc_redis_cache_entry_t) + rkey->len
-           + value->len;
+    size = sizeof(ngx_http_auth_oidc_redis_cache_entry_t) + key->len
+           + rkey->len + value->len;
 
     if (size > cache->conf->cache_size / 8) {
         /* a handful of huge records would empty the cache for nothing */
@@ -250,6 +267,11 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     e->sn.node.key = ngx_crc32_short(rkey->data, rkey->len);
     p = ngx_cpymem(p, rkey->data, rkey->len);
 
+    e->by_key.str.data = p;
+    e->by_key.str.len = key->len;
+    e->by_key.node.key = ngx_crc32_short(key->data, key->len);
+    p = ngx_cpymem(p, key->data, key->len);
+
     e->value.data = p;
     e->value.len = value->len;
     ngx_memcpy(p, value->data, value->len);
@@ -260,6 +282,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     e->size = size;
 
     ngx_rbtree_insert(&cache->tree, &e->sn.node);
+    ngx_rbtree_insert(&cache->keys, &e->by_key.node);
     ngx_queue_insert_head(&cache->lru, &e->lru);
 
     cache->size += size;
@@ -668,6 +691,7 @@ ngx_http_auth_oidc_redis_cache_remove(ngx_http_auth_oidc_redis_cache_t *cache,
     ngx_http_auth_oidc_redis_cache_entry_t *e)
 {
     ngx_rbtree_delete(&cache->tree, &e->sn.node);
+    ngx_rbtree_delete(&cache->keys, &e->by_key.node);
     ngx_queue_remove(&e->lru);
 
     cache->size -= e->size;

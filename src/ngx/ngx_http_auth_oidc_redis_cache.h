@@ -41,13 +41,14 @@ void ngx_http_auth_oidc_redis_cache_destroy(
     ngx_http_auth_oidc_redis_cache_t *cache);
 
 /*
- * NGX_OK with the record (cache memory: copy it before the next event),
+ * By the store's key (no keyed hash to compute): NGX_OK with the record
+ * (cache memory: copy it before the next event),
  * its version (new at every fill: see the caller's version in
  * ngx_http_auth_oidc_store.h) and when this worker last checked its expiry
  * (ngx_current_msec); NGX_DECLINED if absent.
  */
 ngx_int_t ngx_http_auth_oidc_redis_cache_get(
-    ngx_http_auth_oidc_redis_cache_t *cache, ngx_str_t *rkey,
+    ngx_http_auth_oidc_redis_cache_t *cache, ngx_str_t *key,
     ngx_str_t *value, uint64_t *version, ngx_msec_t **touched);
 
 /* Taken when a read is sent; 0: the read is not tracked, do not fill. */
@@ -56,7 +57,7 @@ uint64_t ngx_http_auth_oidc_redis_cache_ticket(
 /* the cached record's version, or 0 when it is not cached */
 uint64_t ngx_http_auth_oidc_redis_cache_fill(
     ngx_http_auth_oidc_redis_cache_t *cache, uint64_t ticket,
-    ngx_str_t *rkey, ngx_str_t *value);
+    ngx_str_t *key, ngx_str_t *rkey, ngx_str_t *value);
 
 /* This worker writes or deletes rkey (NULL: keys it cannot name). */
 void ngx_http_auth_oidc_redis_cache_forget(

@@ -35,29 +35,21 @@ static void ngx_http_auth_oidc_session_memo_remove(
 static ngx_http_auth_oidc_session_memo_t  ngx_http_auth_oidc_session_memo;
 
 
-uint64_t
-ngx_http_auth_oidc_session_memo_version(ngx_str_t *key)
-{
-    ngx_http_auth_oidc_session_memo_entry_t  *e;
-
-    e = ngx_http_auth_oidc_session_memo_lookup(key);
-
-    return e ? e->version : 0;
-}
-
-
 auth_oidc_session_t *
-ngx_http_auth_oidc_session_memo_get(ngx_str_t *key)
+ngx_http_auth_oidc_session_memo_get(ngx_str_t *key, uint64_t *version)
 {
     ngx_http_auth_oidc_session_memo_entry_t  *e;
 
     e = ngx_http_auth_oidc_session_memo_lookup(key);
     if (e == NULL) {
+        *version = 0;
         return NULL;
     }
 
     ngx_queue_remove(&e->lru);
     ngx_queue_insert_head(&ngx_http_auth_oidc_session_memo.lru, &e->lru);
+
+    *version = e->version;
 
     return auth_oidc_session_ref(e->session);
 }

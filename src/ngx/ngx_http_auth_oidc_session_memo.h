@@ -23,10 +23,12 @@
 #define NGX_HTTP_AUTH_OIDC_SESSION_MEMO_BYTES  (8 * 1024 * 1024)
 
 
-/* The version of the session kept for key, 0 if none. */
-uint64_t ngx_http_auth_oidc_session_memo_version(ngx_str_t *key);
-/* The session kept for key, a reference for the caller; NULL if none. */
-auth_oidc_session_t *ngx_http_auth_oidc_session_memo_get(ngx_str_t *key);
+/*
+ * The session kept for key, a reference for the caller, and its version;
+ * NULL and 0 if none.
+ */
+auth_oidc_session_t *ngx_http_auth_oidc_session_memo_get(ngx_str_t *key,
+    uint64_t *version);
 /* Keeps a reference to session, decoded from size bytes of version. */
 void ngx_http_auth_oidc_session_memo_put(ngx_str_t *key, uint64_t version,
     size_t size, auth_oidc_session_t *session);

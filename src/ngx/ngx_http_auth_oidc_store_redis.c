@@ -243,6 +243,42 @@ ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
     ngx_str_t    cached;
     ngx_msec_t  *touched;
 
+    if (!take
+        && ngx_http_auth_oidc_redis_cache_get(store->cache, key, &cached,
+                                              &version, &touched)
+           == NGX_OK)
+    {
+        if (touch
+            && ngx_current_msec - *touched
+               >= ngx_http_auth_oidc_redis_touch_interval(touch))
+        {
+            /* one check in flight at a time, not one per request */
+            *touched = ngx_current_msec;
+            goto redis;
+        }
+
+        if (caller->version) {
+            if (*caller->version == version) {
+                /* the caller's decoded copy is this record */
+                return NGX_DONE;
+            }
+
+            *caller->version = version;
+        }
+
+        value->data = ngx_pnalloc(caller->pool, cached.len);
+        if (value->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(value->data, cached.data, cached.len);
+        value->len = cached.len;
+
+        return NGX_OK;
+    }
+
+redis:
+
     if (ngx_http_auth_oidc_redis_key(caller->pool, store,
                                      NGX_HTTP_AUTH_OIDC_SESSION, key, 0, rkey)
         != NGX_OK)
@@ -257,40 +293,7 @@ ngx_http_auth_oidc_redis_cached(ngx_http_auth_oidc_store_t *store,
 
     *ticket = ngx_http_auth_oidc_redis_cache_ticket(store->cache);
 
-    if (ngx_http_auth_oidc_redis_cache_get(store->cache, rkey, &cached,
-                                           &version, &touched)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    if (touch
-        && ngx_current_msec - *touched
-           >= ngx_http_auth_oidc_redis_touch_interval(touch))
-    {
-        /* one check in flight at a time, not one per request */
-        *touched = ngx_current_msec;
-        return NGX_DECLINED;
-    }
-
-    if (caller->version) {
-        if (*caller->version == version) {
-            /* the caller's decoded copy is this record */
-            return NGX_DONE;
-        }
-
-        *caller->version = version;
-    }
-
-    value->data = ngx_pnalloc(caller->pool, cached.len);
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, cached.data, cached.len);
-    value->len = cached.len;
-
-    return NGX_OK;
+    return NGX_DECLINED;
 }
 
 
@@ -441,8 +444,8 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 
     if (op->ticket && !op->previous) {
         version = ngx_http_auth_oidc_redis_cache_fill(op->store->cache,
-                                                      op->ticket, &op->rkey,
-                                                      &value);
+                                                      op->ticket, &op->key,
+                                                      &op->rkey, &value);
     }
 
     if (c->version) {

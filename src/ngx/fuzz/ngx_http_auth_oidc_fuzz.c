@@ -299,7 +299,7 @@ ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
 
 ngx_int_t
 ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
-    ngx_str_t *rkey, ngx_str_t *value, uint64_t *version,
+    ngx_str_t *key, ngx_str_t *value, uint64_t *version,
     ngx_msec_t **touched)
 {
     abort();
@@ -315,7 +315,7 @@ ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
 
 uint64_t
 ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
-    uint64_t ticket, ngx_str_t *rkey, ngx_str_t *value)
+    uint64_t ticket, ngx_str_t *key, ngx_str_t *rkey, ngx_str_t *value)
 {
     abort();
 }
