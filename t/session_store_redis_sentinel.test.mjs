@@ -48,7 +48,8 @@ async function startSentinel(h, i, masterPort) {
 
 const masterPortOf = async (sentinel) => (await cli(sentinel.port, ['SENTINEL', 'get-master-addr-by-name', MASTER])).split('\n')[1];
 
-itest('Sentinel: the master is found, followed on failover; nothing lost, nothing blocks', async (h, t) => {
+/** One master, one replica in sync, three sentinels that know each other, and nginx (2 workers). */
+async function sentinelSetup(h) {
   const master = await startRedis(h);
   const replica = await startRedis(h, { args: ['--replicaof', '127.0.0.1', String(master.port)] });
   await waitFor(async () => /master_link_status:up/.test((await replica.run(['INFO', 'replication'])).stdout),
@@ -66,6 +67,11 @@ itest('Sentinel: the master is found, followed on failover; nothing lost, nothin
 ${providerBlock('idp', op.issuer, { session_store: 's' })}
 ${basicServer(port, `${protectedLocation('/app', 'idp', upstream.url)}`)}`, { workers: 2 }).start();
   await ngx.waitProvider('idp', 'ready');
+  return { master, replica, sentinels, op, ngx };
+}
+
+itest('Sentinel: the master is found, followed on failover; nothing lost, nothing blocks', async (h, t) => {
+  const { master, replica, sentinels, op, ngx } = await sentinelSetup(h);
 
   let cookie;
   await step(t, h, 'the master named by a sentinel: a login and its session', async () => {
@@ -114,6 +120,42 @@ ${basicServer(port, `${protectedLocation('/app', 'idp', upstream.url)}`)}`, { wo
     assert.ok(results.every((r) => r.status === 200 || r.status === 503), 'never a login redirect: the session is kept');
     assert.ok(Math.max(...plain) < 2000, `an unprotected location kept answering (slowest ${Math.max(...plain)} ms)`);
   });
+});
+
+// Only reads, and the old master stays up (a replica now): nothing fails,
+// so only the sentinels' "+switch-master" can move nginx to the new master.
+itest('Sentinel: +switch-master moves every worker to the new master at once', async (h, t) => {
+  const { master, replica, sentinels, ngx } = await sentinelSetup(h);
+  const { cookie } = await login(new UserAgent(), ngx.url, '/app');
+  assert.equal((await ngx.get('/app/x', { headers: withSession(cookie) })).status, 200);
+  await master.run(['WAIT', '1', '2000']);
+  // each worker listens to a sentinel before the failover
+  await waitFor(async () => {
+    const subs = await Promise.all(sentinels.map((s) => cli(s.port, ['CLIENT', 'LIST', 'TYPE', 'pubsub'])));
+    return subs.join('\n').split('\n').filter((l) => /sub=1/.test(l)).length >= 2;
+  }, { timeout: 5000, what: 'two workers subscribed to +switch-master' });
+
+  const started = Date.now();
+  assert.equal(await cli(sentinels[0].port, ['SENTINEL', 'FAILOVER', MASTER]), 'OK');
+  const promoted = new RegExp(`names 127\\.0\\.0\\.1:${replica.port} as master`, 'g');
+  await waitFor(async () => {
+    await ngx.get('/app/read', { headers: withSession(cookie) });
+    return (ngx.errorLog().match(promoted) || []).length >= 2;
+  }, { timeout: 15000, interval: 50, what: 'both workers on the new master', describe: () => ngx.errorLog().slice(-3000) });
+  const moved = Date.now() - started;
+  t.diagnostic(`both workers on the new master ${moved} ms after SENTINEL FAILOVER`);
+  // without "+switch-master", only the sentinels' later demotion of the old
+  // master (CLIENT KILL) moves them: about 11 s here
+  assert.ok(moved <= 5000, `moved after ${moved} ms`);
+  assert.match(ngx.errorLog(), new RegExp(`\\[notice\\].*oidc_session_store "s": the sentinels switched master "${MASTER}": ${MASTER} 127\\.0\\.0\\.1 ${master.port} 127\\.0\\.0\\.1 ${replica.port}`));
+  await waitFor(async () => (await ngx.get('/app/after', { headers: withSession(cookie) })).status === 200,
+    { timeout: 3000, interval: 50, what: 'the session on the new master' });
+  // a write goes to the new master: a login
+  const { cookie: fresh } = await login(new UserAgent(), ngx.url, '/app');
+  assert.equal((await ngx.get('/app/fresh', { headers: withSession(fresh) })).status, 200);
+  // the old master was up all along: the sentinels make it a replica
+  await waitFor(async () => (await master.run(['ROLE'])).stdout.split('\n')[0] === 'slave',
+    { timeout: 15000, interval: 100, what: 'the old master demoted, still up' });
 });
 
 itest('Sentinel: nginx -t refuses half a configuration', async (h) => {

@@ -515,12 +515,33 @@ ngx_http_auth_oidc_redis_cache_tracked(void *data, redisReply *reply,
         return;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
+    if (reply && reply->type == REDIS_REPLY_ERROR
+        && ngx_strlcasestrn((u_char *) reply->str,
+                            (u_char *) reply->str + reply->len,
+                            (u_char *) "redirect", 8 - 1)
+           != NULL)
+    {
+        /* the subscriber is on another server (a Sentinel failover): it
+         * finds the master again, and tracking is asked once more */
+        ngx_http_auth_oidc_redis_close(cache->sub, "not on the master the "
+                                       "store's connection is on");
+
+    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
         /* Redis before 6, or a proxy in front of it */
         ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
     }
 
     ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+}
+
+
+/* The master moved (Sentinel): the subscriber must follow it. */
+
+void
+ngx_http_auth_oidc_redis_cache_moved(ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    ngx_http_auth_oidc_redis_close(cache->sub, "the sentinels switched the "
+                                   "master");
 }
 
 

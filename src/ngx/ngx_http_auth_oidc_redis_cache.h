@@ -63,6 +63,10 @@ uint64_t ngx_http_auth_oidc_redis_cache_fill(
 void ngx_http_auth_oidc_redis_cache_forget(
     ngx_http_auth_oidc_redis_cache_t *cache, ngx_str_t *rkey);
 
+/* The master moved (Sentinel): the subscriber looks for it again. */
+void ngx_http_auth_oidc_redis_cache_moved(
+    ngx_http_auth_oidc_redis_cache_t *cache);
+
 /* writes at most last - buf bytes of JSON; returns the end */
 u_char *ngx_http_auth_oidc_redis_cache_describe(
     ngx_http_auth_oidc_redis_cache_t *cache, u_char *buf, u_char *last);

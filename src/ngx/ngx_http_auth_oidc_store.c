@@ -80,6 +80,7 @@ static ngx_int_t ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone,
 static ngx_http_auth_oidc_store_node_t **ngx_http_auth_oidc_store_lookup(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, ngx_str_t *key,
     uint32_t hash);
+static void ngx_http_auth_oidc_store_master_switched(void *data);
 static ngx_int_t ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
     ngx_uint_t kind, ngx_str_t *key, ngx_uint_t take, time_t touch,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *value);
@@ -686,6 +687,17 @@ ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
                 return NGX_ERROR;
             }
         }
+
+        if (stores[i]->redis_conf.sentinels) {
+            stores[i]->sentinel_watch =
+                ngx_http_auth_oidc_sentinel_watch_create(
+                    &stores[i]->redis_conf, &stores[i]->name,
+                    ngx_http_auth_oidc_store_master_switched, stores[i],
+                    cycle);
+            if (stores[i]->sentinel_watch == NULL) {
+                return NGX_ERROR;
+            }
+        }
     }
 
     return NGX_OK;
@@ -701,6 +713,12 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
     stores = amcf->stores.elts;
 
     for (i = 0; i < amcf->stores.nelts; i++) {
+        if (stores[i]->sentinel_watch) {
+            ngx_http_auth_oidc_sentinel_watch_destroy(
+                                                  stores[i]->sentinel_watch);
+            stores[i]->sentinel_watch = NULL;
+        }
+
         if (stores[i]->cache) {
             ngx_http_auth_oidc_redis_cache_destroy(stores[i]->cache);
             stores[i]->cache = NULL;
@@ -711,6 +729,22 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
             stores[i]->redis = NULL;
         }
     }
+}
+
+
+/* "+switch-master": the store's connections find the new master. */
+
+static void
+ngx_http_auth_oidc_store_master_switched(void *data)
+{
+    ngx_http_auth_oidc_store_t *store = data;
+
+    if (store->cache) {
+        ngx_http_auth_oidc_redis_cache_moved(store->cache);
+    }
+
+    ngx_http_auth_oidc_redis_close(store->redis, "the sentinels switched "
+                                   "the master");
 }
 
 

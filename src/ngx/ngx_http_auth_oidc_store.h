@@ -37,6 +37,7 @@
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_redis.h"
 #include "ngx_http_auth_oidc_redis_cache.h"
+#include "ngx_http_auth_oidc_sentinel_watch.h"
 
 
 typedef enum {
@@ -74,6 +75,7 @@ struct ngx_http_auth_oidc_store_s {
     auth_oidc_keyring_t              *keyring;
     ngx_http_auth_oidc_redis_t       *redis;        /* per worker */
     ngx_http_auth_oidc_redis_cache_t *cache;        /* per worker, or NULL */
+    ngx_http_auth_oidc_sentinel_watch_t  *sentinel_watch;  /* or NULL */
     const struct ngx_http_auth_oidc_store_ops_s  *ops;
 
     u_char                           *file;
