@@ -159,3 +159,48 @@ ${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
   }
   assert.deepEqual(ngx.problems(), []);
 });
+
+// A worker keeps the sessions it decoded and reuses one while the store
+// says its record is unchanged (a version per record): no copy, no decoding.
+// Any put gives a record a new version, so the copy never outlives it.
+itest('decoded sessions: reused while the record is unchanged, never after it changed', async (h, t) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(`
+${providerBlock('pa', op.issuer, { logout_uri: '/logout' })}
+${basicServer(port, protectedLocation('/a', 'pa', upstream.url))}`, { workers: 1 }).start();
+  await ngx.waitProvider('pa', 'ready');
+  const memo = async () => (await ngx.status()).session_memo;
+
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, ngx.url, '/a');
+  const { cookie: other } = await login(new UserAgent(), ngx.url, '/a');
+
+  await step(t, h, 'decoded once, then reused: oidc_status session_memo', async () => {
+    const before = await memo();
+    for (let i = 0; i < 10; i += 1) {
+      const res = await ngx.get(`/a/${i}`, { headers: withSession(i % 2 ? other : cookie) });
+      assert.equal(res.status, 200);
+      assert.equal(res.json().headers['x-user-sub'], op.user.sub);
+    }
+    const after = await memo();
+    assert.equal(after.decoded - before.decoded, 2, JSON.stringify(after));
+    assert.equal(after.hits - before.hits, 8, JSON.stringify(after));
+    assert.equal(after.entries, 2);
+    assert.ok(after.bytes > 0 && after.bytes <= after.max_bytes);
+  });
+
+  await step(t, h, 'a logout: the copy is not used; the other session still is', async () => {
+    const res = await ua.fetch(`${ngx.url}/logout`, {
+      method: 'POST',
+      headers: { ...NAV, 'sec-fetch-site': 'same-origin', origin: ngx.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(res.status, 302);
+    assertLoginRedirect(await ngx.get('/a/after', { headers: withSession(cookie) }), `${op.issuer}/auth`);
+    assert.equal((await ngx.get('/a/after', { headers: withSession(cookie, XHR) })).status, 401);
+    assert.equal((await ngx.get('/a/other', { headers: withSession(other) })).status, 200);
+    assert.equal((await memo()).entries, 1, 'the ended session let go');
+  });
+});

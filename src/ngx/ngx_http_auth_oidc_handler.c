@@ -792,6 +792,7 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ctx->memo = NULL;
 
     if (rc == NGX_DONE && session) {
+        ngx_http_auth_oidc_session_memo_used();
         goto found;
     }
 

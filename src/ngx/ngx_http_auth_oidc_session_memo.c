@@ -21,6 +21,9 @@ typedef struct {
     ngx_rbtree_node_t       sentinel;
     ngx_queue_t             lru;       /* most recent first */
     size_t                  size;
+    ngx_uint_t              entries;
+    ngx_uint_t              hits;      /* requests answered with a copy */
+    ngx_uint_t              decoded;   /* sessions kept after a decoding */
     ngx_uint_t              ready;     /* the tree and queue are set up */
 } ngx_http_auth_oidc_session_memo_t;
 
@@ -104,6 +107,15 @@ ngx_http_auth_oidc_session_memo_put(ngx_str_t *key, uint64_t version,
     ngx_rbtree_insert(&memo->tree, &e->sn.node);
     ngx_queue_insert_head(&memo->lru, &e->lru);
     memo->size += size;
+    memo->entries++;
+    memo->decoded++;
+}
+
+
+void
+ngx_http_auth_oidc_session_memo_used(void)
+{
+    ngx_http_auth_oidc_session_memo.hits++;
 }
 
 
@@ -158,7 +170,23 @@ ngx_http_auth_oidc_session_memo_remove(
     ngx_rbtree_delete(&ngx_http_auth_oidc_session_memo.tree, &e->sn.node);
     ngx_queue_remove(&e->lru);
     ngx_http_auth_oidc_session_memo.size -= e->size;
+    ngx_http_auth_oidc_session_memo.entries--;
 
     auth_oidc_session_free(e->session);
     ngx_free(e);
+}
+
+
+u_char *
+ngx_http_auth_oidc_session_memo_describe(u_char *buf, u_char *last)
+{
+    ngx_http_auth_oidc_session_memo_t  *memo;
+
+    memo = &ngx_http_auth_oidc_session_memo;
+
+    return ngx_slprintf(buf, last, "{\"entries\":%ui,\"bytes\":%uz,"
+                        "\"max_bytes\":%uz,\"hits\":%ui,\"decoded\":%ui}",
+                        memo->entries, memo->size,
+                        (size_t) NGX_HTTP_AUTH_OIDC_SESSION_MEMO_BYTES,
+                        memo->hits, memo->decoded);
 }

@@ -33,8 +33,12 @@ auth_oidc_session_t *ngx_http_auth_oidc_session_memo_get(ngx_str_t *key,
 void ngx_http_auth_oidc_session_memo_put(ngx_str_t *key, uint64_t version,
     size_t size, auth_oidc_session_t *session);
 void ngx_http_auth_oidc_session_memo_drop(ngx_str_t *key);
+/* A request answered with the memo's copy (the store said NGX_DONE). */
+void ngx_http_auth_oidc_session_memo_used(void);
 /* worker exit */
 void ngx_http_auth_oidc_session_memo_clear(void);
+/* for oidc_status: JSON of at most last - buf bytes; returns the end */
+u_char *ngx_http_auth_oidc_session_memo_describe(u_char *buf, u_char *last);
 
 
 #endif /* _NGX_HTTP_AUTH_OIDC_SESSION_MEMO_H_INCLUDED_ */

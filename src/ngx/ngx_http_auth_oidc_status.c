@@ -7,6 +7,7 @@
 
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_store.h"
+#include "ngx_http_auth_oidc_session_memo.h"
 
 
 static ngx_int_t ngx_http_auth_oidc_status_provider(ngx_http_request_t *r,
@@ -107,7 +108,15 @@ ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
         }
     }
 
-    if (ngx_http_auth_oidc_status_literal(r, &last, "}}\n") != NGX_OK) {
+    /* this worker's decoded sessions */
+    p = ngx_http_auth_oidc_session_memo_describe(
+            ngx_cpymem(buf, "},\"session_memo\":",
+                       sizeof("},\"session_memo\":") - 1),
+            buf + sizeof(buf) - 2);
+    *p++ = '}';
+    *p++ = '\n';
+
+    if (ngx_http_auth_oidc_status_append(r, &last, buf, p - buf) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
