@@ -242,6 +242,12 @@ itest('Redis session cache: session_idle_timeout is checked in Redis once per in
   assert.equal(await calls(redis, 'getex'), getexs);
   const ttl = Number(await redis.cli('TTL', key));
   assert.ok(ttl > 24 && ttl <= 32, `TTL ${ttl}: kept near the idle timeout by the checks`);
+  // a check that moved the expiry leaves the key tracked: a delete by
+  // another client still reaches this worker
+  assert.equal((await cacheStatus(ngx, 'r')).entries, 1);
+  assert.equal(await redis.cli('DEL', key), '1');
+  const res = await ngx.get('/app/deleted', { headers: withSession(cookie, XHR) });
+  assert.equal(res.status, 401, 'the deleted session is not served from the cache');
 });
 
 itest('Redis session cache: cache=off, and a Redis that refuses CLIENT: every request reads Redis, one warning', async (h, t) => {
@@ -276,6 +282,24 @@ itest('Redis session cache: cache=off, and a Redis that refuses CLIENT: every re
     assert.equal((await cacheStatus(ngx, 'r')).tracking, false);
     assert.equal(ngx.errorLog().split('\n').filter((l) => /does not track keys/.test(l)).length, 1, 'said once');
     assert.ok(!/\[error\]/.test(ngx.errorLog()), ngx.errorLog().slice(-1500));
+    await ngx.stop();
+  });
+
+  await step(t, h, 'an ACL user without channels (resetchannels): SUBSCRIBE refused, one [warn], no reconnection loop', async () => {
+    const redis = await startRedis(h, { args: ['--acl-pubsub-default', 'resetchannels'] });
+    await redis.cli('ACL', 'SETUSER', 'nochan', 'on', '>nochan-pw', '~*', '+@all', 'resetchannels');
+    const ngx = await h.nginx(conf(op, upstream, await h.port(), redis, secretFile(h.dir, 's3'), { user: 'nochan', password: 'nochan-pw' }), { workers: 1 }).start();
+    await ngx.waitProvider('fake', 'ready');
+    await waitFor(() => /\[warn\].*oidc_session_store "r": Redis .* does not track keys for this worker \(NOPERM/.test(ngx.errorLog()), {
+      timeout: 3000, interval: 50, what: 'the [warn] line', describe: () => ngx.errorLog().slice(-1500),
+    });
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(await redis.cli('INFO', 'stats'))[1]);
+    const before = await connections();
+    await sleep(1500);
+    assert.ok(await connections() - before <= 1, 'nginx does not reconnect again and again');
+    const { cookie } = await login(new UserAgent(), ngx.url, '/app');
+    assert.equal((await ngx.get('/app/x', { headers: withSession(cookie) })).status, 200);
+    assert.equal(ngx.errorLog().split('\n').filter((l) => /does not track keys/.test(l)).length, 1, 'said once');
   });
 });
 

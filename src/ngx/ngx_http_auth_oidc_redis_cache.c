@@ -13,6 +13,9 @@
 
 #define NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE  "__redis__:invalidate"
 
+/* INFO server's run_id: which server a connection is on */
+#define NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID      40
+
 
 typedef struct {
     ngx_str_node_t                     sn;        /* key: Redis key name */
@@ -50,7 +53,11 @@ struct ngx_http_auth_oidc_redis_cache_s {
     uint64_t                           generation;
     uint64_t                           versions;  /* the last one given */
 
+    u_char                             sub_run_id[
+                                           NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID + 1];
+
     unsigned                           subscribed:1;
+    unsigned                           checking:1;     /* INFO in flight */
     unsigned                           tracking_sent:1;
     unsigned                           tracking:1;     /* Redis said OK */
     unsigned                           unsupported:1;  /* said once */
@@ -76,8 +83,14 @@ static void ngx_http_auth_oidc_redis_cache_id_done(void *data,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_subscribed(void *data,
     redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_cache_sub_server(void *data,
+    redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_track(
     ngx_http_auth_oidc_redis_cache_t *cache);
+static void ngx_http_auth_oidc_redis_cache_checked(void *data,
+    redisReply *reply, ngx_str_t *error);
+static ngx_int_t ngx_http_auth_oidc_redis_cache_run_id(redisReply *reply,
+    u_char *run_id);
 static void ngx_http_auth_oidc_redis_cache_tracked(void *data,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_unsupported(
@@ -343,7 +356,11 @@ ngx_http_auth_oidc_redis_cache_ready(void *data)
 }
 
 
-/* Tracking ends with the connection it was asked on. */
+/*
+ * Tracking ends with the connection it was asked on; the subscriber goes
+ * too, so that both find the same server again (a Redis restarted behind
+ * the same address gives client ids anew: an old id may name someone else).
+ */
 
 static void
 ngx_http_auth_oidc_redis_cache_lost(void *data)
@@ -351,10 +368,12 @@ ngx_http_auth_oidc_redis_cache_lost(void *data)
     ngx_http_auth_oidc_redis_cache_t *cache = data;
 
     ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+    ngx_http_auth_oidc_redis_close(cache->sub, "the store's connection is "
+                                   "lost");
 }
 
 
-/* CLIENT ID, for REDIRECT, and SUBSCRIBE, pipelined. */
+/* CLIENT ID for REDIRECT, INFO server for the server's run_id, SUBSCRIBE. */
 
 static void
 ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
@@ -364,6 +383,9 @@ ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
     size_t        argvlen[2];
     const char   *argv[2];
 
+    cache->sub_id = 0;
+    cache->sub_run_id[0] = '\0';
+
     argv[0] = "CLIENT";
     argvlen[0] = 6;
     argv[1] = "ID";
@@ -372,6 +394,19 @@ ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
     if (ngx_http_auth_oidc_redis_command(cache->sub,
                                          ngx_http_auth_oidc_redis_cache_id_done,
                                          cache, 2, argv, argvlen)
+        == NULL)
+    {
+        return;
+    }
+
+    argv[0] = "INFO";
+    argvlen[0] = 4;
+    argv[1] = "server";
+    argvlen[1] = 6;
+
+    if (ngx_http_auth_oidc_redis_command(cache->sub,
+                                     ngx_http_auth_oidc_redis_cache_sub_server,
+                                     cache, 2, argv, argvlen)
         == NULL)
     {
         return;
@@ -411,9 +446,7 @@ ngx_http_auth_oidc_redis_cache_id_done(void *data, redisReply *reply,
 {
     ngx_http_auth_oidc_redis_cache_t *cache = data;
 
-    cache->sub_id = 0;
-
-    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
         cache->sub_id = reply->integer;
         return;
     }
@@ -426,12 +459,34 @@ ngx_http_auth_oidc_redis_cache_id_done(void *data, redisReply *reply,
 
 
 static void
+ngx_http_auth_oidc_redis_cache_sub_server(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
+    (void) ngx_http_auth_oidc_redis_cache_run_id(reply, cache->sub_run_id);
+}
+
+
+/*
+ * SUBSCRIBE's answer. Refused (an ACL user's channels: Redis 7's
+ * acl-pubsub-default is resetchannels), the connection stays idle: asking
+ * again would be refused again. Not answered, it is closed and retried.
+ */
+
+static void
 ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
     ngx_str_t *error)
 {
     ngx_http_auth_oidc_redis_cache_t *cache = data;
 
-    if (reply == NULL || cache->sub_id == 0) {
+    if (reply == NULL) {
+        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE not answered");
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
         return;
     }
 
@@ -440,7 +495,13 @@ ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
         || reply->element[0]->len != 9
         || ngx_strncmp(reply->element[0]->str, "subscribe", 9) != 0)
     {
-        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE refused");
+        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE answered "
+                                       "something else");
+        return;
+    }
+
+    if (cache->sub_id == 0 || cache->sub_run_id[0] == '\0') {
+        /* CLIENT ID or INFO refused: said once already */
         return;
     }
 
@@ -453,21 +514,69 @@ ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
 
 
 /*
- * Once both connections are ready: reads on the store's connection are
- * tracked from this command on, and their invalidations go to the
- * subscriber; NOLOOP: not for what this connection writes itself.
+ * Once both connections are ready, and on the same server (INFO server's
+ * run_id: two sentinels may name two servers during a failover, and a
+ * client id means nothing on another server): reads on the store's
+ * connection are tracked from CLIENT TRACKING on, and their invalidations
+ * go to the subscriber; NOLOOP: not for what this connection writes.
  */
 
 static void
 ngx_http_auth_oidc_redis_cache_track(ngx_http_auth_oidc_redis_cache_t *cache)
 {
+    size_t        argvlen[2];
+    const char   *argv[2];
+
+    if (!cache->subscribed || cache->checking || cache->tracking_sent
+        || cache->unsupported
+        || !ngx_http_auth_oidc_redis_ready(cache->redis))
+    {
+        return;
+    }
+
+    argv[0] = "INFO";
+    argvlen[0] = 4;
+    argv[1] = "server";
+    argvlen[1] = 6;
+
+    if (ngx_http_auth_oidc_redis_command(cache->redis,
+                                       ngx_http_auth_oidc_redis_cache_checked,
+                                       cache, 2, argv, argvlen)
+        != NULL)
+    {
+        cache->checking = 1;
+    }
+}
+
+
+static void
+ngx_http_auth_oidc_redis_cache_checked(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_cache_t *cache = data;
+
     u_char        id[NGX_INT64_LEN];
+    u_char        run_id[NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID + 1];
     size_t        argvlen[6];
     const char   *argv[6];
 
-    if (!cache->subscribed || cache->tracking_sent
-        || !ngx_http_auth_oidc_redis_ready(cache->redis))
+    if (!cache->checking) {
+        /* a connection was lost since it was sent */
+        return;
+    }
+
+    cache->checking = 0;
+
+    if (ngx_http_auth_oidc_redis_cache_run_id(reply, run_id) != NGX_OK
+        || !cache->subscribed)
     {
+        return;
+    }
+
+    if (ngx_strcmp(run_id, cache->sub_run_id) != 0) {
+        /* the subscriber finds the master again, then asks again */
+        ngx_http_auth_oidc_redis_close(cache->sub, "not on the server the "
+                                       "store's connection is on");
         return;
     }
 
@@ -515,23 +624,45 @@ ngx_http_auth_oidc_redis_cache_tracked(void *data, redisReply *reply,
         return;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR
-        && ngx_strlcasestrn((u_char *) reply->str,
-                            (u_char *) reply->str + reply->len,
-                            (u_char *) "redirect", 8 - 1)
-           != NULL)
-    {
-        /* the subscriber is on another server (a Sentinel failover): it
-         * finds the master again, and tracking is asked once more */
-        ngx_http_auth_oidc_redis_close(cache->sub, "not on the master the "
-                                       "store's connection is on");
-
-    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
-        /* Redis before 6, or a proxy in front of it */
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        /* Redis before 6, a proxy in front of it, an ACL without CLIENT */
         ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
     }
 
+    /* not answered: asked again at the next PING (see ping_handler) */
     ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+}
+
+
+/* "run_id:<40 hex digits>" of an INFO server reply, NUL-terminated. */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_cache_run_id(redisReply *reply, u_char *run_id)
+{
+    u_char  *p, *last;
+
+    run_id[0] = '\0';
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+        return NGX_ERROR;
+    }
+
+    last = (u_char *) reply->str + reply->len;
+    p = ngx_strlcasestrn((u_char *) reply->str, last, (u_char *) "run_id:",
+                         sizeof("run_id:") - 2);
+
+    if (p == NULL
+        || (size_t) (last - p) < sizeof("run_id:") - 1
+                                 + NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID)
+    {
+        return NGX_ERROR;
+    }
+
+    p += sizeof("run_id:") - 1;
+    ngx_memcpy(run_id, p, NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID);
+    run_id[NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID] = '\0';
+
+    return NGX_OK;
 }
 
 
@@ -629,6 +760,9 @@ ngx_http_auth_oidc_redis_cache_ping_handler(ngx_event_t *ev)
         return;
     }
 
+    /* a CLIENT TRACKING or INFO that went unanswered: asked again */
+    ngx_http_auth_oidc_redis_cache_track(cache);
+
     if (!cache->pinging) {
         argv[0] = "PING";
         argvlen[0] = 4;
@@ -678,6 +812,7 @@ ngx_http_auth_oidc_redis_cache_stop(ngx_http_auth_oidc_redis_cache_t *cache,
     }
 
     cache->tracking = 0;
+    cache->checking = 0;
     cache->tracking_sent = 0;
     cache->generation++;
 

@@ -47,17 +47,20 @@ typedef struct {
 
 
 /*
- * A session read for the worker's cache when an idle timeout moves its
- * expiry: ARGV[1] the PTTL (ms) below which the expiry is moved, ARGV[2]
- * the new TTL (s). A read does not invalidate the other workers' copies as
- * GETEX's write would; only a due touch does, once in a while.
+ * The expiry of a session in the worker's cache, moved when it is due
+ * (session_idle_timeout): ARGV[1] the PTTL (ms) below which it is moved,
+ * ARGV[2] the new TTL (s). No reply is awaited: a plain GET follows on the
+ * same connection, so that the key is tracked again after this write
+ * (NOLOOP spares this connection the write's invalidation, and the write
+ * ends the tracking of the key). A check that finds the expiry not due
+ * writes nothing and invalidates no other worker's copy, as GETEX would.
  */
 static char  ngx_http_auth_oidc_redis_touch_script[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then\n"
+    "local t = redis.call('PTTL', KEYS[1])\n"
+    "if t > 0 and t < tonumber(ARGV[1]) then\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
     "end\n"
-    "return v\n";
+    "return 0\n";
 
 
 /*
@@ -155,6 +158,8 @@ static ngx_int_t ngx_http_auth_oidc_redis_cached(
     ngx_http_auth_oidc_store_t *store, ngx_str_t *key, ngx_uint_t take,
     time_t touch, ngx_http_auth_oidc_store_caller_t *caller, ngx_str_t *rkey,
     uint64_t *ticket, ngx_str_t *value);
+static void ngx_http_auth_oidc_redis_uncache(
+    ngx_http_auth_oidc_redis_op_t *op);
 static ngx_msec_t ngx_http_auth_oidc_redis_touch_interval(time_t touch);
 static ngx_int_t ngx_http_auth_oidc_redis_send_get(
     ngx_http_auth_oidc_redis_op_t *op);
@@ -201,7 +206,14 @@ ngx_http_auth_oidc_store_redis_get(ngx_http_auth_oidc_store_t *store,
         *caller->version = 0;
     }
 
-    if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+    /*
+     * The cache answers a request's lookup of its session (a version is
+     * asked for); a flow's read (a refresh under its lock) goes to Redis,
+     * whose order is the lock's
+     */
+    if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION
+        && (take || caller->version))
+    {
         rc = ngx_http_auth_oidc_redis_cached(store, key, take, touch, caller,
                                              &rkey, &ticket, value);
         if (rc != NGX_DECLINED) {
@@ -297,6 +309,38 @@ redis:
 }
 
 
+/*
+ * Redis has no such session (any more): the worker's copy goes too. Its own
+ * read may have found the key expired, and NOLOOP spares this connection
+ * that invalidation.
+ */
+
+static void
+ngx_http_auth_oidc_redis_uncache(ngx_http_auth_oidc_redis_op_t *op)
+{
+    ngx_str_t  current;
+
+    if (op->store->cache == NULL || op->kind != NGX_HTTP_AUTH_OIDC_SESSION) {
+        return;
+    }
+
+    if (op->previous) {
+        /* the current name was asked first, and answered nil as well */
+        if (ngx_http_auth_oidc_redis_key(op->caller.pool, op->store,
+                                         op->kind, &op->key, 0, &current)
+            == NGX_OK)
+        {
+            ngx_http_auth_oidc_redis_cache_forget(op->store->cache,
+                                                  &current);
+        }
+
+        return;
+    }
+
+    ngx_http_auth_oidc_redis_cache_forget(op->store->cache, &op->rkey);
+}
+
+
 static ngx_msec_t
 ngx_http_auth_oidc_redis_touch_interval(time_t touch)
 {
@@ -328,7 +372,7 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
     argvlen[1] = op->rkey.len;
 
     if (op->ticket && op->touch && !op->previous) {
-        /* for the cache: EVAL script 1 key below-ttl ttl */
+        /* for the cache: EVAL script 1 key below-ttl ttl, then GET */
         argv[0] = "EVAL";
         argvlen[0] = 4;
         argv[1] = ngx_http_auth_oidc_redis_touch_script;
@@ -346,7 +390,19 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
                      - below;
         argv[5] = (char *) ttl;
         argvlen[5] = ngx_http_auth_oidc_redis_ttl(ttl, op->touch) - ttl;
-        argc = 6;
+
+        if (ngx_http_auth_oidc_redis_command(op->store->redis, NULL, NULL, 6,
+                                             argv, argvlen)
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        argv[0] = "GET";
+        argvlen[0] = 3;
+        argv[1] = (char *) op->rkey.data;
+        argvlen[1] = op->rkey.len;
+        argc = 2;
 
     } else if (op->take) {
         /* GETDEL (Redis 6.2): a pending login is taken atomically, once */
@@ -415,6 +471,7 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
             return;
         }
 
+        ngx_http_auth_oidc_redis_uncache(op);
         c->done(c->data, NGX_DECLINED, NULL);
         return;
     }
@@ -431,6 +488,7 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": record "
                       "refused: %s", &op->store->name, err.msg);
+        ngx_http_auth_oidc_redis_uncache(op);
         c->done(c->data, NGX_DECLINED, NULL);
         return;
     }
