@@ -1042,6 +1042,23 @@ static void
 ngx_http_auth_oidc_store_redis_error(ngx_http_auth_oidc_redis_op_t *op,
     redisReply *reply)
 {
+    if (reply->type == REDIS_REPLY_ERROR
+        && ((reply->len > 6 && ngx_strncmp(reply->str, "MOVED ", 6) == 0)
+            || (reply->len > 4 && ngx_strncmp(reply->str, "ASK ", 4) == 0)
+            || (reply->len >= 11
+                && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0)))
+    {
+        /* what an operator needs to know, rather than a key's slot */
+        ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V is a "
+                                          "node of a Redis Cluster (%*s): "
+                                          "the store speaks to one Redis "
+                                          "server or Sentinel's master, not "
+                                          "to a Cluster",
+                                          &op->store->redis_conf.addr,
+                                          (size_t) reply->len, reply->str);
+        return;
+    }
+
     if (reply->type == REDIS_REPLY_ERROR) {
         ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V "
                                           "answered an error: %*s",
