@@ -6,7 +6,18 @@ import crypto from 'node:crypto';
  * JWKS endpoint serves.
  */
 export function makeRsaKey({ kid, bits = 2048, alg = 'RS256' } = {}) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: bits });
+  // Generated as PEM and read back: exporting as JWK a key object that came
+  // out of generateKeyPairSync can deadlock Node 20 (the export holds the
+  // key's mutex, allocates, and a GC then frees the finished key generation
+  // job, which takes the same mutex; seen once in CI: node stuck in a futex
+  // under ExportJWK -> GC -> ~KeyGenJob). Keys read from PEM belong to no job.
+  const { privateKey: pem } = crypto.generateKeyPairSync('rsa', {
+    modulusLength: bits,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const privateKey = crypto.createPrivateKey(pem);
+  const publicKey = crypto.createPublicKey(privateKey);
   kid ??= `test-${crypto.randomBytes(6).toString('hex')}`;
   const meta = { kid, alg, use: 'sig' };
   return {
