@@ -58,6 +58,8 @@ struct ngx_http_auth_oidc_redis_s {
 
     ngx_event_t                          reconnect;
     ngx_event_t                          connect_timer;
+    ngx_event_t                          keepalive;  /* watch->keepalive */
+    unsigned                             pinging:1;
     ngx_msec_t                           backoff;
 
     /* Sentinel: which sentinel is asked next, the master it named */
@@ -102,6 +104,9 @@ static void ngx_http_auth_oidc_redis_ssl_done(ngx_connection_t *c);
 static void ngx_http_auth_oidc_redis_schedule(ngx_http_auth_oidc_redis_t *r);
 static void ngx_http_auth_oidc_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_auth_oidc_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_auth_oidc_redis_keepalive_handler(ngx_event_t *ev);
+static void ngx_http_auth_oidc_redis_keepalive_done(void *data,
+    redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_lost(ngx_http_auth_oidc_redis_t *redis,
     const char *why);
 static void ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis);
@@ -164,6 +169,11 @@ ngx_http_auth_oidc_redis_create(ngx_http_auth_oidc_redis_conf_t *conf,
     redis->connect_timer.data = redis;
     redis->connect_timer.log = cycle->log;
     redis->connect_timer.cancelable = 1;
+
+    redis->keepalive.handler = ngx_http_auth_oidc_redis_keepalive_handler;
+    redis->keepalive.data = redis;
+    redis->keepalive.log = cycle->log;
+    redis->keepalive.cancelable = 1;
 
     ngx_http_auth_oidc_redis_connect(redis);
 
@@ -440,9 +450,9 @@ ngx_http_auth_oidc_redis_ssl_done(ngx_connection_t *c)
     X509   *cert;
     u_char  ip[NGX_SOCKADDR_STRLEN + 1];
 
-    if (!c->ssl->handshaked) {
-        rc = SSL_get_verify_result(c->ssl->connection);
+    rc = SSL_get_verify_result(c->ssl->connection);
 
+    if (!c->ssl->handshaked || rc != X509_V_OK) {
         if (rc != X509_V_OK) {
             ngx_http_auth_oidc_redis_incident(redis, "SSL certificate verify "
                                           "error for Redis %V: (%l:%s)",
@@ -456,18 +466,6 @@ ngx_http_auth_oidc_redis_ssl_done(ngx_connection_t *c)
                                           ? " (timed out)" : "");
         }
 
-        ngx_http_auth_oidc_redis_drop(redis);
-        ngx_http_auth_oidc_redis_schedule(redis);
-        return;
-    }
-
-    rc = SSL_get_verify_result(c->ssl->connection);
-
-    if (rc != X509_V_OK) {
-        ngx_http_auth_oidc_redis_incident(redis, "SSL certificate verify "
-                                          "error for Redis %V: (%l:%s)",
-                                          &redis->conf->addr, rc,
-                                          X509_verify_cert_error_string(rc));
         ngx_http_auth_oidc_redis_drop(redis);
         ngx_http_auth_oidc_redis_schedule(redis);
         return;
@@ -774,8 +772,58 @@ ngx_http_auth_oidc_redis_ping_done(void *data, redisReply *reply,
 
     ngx_http_auth_oidc_redis_recovered(redis);
 
+    if (redis->watch && redis->watch->keepalive) {
+        ngx_add_timer(&redis->keepalive, redis->watch->keepalive);
+    }
+
     if (redis->watch && redis->watch->ready) {
         redis->watch->ready(redis->watch->data);
+    }
+}
+
+
+/* A connection that only listens must still prove that it hears Redis. */
+
+static void
+ngx_http_auth_oidc_redis_keepalive_handler(ngx_event_t *ev)
+{
+    ngx_http_auth_oidc_redis_t *redis = ev->data;
+
+    size_t        argvlen[1];
+    const char   *argv[1];
+
+    if (ngx_exiting || ngx_terminate || redis->watch == NULL) {
+        return;
+    }
+
+    if (!redis->pinging) {
+        argv[0] = "PING";
+        argvlen[0] = 4;
+
+        if (ngx_http_auth_oidc_redis_command(redis,
+                                        ngx_http_auth_oidc_redis_keepalive_done,
+                                        redis, 1, argv, argvlen)
+            != NULL)
+        {
+            redis->pinging = 1;
+        }
+    }
+
+    ngx_add_timer(&redis->keepalive, redis->watch->keepalive);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_keepalive_done(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_t *redis = data;
+
+    redis->pinging = 0;
+
+    if (reply == NULL) {
+        /* timed out (lost already: closing again does nothing) */
+        ngx_http_auth_oidc_redis_close(redis, "no answer to PING");
     }
 }
 
@@ -913,6 +961,10 @@ ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
 
     if (redis->connect_timer.timer_set) {
         ngx_del_timer(&redis->connect_timer);
+    }
+
+    if (redis->keepalive.timer_set) {
+        ngx_del_timer(&redis->keepalive);
     }
 
     ngx_str_set(&error, "the connection to Redis was lost");

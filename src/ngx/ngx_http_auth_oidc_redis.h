@@ -40,6 +40,10 @@ typedef struct {
     void                       (*lost)(void *data);
     void                       (*message)(void *data, redisReply *reply);
     void                        *data;
+
+    /* a connection that sends no commands of its own (a subscriber): PING
+     * this often once ready; no answer within timeout= and it is lost */
+    ngx_msec_t                   keepalive;
 } ngx_http_auth_oidc_redis_watch_t;
 
 

@@ -9,7 +9,7 @@
 
 
 /* how often the subscriber must prove it still hears Redis */
-#define NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING  5000
+#define NGX_HTTP_AUTH_OIDC_REDIS_CACHE_KEEPALIVE  5000
 
 #define NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE  "__redis__:invalidate"
 
@@ -61,9 +61,7 @@ struct ngx_http_auth_oidc_redis_cache_s {
     unsigned                           tracking_sent:1;
     unsigned                           tracking:1;     /* Redis said OK */
     unsigned                           unsupported:1;  /* said once */
-    unsigned                           pinging:1;
 
-    ngx_event_t                        ping;
 
     ngx_uint_t                         hits;
     ngx_uint_t                         misses;
@@ -95,9 +93,6 @@ static void ngx_http_auth_oidc_redis_cache_tracked(void *data,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_unsupported(
     ngx_http_auth_oidc_redis_cache_t *cache, redisReply *reply);
-static void ngx_http_auth_oidc_redis_cache_ping_handler(ngx_event_t *ev);
-static void ngx_http_auth_oidc_redis_cache_pong(void *data, redisReply *reply,
-    ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_stop(
     ngx_http_auth_oidc_redis_cache_t *cache, const char *why);
 static ngx_http_auth_oidc_redis_cache_entry_t *
@@ -137,10 +132,6 @@ ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&cache->lru);
 
-    cache->ping.handler = ngx_http_auth_oidc_redis_cache_ping_handler;
-    cache->ping.data = cache;
-    cache->ping.log = cycle->log;
-    cache->ping.cancelable = 1;
 
     /* the store's connection says an outage; the subscriber only notes
      * its own, and that caching stops */
@@ -158,6 +149,7 @@ ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
     cache->sub_watch.lost = ngx_http_auth_oidc_redis_cache_sub_lost;
     cache->sub_watch.message = ngx_http_auth_oidc_redis_cache_message;
     cache->sub_watch.data = cache;
+    cache->sub_watch.keepalive = NGX_HTTP_AUTH_OIDC_REDIS_CACHE_KEEPALIVE;
     ngx_http_auth_oidc_redis_watch(cache->sub, &cache->sub_watch,
                                    NGX_LOG_INFO);
 
@@ -170,10 +162,6 @@ ngx_http_auth_oidc_redis_cache_destroy(ngx_http_auth_oidc_redis_cache_t *cache)
 {
     ngx_http_auth_oidc_redis_watch(cache->redis, NULL, NGX_LOG_ERR);
     ngx_http_auth_oidc_redis_watch(cache->sub, NULL, NGX_LOG_INFO);
-
-    if (cache->ping.timer_set) {
-        ngx_del_timer(&cache->ping);
-    }
 
     ngx_http_auth_oidc_redis_destroy(cache->sub);
     ngx_http_auth_oidc_redis_cache_flush(cache);
@@ -429,11 +417,6 @@ ngx_http_auth_oidc_redis_cache_sub_lost(void *data)
     ngx_http_auth_oidc_redis_cache_t *cache = data;
 
     cache->subscribed = 0;
-    cache->pinging = 0;
-
-    if (cache->ping.timer_set) {
-        ngx_del_timer(&cache->ping);
-    }
 
     ngx_http_auth_oidc_redis_cache_stop(cache, "the connection that hears "
                                         "invalidations is lost");
@@ -507,8 +490,6 @@ ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
 
     cache->subscribed = 1;
 
-    ngx_add_timer(&cache->ping, NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING);
-
     ngx_http_auth_oidc_redis_cache_track(cache);
 }
 
@@ -567,6 +548,12 @@ ngx_http_auth_oidc_redis_cache_checked(void *data, redisReply *reply,
 
     cache->checking = 0;
 
+    if (reply == NULL) {
+        /* not answered: asked again once the subscriber is back */
+        ngx_http_auth_oidc_redis_close(cache->sub, "INFO not answered");
+        return;
+    }
+
     if (ngx_http_auth_oidc_redis_cache_run_id(reply, run_id) != NGX_OK
         || !cache->subscribed)
     {
@@ -624,13 +611,19 @@ ngx_http_auth_oidc_redis_cache_tracked(void *data, redisReply *reply,
         return;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
+    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+
+    if (reply == NULL) {
+        /* not answered: asked again once the subscriber is back */
+        ngx_http_auth_oidc_redis_close(cache->sub, "CLIENT TRACKING not "
+                                       "answered");
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
         /* Redis before 6, a proxy in front of it, an ACL without CLIENT */
         ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
     }
-
-    /* not answered: asked again at the next PING (see ping_handler) */
-    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
 }
 
 
@@ -742,55 +735,6 @@ ngx_http_auth_oidc_redis_cache_message(void *data, redisReply *reply)
         if (e) {
             ngx_http_auth_oidc_redis_cache_remove(cache, e);
         }
-    }
-}
-
-
-/* A subscriber that no longer answers may no longer hear invalidations. */
-
-static void
-ngx_http_auth_oidc_redis_cache_ping_handler(ngx_event_t *ev)
-{
-    ngx_http_auth_oidc_redis_cache_t *cache = ev->data;
-
-    size_t        argvlen[1];
-    const char   *argv[1];
-
-    if (!cache->subscribed || ngx_exiting || ngx_terminate) {
-        return;
-    }
-
-    /* a CLIENT TRACKING or INFO that went unanswered: asked again */
-    ngx_http_auth_oidc_redis_cache_track(cache);
-
-    if (!cache->pinging) {
-        argv[0] = "PING";
-        argvlen[0] = 4;
-
-        if (ngx_http_auth_oidc_redis_command(cache->sub,
-                                          ngx_http_auth_oidc_redis_cache_pong,
-                                          cache, 1, argv, argvlen)
-            != NULL)
-        {
-            cache->pinging = 1;
-        }
-    }
-
-    ngx_add_timer(&cache->ping, NGX_HTTP_AUTH_OIDC_REDIS_CACHE_PING);
-}
-
-
-static void
-ngx_http_auth_oidc_redis_cache_pong(void *data, redisReply *reply,
-    ngx_str_t *error)
-{
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
-
-    cache->pinging = 0;
-
-    if (reply == NULL) {
-        /* timed out (or lost: then closing again does nothing) */
-        ngx_http_auth_oidc_redis_close(cache->sub, "no answer to PING");
     }
 }
 

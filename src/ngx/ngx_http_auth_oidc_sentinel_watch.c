@@ -10,7 +10,7 @@
 #define NGX_HTTP_AUTH_OIDC_SWITCH_MASTER  "+switch-master"
 
 /* how often the sentinel must prove the connection still hears it */
-#define NGX_HTTP_AUTH_OIDC_SENTINEL_PING  5000
+#define NGX_HTTP_AUTH_OIDC_SENTINEL_KEEPALIVE  5000
 
 
 struct ngx_http_auth_oidc_sentinel_watch_s {
@@ -22,8 +22,6 @@ struct ngx_http_auth_oidc_sentinel_watch_s {
 
     ngx_http_auth_oidc_redis_t             *redis;
     ngx_http_auth_oidc_redis_watch_t        events;
-    ngx_event_t                             ping;
-    unsigned                                pinging:1;
 
     ngx_http_auth_oidc_sentinel_switch_pt   handler;
     void                                   *data;
@@ -38,9 +36,6 @@ static void ngx_http_auth_oidc_sentinel_watch_ready(void *data);
 static void ngx_http_auth_oidc_sentinel_watch_lost(void *data);
 static void ngx_http_auth_oidc_sentinel_watch_message(void *data,
     redisReply *reply);
-static void ngx_http_auth_oidc_sentinel_watch_ping(ngx_event_t *ev);
-static void ngx_http_auth_oidc_sentinel_watch_pong(void *data,
-    redisReply *reply, ngx_str_t *error);
 
 
 ngx_http_auth_oidc_sentinel_watch_t *
@@ -71,11 +66,6 @@ ngx_http_auth_oidc_sentinel_watch_create(ngx_http_auth_oidc_redis_conf_t *conf,
     watch->conf.password = conf->sentinel_password;
     watch->conf.db = 0;
 
-    watch->ping.handler = ngx_http_auth_oidc_sentinel_watch_ping;
-    watch->ping.data = watch;
-    watch->ping.log = cycle->log;
-    watch->ping.cancelable = 1;
-
     /* the workers spread over the sentinels */
     watch->sentinel = ngx_worker;
     ngx_http_auth_oidc_sentinel_watch_use(watch);
@@ -89,6 +79,7 @@ ngx_http_auth_oidc_sentinel_watch_create(ngx_http_auth_oidc_redis_conf_t *conf,
     watch->events.lost = ngx_http_auth_oidc_sentinel_watch_lost;
     watch->events.message = ngx_http_auth_oidc_sentinel_watch_message;
     watch->events.data = watch;
+    watch->events.keepalive = NGX_HTTP_AUTH_OIDC_SENTINEL_KEEPALIVE;
 
     /* the store's connection says an outage; this one only notes its own */
     ngx_http_auth_oidc_redis_watch(watch->redis, &watch->events,
@@ -102,10 +93,6 @@ void
 ngx_http_auth_oidc_sentinel_watch_destroy(
     ngx_http_auth_oidc_sentinel_watch_t *watch)
 {
-    if (watch->ping.timer_set) {
-        ngx_del_timer(&watch->ping);
-    }
-
     ngx_http_auth_oidc_redis_watch(watch->redis, NULL, NGX_LOG_INFO);
     ngx_http_auth_oidc_redis_destroy(watch->redis);
 }
@@ -143,54 +130,6 @@ ngx_http_auth_oidc_sentinel_watch_ready(void *data)
     /* its confirmation is a reply like any other, and is not needed */
     (void) ngx_http_auth_oidc_redis_command(watch->redis, NULL, NULL, 2, argv,
                                             argvlen);
-
-    watch->pinging = 0;
-    ngx_add_timer(&watch->ping, NGX_HTTP_AUTH_OIDC_SENTINEL_PING);
-}
-
-
-/* A sentinel that no longer answers is replaced: see watch_lost. */
-
-static void
-ngx_http_auth_oidc_sentinel_watch_ping(ngx_event_t *ev)
-{
-    ngx_http_auth_oidc_sentinel_watch_t *watch = ev->data;
-
-    size_t        argvlen[1];
-    const char   *argv[1];
-
-    if (ngx_exiting || ngx_terminate) {
-        return;
-    }
-
-    if (!watch->pinging) {
-        argv[0] = "PING";
-        argvlen[0] = 4;
-
-        if (ngx_http_auth_oidc_redis_command(watch->redis,
-                                         ngx_http_auth_oidc_sentinel_watch_pong,
-                                         watch, 1, argv, argvlen)
-            != NULL)
-        {
-            watch->pinging = 1;
-        }
-    }
-
-    ngx_add_timer(&watch->ping, NGX_HTTP_AUTH_OIDC_SENTINEL_PING);
-}
-
-
-static void
-ngx_http_auth_oidc_sentinel_watch_pong(void *data, redisReply *reply,
-    ngx_str_t *error)
-{
-    ngx_http_auth_oidc_sentinel_watch_t *watch = data;
-
-    watch->pinging = 0;
-
-    if (reply == NULL) {
-        ngx_http_auth_oidc_redis_close(watch->redis, "no answer to PING");
-    }
 }
 
 
@@ -201,11 +140,6 @@ ngx_http_auth_oidc_sentinel_watch_lost(void *data)
 {
     ngx_http_auth_oidc_sentinel_watch_t *watch = data;
 
-    if (watch->ping.timer_set) {
-        ngx_del_timer(&watch->ping);
-    }
-
-    watch->pinging = 0;
     watch->sentinel++;
     ngx_http_auth_oidc_sentinel_watch_use(watch);
 }
