@@ -16,7 +16,7 @@ import {
 } from './lib/login.mjs';
 import { decodeJwt, makeLogoutToken, postLogoutToken } from './lib/logout-token.mjs';
 import { defaultClient } from './lib/provider.mjs';
-import { redisStore, secretFile, startRedis } from './lib/redis.mjs';
+import { clusterStore, redisStore, secretFile, startCluster, startRedis } from './lib/redis.mjs';
 import { sleep } from './lib/util.mjs';
 
 const BACKCHANNEL = '/oidc_backchannel';
@@ -55,7 +55,7 @@ async function sidOf(ngx, cookie) {
   return decodeJwt(res.json().headers['x-id-token']).claims.sid;
 }
 
-for (const kind of ['shm', 'redis']) {
+for (const kind of ['shm', 'redis', 'cluster']) {
   itest(`back-channel logout from the real provider (${kind}): by sid, then every session of a sub`, async (h, t) => {
     const ports = [await h.port(), await h.port()];
     const idp = await providerFor(h, ports);
@@ -66,13 +66,17 @@ for (const kind of ['shm', 'redis']) {
       const redis = await startRedis(h);
       store = redisStore('r', redis.addr, { secret_file: secretFile(h.dir, 's.secret') });
       provider = { session_store: 'r' };
+    } else if (kind === 'cluster') {
+      // a user's sessions and their indexes on three masters
+      store = clusterStore('r', await startCluster(h, 3), { secret_file: secretFile(h.dir, 's.secret') });
+      provider = { session_store: 'r' };
     }
     const a = h.nginx(conf(ports[0], idp, upstream, { store, provider }), { workers: 2 });
     await a.start();
     await a.waitProvider('idp', 'ready');
     // with Redis, a second nginx shares the sessions; the provider knows A only
     let b = a;
-    if (kind === 'redis') {
+    if (kind !== 'shm') {
       b = h.nginx(conf(ports[1], idp, upstream, { store, provider }), { workers: 2 });
       await b.start();
       await b.waitProvider('idp', 'ready');

@@ -67,6 +67,11 @@ typedef struct {
     ngx_array_t                 *sentinels;   /* ngx_addr_t */
     ngx_str_t                    master_name;
     ngx_str_t                    sentinel_password;
+
+    /* Redis Cluster (cluster=HOST:PORT ...): the seed nodes, asked for the
+     * slot map; see ngx_http_auth_oidc_redis_cluster.h */
+    ngx_array_t                 *cluster;     /* ngx_addr_t */
+
     ngx_str_t                    user;
     ngx_str_t                    password;
     ngx_int_t                    db;

@@ -156,7 +156,7 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_auth_oidc_main_conf_t *amcf = conf;
 
     ssize_t                       size;
-    ngx_str_t                    *value, v;
+    ngx_str_t                    *value, v, name;
     ngx_uint_t                    i, sized, cached;
     ngx_http_auth_oidc_store_t   *store, **storep;
 
@@ -281,10 +281,14 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 goto invalid;
             }
 
-        } else if (ngx_http_auth_oidc_param("sentinel=")) {
+        } else if (ngx_http_auth_oidc_param("sentinel=")
+                   || ngx_http_auth_oidc_param("cluster="))
+        {
             store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
+            name.data = value[i].data;
+            name.len = v.data - value[i].data;
 
-            if (ngx_http_auth_oidc_store_redis_sentinel(cf, store, &v)
+            if (ngx_http_auth_oidc_store_redis_list(cf, store, &name, &v)
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
@@ -362,6 +366,19 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (ngx_http_auth_oidc_store_redis_tls(cf, store) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (store->redis_conf.cluster) {
+        if (cached) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_session_store \"%V\": the worker's "
+                               "session cache (\"cache=\") does not follow "
+                               "a Redis Cluster yet", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        /* each request reads its session from the node of its slot */
+        store->redis_conf.cache_size = 0;
     }
 
     store->ops = &ngx_http_auth_oidc_store_redis_ops;
@@ -672,6 +689,17 @@ ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
             continue;
         }
 
+        if (stores[i]->redis_conf.cluster) {
+            stores[i]->cluster = ngx_http_auth_oidc_redis_cluster_create(
+                                     &stores[i]->redis_conf, &stores[i]->name,
+                                     cycle);
+            if (stores[i]->cluster == NULL) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
         stores[i]->redis = ngx_http_auth_oidc_redis_create(
                                &stores[i]->redis_conf, &stores[i]->name,
                                cycle);
@@ -727,6 +755,11 @@ ngx_http_auth_oidc_store_exit_worker(ngx_http_auth_oidc_main_conf_t *amcf)
         if (stores[i]->redis) {
             ngx_http_auth_oidc_redis_destroy(stores[i]->redis);
             stores[i]->redis = NULL;
+        }
+
+        if (stores[i]->cluster) {
+            ngx_http_auth_oidc_redis_cluster_destroy(stores[i]->cluster);
+            stores[i]->cluster = NULL;
         }
     }
 }
@@ -1399,6 +1432,13 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
         return ngx_slprintf(buf, last, "{\"type\":\"shm\",\"size\":%uz,"
                             "\"entries\":%ui,\"evicted\":%ui}",
                             store->size, entries, evicted);
+    }
+
+    if (store->cluster) {
+        buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",");
+        buf = ngx_http_auth_oidc_redis_cluster_describe(store->cluster, buf,
+                                                        last);
+        return ngx_slprintf(buf, last, ",\"cache\":null}");
     }
 
     if (store->redis == NULL) {

@@ -37,6 +37,7 @@
 #include "ngx_http_auth_oidc_module.h"
 #include "ngx_http_auth_oidc_redis.h"
 #include "ngx_http_auth_oidc_redis_cache.h"
+#include "ngx_http_auth_oidc_redis_cluster.h"
 #include "ngx_http_auth_oidc_sentinel_watch.h"
 
 
@@ -74,6 +75,7 @@ struct ngx_http_auth_oidc_store_s {
     ngx_str_t                         previous_secret_file;
     auth_oidc_keyring_t              *keyring;
     ngx_http_auth_oidc_redis_t       *redis;        /* per worker */
+    ngx_http_auth_oidc_redis_cluster_t  *cluster;   /* per worker, or NULL */
     ngx_http_auth_oidc_redis_cache_t *cache;        /* per worker, or NULL */
     ngx_http_auth_oidc_sentinel_watch_t  *sentinel_watch;  /* or NULL */
     const struct ngx_http_auth_oidc_store_ops_s  *ops;
@@ -240,8 +242,8 @@ char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
 /* ngx_http_auth_oidc_store_redis.c */
 ngx_int_t ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
-ngx_int_t ngx_http_auth_oidc_store_redis_sentinel(ngx_conf_t *cf,
-    ngx_http_auth_oidc_store_t *store, ngx_str_t *addr);
+ngx_int_t ngx_http_auth_oidc_store_redis_list(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *param, ngx_str_t *addr);
 ngx_int_t ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store);
 ngx_int_t ngx_http_auth_oidc_store_redis_open(

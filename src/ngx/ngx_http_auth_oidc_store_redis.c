@@ -23,7 +23,17 @@
  * expires, and never gives the new set one), and ending an index must
  * delete the members it reads in the same atomic step. The scripts touch
  * keys they are not given in KEYS (the members), which a single Redis
- * allows and Redis Cluster, which the store does not speak, would not.
+ * allows.
+ *
+ * Redis Cluster allows no command or script that spans two slots, and a
+ * record's names under two secrets, or an index and its members, hash to
+ * any slots: with a Cluster, every command names one key. A replace is
+ * tried under the current name, then (after a rotation) where the record
+ * still lives, under the previous name (sealed for that name: it moves at
+ * the next login); a delete is one DEL per name; a full index lets go of
+ * any members (it cannot see whether their sessions live); ending an
+ * index takes its members in one script and deletes them, each on its
+ * node, answering when all have answered.
  */
 
 
@@ -36,6 +46,8 @@ typedef struct {
     ngx_http_auth_oidc_store_caller_t  caller;
     ngx_http_auth_oidc_store_t        *store;
     ngx_http_auth_oidc_redis_cmd_t    *cmd;
+    ngx_http_auth_oidc_redis_cluster_cmd_t  *cluster_cmd;
+    struct ngx_http_auth_oidc_redis_batch_s  *batch;  /* index_end, Cluster */
     ngx_uint_t                         kind;
     ngx_str_t                          key;
     ngx_str_t                          rkey;        /* also the AAD */
@@ -43,7 +55,23 @@ typedef struct {
     time_t                             touch;
     ngx_uint_t                         previous;
     uint64_t                           ticket;  /* of the worker's cache */
+
+    /* a replace, sealed again for the previous name (Cluster) */
+    ngx_uint_t                         replace;
+    ngx_str_t                          value;
+    time_t                             expires;
 } ngx_http_auth_oidc_redis_op_t;
+
+
+/* The commands that end an index on a Cluster, answered all at once. */
+typedef struct ngx_http_auth_oidc_redis_batch_s {
+    ngx_http_auth_oidc_redis_op_t     *op;        /* NULL: nobody waits */
+    ngx_http_auth_oidc_store_t        *store;
+    ngx_uint_t                         pending;   /* not answered yet */
+    ngx_uint_t                         found;     /* an index was there */
+    ngx_uint_t                         failed;
+    ngx_uint_t                         ended;     /* sessions deleted */
+} ngx_http_auth_oidc_redis_batch_t;
 
 
 /*
@@ -79,15 +107,17 @@ static char  ngx_http_auth_oidc_redis_replace_script[] =
 
 /*
  * KEYS[1] the index, ARGV[1] the session's key name, ARGV[2] the TTL the
- * index has at least from now on. A full index first lets go of members
- * whose session is gone, then of any (a set has no order). Returns the
- * number of members.
+ * index has at least from now on, ARGV[3] "1" where the members' keys can
+ * be seen (not on a Cluster). A full index first lets go of members whose
+ * session is gone, then of any (a set has no order). Returns the number of
+ * members.
  */
 static char  ngx_http_auth_oidc_redis_index_add_script[] =
     "local n = redis.call('SCARD', KEYS[1])\n"
     "if n >= " ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX)
     " and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then\n"
-    "  for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  for _, m in ipairs(ARGV[3] == '1'"
+    " and redis.call('SMEMBERS', KEYS[1]) or {}) do\n"
     "    if n >= " ngx_value(NGX_HTTP_AUTH_OIDC_INDEX_MAX)
     " and redis.call('EXISTS', m) == 0 then\n"
     "      n = n - redis.call('SREM', KEYS[1], m)\n"
@@ -125,6 +155,17 @@ static char  ngx_http_auth_oidc_redis_index_end_script[] =
     "end\n"
     "return false\n";
 
+/*
+ * Ending an index on a Cluster: KEYS[1] the index (one name). Its members,
+ * the index deleted; nil when there was none.
+ */
+static char  ngx_http_auth_oidc_redis_index_take_script[] =
+    "local m = redis.call('SMEMBERS', KEYS[1])\n"
+    "if redis.call('DEL', KEYS[1]) == 0 then\n"
+    "  return false\n"
+    "end\n"
+    "return m\n";
+
 /* the kinds' letters in key names, by ngx_http_auth_oidc_record_e */
 static u_char  ngx_http_auth_oidc_redis_kinds[] = "-pslij";
 
@@ -147,6 +188,27 @@ static ngx_int_t ngx_http_auth_oidc_store_redis_index_add(
 static ngx_int_t ngx_http_auth_oidc_store_redis_index_end(
     ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
+static ngx_int_t ngx_http_auth_oidc_redis_replace(
+    ngx_http_auth_oidc_redis_op_t *op);
+static ngx_int_t ngx_http_auth_oidc_redis_seal(ngx_http_auth_oidc_redis_op_t *op,
+    ngx_str_t *sealed);
+static ngx_int_t ngx_http_auth_oidc_redis_end_on_cluster(
+    ngx_http_auth_oidc_redis_op_t *op, ngx_str_t *previous);
+static void ngx_http_auth_oidc_redis_index_taken(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_member_deleted(void *data,
+    redisReply *reply, ngx_str_t *error);
+static void ngx_http_auth_oidc_redis_batch_done(
+    ngx_http_auth_oidc_redis_batch_t *batch);
+static void ngx_http_auth_oidc_redis_ended_count(
+    ngx_http_auth_oidc_redis_op_t *op, ngx_uint_t ended);
+static ngx_int_t ngx_http_auth_oidc_redis_send(
+    ngx_http_auth_oidc_redis_op_t *op, ngx_str_t *rkey,
+    ngx_http_auth_oidc_redis_handler_pt handler, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_int_t ngx_http_auth_oidc_redis_post(
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *rkey, int argc,
+    const char **argv, const size_t *argvlen);
 static ngx_http_auth_oidc_redis_op_t *ngx_http_auth_oidc_redis_op(
     ngx_http_auth_oidc_store_t *store, ngx_uint_t kind, ngx_str_t *key,
     ngx_http_auth_oidc_store_caller_t *caller);
@@ -173,7 +235,7 @@ static void ngx_http_auth_oidc_redis_ended(void *data, redisReply *reply,
     ngx_str_t *error);
 static u_char *ngx_http_auth_oidc_redis_ttl(u_char *buf, time_t expires);
 static void ngx_http_auth_oidc_store_redis_error(
-    ngx_http_auth_oidc_redis_op_t *op, redisReply *reply);
+    ngx_http_auth_oidc_store_t *store, redisReply *reply);
 
 
 /* Redis answers later: every operation but a delete waits for its reply. */
@@ -391,9 +453,9 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
         argv[5] = (char *) ttl;
         argvlen[5] = ngx_http_auth_oidc_redis_ttl(ttl, op->touch) - ttl;
 
-        if (ngx_http_auth_oidc_redis_command(op->store->redis, NULL, NULL, 6,
-                                             argv, argvlen)
-            == NULL)
+        if (ngx_http_auth_oidc_redis_post(op->store, &op->rkey, 6, argv,
+                                          argvlen)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -426,11 +488,9 @@ ngx_http_auth_oidc_redis_send_get(ngx_http_auth_oidc_redis_op_t *op)
         argc = 2;
     }
 
-    op->cmd = ngx_http_auth_oidc_redis_command(op->store->redis,
-                                               ngx_http_auth_oidc_redis_got,
-                                               op, argc, argv, argvlen);
-
-    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+    return ngx_http_auth_oidc_redis_send(op, &op->rkey,
+                                         ngx_http_auth_oidc_redis_got, argc,
+                                         argv, argvlen);
 }
 
 
@@ -447,6 +507,7 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 
     c = &op->caller;
     op->cmd = NULL;
+    op->cluster_cmd = NULL;
 
     if (reply == NULL) {
         c->done(c->data, NGX_ERROR, NULL);
@@ -478,7 +539,7 @@ ngx_http_auth_oidc_redis_got(void *data, redisReply *reply, ngx_str_t *error)
 
     if (rc == NGX_BUSY) {
         /* an outage (NOAUTH, LOADING, ...), said once, not per request */
-        ngx_http_auth_oidc_store_redis_error(op, reply);
+        ngx_http_auth_oidc_store_redis_error(op->store, reply);
         c->done(c->data, NGX_ERROR, NULL);
         return;
     }
@@ -569,92 +630,35 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
     time_t expires, ngx_http_auth_oidc_store_caller_t *caller)
 {
     int                             argc;
-    size_t                          len, argvlen[7];
+    size_t                          argvlen[6];
     u_char                          ttl_text[NGX_TIME_T_LEN];
-    ngx_str_t                       sealed, previous;
-    const char                     *argv[7];
-    auth_oidc_str_t                 aad, plain;
-    auth_oidc_error_t               err;
+    ngx_str_t                       sealed;
+    const char                     *argv[6];
     ngx_http_auth_oidc_redis_op_t  *op;
-    u_char                          nonce[AUTH_OIDC_SEAL_NONCE_LEN];
 
     op = ngx_http_auth_oidc_redis_op(store, kind, key, caller);
-    if (op == NULL
-        || ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 0,
-                                        &op->rkey)
-           != NGX_OK
-        || RAND_bytes(nonce, sizeof(nonce)) != 1)
-    {
+    if (op == NULL) {
         return NGX_ERROR;
     }
 
-    aad.data = op->rkey.data;
-    aad.len = op->rkey.len;
-    plain.data = value->data;
-    plain.len = value->len;
+    op->value = *value;
+    op->expires = expires;
 
-    len = plain.len + AUTH_OIDC_SEAL_OVERHEAD;
-
-    sealed.data = ngx_pnalloc(caller->pool, len);
-    if (sealed.data == NULL) {
-        return NGX_ERROR;
+    if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT) {
+        op->replace = 1;
+        return ngx_http_auth_oidc_redis_replace(op);
     }
 
-    if (auth_oidc_seal(store->keyring, aad, plain, nonce, sealed.data, len,
-                       &sealed.len, &err)
-        != AUTH_OIDC_OK)
+    if (ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 0,
+                                     &op->rkey)
+        != NGX_OK
+        || ngx_http_auth_oidc_redis_seal(op, &sealed) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, caller->log, 0,
-                      "auth_oidc: oidc_session_store \"%V\": %s",
-                      &store->name, err.msg);
         return NGX_ERROR;
     }
 
     if (store->cache && kind == NGX_HTTP_AUTH_OIDC_SESSION) {
         ngx_http_auth_oidc_redis_cache_forget(store->cache, &op->rkey);
-    }
-
-    if (nx == NGX_HTTP_AUTH_OIDC_PUT_IF_PRESENT) {
-        /*
-         * Replace: only while the record is there, under either secret's
-         * name (a session sealed before a rotation moves to the current
-         * one); a nil reply says it is gone (a logout meanwhile).
-         */
-        argv[0] = "EVAL";
-        argvlen[0] = 4;
-        argv[1] = ngx_http_auth_oidc_redis_replace_script;
-        argvlen[1] = sizeof(ngx_http_auth_oidc_redis_replace_script) - 1;
-        argv[2] = "2";
-        argvlen[2] = 1;
-        argv[3] = (char *) op->rkey.data;
-        argvlen[3] = op->rkey.len;
-
-        if (auth_oidc_keyring_rotated(store->keyring)) {
-            if (ngx_http_auth_oidc_redis_key(caller->pool, store, kind, key, 1,
-                                             &previous)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-        } else {
-            previous = op->rkey;
-        }
-
-        argv[4] = (char *) previous.data;
-        argvlen[4] = previous.len;
-        argv[5] = (char *) sealed.data;
-        argvlen[5] = sealed.len;
-        argv[6] = (char *) ttl_text;
-        argvlen[6] = ngx_http_auth_oidc_redis_ttl(ttl_text, expires)
-                     - ttl_text;
-        argc = 7;
-
-        op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
-                                               ngx_http_auth_oidc_redis_stored,
-                                               op, argc, argv, argvlen);
-
-        return op->cmd ? NGX_AGAIN : NGX_ERROR;
     }
 
     argv[0] = "SET";
@@ -675,11 +679,113 @@ ngx_http_auth_oidc_store_redis_put(ngx_http_auth_oidc_store_t *store,
         argvlen[argc++] = 2;
     }
 
-    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
-                                               ngx_http_auth_oidc_redis_stored,
-                                               op, argc, argv, argvlen);
+    return ngx_http_auth_oidc_redis_send(op, &op->rkey,
+                                         ngx_http_auth_oidc_redis_stored,
+                                         argc, argv, argvlen);
+}
 
-    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+
+/*
+ * Replace: only while the record is there, under either secret's name (a
+ * session sealed before a rotation moves to the current one); a nil reply
+ * says it is gone (a logout meanwhile). On a Cluster the two names are in
+ * two slots: the current name first, then (op->previous) the previous one,
+ * the record sealed for it.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_replace(ngx_http_auth_oidc_redis_op_t *op)
+{
+    size_t                       argvlen[7];
+    u_char                       ttl_text[NGX_TIME_T_LEN];
+    ngx_str_t                    sealed, previous;
+    const char                  *argv[7];
+    ngx_http_auth_oidc_store_t  *store;
+
+    store = op->store;
+
+    if (ngx_http_auth_oidc_redis_key(op->caller.pool, store, op->kind,
+                                     &op->key, op->previous, &op->rkey)
+        != NGX_OK
+        || ngx_http_auth_oidc_redis_seal(op, &sealed) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (store->cache && op->kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        ngx_http_auth_oidc_redis_cache_forget(store->cache, &op->rkey);
+    }
+
+    previous = op->rkey;
+
+    if (store->cluster == NULL && auth_oidc_keyring_rotated(store->keyring)
+        && ngx_http_auth_oidc_redis_key(op->caller.pool, store, op->kind,
+                                        &op->key, 1, &previous)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_http_auth_oidc_redis_replace_script;
+    argvlen[1] = sizeof(ngx_http_auth_oidc_redis_replace_script) - 1;
+    argv[2] = "2";
+    argvlen[2] = 1;
+    argv[3] = (char *) op->rkey.data;
+    argvlen[3] = op->rkey.len;
+    argv[4] = (char *) previous.data;
+    argvlen[4] = previous.len;
+    argv[5] = (char *) sealed.data;
+    argvlen[5] = sealed.len;
+    argv[6] = (char *) ttl_text;
+    argvlen[6] = ngx_http_auth_oidc_redis_ttl(ttl_text, op->expires)
+                 - ttl_text;
+
+    return ngx_http_auth_oidc_redis_send(op, &op->rkey,
+                                         ngx_http_auth_oidc_redis_stored, 7,
+                                         argv, argvlen);
+}
+
+
+/* op->value sealed with the current secret for the name op->rkey. */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_seal(ngx_http_auth_oidc_redis_op_t *op,
+    ngx_str_t *sealed)
+{
+    size_t             len;
+    auth_oidc_str_t    aad, plain;
+    auth_oidc_error_t  err;
+    u_char             nonce[AUTH_OIDC_SEAL_NONCE_LEN];
+
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+        return NGX_ERROR;
+    }
+
+    aad.data = op->rkey.data;
+    aad.len = op->rkey.len;
+    plain.data = op->value.data;
+    plain.len = op->value.len;
+
+    len = plain.len + AUTH_OIDC_SEAL_OVERHEAD;
+
+    sealed->data = ngx_pnalloc(op->caller.pool, len);
+    if (sealed->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_seal(op->store->keyring, aad, plain, nonce, sealed->data,
+                       len, &sealed->len, &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, op->caller.log, 0,
+                      "auth_oidc: oidc_session_store \"%V\": %s",
+                      &op->store->name, err.msg);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -690,8 +796,24 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
     ngx_http_auth_oidc_redis_op_t *op = data;
 
     op->cmd = NULL;
+    op->cluster_cmd = NULL;
 
     if (reply && reply->type == REDIS_REPLY_NIL) {
+
+        if (op->replace && op->store->cluster && !op->previous
+            && auth_oidc_keyring_rotated(op->store->keyring))
+        {
+            /* not under the current name: maybe under the previous one */
+            op->previous = 1;
+
+            if (ngx_http_auth_oidc_redis_replace(op) == NGX_AGAIN) {
+                return;
+            }
+
+            op->caller.done(op->caller.data, NGX_ERROR, NULL);
+            return;
+        }
+
         op->caller.done(op->caller.data, NGX_DECLINED, NULL);
         return;
     }
@@ -701,7 +823,7 @@ ngx_http_auth_oidc_redis_stored(void *data, redisReply *reply,
             && reply->type != REDIS_REPLY_INTEGER))
     {
         if (reply) {
-            ngx_http_auth_oidc_store_redis_error(op, reply);
+            ngx_http_auth_oidc_store_redis_error(op->store, reply);
         }
 
         op->caller.done(op->caller.data, NGX_ERROR, NULL);
@@ -743,13 +865,26 @@ ngx_http_auth_oidc_store_redis_delete(ngx_http_auth_oidc_store_t *store,
                                         &previous)
            == NGX_OK)
     {
-        argv[argc] = (char *) previous.data;
-        argvlen[argc++] = previous.len;
+        if (store->cluster) {
+            /* another slot: a command of its own */
+            argv[1] = (char *) previous.data;
+            argvlen[1] = previous.len;
+
+            (void) ngx_http_auth_oidc_redis_post(store, &previous, 2, argv,
+                                                 argvlen);
+
+            argv[1] = (char *) current.data;
+            argvlen[1] = current.len;
+
+        } else {
+            argv[argc] = (char *) previous.data;
+            argvlen[argc++] = previous.len;
+        }
     }
 
     /* nobody waits for the answer: a failure was logged by the link */
-    (void) ngx_http_auth_oidc_redis_command(store->redis, NULL, NULL, argc,
-                                            argv, argvlen);
+    (void) ngx_http_auth_oidc_redis_post(store, &current, argc, argv,
+                                         argvlen);
 }
 
 
@@ -758,10 +893,10 @@ ngx_http_auth_oidc_store_redis_index_add(ngx_http_auth_oidc_store_t *store,
     ngx_str_t *index_key, ngx_str_t *session_key, time_t expires,
     ngx_http_auth_oidc_store_caller_t *caller)
 {
-    size_t                          argvlen[6];
+    size_t                          argvlen[7];
     u_char                          ttl[NGX_TIME_T_LEN];
     ngx_str_t                       member;
-    const char                     *argv[6];
+    const char                     *argv[7];
     ngx_http_auth_oidc_redis_op_t  *op;
 
     op = ngx_http_auth_oidc_redis_op(store, NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
@@ -791,12 +926,12 @@ ngx_http_auth_oidc_store_redis_index_add(ngx_http_auth_oidc_store_t *store,
     argvlen[4] = member.len;
     argv[5] = (char *) ttl;
     argvlen[5] = ngx_http_auth_oidc_redis_ttl(ttl, expires) - ttl;
+    argv[6] = store->cluster ? "0" : "1";
+    argvlen[6] = 1;
 
-    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
-                                             ngx_http_auth_oidc_redis_indexed,
-                                             op, 6, argv, argvlen);
-
-    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+    return ngx_http_auth_oidc_redis_send(op, &op->rkey,
+                                         ngx_http_auth_oidc_redis_indexed, 7,
+                                         argv, argvlen);
 }
 
 
@@ -807,10 +942,11 @@ ngx_http_auth_oidc_redis_indexed(void *data, redisReply *reply,
     ngx_http_auth_oidc_redis_op_t *op = data;
 
     op->cmd = NULL;
+    op->cluster_cmd = NULL;
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
         if (reply) {
-            ngx_http_auth_oidc_store_redis_error(op, reply);
+            ngx_http_auth_oidc_store_redis_error(op->store, reply);
         }
 
         op->caller.done(op->caller.data, NGX_ERROR, NULL);
@@ -845,6 +981,21 @@ ngx_http_auth_oidc_store_redis_index_end(ngx_http_auth_oidc_store_t *store,
         return NGX_ERROR;
     }
 
+    ngx_str_null(&previous);
+
+    if (auth_oidc_keyring_rotated(store->keyring)
+        && ngx_http_auth_oidc_redis_key(caller->pool, store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+                                        index_key, 1, &previous)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (store->cluster) {
+        return ngx_http_auth_oidc_redis_end_on_cluster(op, &previous);
+    }
+
     if (store->cache) {
         /* its sessions are deleted by a script: this worker cannot name
          * them, and forgets every session it has */
@@ -861,25 +1012,15 @@ ngx_http_auth_oidc_store_redis_index_end(ngx_http_auth_oidc_store_t *store,
     argvlen[3] = op->rkey.len;
     argc = 4;
 
-    if (auth_oidc_keyring_rotated(store->keyring)) {
-        if (ngx_http_auth_oidc_redis_key(caller->pool, store,
-                                         NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
-                                         index_key, 1, &previous)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
+    if (previous.len) {
         argv[2] = "2";
         argv[argc] = (char *) previous.data;
         argvlen[argc++] = previous.len;
     }
 
-    op->cmd = ngx_http_auth_oidc_redis_command(store->redis,
-                                               ngx_http_auth_oidc_redis_ended,
-                                               op, argc, argv, argvlen);
-
-    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+    return ngx_http_auth_oidc_redis_send(op, &op->rkey,
+                                         ngx_http_auth_oidc_redis_ended, argc,
+                                         argv, argvlen);
 }
 
 
@@ -889,14 +1030,11 @@ ngx_http_auth_oidc_redis_ended(void *data, redisReply *reply,
 {
     ngx_http_auth_oidc_redis_op_t *op = data;
 
-    ngx_str_t                           value;
-    ngx_http_auth_oidc_store_caller_t  *c;
-
-    c = &op->caller;
     op->cmd = NULL;
+    op->cluster_cmd = NULL;
 
     if (reply && reply->type == REDIS_REPLY_NIL) {
-        c->done(c->data, NGX_DECLINED, NULL);
+        op->caller.done(op->caller.data, NGX_DECLINED, NULL);
         return;
     }
 
@@ -905,23 +1043,259 @@ ngx_http_auth_oidc_redis_ended(void *data, redisReply *reply,
         || reply->integer < 0)
     {
         if (reply) {
-            ngx_http_auth_oidc_store_redis_error(op, reply);
+            ngx_http_auth_oidc_store_redis_error(op->store, reply);
         }
 
-        c->done(c->data, NGX_ERROR, NULL);
+        op->caller.done(op->caller.data, NGX_ERROR, NULL);
         return;
     }
 
-    value.data = ngx_pnalloc(c->pool, NGX_INT64_LEN);
+    ngx_http_auth_oidc_redis_ended_count(op, (ngx_uint_t) reply->integer);
+}
+
+
+/* The caller hears how many sessions ended, as text. */
+
+static void
+ngx_http_auth_oidc_redis_ended_count(ngx_http_auth_oidc_redis_op_t *op,
+    ngx_uint_t ended)
+{
+    ngx_str_t                           value;
+    ngx_http_auth_oidc_store_caller_t  *c;
+
+    c = &op->caller;
+
+    value.data = ngx_pnalloc(c->pool, NGX_INT_T_LEN);
     if (value.data == NULL) {
         c->done(c->data, NGX_ERROR, NULL);
         return;
     }
 
-    value.len = ngx_sprintf(value.data, "%L", (int64_t) reply->integer)
-                - value.data;
+    value.len = ngx_sprintf(value.data, "%ui", ended) - value.data;
 
     c->done(c->data, NGX_OK, &value);
+}
+
+
+/*
+ * On a Cluster: each index name's members taken by a script on its node,
+ * then each member deleted on its own; the caller hears it when every
+ * command was answered. The batch outlives a requester that goes away:
+ * the sessions are ended all the same.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_end_on_cluster(ngx_http_auth_oidc_redis_op_t *op,
+    ngx_str_t *previous)
+{
+    size_t                             argvlen[4];
+    ngx_str_t                         *name;
+    ngx_uint_t                         i;
+    const char                        *argv[4];
+    ngx_http_auth_oidc_redis_batch_t  *batch;
+
+    batch = ngx_calloc(sizeof(ngx_http_auth_oidc_redis_batch_t),
+                       op->caller.log);
+    if (batch == NULL) {
+        return NGX_ERROR;
+    }
+
+    batch->op = op;
+    batch->store = op->store;
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_http_auth_oidc_redis_index_take_script;
+    argvlen[1] = sizeof(ngx_http_auth_oidc_redis_index_take_script) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+
+    for (i = 0; i < 2; i++) {
+        name = (i == 0) ? &op->rkey : previous;
+
+        if (name->len == 0) {
+            continue;
+        }
+
+        argv[3] = (char *) name->data;
+        argvlen[3] = name->len;
+
+        if (ngx_http_auth_oidc_redis_cluster_command(op->store->cluster,
+                                          name,
+                                          ngx_http_auth_oidc_redis_index_taken,
+                                          batch, 4, argv, argvlen)
+            == NULL)
+        {
+            batch->failed = 1;
+            continue;
+        }
+
+        batch->pending++;
+    }
+
+    if (batch->pending == 0) {
+        ngx_free(batch);
+        return NGX_ERROR;
+    }
+
+    op->batch = batch;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_auth_oidc_redis_index_taken(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_batch_t *batch = data;
+
+    size_t        i, argvlen[2];
+    ngx_str_t     member;
+    redisReply   *m;
+    const char   *argv[2];
+
+    batch->pending--;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        batch->found = 1;
+
+        argv[0] = "DEL";
+        argvlen[0] = 3;
+
+        for (i = 0; i < reply->elements; i++) {
+            m = reply->element[i];
+
+            if (m->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+
+            member.data = (u_char *) m->str;
+            member.len = m->len;
+            argv[1] = m->str;
+            argvlen[1] = m->len;
+
+            if (ngx_http_auth_oidc_redis_cluster_command(
+                                     batch->store->cluster, &member,
+                                     ngx_http_auth_oidc_redis_member_deleted,
+                                     batch, 2, argv, argvlen)
+                == NULL)
+            {
+                batch->failed = 1;
+                continue;
+            }
+
+            batch->pending++;
+        }
+
+    } else if (reply == NULL || reply->type != REDIS_REPLY_NIL) {
+        if (reply) {
+            ngx_http_auth_oidc_store_redis_error(batch->store, reply);
+        }
+
+        batch->failed = 1;
+    }
+
+    ngx_http_auth_oidc_redis_batch_done(batch);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_member_deleted(void *data, redisReply *reply,
+    ngx_str_t *error)
+{
+    ngx_http_auth_oidc_redis_batch_t *batch = data;
+
+    batch->pending--;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= 0) {
+        batch->ended += (ngx_uint_t) reply->integer;
+
+    } else {
+        if (reply) {
+            ngx_http_auth_oidc_store_redis_error(batch->store, reply);
+        }
+
+        /* a session may live on: the logout is not done */
+        batch->failed = 1;
+    }
+
+    ngx_http_auth_oidc_redis_batch_done(batch);
+}
+
+
+static void
+ngx_http_auth_oidc_redis_batch_done(ngx_http_auth_oidc_redis_batch_t *batch)
+{
+    ngx_http_auth_oidc_redis_op_t      *op;
+    ngx_http_auth_oidc_store_caller_t  *c;
+
+    if (batch->pending) {
+        return;
+    }
+
+    op = batch->op;
+
+    if (op) {
+        op->batch = NULL;
+        c = &op->caller;
+
+        if (batch->failed) {
+            c->done(c->data, NGX_ERROR, NULL);
+
+        } else if (!batch->found) {
+            c->done(c->data, NGX_DECLINED, NULL);
+
+        } else {
+            ngx_http_auth_oidc_redis_ended_count(op, batch->ended);
+        }
+    }
+
+    ngx_free(batch);
+}
+
+
+/*
+ * A command about rkey: to the one Redis (or Sentinel's master), or to the
+ * Cluster node of rkey's slot. NGX_AGAIN: handler hears the answer.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_send(ngx_http_auth_oidc_redis_op_t *op,
+    ngx_str_t *rkey, ngx_http_auth_oidc_redis_handler_pt handler, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    if (op->store->cluster) {
+        op->cluster_cmd = ngx_http_auth_oidc_redis_cluster_command(
+                                        op->store->cluster, rkey, handler, op,
+                                        argc, argv, argvlen);
+
+        return op->cluster_cmd ? NGX_AGAIN : NGX_ERROR;
+    }
+
+    op->cmd = ngx_http_auth_oidc_redis_command(op->store->redis, handler, op,
+                                               argc, argv, argvlen);
+
+    return op->cmd ? NGX_AGAIN : NGX_ERROR;
+}
+
+
+/* As _send(), but nobody waits for the answer. */
+
+static ngx_int_t
+ngx_http_auth_oidc_redis_post(ngx_http_auth_oidc_store_t *store,
+    ngx_str_t *rkey, int argc, const char **argv, const size_t *argvlen)
+{
+    if (store->cluster) {
+        return ngx_http_auth_oidc_redis_cluster_command(store->cluster, rkey,
+                                                        NULL, NULL, argc,
+                                                        argv, argvlen)
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    return ngx_http_auth_oidc_redis_command(store->redis, NULL, NULL, argc,
+                                            argv, argvlen)
+           ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -948,7 +1322,7 @@ ngx_http_auth_oidc_redis_op(ngx_http_auth_oidc_store_t *store,
     ngx_pool_cleanup_t             *cln;
     ngx_http_auth_oidc_redis_op_t  *op;
 
-    if (store->redis == NULL) {
+    if (store->redis == NULL && store->cluster == NULL) {
         return NULL;
     }
 
@@ -987,7 +1361,19 @@ ngx_http_auth_oidc_redis_op_cleanup(void *data)
 
     if (op->cmd) {
         ngx_http_auth_oidc_redis_cancel(op->cmd);
-        op->cmd = NULL;
+    }
+
+    if (op->cluster_cmd) {
+        ngx_http_auth_oidc_redis_cluster_cancel(op->cluster_cmd);
+    }
+
+    op->cmd = NULL;
+    op->cluster_cmd = NULL;
+
+    if (op->batch) {
+        /* its commands still end the sessions; nobody hears it */
+        op->batch->op = NULL;
+        op->batch = NULL;
     }
 }
 
@@ -1038,37 +1424,47 @@ ngx_http_auth_oidc_redis_key(ngx_pool_t *pool,
 }
 
 
+/*
+ * An error reply, or one of a type the command never answers: said once
+ * per incident, by the link it came from (on a Cluster, by the cluster:
+ * the node is not known here).
+ */
+
 static void
-ngx_http_auth_oidc_store_redis_error(ngx_http_auth_oidc_redis_op_t *op,
+ngx_http_auth_oidc_store_redis_error(ngx_http_auth_oidc_store_t *store,
     redisReply *reply)
 {
-    if (reply->type == REDIS_REPLY_ERROR
+    u_char  *p;
+    u_char   text[NGX_HTTP_AUTH_OIDC_ERRLEN];
+
+    if (reply->type == REDIS_REPLY_ERROR && store->cluster == NULL
         && ((reply->len > 6 && ngx_strncmp(reply->str, "MOVED ", 6) == 0)
             || (reply->len > 4 && ngx_strncmp(reply->str, "ASK ", 4) == 0)
             || (reply->len >= 11
                 && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0)))
     {
         /* what an operator needs to know, rather than a key's slot */
-        ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V is a "
-                                          "node of a Redis Cluster (%*s): "
-                                          "the store speaks to one Redis "
-                                          "server or Sentinel's master, not "
-                                          "to a Cluster",
-                                          &op->store->redis_conf.addr,
-                                          (size_t) reply->len, reply->str);
+        p = ngx_snprintf(text, sizeof(text), "Redis %V is a node of a Redis "
+                         "Cluster (%*s): name its nodes with \"cluster=\", "
+                         "not \"redis=\"", &store->redis_conf.addr,
+                         (size_t) reply->len, reply->str);
+
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        p = ngx_snprintf(text, sizeof(text), "Redis %V answered an error: "
+                         "%*s", &store->redis_conf.addr, (size_t) reply->len,
+                         reply->str);
+
+    } else {
+        p = ngx_snprintf(text, sizeof(text), "Redis %V answered a reply of "
+                         "unexpected type %d", &store->redis_conf.addr,
+                         reply->type);
+    }
+
+    if (store->cluster) {
+        ngx_http_auth_oidc_redis_cluster_incident(store->cluster, "%*s",
+                                                  p - text, text);
         return;
     }
 
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V "
-                                          "answered an error: %*s",
-                                          &op->store->redis_conf.addr,
-                                          (size_t) reply->len, reply->str);
-        return;
-    }
-
-    ngx_http_auth_oidc_redis_incident(op->store->redis, "Redis %V answered "
-                                      "a reply of unexpected type %d",
-                                      &op->store->redis_conf.addr,
-                                      reply->type);
+    ngx_http_auth_oidc_redis_incident(store->redis, "%*s", p - text, text);
 }

@@ -54,38 +54,56 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
 
 
 /*
- * "sentinel=HOST:PORT", once per sentinel: the master named master_name=
- * is asked of them in turn (resolved now, as redis= is).
+ * "sentinel=HOST:PORT" once per sentinel (the master named master_name= is
+ * asked of them in turn), or "cluster=HOST:PORT" once per seed node of a
+ * Redis Cluster (asked for the slot map in turn): resolved now, as redis=
+ * is.
  */
 
 ngx_int_t
-ngx_http_auth_oidc_store_redis_sentinel(ngx_conf_t *cf,
-    ngx_http_auth_oidc_store_t *store, ngx_str_t *addr)
+ngx_http_auth_oidc_store_redis_list(ngx_conf_t *cf,
+    ngx_http_auth_oidc_store_t *store, ngx_str_t *param, ngx_str_t *addr)
 {
-    ngx_url_t    u;
-    ngx_addr_t  *a;
+    ngx_url_t     u;
+    ngx_addr_t   *a;
+    ngx_array_t **list;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = *addr;
-    u.default_port = 26379;
+
+    if (param->data[0] == 's') {
+        list = &store->redis_conf.sentinels;
+        u.default_port = 26379;
+
+    } else {
+        list = &store->redis_conf.cluster;
+        u.default_port = 6379;
+    }
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid sentinel= \"%V\" of oidc_session_store "
-                           "\"%V\": %s", addr, &store->name,
+                           "invalid %V \"%V\" of oidc_session_store \"%V\": "
+                           "%s", param, addr, &store->name,
                            u.err ? u.err : "host not found");
         return NGX_ERROR;
     }
 
-    if (store->redis_conf.sentinels == NULL) {
-        store->redis_conf.sentinels = ngx_array_create(cf->pool, 3,
-                                                       sizeof(ngx_addr_t));
-        if (store->redis_conf.sentinels == NULL) {
+    if (u.family == AF_UNIX && *list == store->redis_conf.cluster) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cluster= \"%V\" of oidc_session_store "
+                           "\"%V\": a Redis Cluster is reached over TCP",
+                           addr, &store->name);
+        return NGX_ERROR;
+    }
+
+    if (*list == NULL) {
+        *list = ngx_array_create(cf->pool, 3, sizeof(ngx_addr_t));
+        if (*list == NULL) {
             return NGX_ERROR;
         }
     }
 
-    a = ngx_array_push(store->redis_conf.sentinels);
+    a = ngx_array_push(*list);
     if (a == NULL) {
         return NGX_ERROR;
     }
@@ -128,6 +146,20 @@ ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
     if (rc->sentinels) {
         /* logs say "Redis mymaster", whichever host it is on now */
         rc->addr = rc->master_name;
+    }
+
+    if (rc->cluster) {
+        if (rc->sockaddr || rc->sentinels || rc->db || rc->tls) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_session_store \"%V\": \"cluster=\" "
+                               "goes without \"redis=\", \"sentinel=\", "
+                               "\"db=\" (a Cluster has database 0 only) and "
+                               "TLS (not supported with a Cluster yet)",
+                               &store->name);
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&rc->addr, "Cluster");
     }
 
     if (!rc->tls) {

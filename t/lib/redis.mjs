@@ -208,6 +208,46 @@ export async function startRedis(h, opts = {}) {
   return redis;
 }
 
+/**
+ * A Redis Cluster of `masters` real redis-server nodes (no replicas), the
+ * 16384 slots split evenly, every node agreeing that the cluster is ok.
+ * Returns the nodes (Redis), each with `id` (CLUSTER MYID).
+ */
+export async function startCluster(h, masters = 3) {
+  const nodes = [];
+  for (let i = 0; i < masters; i += 1) {
+    // the bus on a free port of its own, not the port + 10000 default
+    const bus = await freePort();
+    nodes.push(await startRedis(h, {
+      args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-config-file', `nodes-${i}.conf`,
+        '--cluster-port', String(bus)],
+    }));
+    nodes[i].bus = bus;
+  }
+  const per = Math.floor(16384 / masters);
+  for (let i = 0; i < masters; i += 1) {
+    const last = i === masters - 1 ? 16383 : (i + 1) * per - 1;
+    await nodes[i].cli('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(last));
+    nodes[i].id = await nodes[i].cli('CLUSTER', 'MYID');
+  }
+  for (let i = 1; i < masters; i += 1) await nodes[0].cli('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].bus));
+  await waitFor(async () => {
+    for (const n of nodes) {
+      if (!/cluster_state:ok/.test(await n.cli('CLUSTER', 'INFO'))) return false;
+      if ((await n.cli('CLUSTER', 'NODES')).trim().split('\n').length !== masters) return false;
+    }
+    return true;
+  }, { timeout: 15000, what: `a ${masters}-node Redis Cluster` });
+  return nodes;
+}
+
+/** `oidc_session_store NAME cluster=ADDR ... key=value ...;` */
+export function clusterStore(name, nodes, params = {}) {
+  const seeds = nodes.map((n) => ` cluster=${n.addr}`).join('');
+  const ps = Object.entries(params).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => ` ${k}=${v}`);
+  return `    oidc_session_store ${name}${seeds}${ps.join('')};\n`;
+}
+
 /** A secret file of `bytes` random base64url characters (plus `tail`) in `dir`. */
 export function secretFile(dir, name, { bytes = 48, tail: end = '\n' } = {}) {
   const file = path.join(dir, name);

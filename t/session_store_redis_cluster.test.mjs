@@ -1,0 +1,199 @@
+// The Redis store on a real Redis Cluster (three masters, redis-server
+// --cluster-enabled): nginx is given one seed node, learns the slot map
+// (CLUSTER SLOTS), sends each command to the master of its key's slot, and
+// follows a slot that moves while traffic runs: ASK while it is being
+// migrated, MOVED once it has, then the new map. No request fails, no
+// session is lost, and a logout deletes the session on the node that holds it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { UserAgent } from './lib/browser.mjs';
+import { basicServer } from './lib/conf.mjs';
+import { itest } from './lib/harness.mjs';
+import {
+  assertLoginRedirect, login, NAV, protectedLocation, providerBlock, step, withSession,
+} from './lib/login.mjs';
+import { clusterStore, REDIS_CLI, secretFile, startCluster } from './lib/redis.mjs';
+import { sleep, waitFor } from './lib/util.mjs';
+
+const SESSIONS = 9;
+
+function conf(op, upstream, port, seeds, secret) {
+  return `
+${clusterStore('cl', seeds, { secret_file: secret, timeout: '500ms' })}
+${providerBlock('p', op.issuer, { session_store: 'cl', logout_uri: '/logout' })}
+${basicServer(port, protectedLocation('/app', 'p', upstream.url))}`;
+}
+
+/** The session keys on each node: [[key, ...], ...]. */
+const keysByNode = (nodes) => Promise.all(nodes.map((n) => n.keys('oidc:s:*')));
+
+const storeStatus = async (ngx) => (await ngx.status()).stores.cl;
+
+/** Logs in `n` users; their session cookies. */
+async function logins(ngx, n) {
+  const cookies = [];
+  for (let i = 0; i < n; i += 1) cookies.push((await login(new UserAgent(), ngx.url, '/app')).cookie);
+  return cookies;
+}
+
+/** Every session answered 200 with its identity; returns the statuses otherwise. */
+async function allServed(ngx, cookies, what) {
+  for (const [i, cookie] of cookies.entries()) {
+    const res = await ngx.get(`/app/${what}/${i}`, { headers: withSession(cookie) });
+    assert.equal(res.status, 200, `${what}: session #${i}: ${res.status} ${res.body.slice(0, 200)}`);
+    assert.equal(res.json().headers['x-user-sub'] !== undefined, true, `${what}: identity upstream`);
+  }
+}
+
+/** Requests with every session in a loop until stop(); resolves the failures. */
+function traffic(ngx, cookies) {
+  let running = true;
+  const failures = [];
+  let count = 0;
+  const loop = (async () => {
+    while (running) {
+      for (const [i, cookie] of cookies.entries()) {
+        const res = await ngx.get(`/app/traffic/${i}`, { headers: withSession(cookie) });
+        count += 1;
+        if (res.status !== 200) failures.push(`#${i}: ${res.status}`);
+      }
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return { failures, count }; }, get count() { return count; } };
+}
+
+itest('Redis Cluster, three masters: the map from one seed, sessions spread over the nodes, each read from its master, logout deletes it there', async (h, t) => {
+  const nodes = await startCluster(h, 3);
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  // one seed: the other masters are learned from the map
+  const ngx = await h.nginx(conf(op, upstream, port, [nodes[1]], secretFile(h.dir, 'secret')), { workers: 1 }).start();
+  await ngx.waitProvider('p', 'ready');
+
+  let cookies;
+  await step(t, h, 'logins: sessions land on every master, each key on its slot\'s node', async () => {
+    cookies = await logins(ngx, SESSIONS);
+    const keys = await keysByNode(nodes);
+    assert.equal(keys.flat().length, SESSIONS, keys.map((k) => k.length).join(','));
+    assert.ok(keys.filter((k) => k.length).length >= 2, `sessions on at least two nodes: ${keys.map((k) => k.length)}`);
+    await allServed(ngx, cookies, 'spread');
+  });
+
+  await step(t, h, 'oidc_status: three masters connected, every slot known, no redirect once the map is read', async () => {
+    const s = await storeStatus(ngx);
+    assert.equal(s.connected, true, JSON.stringify(s));
+    assert.equal(s.cluster.masters, 3, JSON.stringify(s));
+    assert.equal(s.cluster.masters_connected, 3);
+    assert.equal(s.cluster.slots, 16384);
+    assert.ok(s.cluster.maps >= 1);
+    await allServed(ngx, cookies, 'again');
+    assert.equal((await storeStatus(ngx)).cluster.redirects, s.cluster.redirects, 'the map routes every key right');
+  });
+
+  await step(t, h, 'logout: the session key is deleted on its node, the others live', async () => {
+    const ua = new UserAgent();
+    const { cookie } = await login(ua, ngx.url, '/app');
+    const before = (await keysByNode(nodes)).flat().length;
+    const res = await ua.fetch(`${ngx.url}/logout`, {
+      method: 'POST',
+      headers: { ...NAV, 'sec-fetch-site': 'same-origin', origin: ngx.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(res.status, 302, `${res.status} ${res.body.slice(0, 200)}`);
+    await waitFor(async () => (await keysByNode(nodes)).flat().length === before - 1, { timeout: 2000, interval: 50, what: 'the key deleted' });
+    assertLoginRedirect(await ngx.get('/app/x', { headers: withSession(cookie) }), `${op.issuer}/auth`);
+    await allServed(ngx, cookies, 'after-logout');
+  });
+});
+
+itest('Redis Cluster: a slot migrated while traffic runs (ASK, then MOVED, then the new map) and a node resharded away lose nothing', async (h, t) => {
+  const nodes = await startCluster(h, 3);
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const ngx = await h.nginx(conf(op, upstream, port, nodes, secretFile(h.dir, 'secret')), { workers: 1 }).start();
+  await ngx.waitProvider('p', 'ready');
+  const cookies = await logins(ngx, SESSIONS);
+  await allServed(ngx, cookies, 'before');
+
+  // a node that holds a session, its key and slot, and where it goes
+  const keys = await keysByNode(nodes);
+  const from = keys.findIndex((k) => k.length);
+  const src = nodes[from];
+  const dst = nodes[(from + 1) % 3];
+  const key = keys[from][0];
+  const slot = await src.cli('CLUSTER', 'KEYSLOT', key);
+  const load = traffic(ngx, cookies);
+
+  await step(t, h, 'the slot is migrating and its key already moved: the source answers ASK, nginx asks the target', async () => {
+    await dst.cli('CLUSTER', 'SETSLOT', slot, 'IMPORTING', src.id);
+    await src.cli('CLUSTER', 'SETSLOT', slot, 'MIGRATING', dst.id);
+    const redirects = (await storeStatus(ngx)).cluster.redirects;
+    assert.equal(await src.cli('MIGRATE', '127.0.0.1', String(dst.port), key, '0', '5000'), 'OK');
+    assert.match(await dst.cli('EXISTS', key), /^MOVED /, 'outside ASKING, the importing node sends the key back');
+    await allServed(ngx, cookies, 'ask');
+    assert.ok((await storeStatus(ngx)).cluster.redirects > redirects, 'ASK followed');
+  });
+
+  await step(t, h, 'the slot moved: the source answers MOVED, nginx follows it and reads the new map', async () => {
+    const maps = (await storeStatus(ngx)).cluster.maps;
+    for (const n of [dst, src, ...nodes.filter((n) => n !== dst && n !== src)]) {
+      await n.cli('CLUSTER', 'SETSLOT', slot, 'NODE', dst.id);
+    }
+    await allServed(ngx, cookies, 'moved');
+    await waitFor(async () => (await storeStatus(ngx)).cluster.maps > maps, { timeout: 3000, interval: 50, what: 'the map read again' });
+    await allServed(ngx, cookies, 'settled');
+    const redirects = (await storeStatus(ngx)).cluster.redirects;
+    await allServed(ngx, cookies, 'mapped');
+    assert.equal((await storeStatus(ngx)).cluster.redirects, redirects, 'no redirect with the new map');
+  });
+
+  await step(t, h, 'every slot of a node resharded to another under traffic (redis-cli --cluster reshard)', async () => {
+    const away = nodes[(from + 2) % 3];
+    const line = (await away.cli('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(away.id));
+    const slots = line.trim().split(' ').slice(8).filter((r) => /^\d+(-\d+)?$/.test(r))
+      .reduce((n, r) => { const [a, b = a] = r.split('-').map(Number); return n + b - a + 1; }, 0);
+    assert.ok(slots > 0, 'the node holds slots');
+    await new Promise((resolve, reject) => {
+      execFile(REDIS_CLI, ['--cluster', 'reshard', away.addr, '--cluster-from', away.id, '--cluster-to', src.id,
+        '--cluster-slots', String(slots), '--cluster-yes'], { timeout: 120000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => (err ? reject(new Error(`reshard: ${err.message} ${stderr}`)) : resolve(stdout)));
+    });
+    assert.deepEqual(await away.keys('oidc:s:*'), [], 'the node holds no session now');
+    await sleep(200);
+    await allServed(ngx, cookies, 'resharded');
+  });
+
+  await step(t, h, 'the traffic throughout: every request 200', async () => {
+    const { failures, count } = await load.stop();
+    assert.ok(count >= SESSIONS * 3, `traffic ran: ${count} requests`);
+    assert.deepEqual(failures, [], `${failures.length} of ${count} requests failed`);
+    assert.equal((await keysByNode(nodes)).flat().length, SESSIONS, 'no session lost');
+  });
+});
+
+itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db=, TLS or the worker cache', async (h) => {
+  const port = await h.port();
+  const secret = secretFile(h.dir, 'secret');
+  for (const [params, re] of [
+    ['cluster=127.0.0.1:7000 redis=127.0.0.1:6379', /"cluster=" goes without "redis=", "sentinel=", "db="/],
+    ['cluster=127.0.0.1:7000 sentinel=127.0.0.1:26379 master_name=m', /go together, without "redis="|"cluster=" goes without/],
+    ['cluster=127.0.0.1:7000 db=2', /"cluster=" goes without .*"db=" \(a Cluster has database 0 only\)/],
+    ['cluster=127.0.0.1:7000 cache=8m', /the worker's session cache \("cache="\) does not follow a Redis Cluster yet/],
+    ['cluster=unix:/tmp/x.sock', /a Redis Cluster is reached over TCP/],
+    ['cluster=127.0.0.1:7000 ssl_name=x', /"ssl_\*=" parameters need "redis=tls:\/\/\.\.\."/],
+  ]) {
+    const res = await h.nginx(`
+    oidc_session_store s ${params} secret_file=${secret};
+${providerBlock('idp', 'http://127.0.0.1:9', { session_store: 's' })}
+${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).test();
+    assert.equal(res.ok, false, params);
+    assert.match(res.stderr, re, params);
+  }
+  const ok = await h.nginx(`
+    oidc_session_store s cluster=127.0.0.1:7000 cluster=localhost:7001 secret_file=${secret} timeout=200ms;
+${providerBlock('idp', 'http://127.0.0.1:9', { session_store: 's' })}
+${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).test();
+  assert.equal(ok.ok, true, ok.stderr);
+});
