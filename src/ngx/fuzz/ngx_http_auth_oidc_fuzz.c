@@ -222,6 +222,20 @@ ngx_sprintf(u_char *buf, const char *fmt, ...)
 
 
 u_char *
+ngx_snprintf(u_char *buf, size_t max, const char *fmt, ...)
+{
+    abort();
+}
+
+
+void *
+ngx_calloc(size_t size, ngx_log_t *log)
+{
+    abort();
+}
+
+
+u_char *
 ngx_cpystrn(u_char *dst, u_char *src, size_t n)
 {
     abort();
@@ -292,6 +306,32 @@ ngx_http_auth_oidc_redis_cancel(ngx_http_auth_oidc_redis_cmd_t *cmd)
 void
 ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
     const char *fmt, ...)
+{
+    abort();
+}
+
+
+ngx_http_auth_oidc_redis_cluster_cmd_t *
+ngx_http_auth_oidc_redis_cluster_command(
+    ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_str_t *key,
+    ngx_http_auth_oidc_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_cluster_cancel(
+    ngx_http_auth_oidc_redis_cluster_cmd_t *cmd)
+{
+    abort();
+}
+
+
+void
+ngx_http_auth_oidc_redis_cluster_incident(
+    ngx_http_auth_oidc_redis_cluster_t *cluster, const char *fmt, ...)
 {
     abort();
 }
