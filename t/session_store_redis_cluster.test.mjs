@@ -10,10 +10,11 @@ import { UserAgent } from './lib/browser.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
 import {
-  assertLoginRedirect, login, NAV, protectedLocation, providerBlock, step, withSession,
+  assertLoginRedirect, login, NAV, protectedLocation, providerBlock, step, withSession, XHR,
 } from './lib/login.mjs';
 import { clusterStore, REDIS_CLI, secretFile, startCluster } from './lib/redis.mjs';
 import { sleep, waitFor } from './lib/util.mjs';
+import { pastExpiry, REFRESHING, seen, shortTokens } from './lib/refresh.mjs';
 
 const SESSIONS = 9;
 
@@ -170,6 +171,60 @@ itest('Redis Cluster: a slot migrated while traffic runs (ASK, then MOVED, then 
     assert.ok(count >= SESSIONS * 3, `traffic ran: ${count} requests`);
     assert.deepEqual(failures, [], `${failures.length} of ${count} requests failed`);
     assert.equal((await keysByNode(nodes)).flat().length, SESSIONS, 'no session lost');
+  });
+});
+
+// A record's names under two secrets hash to two slots: after a rotation a
+// session sealed with the old secret is read, refreshed and deleted under
+// its old name, each a command of its own on the node of that name.
+itest('Redis Cluster after a secret rotation: an old session is read, refreshed once by two hosts, and logged out where it lives', async (h, t) => {
+  const nodes = await startCluster(h, 3);
+  const idp = await shortTokens(h);
+  const upstream = await h.echo();
+  const secretA = secretFile(h.dir, 'a.secret');
+  const secretB = secretFile(h.dir, 'b.secret');
+  const ports = [await h.port(), await h.port()];
+  const conf2 = (port, params) => `
+${clusterStore('cl', nodes, params)}
+${providerBlock('idp', idp.issuer, { ...REFRESHING, session_store: 'cl', logout_uri: '/logout' })}
+${basicServer(port, protectedLocation('/app', 'idp', upstream.url))}`;
+  const [a, b] = ports.map((port) => h.nginx(conf2(port, { secret_file: secretA }), { workers: 2 }));
+  await a.start();
+  await b.start();
+  await a.waitProvider('idp', 'ready');
+  await b.waitProvider('idp', 'ready');
+  const ua = new UserAgent();
+  const { cookie } = await login(ua, a.url, '/app/', { op: 'real' });
+  const [oldKey] = (await keysByNode(nodes)).flat();
+  const since = Date.now();
+  await seen(b, cookie);
+
+  await step(t, h, 'rotated (secret B, previous A) on both hosts: the old session still works', async () => {
+    for (const n of [a, b]) await n.reload(conf2(n === a ? ports[0] : ports[1], { secret_file: secretB, previous_secret_file: secretA }));
+    await seen(a, cookie);
+    await seen(b, cookie);
+  });
+
+  await step(t, h, 'past expiry, 20 requests on both hosts: one refresh, the record replaced under its old name', async () => {
+    await pastExpiry(since);
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).get(`/app/r${i}`, {
+      headers: withSession(cookie, XHR),
+    })));
+    assert.deepEqual(all.map((r) => r.status), Array(20).fill(200));
+    assert.equal(new Set(all.map((r) => r.json().headers['x-access-token'])).size, 1, 'one access token on both hosts');
+    assert.equal(idp.grantCount('refresh_token'), 1, 'one refresh for both hosts');
+    assert.deepEqual((await keysByNode(nodes)).flat(), [oldKey], 'one record, where it was');
+  });
+
+  await step(t, h, 'logout on B: the record under the old name is deleted', async () => {
+    const res = await ua.fetch(`${b.url}/logout`, {
+      method: 'POST',
+      headers: { ...NAV, 'sec-fetch-site': 'same-origin', origin: b.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(res.status, 302, `${res.status} ${res.body.slice(0, 200)}`);
+    await waitFor(async () => (await keysByNode(nodes)).flat().length === 0, { timeout: 2000, interval: 50, what: 'the record deleted' });
+    assert.equal((await a.get('/app/x', { headers: withSession(cookie, XHR) })).status, 401);
   });
 });
 
