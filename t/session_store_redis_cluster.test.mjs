@@ -174,6 +174,60 @@ itest('Redis Cluster: a slot migrated while traffic runs (ASK, then MOVED, then 
   });
 });
 
+// a failover here: node timeout 2 s, then the replica's election
+const RECOVERY_BOUND_MS = 15000;
+
+itest('Redis Cluster: a master killed under traffic fails over to its replica: 503 meanwhile (never a login), then every session back, none lost', async (h, t) => {
+  const nodes = await startCluster(h, 3, { replicas: 1 });
+  const [master, , , replica] = nodes;
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  // basicServer has /plain, which needs no session
+  const ngx = await h.nginx(conf(op, upstream, port, nodes.slice(0, 3), secretFile(h.dir, 'secret')), { workers: 2 }).start();
+  await ngx.waitProvider('p', 'ready');
+  const cookies = await logins(ngx, SESSIONS);
+  await waitFor(async () => (await replica.keys('oidc:s:*')).length === (await master.keys('oidc:s:*')).length,
+    { timeout: 5000, what: 'the replica has the master\'s sessions' });
+  const onMaster = (await master.keys('oidc:s:*')).length;
+  const load = traffic(ngx, cookies);
+
+  await step(t, h, `the master killed: requests recover within ${RECOVERY_BOUND_MS} ms, /plain answers throughout`, async () => {
+    const killed = Date.now();
+    await master.kill();
+    let statuses = [];
+    const plain = [];
+    await waitFor(async () => {
+      plain.push((await ngx.get('/plain')).status);
+      statuses = await Promise.all(cookies.map((c, i) => ngx.get(`/app/failover/${i}`, { headers: withSession(c) })
+        .then((r) => r.status)));
+      return statuses.every((s) => s === 200);
+    }, { timeout: RECOVERY_BOUND_MS, interval: 100, what: 'every session served again', describe: () => statuses.join(',') });
+    assert.deepEqual(plain.filter((s) => s !== 200), [], '/plain while failing over');
+    t.diagnostic(`recovered ${Date.now() - killed} ms after the kill; ${onMaster} of ${SESSIONS} sessions were on the killed master`);
+    assert.match(await replica.cli('ROLE'), /^master/, 'the replica was promoted');
+  });
+
+  await step(t, h, 'the traffic throughout: only 503 while failing over, never a login or a 401', async () => {
+    const { failures, count } = await load.stop();
+    assert.ok(count > 0);
+    for (const f of failures) assert.match(f, /: 503$/, `a failure that is not a 503: ${failures}`);
+    await allServed(ngx, cookies, 'after');
+    assert.equal((await ngx.status()).stores.cl.cluster.masters_connected, 3);
+  });
+
+  await step(t, h, 'error.log: the incident said once per worker and kind (node lost, cluster down), not per request', async () => {
+    const errors = ngx.errorLog().split('\n').filter((l) => /\[error\]/.test(l));
+    const perWorker = new Map();
+    for (const l of errors) {
+      const pid = /\[error\] (\d+)#/.exec(l)[1];
+      perWorker.set(pid, (perWorker.get(pid) || 0) + 1);
+    }
+    for (const [pid, n] of perWorker) assert.ok(n <= 3, `worker ${pid}: ${n} [error] lines:\n${errors.join('\n')}`);
+    assert.match(errors.join('\n'), /oidc_session_store "cl": connection to Redis 127\.0\.0\.1:\d+ lost/);
+  });
+});
+
 // A record's names under two secrets hash to two slots: after a rotation a
 // session sealed with the old secret is read, refreshed and deleted under
 // its old name, each a command of its own on the node of that name.

@@ -21,6 +21,12 @@
 #define NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_MIN     100
 #define NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_RETRY   1000
 
+/*
+ * An incident is over after this long (ms) without an error: the nodes
+ * learn a failover one by one, and answer CLUSTERDOWN and values in turn
+ */
+#define NGX_HTTP_AUTH_OIDC_CLUSTER_CALM        1000
+
 
 typedef struct {
     ngx_http_auth_oidc_redis_conf_t      conf;      /* the store's, here */
@@ -55,6 +61,7 @@ struct ngx_http_auth_oidc_redis_cluster_s {
     ngx_uint_t                           maps;      /* answered */
     ngx_uint_t                           redirects;
     ngx_uint_t                           failing;
+    ngx_msec_t                           failed;    /* the last error */
     size_t                               last_error_len;
     u_char                               last_error[NGX_HTTP_AUTH_OIDC_ERRLEN];
 };
@@ -85,6 +92,8 @@ static ngx_int_t ngx_http_auth_oidc_cluster_send(
     ngx_http_auth_oidc_cluster_node_t *node, ngx_uint_t asking);
 static void ngx_http_auth_oidc_cluster_answered(void *data, redisReply *reply,
     ngx_str_t *error);
+static void ngx_http_auth_oidc_cluster_recovered(
+    ngx_http_auth_oidc_redis_cluster_t *cluster);
 static ngx_http_auth_oidc_cluster_node_t *ngx_http_auth_oidc_cluster_redirect(
     ngx_http_auth_oidc_redis_cluster_t *cluster, redisReply *reply,
     ngx_uint_t *asking);
@@ -429,6 +438,15 @@ ngx_http_auth_oidc_cluster_answered(void *data, redisReply *reply,
     if (reply == NULL) {
         ngx_http_auth_oidc_cluster_want_map(cluster);
 
+    } else if (reply->type != REDIS_REPLY_ERROR) {
+        ngx_http_auth_oidc_cluster_recovered(cluster);
+
+    } else if (reply->len >= 11
+               && ngx_strncmp(reply->str, "CLUSTERDOWN", 11) == 0)
+    {
+        /* a failover under way: its end changes the map */
+        ngx_http_auth_oidc_cluster_want_map(cluster);
+
     } else if (reply->type == REDIS_REPLY_ERROR
                && (node = ngx_http_auth_oidc_cluster_redirect(cluster, reply,
                                                               &asking)))
@@ -615,9 +633,10 @@ ngx_http_auth_oidc_cluster_map_answered(void *data, redisReply *reply,
     ngx_http_auth_oidc_redis_cluster_t *cluster = data;
 
     u_char      slots[NGX_HTTP_AUTH_OIDC_CLUSTER_SLOTS];
-    ngx_uint_t  again;
+    ngx_msec_t  again;
 
-    again = cluster->map_wanted;
+    /* asked for again meanwhile: soon */
+    again = cluster->map_wanted ? NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_MIN : 0;
 
     if (reply && ngx_http_auth_oidc_cluster_map_read(cluster, reply, slots)
                  == NGX_OK)
@@ -625,13 +644,6 @@ ngx_http_auth_oidc_cluster_map_answered(void *data, redisReply *reply,
         ngx_memcpy(cluster->slots, slots, sizeof(slots));
         cluster->maps++;
 
-        if (cluster->failing) {
-            cluster->failing = 0;
-            ngx_log_error(NGX_LOG_NOTICE, cluster->log, 0,
-                          "auth_oidc: oidc_session_store \"%V\": Redis "
-                          "Cluster map read again from %V", &cluster->name,
-                          &cluster->asked->conf.addr);
-        }
 
     } else {
         if (reply) {
@@ -646,7 +658,9 @@ ngx_http_auth_oidc_cluster_map_answered(void *data, redisReply *reply,
                                           reply->str);
         }
 
-        again = 1;
+        /* no answer: the next node at once; a wrong one: later */
+        again = reply ? NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_RETRY
+                      : NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_MIN;
     }
 
     cluster->asked = NULL;
@@ -654,9 +668,7 @@ ngx_http_auth_oidc_cluster_map_answered(void *data, redisReply *reply,
     if (again && !ngx_exiting && !ngx_terminate
         && !cluster->map_timer.timer_set)
     {
-        ngx_add_timer(&cluster->map_timer, reply
-                      ? NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_RETRY
-                      : NGX_HTTP_AUTH_OIDC_CLUSTER_MAP_MIN);
+        ngx_add_timer(&cluster->map_timer, again);
     }
 }
 
@@ -769,6 +781,26 @@ ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len)
 }
 
 
+/* A command answered: the incident, if any, is over. */
+
+static void
+ngx_http_auth_oidc_cluster_recovered(
+    ngx_http_auth_oidc_redis_cluster_t *cluster)
+{
+    if (!cluster->failing
+        || ngx_current_msec - cluster->failed < NGX_HTTP_AUTH_OIDC_CLUSTER_CALM)
+    {
+        return;
+    }
+
+    cluster->failing = 0;
+
+    ngx_log_error(NGX_LOG_NOTICE, cluster->log, 0,
+                  "auth_oidc: oidc_session_store \"%V\": Redis Cluster "
+                  "answers again", &cluster->name);
+}
+
+
 /* Logged at "error" once per incident, as a connection's incidents are. */
 
 void
@@ -785,6 +817,7 @@ ngx_http_auth_oidc_redis_cluster_incident(
     va_end(args);
 
     cluster->last_error_len = p - cluster->last_error;
+    cluster->failed = ngx_current_msec;
 
     if (cluster->failing) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, cluster->log, 0,

@@ -209,13 +209,14 @@ export async function startRedis(h, opts = {}) {
 }
 
 /**
- * A Redis Cluster of `masters` real redis-server nodes (no replicas), the
- * 16384 slots split evenly, every node agreeing that the cluster is ok.
- * Returns the nodes (Redis), each with `id` (CLUSTER MYID).
+ * A Redis Cluster of `masters` real redis-server nodes, the 16384 slots
+ * split evenly, and `replicas` more nodes, replica i of master i; every
+ * node agreeing that the cluster is ok. Returns the nodes (Redis), masters
+ * first, each with `id` (CLUSTER MYID).
  */
-export async function startCluster(h, masters = 3) {
+export async function startCluster(h, masters = 3, { replicas = 0 } = {}) {
   const nodes = [];
-  for (let i = 0; i < masters; i += 1) {
+  for (let i = 0; i < masters + replicas; i += 1) {
     // the bus on a free port of its own, not the port + 10000 default
     const bus = await freePort();
     nodes.push(await startRedis(h, {
@@ -230,14 +231,28 @@ export async function startCluster(h, masters = 3) {
     await nodes[i].cli('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(last));
     nodes[i].id = await nodes[i].cli('CLUSTER', 'MYID');
   }
-  for (let i = 1; i < masters; i += 1) await nodes[0].cli('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].bus));
+  for (let i = 1; i < nodes.length; i += 1) await nodes[0].cli('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].bus));
+  const known = async () => {
+    for (const n of nodes) {
+      if ((await n.cli('CLUSTER', 'NODES')).trim().split('\n').length !== nodes.length) return false;
+    }
+    return true;
+  };
+  await waitFor(known, { timeout: 15000, what: 'the nodes know each other' });
+  // replica i follows master i
+  for (let i = 0; i < replicas; i += 1) {
+    const replica = nodes[masters + i];
+    replica.id = await replica.cli('CLUSTER', 'MYID');
+    await replica.cli('CLUSTER', 'REPLICATE', nodes[i].id);
+    await waitFor(async () => /master_link_status:up/.test(await replica.cli('INFO', 'replication')),
+      { timeout: 15000, what: `replica of master ${i} in sync` });
+  }
   await waitFor(async () => {
     for (const n of nodes) {
       if (!/cluster_state:ok/.test(await n.cli('CLUSTER', 'INFO'))) return false;
-      if ((await n.cli('CLUSTER', 'NODES')).trim().split('\n').length !== masters) return false;
     }
-    return true;
-  }, { timeout: 15000, what: `a ${masters}-node Redis Cluster` });
+    return known();
+  }, { timeout: 15000, what: `a ${masters}-master Redis Cluster` });
   return nodes;
 }
 
