@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { UserAgent } from './lib/browser.mjs';
+import { makeCA, makeServerCert } from './lib/ca.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { itest } from './lib/harness.mjs';
 import {
@@ -282,11 +283,57 @@ ${basicServer(port, protectedLocation('/app', 'idp', upstream.url))}`;
   });
 });
 
-itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db=, TLS or the worker cache', async (h) => {
+// TLS to every node: the seeds as tls://, the nodes the map names reached
+// with TLS as well, each certificate verified for the same name.
+itest('Redis Cluster over TLS (cluster=tls://): every master reached with TLS and verified; a wrong CA fails closed', async (h, t) => {
+  const ca = makeCA(h.dir, 'ca');
+  const other = makeCA(h.dir, 'other');
+  const server = makeServerCert(ca, 'redis', { eku: 'serverAuth,clientAuth' });
+  const nodes = await startCluster(h, 3, { tls: { cert: server.cert, key: server.key, ca: ca.cert } });
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const port = await h.port();
+  const tlsConf = (trusted) => `
+    oidc_session_store cl cluster=tls://${nodes[0].tlsAddr} ssl_trusted_certificate=${trusted} secret_file=${secretFile(h.dir, 'secret')} timeout=500ms;
+${providerBlock('p', op.issuer, { session_store: 'cl' })}
+${basicServer(port, protectedLocation('/app', 'p', upstream.url))}`;
+
+  await step(t, h, 'the test CA: sessions on every master, all served', async () => {
+    const ngx = await h.nginx(tlsConf(ca.cert), { workers: 1 }).start();
+    await ngx.waitProvider('p', 'ready');
+    const cookies = await logins(ngx, SESSIONS);
+    const keys = await keysByNode(nodes);
+    assert.ok(keys.filter((k) => k.length).length >= 2, `sessions on at least two nodes: ${keys.map((k) => k.length)}`);
+    await allServed(ngx, cookies, 'tls');
+    const s = await storeStatus(ngx);
+    assert.equal(s.cluster.masters_connected, 3, JSON.stringify(s));
+    // every master's TLS port: the map gave TLS ports to a TLS client
+    const clients = await Promise.all(nodes.map((n) => n.cli('CLIENT', 'LIST')));
+    for (const [i, list] of clients.entries()) {
+      assert.match(list, new RegExp(`laddr=${nodes[i].tlsAddr.replace(/\./g, '\\.')} `), `node ${i}: nginx on its TLS port`);
+    }
+    await ngx.stop();
+  });
+
+  await step(t, h, 'another CA: 503, one error line naming the verification, never plaintext', async () => {
+    const ngx = await h.nginx(tlsConf(other.cert), { workers: 1 }).start();
+    await ngx.waitProvider('p', 'ready');
+    const res = await ngx.get('/app/x', { headers: NAV });
+    assert.equal(res.status, 503, `${res.status}`);
+    assert.equal((await ngx.get('/app/y', { headers: NAV })).status, 503);
+    const errors = ngx.errorLog().split('\n').filter((l) => /\[error\]/.test(l));
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0], /SSL certificate verify error for Redis (tls:\/\/)?127\.0\.0\.1:\d+: \(19:self-signed certificate in certificate chain\)/);
+    await ngx.stop();
+  });
+});
+
+itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db=, half TLS or the worker cache', async (h) => {
   const port = await h.port();
   const secret = secretFile(h.dir, 'secret');
   for (const [params, re] of [
-    ['cluster=127.0.0.1:7000 redis=127.0.0.1:6379', /"cluster=" goes without "redis=", "sentinel=", "db="/],
+    ['cluster=127.0.0.1:7000 redis=127.0.0.1:6379', /"cluster=" goes without "redis=", "sentinel=" and "db="/],
+    ['cluster=tls://127.0.0.1:7000 cluster=127.0.0.1:7001', /every seed node is reached with TLS \("tls:\/\/"\) or none/],
     ['cluster=127.0.0.1:7000 sentinel=127.0.0.1:26379 master_name=m', /go together, without "redis="|"cluster=" goes without/],
     ['cluster=127.0.0.1:7000 db=2', /"cluster=" goes without .*"db=" \(a Cluster has database 0 only\)/],
     ['cluster=127.0.0.1:7000 cache=8m', /the worker's session cache \("cache="\) does not follow a Redis Cluster yet/],
@@ -305,4 +352,9 @@ ${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).t
 ${providerBlock('idp', 'http://127.0.0.1:9', { session_store: 's' })}
 ${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).test();
   assert.equal(ok.ok, true, ok.stderr);
+  const tls = await h.nginx(`
+    oidc_session_store s cluster=tls://127.0.0.1:7000 cluster=tls://127.0.0.1:7001 ssl_name=redis.internal secret_file=${secret};
+${providerBlock('idp', 'http://127.0.0.1:9', { session_store: 's' })}
+${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).test();
+  assert.equal(tls.ok, true, tls.stderr);
 });

@@ -56,8 +56,8 @@ ngx_http_auth_oidc_store_redis_addr(ngx_conf_t *cf,
 /*
  * "sentinel=HOST:PORT" once per sentinel (the master named master_name= is
  * asked of them in turn), or "cluster=HOST:PORT" once per seed node of a
- * Redis Cluster (asked for the slot map in turn): resolved now, as redis=
- * is.
+ * Redis Cluster (asked for the slot map in turn; "cluster=tls://HOST:PORT"
+ * for TLS to every node, all seeds alike): resolved now, as redis= is.
  */
 
 ngx_int_t
@@ -65,6 +65,7 @@ ngx_http_auth_oidc_store_redis_list(ngx_conf_t *cf,
     ngx_http_auth_oidc_store_t *store, ngx_str_t *param, ngx_str_t *addr)
 {
     ngx_url_t     u;
+    ngx_uint_t    tls;
     ngx_addr_t   *a;
     ngx_array_t **list;
 
@@ -78,6 +79,23 @@ ngx_http_auth_oidc_store_redis_list(ngx_conf_t *cf,
     } else {
         list = &store->redis_conf.cluster;
         u.default_port = 6379;
+
+        tls = (addr->len > 6 && ngx_strncmp(addr->data, "tls://", 6) == 0);
+
+        if (*list && tls != (ngx_uint_t) store->redis_conf.tls) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cluster= \"%V\" of "
+                               "oidc_session_store \"%V\": every seed node "
+                               "is reached with TLS (\"tls://\") or none",
+                               addr, &store->name);
+            return NGX_ERROR;
+        }
+
+        if (tls) {
+            store->redis_conf.tls = 1;
+            u.url.data += 6;
+            u.url.len -= 6;
+        }
     }
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
@@ -110,6 +128,11 @@ ngx_http_auth_oidc_store_redis_list(ngx_conf_t *cf,
 
     *a = u.addrs[0];
     a->name = *addr;
+
+    if (store->redis_conf.tls && store->redis_conf.ssl_name.len == 0) {
+        /* the name every node's certificate must carry, unless ssl_name= */
+        store->redis_conf.ssl_name = u.host;
+    }
 
     return NGX_OK;
 }
@@ -149,12 +172,11 @@ ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
     }
 
     if (rc->cluster) {
-        if (rc->sockaddr || rc->sentinels || rc->db || rc->tls) {
+        if (rc->sockaddr || rc->sentinels || rc->db) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_session_store \"%V\": \"cluster=\" "
-                               "goes without \"redis=\", \"sentinel=\", "
-                               "\"db=\" (a Cluster has database 0 only) and "
-                               "TLS (not supported with a Cluster yet)",
+                               "goes without \"redis=\", \"sentinel=\" and "
+                               "\"db=\" (a Cluster has database 0 only)",
                                &store->name);
             return NGX_ERROR;
         }
@@ -176,7 +198,7 @@ ngx_http_auth_oidc_store_redis_tls(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    if (rc->sockaddr->sa_family == AF_UNIX) {
+    if (rc->sockaddr && rc->sockaddr->sa_family == AF_UNIX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "oidc_session_store \"%V\": TLS over a unix "
                            "socket is not supported", &store->name);

@@ -212,18 +212,25 @@ export async function startRedis(h, opts = {}) {
  * A Redis Cluster of `masters` real redis-server nodes, the 16384 slots
  * split evenly, and `replicas` more nodes, replica i of master i; every
  * node agreeing that the cluster is ok. Returns the nodes (Redis), masters
- * first, each with `id` (CLUSTER MYID).
+ * first, each with `id` (CLUSTER MYID) and, with `tls`, `tlsAddr`.
  */
-export async function startCluster(h, masters = 3, { replicas = 0 } = {}) {
+export async function startCluster(h, masters = 3, { replicas = 0, tls } = {}) {
   const nodes = [];
   for (let i = 0; i < masters + replicas; i += 1) {
     // the bus on a free port of its own, not the port + 10000 default
     const bus = await freePort();
-    nodes.push(await startRedis(h, {
-      args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-config-file', `nodes-${i}.conf`,
-        '--cluster-port', String(bus)],
-    }));
+    const args = ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-config-file', `nodes-${i}.conf`,
+      '--cluster-port', String(bus)];
+    // tls {cert, key, ca}: a tls-port too (the plain one stays, for the
+    // harness), the bus over TLS, and the map giving TLS clients TLS ports
+    const tlsPort = tls ? await freePort() : null;
+    if (tls) {
+      args.push('--tls-port', String(tlsPort), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key,
+        '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes');
+    }
+    nodes.push(await startRedis(h, { args }));
     nodes[i].bus = bus;
+    if (tls) nodes[i].tlsAddr = `127.0.0.1:${tlsPort}`;
   }
   const per = Math.floor(16384 / masters);
   for (let i = 0; i < masters; i += 1) {
