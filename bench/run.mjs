@@ -14,7 +14,7 @@ import { COOKIE, login, providerBlock } from '../t/lib/login.mjs';
 import { moduleExists, MODULE_PATH } from '../t/lib/nginx.mjs';
 import { freePort } from '../t/lib/ports.mjs';
 import {
-  REDIS_SERVER, redisAvailable, redisStore, secretFile, startRedis,
+  clusterStore, REDIS_SERVER, redisAvailable, redisStore, secretFile, startCluster, startRedis,
 } from '../t/lib/redis.mjs';
 import { tail } from '../t/lib/util.mjs';
 import { Harness } from '../t/lib/harness.mjs';
@@ -31,7 +31,8 @@ const USAGE = `usage: node bench/run.mjs [options]
   --rounds N           alternating rounds (default 5)
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections (default 32; wrk runs 1 thread)
-  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,baseline-bearer,bearer,redis,redis-noclaims
+  --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,baseline-bearer,bearer,redis,redis-noclaims,
+                       redis-cluster (a three-master Redis Cluster: no target, not in the default set)
   --login-seconds S    seconds of each login-rate run (default 5)
   --login-concurrency N  logins in flight (default 8)
   --sessions N         sessions logged in for the memory figures (default 200)
@@ -44,12 +45,12 @@ TEST_NGINX_LEAVE=1 (keep the temp directory), TEST_VERBOSE=1.`;
 // bearer: a JWT access token in Authorization, its verification cached;
 // baseline-bearer: plain nginx given the same Authorization header, the
 // baseline of the bearer row (the token's bytes are read and proxied too)
-const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'baseline-bearer', 'bearer', 'redis', 'redis-noclaims'];
+const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'baseline-bearer', 'bearer', 'redis', 'redis-noclaims', 'redis-cluster'];
 
 function parseArgs(argv) {
   const o = {
     quick: false, json: false, rounds: 5, duration: 5, connections: 32, threads: 1,
-    variants: ALL_VARIANTS, loginSeconds: 5, loginConcurrency: 8, sessions: 200,
+    variants: ALL_VARIANTS.filter((v) => v !== 'redis-cluster'), loginSeconds: 5, loginConcurrency: 8, sessions: 200,
     pin: false, login: true, memory: true,
   };
   const num = (i) => {
@@ -243,9 +244,21 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
       fronts['redis-noclaims'] = fronts.redis;
       log(`redis-server ${redis.addr}`);
     }
+    let cluster = null;
+    if (opts.variants.includes('redis-cluster')) {
+      cluster = await startCluster(h, 3);
+      ports.clusterAdmin = await freePort();
+      fronts['redis-cluster'] = h.nginx(`
+${clusterStore('c', cluster, { secret_file: secretFile(h.dir, 'cluster.secret') })}
+${providerBlock('op', op.issuer, { session_store: 'c' })}${upstreamBlock(upPort)}
+${frontServer(ports.clusterAdmin, { auth: true, claims: true, status: true })}
+${frontServer(ports['redis-cluster'], { auth: true, claims: true })}
+`, { workers: 1, main: pinMain });
+      log(`redis cluster ${cluster.map((n) => n.addr).join(' ')}`);
+    }
     for (const ngx of new Set(Object.values(fronts))) await ngx.start();
     const shmNgx = fronts.shm ?? fronts['shm-noclaims'] ?? fronts.bearer;
-    for (const ngx of [shmNgx, fronts.redis].filter(Boolean)) await ngx.waitProvider('op', 'ready');
+    for (const ngx of [shmNgx, fronts.redis, fronts['redis-cluster']].filter(Boolean)) await ngx.waitProvider('op', 'ready');
 
     // one session per store (log in once with the fake OP)
     const cookies = {};
@@ -258,6 +271,10 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
       const { cookie } = await login(new UserAgent(), fronts.redis.url, '/');
       cookies.redis = `${COOKIE}=${cookie}`;
       cookies['redis-noclaims'] = cookies.redis;
+    }
+    if (fronts['redis-cluster']) {
+      const { cookie } = await login(new UserAgent(), fronts['redis-cluster'].url, '/');
+      cookies['redis-cluster'] = `${COOKIE}=${cookie}`;
     }
     // the baseline gets the same request bytes (its Cookie goes upstream as is)
     cookies.baseline = cookies.shm ?? cookies.redis ?? `${COOKIE}=${'x'.repeat(43)}`;
@@ -294,10 +311,13 @@ ${opts.variants.includes('redis-noclaims') ? frontServer(ports['redis-noclaims']
         rss[v] ??= { start: m0 };
         const c0 = cpuMs(worker);
         const viaRedis = v.startsWith('redis');
-        const r0 = viaRedis ? cpuMs(redis.proc.pid) : 0;
+        // the session's node only does the work, but every node is counted
+        const servers = v === 'redis-cluster' ? cluster : [redis];
+        const redisCpu = () => servers.reduce((sum, n) => sum + cpuMs(n.proc.pid), 0);
+        const r0 = viaRedis ? redisCpu() : 0;
         const r = await runWrk(`http://127.0.0.1:${ports[v]}/`, { ...opts, header: headers[v] });
         const c1 = cpuMs(worker);
-        const r1 = viaRedis ? cpuMs(redis.proc.pid) : 0;
+        const r1 = viaRedis ? redisCpu() : 0;
         rss[v].end = memKb(worker);
         const requests = r.exact?.requests ?? r.rps * opts.duration;
         const run = {

@@ -175,6 +175,88 @@ itest('Redis Cluster: a slot migrated while traffic runs (ASK, then MOVED, then 
   });
 });
 
+// The worker's session cache on a Cluster: each master's connection reads
+// with CLIENT TRACKING, invalidations come to a subscriber on the same
+// node. A logout on another host is refused here within the bound; after
+// the session's slot moved to another master, still.
+const INVALIDATION_BOUND_MS = 500;
+
+itest('Redis Cluster with the worker cache: sessions from memory, kept exact by every master, across a slot migration', async (h, t) => {
+  const nodes = await startCluster(h, 3);
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const secret = secretFile(h.dir, 'secret');
+  const [a, b] = [await h.port(), await h.port()].map((port) => h.nginx(conf(op, upstream, port, nodes, secret), { workers: 1 }));
+  await a.start();
+  await b.start();
+  await a.waitProvider('p', 'ready');
+  await b.waitProvider('p', 'ready');
+  await waitFor(async () => (await storeStatus(a)).cache?.tracking === true, { timeout: 5000, what: 'tracking on every master' });
+  const logout = async (ua, ngx) => {
+    const res = await ua.fetch(`${ngx.url}/logout`, {
+      method: 'POST',
+      headers: { ...NAV, 'sec-fetch-site': 'same-origin', origin: ngx.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(res.status, 302, `logout: ${res.status}`);
+  };
+  /** ms until host `ngx` refuses the session. */
+  const refusedWithin = async (ngx, cookie) => {
+    const t0 = Date.now();
+    await waitFor(async () => (await ngx.get('/app/api', { headers: withSession(cookie, XHR) })).status === 401,
+      { timeout: INVALIDATION_BOUND_MS, interval: 5, what: 'the session refused on the other host' });
+    return Date.now() - t0;
+  };
+
+  await step(t, h, 'a session read once, then answered from the worker\'s memory', async () => {
+    const cookies = await logins(a, 3);
+    await allServed(a, cookies, 'fill');
+    const before = await storeStatus(a);
+    await allServed(a, cookies, 'hit');
+    await allServed(a, cookies, 'hit2');
+    const after = await storeStatus(a);
+    assert.equal(after.cache.hits - before.cache.hits, 6, JSON.stringify(after.cache));
+    assert.equal(after.commands, before.commands, 'no command for a cached session');
+  });
+
+  await step(t, h, `a logout on host B: host A refuses the session within ${INVALIDATION_BOUND_MS} ms`, async () => {
+    const ua = new UserAgent();
+    const { cookie } = await login(ua, a.url, '/app');
+    await allServed(a, [cookie], 'cached');
+    await allServed(a, [cookie], 'cached');
+    await logout(ua, b);
+    t.diagnostic(`refused on A ${await refusedWithin(a, cookie)} ms after the logout on B`);
+  });
+
+  await step(t, h, 'the session\'s slot migrated to another master: still served, and a logout on B still reaches A', async () => {
+    const ua = new UserAgent();
+    const before = new Set((await keysByNode(nodes)).flat());
+    const { cookie } = await login(ua, a.url, '/app');
+    const keys = await keysByNode(nodes);
+    const from = keys.findIndex((k) => k.some((key) => !before.has(key)));
+    const key = keys[from].find((k) => !before.has(k));
+    await allServed(a, [cookie], 'before-move');
+    const src = nodes[from];
+    const dst = nodes[(from + 1) % 3];
+    const slot = await src.cli('CLUSTER', 'KEYSLOT', key);
+    await dst.cli('CLUSTER', 'SETSLOT', slot, 'IMPORTING', src.id);
+    await src.cli('CLUSTER', 'SETSLOT', slot, 'MIGRATING', dst.id);
+    assert.equal(await src.cli('MIGRATE', '127.0.0.1', String(dst.port), key, '0', '5000'), 'OK');
+    await allServed(a, [cookie], 'asked');
+    for (const n of [dst, src, ...nodes.filter((n) => n !== dst && n !== src)]) {
+      await n.cli('CLUSTER', 'SETSLOT', slot, 'NODE', dst.id);
+    }
+    await allServed(a, [cookie], 'moved');
+    await sleep(300); // the map read again
+    await allServed(a, [cookie], 'mapped');
+    const hits = (await storeStatus(a)).cache.hits;
+    await allServed(a, [cookie], 'cached-on-dst');
+    assert.equal((await storeStatus(a)).cache.hits, hits + 1, 'cached again, from its new master');
+    await logout(ua, b);
+    t.diagnostic(`after the move: refused on A ${await refusedWithin(a, cookie)} ms after the logout on B`);
+  });
+});
+
 // a failover here: node timeout 2 s, then the replica's election
 const RECOVERY_BOUND_MS = 15000;
 
@@ -328,7 +410,7 @@ ${basicServer(port, protectedLocation('/app', 'p', upstream.url))}`;
   });
 });
 
-itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db=, half TLS or the worker cache', async (h) => {
+itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db= or half TLS', async (h) => {
   const port = await h.port();
   const secret = secretFile(h.dir, 'secret');
   for (const [params, re] of [
@@ -336,7 +418,6 @@ itest('Redis Cluster: nginx -t refuses cluster= with redis=, sentinel=, db=, hal
     ['cluster=tls://127.0.0.1:7000 cluster=127.0.0.1:7001', /every seed node is reached with TLS \("tls:\/\/"\) or none/],
     ['cluster=127.0.0.1:7000 sentinel=127.0.0.1:26379 master_name=m', /go together, without "redis="|"cluster=" goes without/],
     ['cluster=127.0.0.1:7000 db=2', /"cluster=" goes without .*"db=" \(a Cluster has database 0 only\)/],
-    ['cluster=127.0.0.1:7000 cache=8m', /the worker's session cache \("cache="\) does not follow a Redis Cluster yet/],
     ['cluster=unix:/tmp/x.sock', /a Redis Cluster is reached over TCP/],
     ['cluster=127.0.0.1:7000 ssl_name=x', /"ssl_\*=" parameters need "redis=tls:\/\/\.\.\."/],
   ]) {
@@ -348,7 +429,7 @@ ${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).t
     assert.match(res.stderr, re, params);
   }
   const ok = await h.nginx(`
-    oidc_session_store s cluster=127.0.0.1:7000 cluster=localhost:7001 secret_file=${secret} timeout=200ms;
+    oidc_session_store s cluster=127.0.0.1:7000 cluster=localhost:7001 secret_file=${secret} timeout=200ms cache=16m cache_max_age=10s;
 ${providerBlock('idp', 'http://127.0.0.1:9', { session_store: 's' })}
 ${basicServer(port, protectedLocation('/app', 'idp', 'http://127.0.0.1:9'))}`).test();
   assert.equal(ok.ok, true, ok.stderr);

@@ -1,7 +1,9 @@
 
 /*
  * A worker's Redis session cache, kept exact by Redis's invalidation
- * messages: see ngx_http_auth_oidc_redis_cache.h.
+ * messages: see ngx_http_auth_oidc_redis_cache.h. A link is one tracked
+ * connection and its subscriber on the same server: one for a Redis (or
+ * Sentinel's master), one per master of a Cluster.
  */
 
 
@@ -29,16 +31,38 @@ typedef struct {
 } ngx_http_auth_oidc_redis_cache_entry_t;
 
 
-struct ngx_http_auth_oidc_redis_cache_s {
-    ngx_str_t                          name;
-    ngx_log_t                         *log;
-    ngx_http_auth_oidc_redis_conf_t   *conf;
-
+struct ngx_http_auth_oidc_redis_cache_link_s {
+    ngx_http_auth_oidc_redis_cache_t  *cache;
+    ngx_http_auth_oidc_redis_conf_t   *conf;      /* the server's */
     ngx_http_auth_oidc_redis_t        *redis;     /* the store's, tracked */
     ngx_http_auth_oidc_redis_t        *sub;       /* hears invalidations */
     ngx_http_auth_oidc_redis_watch_t   redis_watch;
     ngx_http_auth_oidc_redis_watch_t   sub_watch;
     long long                          sub_id;    /* its CLIENT ID */
+
+    u_char                             sub_run_id[
+                                           NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID + 1];
+
+    unsigned                           subscribed:1;
+    unsigned                           checking:1;     /* INFO in flight */
+    unsigned                           tracking_sent:1;
+    unsigned                           tracking:1;     /* Redis said OK */
+};
+
+
+/* a Cluster's masters, at most: see ngx_http_auth_oidc_redis_cluster.c */
+#define NGX_HTTP_AUTH_OIDC_REDIS_CACHE_LINKS  255
+
+
+struct ngx_http_auth_oidc_redis_cache_s {
+    ngx_str_t                          name;
+    ngx_log_t                         *log;
+    ngx_cycle_t                       *cycle;
+    ngx_http_auth_oidc_redis_conf_t   *conf;
+
+    ngx_http_auth_oidc_redis_cache_link_t  *links[
+                                           NGX_HTTP_AUTH_OIDC_REDIS_CACHE_LINKS];
+    ngx_uint_t                         nlinks;
 
     ngx_rbtree_t                       tree;      /* by Redis key name */
     ngx_rbtree_node_t                  sentinel;
@@ -53,15 +77,7 @@ struct ngx_http_auth_oidc_redis_cache_s {
     uint64_t                           generation;
     uint64_t                           versions;  /* the last one given */
 
-    u_char                             sub_run_id[
-                                           NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID + 1];
-
-    unsigned                           subscribed:1;
-    unsigned                           checking:1;     /* INFO in flight */
-    unsigned                           tracking_sent:1;
-    unsigned                           tracking:1;     /* Redis said OK */
     unsigned                           unsupported:1;  /* said once */
-
 
     ngx_uint_t                         hits;
     ngx_uint_t                         misses;
@@ -84,7 +100,7 @@ static void ngx_http_auth_oidc_redis_cache_subscribed(void *data,
 static void ngx_http_auth_oidc_redis_cache_sub_server(void *data,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_track(
-    ngx_http_auth_oidc_redis_cache_t *cache);
+    ngx_http_auth_oidc_redis_cache_link_t *link);
 static void ngx_http_auth_oidc_redis_cache_checked(void *data,
     redisReply *reply, ngx_str_t *error);
 static ngx_int_t ngx_http_auth_oidc_redis_cache_run_id(redisReply *reply,
@@ -92,9 +108,9 @@ static ngx_int_t ngx_http_auth_oidc_redis_cache_run_id(redisReply *reply,
 static void ngx_http_auth_oidc_redis_cache_tracked(void *data,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_auth_oidc_redis_cache_unsupported(
-    ngx_http_auth_oidc_redis_cache_t *cache, redisReply *reply);
+    ngx_http_auth_oidc_redis_cache_link_t *link, redisReply *reply);
 static void ngx_http_auth_oidc_redis_cache_stop(
-    ngx_http_auth_oidc_redis_cache_t *cache, const char *why);
+    ngx_http_auth_oidc_redis_cache_link_t *link, const char *why);
 static ngx_http_auth_oidc_redis_cache_entry_t *
     ngx_http_auth_oidc_redis_cache_lookup(
     ngx_http_auth_oidc_redis_cache_t *cache, u_char *key, size_t len);
@@ -109,7 +125,8 @@ ngx_http_auth_oidc_redis_cache_t *
 ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
     ngx_str_t *name, ngx_http_auth_oidc_redis_t *redis, ngx_cycle_t *cycle)
 {
-    ngx_http_auth_oidc_redis_cache_t  *cache;
+    ngx_http_auth_oidc_redis_cache_t       *cache;
+    ngx_http_auth_oidc_redis_cache_link_t  *link;
 
     if (conf->cache_size == 0) {
         return NULL;
@@ -122,8 +139,8 @@ ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
 
     cache->name = *name;
     cache->log = cycle->log;
+    cache->cycle = cycle;
     cache->conf = conf;
-    cache->redis = redis;
     cache->generation = 1;
 
     ngx_rbtree_init(&cache->tree, &cache->sentinel,
@@ -132,38 +149,92 @@ ngx_http_auth_oidc_redis_cache_create(ngx_http_auth_oidc_redis_conf_t *conf,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&cache->lru);
 
+    if (redis == NULL) {
+        /* a Cluster's nodes attach as the map names them */
+        return cache;
+    }
 
-    /* the store's connection says an outage; the subscriber only notes
-     * its own, and that caching stops */
-    cache->sub = ngx_http_auth_oidc_redis_create(conf, name, cycle);
-    if (cache->sub == NULL) {
+    link = ngx_http_auth_oidc_redis_cache_attach(cache, redis, conf);
+    if (link == NULL) {
         return NULL;
     }
 
-    cache->redis_watch.ready = ngx_http_auth_oidc_redis_cache_ready;
-    cache->redis_watch.lost = ngx_http_auth_oidc_redis_cache_lost;
-    cache->redis_watch.data = cache;
-    ngx_http_auth_oidc_redis_watch(redis, &cache->redis_watch, NGX_LOG_ERR);
-
-    cache->sub_watch.ready = ngx_http_auth_oidc_redis_cache_sub_ready;
-    cache->sub_watch.lost = ngx_http_auth_oidc_redis_cache_sub_lost;
-    cache->sub_watch.message = ngx_http_auth_oidc_redis_cache_message;
-    cache->sub_watch.data = cache;
-    cache->sub_watch.keepalive = NGX_HTTP_AUTH_OIDC_REDIS_CACHE_KEEPALIVE;
-    ngx_http_auth_oidc_redis_watch(cache->sub, &cache->sub_watch,
-                                   NGX_LOG_INFO);
+    /* the store's connection says when it is ready or lost */
+    link->redis_watch.ready = ngx_http_auth_oidc_redis_cache_ready;
+    link->redis_watch.lost = ngx_http_auth_oidc_redis_cache_lost;
+    link->redis_watch.data = link;
+    ngx_http_auth_oidc_redis_watch(redis, &link->redis_watch, NGX_LOG_ERR);
 
     return cache;
+}
+
+
+/*
+ * A connection to track (the one Redis's, or a Cluster node's, whose
+ * watch then calls _ready() and _lost()), and its subscriber.
+ */
+
+ngx_http_auth_oidc_redis_cache_link_t *
+ngx_http_auth_oidc_redis_cache_attach(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_http_auth_oidc_redis_t *redis, ngx_http_auth_oidc_redis_conf_t *conf)
+{
+    ngx_http_auth_oidc_redis_cache_link_t  *link;
+
+    if (cache->nlinks == NGX_HTTP_AUTH_OIDC_REDIS_CACHE_LINKS) {
+        return NULL;
+    }
+
+    link = ngx_pcalloc(cache->cycle->pool,
+                       sizeof(ngx_http_auth_oidc_redis_cache_link_t));
+    if (link == NULL) {
+        return NULL;
+    }
+
+    link->cache = cache;
+    link->conf = conf;
+    link->redis = redis;
+
+    /* the store's connection says an outage; the subscriber only notes
+     * its own, and that caching stops */
+    link->sub = ngx_http_auth_oidc_redis_create(conf, &cache->name,
+                                                cache->cycle);
+    if (link->sub == NULL) {
+        return NULL;
+    }
+
+    link->sub_watch.ready = ngx_http_auth_oidc_redis_cache_sub_ready;
+    link->sub_watch.lost = ngx_http_auth_oidc_redis_cache_sub_lost;
+    link->sub_watch.message = ngx_http_auth_oidc_redis_cache_message;
+    link->sub_watch.data = link;
+    link->sub_watch.keepalive = NGX_HTTP_AUTH_OIDC_REDIS_CACHE_KEEPALIVE;
+    ngx_http_auth_oidc_redis_watch(link->sub, &link->sub_watch,
+                                   NGX_LOG_INFO);
+
+    cache->links[cache->nlinks++] = link;
+
+    return link;
 }
 
 
 void
 ngx_http_auth_oidc_redis_cache_destroy(ngx_http_auth_oidc_redis_cache_t *cache)
 {
-    ngx_http_auth_oidc_redis_watch(cache->redis, NULL, NGX_LOG_ERR);
-    ngx_http_auth_oidc_redis_watch(cache->sub, NULL, NGX_LOG_INFO);
+    ngx_uint_t                              i;
+    ngx_http_auth_oidc_redis_cache_link_t  *link;
 
-    ngx_http_auth_oidc_redis_destroy(cache->sub);
+    for (i = 0; i < cache->nlinks; i++) {
+        link = cache->links[i];
+
+        if (link->redis_watch.data) {
+            ngx_http_auth_oidc_redis_watch(link->redis, NULL, NGX_LOG_ERR);
+        }
+
+        ngx_http_auth_oidc_redis_watch(link->sub, NULL, NGX_LOG_INFO);
+        ngx_http_auth_oidc_redis_destroy(link->sub);
+    }
+
+    cache->nlinks = 0;
+
     ngx_http_auth_oidc_redis_cache_flush(cache);
 }
 
@@ -214,10 +285,32 @@ ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
 
 
 uint64_t
-ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
+ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_http_auth_oidc_redis_cache_link_t *link)
 {
-    /* sent after CLIENT TRACKING on the same connection: tracked */
-    return cache->tracking_sent ? cache->generation : 0;
+    if (link == NULL) {
+        link = cache->nlinks ? cache->links[0] : NULL;
+    }
+
+    /*
+     * Sent after CLIENT TRACKING on the same connection: tracked. If that
+     * fails, or either connection is lost, before the reply, the
+     * generation moves on.
+     */
+    return (link && link->tracking_sent) ? cache->generation : 0;
+}
+
+
+/*
+ * A reply comes from another connection than the one its ticket was taken
+ * for (a Cluster's MOVED or ASK): no read in flight is cached.
+ */
+
+void
+ngx_http_auth_oidc_redis_cache_redirected(
+    ngx_http_auth_oidc_redis_cache_t *cache)
+{
+    cache->generation++;
 }
 
 
@@ -230,7 +323,7 @@ ngx_http_auth_oidc_redis_cache_fill(ngx_http_auth_oidc_redis_cache_t *cache,
     ngx_queue_t                             *q;
     ngx_http_auth_oidc_redis_cache_entry_t  *e;
 
-    if (ticket == 0 || ticket != cache->generation || !cache->tracking) {
+    if (ticket == 0 || ticket != cache->generation) {
         return 0;
     }
 
@@ -322,11 +415,21 @@ u_char *
 ngx_http_auth_oidc_redis_cache_describe(
     ngx_http_auth_oidc_redis_cache_t *cache, u_char *buf, u_char *last)
 {
+    ngx_uint_t  i, tracking;
+
+    tracking = 0;
+
+    for (i = 0; i < cache->nlinks; i++) {
+        tracking += cache->links[i]->tracking;
+    }
+
+    /* tracking: on every connection (every master of a Cluster) */
     return ngx_slprintf(buf, last, "{\"tracking\":%s,\"entries\":%ui,"
                         "\"bytes\":%uz,\"max_bytes\":%uz,\"hits\":%ui,"
                         "\"misses\":%ui,\"invalidations\":%ui,"
                         "\"flushes\":%ui,\"evictions\":%ui}",
-                        cache->tracking ? "true" : "false", cache->entries,
+                        (tracking && tracking == cache->nlinks)
+                        ? "true" : "false", cache->entries,
                         cache->size, cache->conf->cache_size, cache->hits,
                         cache->misses, cache->invalidations, cache->flushes,
                         cache->evictions);
@@ -338,9 +441,15 @@ ngx_http_auth_oidc_redis_cache_describe(
 static void
 ngx_http_auth_oidc_redis_cache_ready(void *data)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_ready(data);
+}
 
-    ngx_http_auth_oidc_redis_cache_track(cache);
+
+void
+ngx_http_auth_oidc_redis_cache_link_ready(
+    ngx_http_auth_oidc_redis_cache_link_t *link)
+{
+    ngx_http_auth_oidc_redis_cache_track(link);
 }
 
 
@@ -353,10 +462,16 @@ ngx_http_auth_oidc_redis_cache_ready(void *data)
 static void
 ngx_http_auth_oidc_redis_cache_lost(void *data)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_lost(data);
+}
 
-    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
-    ngx_http_auth_oidc_redis_close(cache->sub, "the store's connection is "
+
+void
+ngx_http_auth_oidc_redis_cache_link_lost(
+    ngx_http_auth_oidc_redis_cache_link_t *link)
+{
+    ngx_http_auth_oidc_redis_cache_stop(link, NULL);
+    ngx_http_auth_oidc_redis_close(link->sub, "the store's connection is "
                                    "lost");
 }
 
@@ -366,22 +481,22 @@ ngx_http_auth_oidc_redis_cache_lost(void *data)
 static void
 ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
     size_t        argvlen[2];
     const char   *argv[2];
 
-    cache->sub_id = 0;
-    cache->sub_run_id[0] = '\0';
+    link->sub_id = 0;
+    link->sub_run_id[0] = '\0';
 
     argv[0] = "CLIENT";
     argvlen[0] = 6;
     argv[1] = "ID";
     argvlen[1] = 2;
 
-    if (ngx_http_auth_oidc_redis_command(cache->sub,
+    if (ngx_http_auth_oidc_redis_command(link->sub,
                                          ngx_http_auth_oidc_redis_cache_id_done,
-                                         cache, 2, argv, argvlen)
+                                         link, 2, argv, argvlen)
         == NULL)
     {
         return;
@@ -392,9 +507,9 @@ ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
     argv[1] = "server";
     argvlen[1] = 6;
 
-    if (ngx_http_auth_oidc_redis_command(cache->sub,
+    if (ngx_http_auth_oidc_redis_command(link->sub,
                                      ngx_http_auth_oidc_redis_cache_sub_server,
-                                     cache, 2, argv, argvlen)
+                                     link, 2, argv, argvlen)
         == NULL)
     {
         return;
@@ -405,20 +520,20 @@ ngx_http_auth_oidc_redis_cache_sub_ready(void *data)
     argv[1] = NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE;
     argvlen[1] = sizeof(NGX_HTTP_AUTH_OIDC_REDIS_INVALIDATE) - 1;
 
-    (void) ngx_http_auth_oidc_redis_command(cache->sub,
+    (void) ngx_http_auth_oidc_redis_command(link->sub,
                                       ngx_http_auth_oidc_redis_cache_subscribed,
-                                      cache, 2, argv, argvlen);
+                                      link, 2, argv, argvlen);
 }
 
 
 static void
 ngx_http_auth_oidc_redis_cache_sub_lost(void *data)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
-    cache->subscribed = 0;
+    link->subscribed = 0;
 
-    ngx_http_auth_oidc_redis_cache_stop(cache, "the connection that hears "
+    ngx_http_auth_oidc_redis_cache_stop(link, "the connection that hears "
                                         "invalidations is lost");
 }
 
@@ -427,16 +542,16 @@ static void
 ngx_http_auth_oidc_redis_cache_id_done(void *data, redisReply *reply,
     ngx_str_t *error)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
     if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
-        cache->sub_id = reply->integer;
+        link->sub_id = reply->integer;
         return;
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         /* an ACL user without CLIENT, or no such command */
-        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
+        ngx_http_auth_oidc_redis_cache_unsupported(link, reply);
     }
 }
 
@@ -445,9 +560,9 @@ static void
 ngx_http_auth_oidc_redis_cache_sub_server(void *data, redisReply *reply,
     ngx_str_t *error)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
-    (void) ngx_http_auth_oidc_redis_cache_run_id(reply, cache->sub_run_id);
+    (void) ngx_http_auth_oidc_redis_cache_run_id(reply, link->sub_run_id);
 }
 
 
@@ -461,15 +576,15 @@ static void
 ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
     ngx_str_t *error)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
     if (reply == NULL) {
-        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE not answered");
+        ngx_http_auth_oidc_redis_close(link->sub, "SUBSCRIBE not answered");
         return;
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
+        ngx_http_auth_oidc_redis_cache_unsupported(link, reply);
         return;
     }
 
@@ -478,19 +593,19 @@ ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
         || reply->element[0]->len != 9
         || ngx_strncmp(reply->element[0]->str, "subscribe", 9) != 0)
     {
-        ngx_http_auth_oidc_redis_close(cache->sub, "SUBSCRIBE answered "
+        ngx_http_auth_oidc_redis_close(link->sub, "SUBSCRIBE answered "
                                        "something else");
         return;
     }
 
-    if (cache->sub_id == 0 || cache->sub_run_id[0] == '\0') {
+    if (link->sub_id == 0 || link->sub_run_id[0] == '\0') {
         /* CLIENT ID or INFO refused: said once already */
         return;
     }
 
-    cache->subscribed = 1;
+    link->subscribed = 1;
 
-    ngx_http_auth_oidc_redis_cache_track(cache);
+    ngx_http_auth_oidc_redis_cache_track(link);
 }
 
 
@@ -503,14 +618,14 @@ ngx_http_auth_oidc_redis_cache_subscribed(void *data, redisReply *reply,
  */
 
 static void
-ngx_http_auth_oidc_redis_cache_track(ngx_http_auth_oidc_redis_cache_t *cache)
+ngx_http_auth_oidc_redis_cache_track(ngx_http_auth_oidc_redis_cache_link_t *link)
 {
     size_t        argvlen[2];
     const char   *argv[2];
 
-    if (!cache->subscribed || cache->checking || cache->tracking_sent
-        || cache->unsupported
-        || !ngx_http_auth_oidc_redis_ready(cache->redis))
+    if (!link->subscribed || link->checking || link->tracking_sent
+        || link->cache->unsupported
+        || !ngx_http_auth_oidc_redis_ready(link->redis))
     {
         return;
     }
@@ -520,12 +635,12 @@ ngx_http_auth_oidc_redis_cache_track(ngx_http_auth_oidc_redis_cache_t *cache)
     argv[1] = "server";
     argvlen[1] = 6;
 
-    if (ngx_http_auth_oidc_redis_command(cache->redis,
+    if (ngx_http_auth_oidc_redis_command(link->redis,
                                        ngx_http_auth_oidc_redis_cache_checked,
-                                       cache, 2, argv, argvlen)
+                                       link, 2, argv, argvlen)
         != NULL)
     {
-        cache->checking = 1;
+        link->checking = 1;
     }
 }
 
@@ -534,35 +649,35 @@ static void
 ngx_http_auth_oidc_redis_cache_checked(void *data, redisReply *reply,
     ngx_str_t *error)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
     u_char        id[NGX_INT64_LEN];
     u_char        run_id[NGX_HTTP_AUTH_OIDC_REDIS_RUN_ID + 1];
     size_t        argvlen[6];
     const char   *argv[6];
 
-    if (!cache->checking) {
+    if (!link->checking) {
         /* a connection was lost since it was sent */
         return;
     }
 
-    cache->checking = 0;
+    link->checking = 0;
 
     if (reply == NULL) {
         /* not answered: asked again once the subscriber is back */
-        ngx_http_auth_oidc_redis_close(cache->sub, "INFO not answered");
+        ngx_http_auth_oidc_redis_close(link->sub, "INFO not answered");
         return;
     }
 
     if (ngx_http_auth_oidc_redis_cache_run_id(reply, run_id) != NGX_OK
-        || !cache->subscribed)
+        || !link->subscribed)
     {
         return;
     }
 
-    if (ngx_strcmp(run_id, cache->sub_run_id) != 0) {
+    if (ngx_strcmp(run_id, link->sub_run_id) != 0) {
         /* the subscriber finds the master again, then asks again */
-        ngx_http_auth_oidc_redis_close(cache->sub, "not on the server the "
+        ngx_http_auth_oidc_redis_close(link->sub, "not on the server the "
                                        "store's connection is on");
         return;
     }
@@ -576,16 +691,16 @@ ngx_http_auth_oidc_redis_cache_checked(void *data, redisReply *reply,
     argv[3] = "REDIRECT";
     argvlen[3] = 8;
     argv[4] = (char *) id;
-    argvlen[4] = ngx_sprintf(id, "%L", (int64_t) cache->sub_id) - id;
+    argvlen[4] = ngx_sprintf(id, "%L", (int64_t) link->sub_id) - id;
     argv[5] = "NOLOOP";
     argvlen[5] = 6;
 
-    if (ngx_http_auth_oidc_redis_command(cache->redis,
+    if (ngx_http_auth_oidc_redis_command(link->redis,
                                        ngx_http_auth_oidc_redis_cache_tracked,
-                                       cache, 6, argv, argvlen)
+                                       link, 6, argv, argvlen)
         != NULL)
     {
-        cache->tracking_sent = 1;
+        link->tracking_sent = 1;
     }
 }
 
@@ -594,35 +709,35 @@ static void
 ngx_http_auth_oidc_redis_cache_tracked(void *data, redisReply *reply,
     ngx_str_t *error)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
-    if (!cache->tracking_sent) {
+    if (!link->tracking_sent) {
         /* a connection was lost since it was sent */
         return;
     }
 
     if (reply && reply->type == REDIS_REPLY_STATUS) {
-        cache->tracking = 1;
+        link->tracking = 1;
 
-        ngx_log_error(NGX_LOG_INFO, cache->log, 0,
+        ngx_log_error(NGX_LOG_INFO, link->cache->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": sessions are "
                       "cached in this worker, invalidated by Redis",
-                      &cache->name);
+                      &link->cache->name);
         return;
     }
 
-    ngx_http_auth_oidc_redis_cache_stop(cache, NULL);
+    ngx_http_auth_oidc_redis_cache_stop(link, NULL);
 
     if (reply == NULL) {
         /* not answered: asked again once the subscriber is back */
-        ngx_http_auth_oidc_redis_close(cache->sub, "CLIENT TRACKING not "
+        ngx_http_auth_oidc_redis_close(link->sub, "CLIENT TRACKING not "
                                        "answered");
         return;
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
         /* Redis before 6, a proxy in front of it, an ACL without CLIENT */
-        ngx_http_auth_oidc_redis_cache_unsupported(cache, reply);
+        ngx_http_auth_oidc_redis_cache_unsupported(link, reply);
     }
 }
 
@@ -664,8 +779,10 @@ ngx_http_auth_oidc_redis_cache_run_id(redisReply *reply, u_char *run_id)
 void
 ngx_http_auth_oidc_redis_cache_moved(ngx_http_auth_oidc_redis_cache_t *cache)
 {
-    ngx_http_auth_oidc_redis_close(cache->sub, "the sentinels switched the "
-                                   "master");
+    if (cache->nlinks) {
+        ngx_http_auth_oidc_redis_close(cache->links[0]->sub, "the sentinels "
+                                       "switched the master");
+    }
 }
 
 
@@ -673,8 +790,12 @@ ngx_http_auth_oidc_redis_cache_moved(ngx_http_auth_oidc_redis_cache_t *cache)
 
 static void
 ngx_http_auth_oidc_redis_cache_unsupported(
-    ngx_http_auth_oidc_redis_cache_t *cache, redisReply *reply)
+    ngx_http_auth_oidc_redis_cache_link_t *link, redisReply *reply)
 {
+    ngx_http_auth_oidc_redis_cache_t  *cache;
+
+    cache = link->cache;
+
     if (cache->unsupported) {
         return;
     }
@@ -685,7 +806,7 @@ ngx_http_auth_oidc_redis_cache_unsupported(
                   "auth_oidc: oidc_session_store \"%V\": Redis %V does not "
                   "track keys for this worker (%*s): every request reads its "
                   "session from Redis; \"cache=off\" says so in the "
-                  "configuration", &cache->name, &cache->conf->addr,
+                  "configuration", &cache->name, &link->conf->addr,
                   (size_t) reply->len, reply->str);
 }
 
@@ -695,11 +816,14 @@ ngx_http_auth_oidc_redis_cache_unsupported(
 static void
 ngx_http_auth_oidc_redis_cache_message(void *data, redisReply *reply)
 {
-    ngx_http_auth_oidc_redis_cache_t *cache = data;
+    ngx_http_auth_oidc_redis_cache_link_t *link = data;
 
     size_t                                   i;
     redisReply                              *channel, *keys, *key;
+    ngx_http_auth_oidc_redis_cache_t        *cache;
     ngx_http_auth_oidc_redis_cache_entry_t  *e;
+
+    cache = link->cache;
 
     channel = reply->element[1];
     keys = reply->element[2];
@@ -740,24 +864,29 @@ ngx_http_auth_oidc_redis_cache_message(void *data, redisReply *reply)
 
 
 /*
- * Tracking is off until both connections are ready again: nothing cached
- * is trusted, and no read in flight is cached.
+ * Tracking is off on this link until both its connections are ready again:
+ * nothing cached is trusted (whichever server it came from: simpler than
+ * knowing), and no read in flight is cached.
  */
 
 static void
-ngx_http_auth_oidc_redis_cache_stop(ngx_http_auth_oidc_redis_cache_t *cache,
+ngx_http_auth_oidc_redis_cache_stop(ngx_http_auth_oidc_redis_cache_link_t *link,
     const char *why)
 {
-    if (why && cache->tracking) {
+    ngx_http_auth_oidc_redis_cache_t  *cache;
+
+    cache = link->cache;
+
+    if (why && link->tracking) {
         ngx_log_error(NGX_LOG_NOTICE, cache->log, 0,
                       "auth_oidc: oidc_session_store \"%V\": %s: sessions "
                       "are read from Redis until it is back",
                       &cache->name, why);
     }
 
-    cache->tracking = 0;
-    cache->checking = 0;
-    cache->tracking_sent = 0;
+    link->tracking = 0;
+    link->checking = 0;
+    link->tracking_sent = 0;
     cache->generation++;
 
     /* after a lost subscriber the store's connection still redirects to

@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_auth_oidc_redis_cluster.h"
+#include "ngx_http_auth_oidc_redis_cache.h"
 
 
 #define NGX_HTTP_AUTH_OIDC_CLUSTER_SLOTS       16384
@@ -36,6 +37,7 @@ typedef struct {
     ngx_http_auth_oidc_redis_watch_t     watch;
     ngx_http_auth_oidc_redis_cluster_t  *cluster;
     ngx_uint_t                           number;    /* in the map: 1, 2 .. */
+    ngx_http_auth_oidc_redis_cache_link_t  *link;   /* or NULL */
 } ngx_http_auth_oidc_cluster_node_t;
 
 
@@ -45,6 +47,7 @@ struct ngx_http_auth_oidc_redis_cluster_s {
     ngx_log_t                           *log;
     ngx_cycle_t                         *cycle;
     ngx_pool_t                          *pool;
+    ngx_http_auth_oidc_redis_cache_t    *cache;     /* or NULL */
 
     ngx_http_auth_oidc_cluster_node_t   *nodes[NGX_HTTP_AUTH_OIDC_CLUSTER_NODES_MAX];
     ngx_uint_t                           nnodes;
@@ -86,6 +89,7 @@ static ngx_http_auth_oidc_cluster_node_t *ngx_http_auth_oidc_cluster_node(
 static ngx_http_auth_oidc_cluster_node_t *ngx_http_auth_oidc_cluster_named(
     ngx_http_auth_oidc_redis_cluster_t *cluster, u_char *host, size_t len,
     ngx_int_t port, ngx_http_auth_oidc_cluster_node_t *answering);
+static void ngx_http_auth_oidc_cluster_node_ready(void *data);
 static void ngx_http_auth_oidc_cluster_node_lost(void *data);
 static ngx_int_t ngx_http_auth_oidc_cluster_send(
     ngx_http_auth_oidc_redis_cluster_cmd_t *ccmd,
@@ -111,7 +115,8 @@ static ngx_int_t ngx_http_auth_oidc_cluster_map_read(
 
 ngx_http_auth_oidc_redis_cluster_t *
 ngx_http_auth_oidc_redis_cluster_create(ngx_http_auth_oidc_redis_conf_t *conf,
-    ngx_str_t *name, ngx_cycle_t *cycle)
+    ngx_str_t *name, ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_cycle_t *cycle)
 {
     ngx_uint_t                           i;
     ngx_addr_t                          *seed;
@@ -128,6 +133,7 @@ ngx_http_auth_oidc_redis_cluster_create(ngx_http_auth_oidc_redis_conf_t *conf,
     cluster->log = cycle->log;
     cluster->cycle = cycle;
     cluster->pool = cycle->pool;
+    cluster->cache = cache;
 
     cluster->map_timer.handler = ngx_http_auth_oidc_cluster_map_handler;
     cluster->map_timer.data = cluster;
@@ -228,6 +234,7 @@ ngx_http_auth_oidc_cluster_node(ngx_http_auth_oidc_redis_cluster_t *cluster,
     }
 
     /* a lost node may have failed over: the map is asked again */
+    node->watch.ready = ngx_http_auth_oidc_cluster_node_ready;
     node->watch.lost = ngx_http_auth_oidc_cluster_node_lost;
     node->watch.data = node;
 
@@ -238,6 +245,13 @@ ngx_http_auth_oidc_cluster_node(ngx_http_auth_oidc_redis_cluster_t *cluster,
     }
 
     ngx_http_auth_oidc_redis_watch(node->redis, &node->watch, NGX_LOG_ERR);
+
+    if (cluster->cache) {
+        /* without a link its reads are simply not cached */
+        node->link = ngx_http_auth_oidc_redis_cache_attach(cluster->cache,
+                                                           node->redis,
+                                                           &node->conf);
+    }
 
     cluster->nodes[cluster->nnodes++] = node;
     node->number = cluster->nnodes;
@@ -306,9 +320,24 @@ ngx_http_auth_oidc_cluster_named(ngx_http_auth_oidc_redis_cluster_t *cluster,
 
 
 static void
+ngx_http_auth_oidc_cluster_node_ready(void *data)
+{
+    ngx_http_auth_oidc_cluster_node_t *node = data;
+
+    if (node->link) {
+        ngx_http_auth_oidc_redis_cache_link_ready(node->link);
+    }
+}
+
+
+static void
 ngx_http_auth_oidc_cluster_node_lost(void *data)
 {
     ngx_http_auth_oidc_cluster_node_t *node = data;
+
+    if (node->link) {
+        ngx_http_auth_oidc_redis_cache_link_lost(node->link);
+    }
 
     ngx_http_auth_oidc_cluster_want_map(node->cluster);
 }
@@ -369,6 +398,21 @@ ngx_http_auth_oidc_redis_cluster_command(
     }
 
     return ccmd;
+}
+
+
+/* The cache link of the node key's slot is on, to take a ticket for. */
+
+ngx_http_auth_oidc_redis_cache_link_t *
+ngx_http_auth_oidc_redis_cluster_link(ngx_http_auth_oidc_redis_cluster_t *cluster,
+    ngx_str_t *key)
+{
+    ngx_uint_t  n;
+
+    n = cluster->slots[ngx_http_auth_oidc_redis_cluster_slot(key->data,
+                                                             key->len)];
+
+    return n ? cluster->nodes[n - 1]->link : NULL;
 }
 
 
@@ -453,6 +497,11 @@ ngx_http_auth_oidc_cluster_answered(void *data, redisReply *reply,
     {
         if (ccmd->redirects++ < NGX_HTTP_AUTH_OIDC_CLUSTER_REDIRECTS) {
             cluster->redirects++;
+
+            if (cluster->cache) {
+                /* answered by another connection than its ticket's */
+                ngx_http_auth_oidc_redis_cache_redirected(cluster->cache);
+            }
 
             if (!asking) {
                 /* the slot lives there now; the others may have moved too */

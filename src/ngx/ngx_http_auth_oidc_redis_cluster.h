@@ -6,7 +6,9 @@
  * slot. A MOVED answer names the slot's new master: the command goes there
  * and the map is asked again; an ASK answer (the slot is being migrated)
  * sends it once to the importing node, after ASKING. The map is asked
- * again too when a node is lost (a failover promotes a replica).
+ * again too when a node is lost (a failover promotes a replica). With the
+ * worker's session cache, each master's connection is tracked with a
+ * subscriber of its own (ngx_http_auth_oidc_redis_cache_attach()).
  *
  * Every command names one key: the store sends no command that spans two
  * slots (see ngx_http_auth_oidc_store_redis.c).
@@ -18,6 +20,7 @@
 
 
 #include "ngx_http_auth_oidc_redis.h"
+#include "ngx_http_auth_oidc_redis_cache.h"
 
 
 typedef struct ngx_http_auth_oidc_redis_cluster_s
@@ -26,10 +29,13 @@ typedef struct ngx_http_auth_oidc_redis_cluster_cmd_s
     ngx_http_auth_oidc_redis_cluster_cmd_t;
 
 
-/* conf->cluster: the seed nodes, asked for the map in turn */
+/*
+ * conf->cluster: the seed nodes, asked for the map in turn; cache (or
+ * NULL): the worker's session cache, each master's connection attached.
+ */
 ngx_http_auth_oidc_redis_cluster_t *ngx_http_auth_oidc_redis_cluster_create(
     ngx_http_auth_oidc_redis_conf_t *conf, ngx_str_t *name,
-    ngx_cycle_t *cycle);
+    ngx_http_auth_oidc_redis_cache_t *cache, ngx_cycle_t *cycle);
 void ngx_http_auth_oidc_redis_cluster_destroy(
     ngx_http_auth_oidc_redis_cluster_t *cluster);
 
@@ -45,6 +51,10 @@ ngx_http_auth_oidc_redis_cluster_cmd_t *ngx_http_auth_oidc_redis_cluster_command
     const char **argv, const size_t *argvlen);
 void ngx_http_auth_oidc_redis_cluster_cancel(
     ngx_http_auth_oidc_redis_cluster_cmd_t *cmd);
+
+/* the cache link of the master of key's slot now; NULL if not known */
+ngx_http_auth_oidc_redis_cache_link_t *ngx_http_auth_oidc_redis_cluster_link(
+    ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_str_t *key);
 
 /* the Redis Cluster hash slot of a key (CRC16 of it or its {hash tag}) */
 ngx_uint_t ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len);

@@ -368,18 +368,6 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (store->redis_conf.cluster) {
-        if (cached) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "oidc_session_store \"%V\": the worker's "
-                               "session cache (\"cache=\") does not follow "
-                               "a Redis Cluster yet", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-
-        /* each request reads its session from the node of its slot */
-        store->redis_conf.cache_size = 0;
-    }
 
     store->ops = &ngx_http_auth_oidc_store_redis_ops;
 
@@ -690,9 +678,19 @@ ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
         }
 
         if (stores[i]->redis_conf.cluster) {
+            /* first: each master's connection is attached to it */
+            if (stores[i]->redis_conf.cache_size) {
+                stores[i]->cache = ngx_http_auth_oidc_redis_cache_create(
+                                       &stores[i]->redis_conf,
+                                       &stores[i]->name, NULL, cycle);
+                if (stores[i]->cache == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
             stores[i]->cluster = ngx_http_auth_oidc_redis_cluster_create(
                                      &stores[i]->redis_conf, &stores[i]->name,
-                                     cycle);
+                                     stores[i]->cache, cycle);
             if (stores[i]->cluster == NULL) {
                 return NGX_ERROR;
             }
@@ -1438,7 +1436,7 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
         buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",");
         buf = ngx_http_auth_oidc_redis_cluster_describe(store->cluster, buf,
                                                         last);
-        return ngx_slprintf(buf, last, ",\"cache\":null}");
+        goto cache;
     }
 
     if (store->redis == NULL) {
@@ -1465,6 +1463,8 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
         buf = (u_char *) ngx_escape_json(buf, error.data, error.len);
         *buf++ = '"';
     }
+
+cache:
 
     buf = ngx_slprintf(buf, last, ",\"cache\":");
 

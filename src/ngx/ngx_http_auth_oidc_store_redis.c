@@ -365,7 +365,11 @@ redis:
         return NGX_DECLINED;
     }
 
-    *ticket = ngx_http_auth_oidc_redis_cache_ticket(store->cache);
+    /* the connection the read goes out on must be tracked */
+    *ticket = ngx_http_auth_oidc_redis_cache_ticket(store->cache,
+                  store->cluster
+                  ? ngx_http_auth_oidc_redis_cluster_link(store->cluster, rkey)
+                  : NULL);
 
     return NGX_DECLINED;
 }
@@ -1174,6 +1178,12 @@ ngx_http_auth_oidc_redis_index_taken(void *data, redisReply *reply,
             member.len = m->len;
             argv[1] = m->str;
             argvlen[1] = m->len;
+
+            if (batch->store->cache) {
+                /* NOLOOP: this worker hears no invalidation of its DEL */
+                ngx_http_auth_oidc_redis_cache_forget(batch->store->cache,
+                                                      &member);
+            }
 
             if (ngx_http_auth_oidc_redis_cluster_command(
                                      batch->store->cluster, &member,

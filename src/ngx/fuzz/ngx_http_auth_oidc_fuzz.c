@@ -347,7 +347,16 @@ ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
 
 
 uint64_t
-ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache)
+ngx_http_auth_oidc_redis_cache_ticket(ngx_http_auth_oidc_redis_cache_t *cache,
+    ngx_http_auth_oidc_redis_cache_link_t *link)
+{
+    abort();
+}
+
+
+ngx_http_auth_oidc_redis_cache_link_t *
+ngx_http_auth_oidc_redis_cluster_link(ngx_http_auth_oidc_redis_cluster_t *cluster,
+    ngx_str_t *key)
 {
     abort();
 }
