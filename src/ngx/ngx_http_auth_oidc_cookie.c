@@ -320,11 +320,12 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
     ngx_str_t *value, ngx_str_t *path, time_t max_age)
 {
-    u_char           *p;
-    size_t            len;
-    ngx_str_t         empty;
-    ngx_uint_t        secure;
-    ngx_table_elt_t  *h;
+    u_char                          *p;
+    size_t                           len;
+    ngx_str_t                        empty;
+    ngx_uint_t                       secure;
+    ngx_table_elt_t                 *h;
+    ngx_http_auth_oidc_forwarded_t   fwd;
 
     secure = (prov->cookie_secure == 1);
 
@@ -346,6 +347,13 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
         && prov->redirect_uri.len > 8
         && ngx_strncasecmp(prov->redirect_uri.data, (u_char *) "https://", 8)
            == 0)
+    {
+        secure = 1;
+    }
+
+    /* a trusted proxy says the browser speaks https */
+    if (prov->cookie_secure == NGX_CONF_UNSET && !secure
+        && ngx_http_auth_oidc_forwarded(r, &fwd) == NGX_OK && fwd.https == 1)
     {
         secure = 1;
     }

@@ -51,7 +51,7 @@ enum {
     NGX_HTTP_AUTH_OIDC_FRONTCHANNEL
 };
 static ngx_int_t ngx_http_auth_oidc_served_host(ngx_http_request_t *r,
-    ngx_str_t *host);
+    ngx_str_t *host, ngx_uint_t *https);
 static ngx_uint_t ngx_http_auth_oidc_name_matches(ngx_http_server_name_t *sn,
     ngx_str_t *host);
 static ngx_uint_t ngx_http_auth_oidc_address_matches(ngx_str_t *addr,
@@ -1045,23 +1045,25 @@ ngx_http_auth_oidc_not_ready(ngx_http_request_t *r,
  * absolute, on the host the browser used when this server serves that
  * host, else on the server's own name. A Host the server does not serve
  * (a request that fell to the default server) must not mint authorization
- * requests that send codes to somebody else's host. A deployment behind a
- * proxy that rewrites hosts or schemes configures redirect_uri absolute.
+ * requests that send codes to somebody else's host. Behind a proxy that
+ * ends TLS, the scheme and host it forwards (auth_oidc_forwarded_from), or
+ * an absolute redirect_uri.
  */
 
 ngx_int_t
 ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_str_t *out)
 {
-    u_char     *p;
-    ngx_str_t   host;
+    u_char      *p;
+    ngx_str_t    host;
+    ngx_uint_t   tls;
 
     if (uri->len == 0 || uri->data[0] != '/') {
         *out = *uri;
         return NGX_OK;
     }
 
-    if (ngx_http_auth_oidc_served_host(r, &host) != NGX_OK) {
+    if (ngx_http_auth_oidc_served_host(r, &host, &tls) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1072,12 +1074,10 @@ ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
 
     out->data = p;
 
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
+    if (tls) {
         p = ngx_cpymem(p, "https://", sizeof("https://") - 1);
-    } else
-#endif
-    {
+
+    } else {
         p = ngx_cpymem(p, "http://", sizeof("http://") - 1);
     }
 
@@ -1091,27 +1091,31 @@ ngx_http_auth_oidc_absolute_uri(ngx_http_request_t *r, ngx_str_t *uri,
 
 
 /*
- * host[:port] for our absolute URLs. The host is nginx's validated one
- * (r->headers_in.server: from the request line or Host, checked) when it
- * names this server (one of its server_name entries, or the address the
- * connection came to), else the server's first name, else that address.
- * The port is the Host header's only when that header is exactly this
- * host and a port of digits; otherwise the local port (none when it is
- * the scheme's default). The raw Host header is never copied: nginx does
- * not check what follows its colon, nor the Host of a request whose
- * request line carries an absolute URI.
+ * host[:port] for our absolute URLs, and whether the browser speaks https.
+ * The host is nginx's validated one (r->headers_in.server: from the
+ * request line or Host, checked) when it names this server (one of its
+ * server_name entries, or the address the connection came to), else the
+ * server's first name, else that address. The port is the Host header's
+ * only when that header is exactly this host and a port of digits;
+ * otherwise the local port (none when it is the scheme's default). The
+ * raw Host header is never copied: nginx does not check what follows its
+ * colon, nor the Host of a request whose request line carries an absolute
+ * URI. A trusted proxy's forwarded scheme, and host when this server
+ * serves it (with its port, else the scheme's default), come first.
  */
 
 static ngx_int_t
-ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
+ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host,
+    ngx_uint_t *https)
 {
     u_char                         *p;
     in_port_t                       port;
     ngx_str_t                       name, addr, given;
-    ngx_uint_t                      i, tls, served;
+    ngx_uint_t                      i, tls, served, forwarded;
     ngx_http_server_name_t         *sn;
     ngx_http_core_srv_conf_t       *cscf;
     ngx_http_auth_oidc_srv_conf_t  *ascf;
+    ngx_http_auth_oidc_forwarded_t  fwd;
     u_char                          text[NGX_SOCKADDR_STRLEN];
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
@@ -1126,7 +1130,23 @@ ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
         return NGX_ERROR;
     }
 
-    if (name.len) {
+    forwarded = 0;
+
+    if (ngx_http_auth_oidc_forwarded(r, &fwd) == NGX_OK && fwd.host.len) {
+        /* a name the proxy forwards is used only if it is ours */
+        sn = ascf->server_names->elts;
+
+        for (i = 0; i < ascf->server_names->nelts && !forwarded; i++) {
+            forwarded = ngx_http_auth_oidc_name_matches(&sn[i], &fwd.host);
+        }
+
+        if (forwarded) {
+            name = fwd.host;
+            served = 1;
+        }
+    }
+
+    if (name.len && !forwarded) {
         sn = ascf->server_names->elts;
 
         for (i = 0; i < ascf->server_names->nelts && !served; i++) {
@@ -1159,10 +1179,43 @@ ngx_http_auth_oidc_served_host(ngx_http_request_t *r, ngx_str_t *host)
     tls = (r->connection->ssl != NULL);
 #endif
 
+    if (fwd.https != -1) {
+        tls = fwd.https;
+    }
+
+    *https = tls;
+
     port = ngx_inet_get_port(r->connection->local_sockaddr);
     ngx_str_null(&given);
 
-    if (served && r->headers_in.host) {
+    if (forwarded) {
+        /* the browser's port is not ours: the forwarded one, or none */
+        given = fwd.port;
+        port = tls ? 443 : 80;
+
+    } else if (fwd.https != -1) {
+        /* the scheme changed at the proxy, and so did the port: the one
+         * in Host if any (the proxy passed the browser's Host on) */
+        port = tls ? 443 : 80;
+
+        if (served && r->headers_in.host) {
+            given = r->headers_in.host->value;
+
+            if (given.len > name.len + 1 && given.len <= name.len + 6
+                && given.data[name.len] == ':'
+                && ngx_strncasecmp(given.data, name.data, name.len) == 0
+                && ngx_atoi(given.data + name.len + 1,
+                            given.len - name.len - 1) > 0)
+            {
+                given.data += name.len + 1;
+                given.len -= name.len + 1;
+
+            } else {
+                ngx_str_null(&given);
+            }
+        }
+
+    } else if (served && r->headers_in.host) {
         given = r->headers_in.host->value;
 
         if (given.len > name.len + 1 && given.len <= name.len + 6

@@ -101,6 +101,13 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("auth_oidc_forwarded_from"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_forwarded_from,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("oidc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_auth_oidc_status,
@@ -195,7 +202,10 @@ ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf)
      *
      *     ascf->providers = NULL;
      *     ascf->any_provider = 0;
+     *     ascf->forwarded_from = NULL;
      */
+
+    ascf->realip_index = NGX_CONF_UNSET;
 
     return ascf;
 }
@@ -210,11 +220,17 @@ ngx_http_auth_oidc_create_srv_conf(ngx_conf_t *cf)
 static char *
 ngx_http_auth_oidc_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 {
+    ngx_http_auth_oidc_srv_conf_t *prev = parent;
     ngx_http_auth_oidc_srv_conf_t *conf = child;
 
     ngx_uint_t                 i;
     ngx_http_server_name_t    *sn, *copy;
     ngx_http_core_srv_conf_t  *cscf;
+
+    if (conf->forwarded_from == NULL) {
+        conf->forwarded_from = prev->forwarded_from;
+        conf->realip_index = prev->realip_index;
+    }
 
     cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
 

@@ -274,7 +274,19 @@ typedef struct {
     ngx_array_t                 *providers;     /* provider_conf_t * */
     ngx_flag_t                   any_provider;  /* auth_oidc $variable */
     ngx_array_t                 *server_names;  /* ngx_http_server_name_t */
+
+    /* auth_oidc_forwarded_from: proxies whose X-Forwarded-* are believed */
+    ngx_array_t                 *forwarded_from; /* ngx_cidr_t */
+    ngx_int_t                    realip_index;   /* $realip_remote_addr */
 } ngx_http_auth_oidc_srv_conf_t;
+
+
+/* What a trusted proxy says the browser used (ngx_http_auth_oidc_forwarded.c). */
+typedef struct {
+    ngx_int_t                    https;         /* 1, 0, or -1: not said */
+    ngx_str_t                    host;          /* empty: not said */
+    ngx_str_t                    port;          /* digits, or empty */
+} ngx_http_auth_oidc_forwarded_t;
 
 
 typedef enum {
@@ -470,6 +482,12 @@ ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
     ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len);
+
+/* ngx_http_auth_oidc_forwarded.c */
+char *ngx_http_auth_oidc_forwarded_from(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_auth_oidc_forwarded(ngx_http_request_t *r,
+    ngx_http_auth_oidc_forwarded_t *fwd);
 void ngx_http_auth_oidc_outcome(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_uint_t status, const char *title,
     const char *fmt, ...);

@@ -311,6 +311,15 @@ ngx_http_auth_oidc_redis_incident(ngx_http_auth_oidc_redis_t *redis,
 }
 
 
+ngx_int_t
+ngx_http_auth_oidc_forwarded(ngx_http_request_t *r,
+    ngx_http_auth_oidc_forwarded_t *fwd)
+{
+    /* no proxy is trusted here */
+    return NGX_DECLINED;
+}
+
+
 ngx_http_auth_oidc_redis_cluster_cmd_t *
 ngx_http_auth_oidc_redis_cluster_command(
     ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_str_t *key,
