@@ -208,6 +208,37 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
     return step_;
 }
 
+// A token endpoint's refusal that a configuration causes: a sentence for
+// the page (empty: the generic one) and the fix for the log line.
+CallbackFlow::TokenRefusal CallbackFlow::explainTokenRefusal(
+    const Error &error, unsigned httpStatus) {
+    if (isProviderError(error, "invalid_client") || httpStatus == 401) {
+        return {"The identity provider did not accept this site's client "
+                "credentials: its administrator must check client_id and "
+                "client_secret.",
+                "; fix: client_id and client_secret must be those of the "
+                "client registered at the provider, whose token endpoint "
+                "authentication method must be one the provider allows"};
+    }
+    if (isProviderError(error, "unauthorized_client")) {
+        return {"This site's client is not allowed to log users in at the "
+                "identity provider: its administrator must allow the "
+                "authorization code grant.",
+                "; fix: allow the authorization code grant in the client's "
+                "registration at the provider"};
+    }
+    if (isProviderError(error, "invalid_grant") &&
+        error.detail.find("redirect_uri") != std::string::npos) {
+        return {"The identity provider did not accept this site's callback "
+                "address: its administrator must register it.",
+                "; fix: register the redirect_uri \"" +
+                    printableForDetail(redirectUri_, 200) +
+                    "\" exactly at the provider, or set redirect_uri to the "
+                    "one registered"};
+    }
+    return {};
+}
+
 const Step &CallbackFlow::afterToken(const StepResult &result) {
     if (result.transport != StepResult::Transport::Ok) {
         return reply(result.transport == StepResult::Transport::TimedOut ? 504
@@ -228,12 +259,20 @@ const Step &CallbackFlow::afterToken(const StepResult &result) {
         detail = "unexpected HTTP status " + std::to_string(result.httpStatus);
     }
     if (status != Status::Ok) {
+        const TokenRefusal why =
+            status == Status::Provider
+                ? explainTokenRefusal(parsed.error(), result.httpStatus)
+                : TokenRefusal{};
         return reply(status == Status::Provider ? 401 : 502, "Login failed",
-                     "The identity provider did not accept the login.",
+                     why.page.empty()
+                         ? std::string("The identity provider did not accept "
+                                       "the login.")
+                         : why.page,
                      LogLevel::Error,
                      "provider \"" + provider_ +
                          "\": token response refused (HTTP status " +
-                         std::to_string(result.httpStatus) + "): " + detail);
+                         std::to_string(result.httpStatus) + "): " + detail +
+                         why.fix);
     }
     tokens_ = std::make_unique<TokenResponse>(std::move(parsed).value());
     return validate(result.jwks);
@@ -259,15 +298,30 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
     }
     if (!claims) {
         const Status status = claims.status();
+        const bool clock = status == Status::Expired || status == Status::NotYet;
+        const bool issuer = status == Status::Issuer;
         return reply(status == Status::NoMemory || status == Status::Internal
                          ? 500
                          : 401,
                      "Login failed",
-                     std::string("The identity token is not valid (") +
-                         toString(status) + ").",
+                     clock ? std::string("The identity token is not valid at "
+                                         "this server's time: its clock or the "
+                                         "identity provider's is wrong.")
+                     : issuer
+                         ? std::string("The identity token comes from another "
+                                       "issuer than the one configured.")
+                         : std::string("The identity token is not valid (") +
+                               toString(status) + ").",
                      LogLevel::Error,
                      "provider \"" + provider_ + "\": ID token refused: " +
-                         claims.error().detail);
+                         claims.error().detail +
+                         (clock ? "; fix: this host's clock and the "
+                                  "provider's differ by more than clock_skew: "
+                                  "synchronize it (NTP), or raise clock_skew"
+                          : issuer ? "; fix: set issuer to the token's \"iss\" "
+                                     "exactly, as the provider's discovery "
+                                     "document says it"
+                                   : ""));
     }
     claims_ = std::make_unique<Claims>(std::move(claims).value());
     if (userinfo_ && userinfoEndpoint_) {

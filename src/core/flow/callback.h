@@ -91,6 +91,12 @@ private:
                           std::string_view value);
     const Step &loggedIn();
 
+    struct TokenRefusal {
+        std::string page;  // for the person in the browser
+        std::string fix;   // for the operator, after the log line
+    };
+    TokenRefusal explainTokenRefusal(const Error &error, unsigned httpStatus);
+
     const Step &reply(int status, std::string title, std::string detail,
                       LogLevel level = LogLevel::None, std::string log = {});
     const Step &loginExpired(std::string log);

@@ -143,7 +143,9 @@ Result<Discovery> Discovery::parse(std::string_view document,
     if (*issuerText != expectedIssuer) {
         return makeError(Status::Issuer,
                          "document says " + quoteForDetail(*issuerText) +
-                             ", configured " + quoteForDetail(expectedIssuer));
+                             ", configured " + quoteForDetail(expectedIssuer) +
+                             "; fix: set issuer to the document's value "
+                             "exactly (a trailing \"/\" included)");
     }
     discovery.issuer_ = std::string(*issuerText);
 

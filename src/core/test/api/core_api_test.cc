@@ -125,7 +125,7 @@ TEST(CoreApiTest, DiscoveryFailureReportsDetail) {
               AUTH_OIDC_EISSUER);
     EXPECT_EQ(d, nullptr);
     EXPECT_STREQ(err.msg,
-                 R"(issuer mismatch: document says "https://op.example", configured "https://b")");
+                 R"(issuer mismatch: document says "https://op.example", configured "https://b"; fix: set issuer to the document's value exactly (a trailing "/" included))");
 }
 
 TEST(CoreApiTest, AcceptsNullErrorBuffer) {

@@ -290,6 +290,60 @@ TEST_F(CallbackFlowTest, ProviderErrorsAndTimeouts) {
     }
 }
 
+// A refusal a configuration causes says so on the page, and the log line
+// names the fix (never the secret).
+TEST_F(CallbackFlowTest, ConfigurationRefusalsExplainThemselves) {
+    struct Case {
+        unsigned status;
+        const char *body;
+        const char *page;
+        const char *fix;
+    };
+    for (const Case &c : {
+             Case{401, R"({"error":"invalid_client","error_description":"bad secret"})",
+                  "client_id and client_secret", "fix: client_id and client_secret must be"},
+             Case{400, R"({"error":"unauthorized_client"})", "authorization code grant",
+                  "fix: allow the authorization code grant"},
+             Case{400, R"({"error":"invalid_grant","error_description":"redirect_uri mismatch"})",
+                  "callback address", "fix: register the redirect_uri \"https://rp.example/oidc_callback\""},
+         }) {
+        auto f = flow();
+        toTokenRequest(*f);
+        const Step &reply = f->resume(fetched(c.status, c.body));
+        ASSERT_EQ(reply.kind, StepKind::Reply) << c.body;
+        EXPECT_EQ(reply.status, 401);
+        EXPECT_NE(reply.detail.find(c.page), std::string::npos) << reply.detail;
+        EXPECT_NE(reply.log.find(c.fix), std::string::npos) << reply.log;
+        EXPECT_EQ(reply.log.find("secret-1"), std::string::npos);
+        EXPECT_EQ(reply.detail.find("secret-1"), std::string::npos);
+    }
+
+    // an expired code is the user's, not a configuration's
+    auto f = flow();
+    toTokenRequest(*f);
+    const Step &plain = f->resume(fetched(400, R"({"error":"invalid_grant"})"));
+    EXPECT_EQ(plain.detail, "The identity provider did not accept the login.");
+    EXPECT_EQ(plain.log.find("fix:"), std::string::npos);
+}
+
+TEST_F(CallbackFlowTest, AClockOffByMoreThanTheLeewaySaysSo) {
+    // issued 10 minutes in this server's future
+    auto f = flow();
+    toTokenRequest(*f);
+    const std::string payload =
+        R"({"iss":"https://op.example","sub":"user-1","aud":"client-1","exp":)" +
+        std::to_string(kNow + 900) + R"(,"iat":)" + std::to_string(kNow + 600) +
+        R"(,"nonce":"n-1"})";
+    const std::string token = test::signToken(
+        key_.get(), "ES256", R"({"alg":"ES256","typ":"JWT","kid":"k1"})", payload);
+    const Step &r = f->resume(fetched(200, tokenResponse(token)));
+    ASSERT_EQ(r.kind, StepKind::Reply);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.detail.find("clock"), std::string::npos) << r.detail;
+    EXPECT_NE(r.log.find("fix: this host's clock and the provider's differ by more than clock_skew"),
+              std::string::npos) << r.log;
+}
+
 TEST_F(CallbackFlowTest, BadIdTokensAre401) {
     for (const std::string &extra : {std::string(R"(,"aud":"other")"), std::string(R"(,"nonce":"n-2")")}) {
         auto f = flow();

@@ -158,7 +158,7 @@ TEST(DiscoveryTest, RejectsIssuerMismatch) {
         withMember(kMinimal, "issuer", R"("https://a")"), "https://b");
     EXPECT_EQ(result.status(), Status::Issuer);
     EXPECT_EQ(result.detail(),
-              R"(issuer mismatch: document says "https://a", configured "https://b")");
+              R"(issuer mismatch: document says "https://a", configured "https://b"; fix: set issuer to the document's value exactly (a trailing "/" included))");
 }
 
 TEST(DiscoveryTest, RejectsIssuerTrailingSlashDifference) {
