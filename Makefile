@@ -19,6 +19,12 @@
 #   make load    logins, request cost as the session store grows, and a long
 #                run of requests, with worker pids, memory and logs watched
 #   make load-asan  a shorter load run under the sanitizers, leaks checked
+#   make deb     the Debian package libnginx-mod-http-auth-oidc in build/deb
+#                (as Debian builds its nginx modules: debian/), lintian run
+#   make test-deb  make deb, then install, load through modules-enabled, the
+#                demo's login, remove and purge on this machine (root; CI)
+#   make install the module and its mod-http-auth-oidc.conf where Debian's
+#                nginx looks (DESTDIR=, PREFIX=/usr); not enabled
 #
 # NGINX_SRC is an nginx source tree (Debian's nginx-dev by default); its
 # conf_flags, when present, make the module binary-compatible with the
@@ -44,7 +50,7 @@ APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                libgtest-dev libbenchmark-dev clang chromium wrk
 
 .PHONY: all core module deps deps-apt deps-npm unittest itest test demo bench bench-micro fuzz \
-        module-asan test-asan load load-asan clean
+        module-asan test-asan load load-asan deb test-deb install clean
 
 all: module
 
@@ -190,6 +196,37 @@ fuzz: $(NGX_BUILD)/Makefile
 	    fi; \
 	    tail -1 $$corpus.log; \
 	done
+
+# The package is built from the tracked files only (no build/, no
+# node_modules), in a copy under build/deb, with dpkg-buildpackage.
+DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_BUILD   := $(BUILD_DIR)/deb
+DEB_FILE     = $(DEB_BUILD)/libnginx-mod-http-auth-oidc_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb
+
+deb:
+	rm -rf $(DEB_BUILD)
+	mkdir -p $(DEB_BUILD)/nginx-auth-oidc-$(DEB_VERSION)
+	git ls-files -z | xargs -0 tar cf - | tar xf - -C $(DEB_BUILD)/nginx-auth-oidc-$(DEB_VERSION)
+	cd $(DEB_BUILD)/nginx-auth-oidc-$(DEB_VERSION) && \
+	    DEB_BUILD_OPTIONS="parallel=$(JOBS)" dpkg-buildpackage -us -uc -b
+	lintian --info --display-info $(DEB_BUILD)/*.changes | tee $(DEB_BUILD)/lintian.txt
+	@echo "built $(DEB_FILE)"
+
+test-deb: deps-npm deb
+	DEB_FILE=$(DEB_FILE) node --test t/package/deb.test.mjs
+
+# For who builds from source: Debian's paths; enable it with a link in
+# /etc/nginx/modules-enabled (or a load_module line).
+PREFIX  ?= /usr
+DESTDIR ?=
+
+install: module
+	install -D -m 0644 $(MODULE) \
+	    $(DESTDIR)$(PREFIX)/lib/nginx/modules/ngx_http_auth_oidc_module.so
+	install -d $(DESTDIR)$(PREFIX)/share/nginx/modules-available
+	echo "load_module modules/ngx_http_auth_oidc_module.so;" \
+	    > $(DESTDIR)$(PREFIX)/share/nginx/modules-available/mod-http-auth-oidc.conf
+	@echo "installed; enable with: ln -s $(PREFIX)/share/nginx/modules-available/mod-http-auth-oidc.conf /etc/nginx/modules-enabled/50-mod-http-auth-oidc.conf"
 
 clean:
 	rm -rf $(BUILD_DIR)
