@@ -47,7 +47,8 @@ MODULE           := $(BUILD_DIR)/ngx_http_auth_oidc_module.so
 APT_PACKAGES = build-essential cmake pkg-config git ca-certificates openssl \
                nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev \
                libcjose-dev libjansson-dev libhiredis-dev redis-server \
-               libgtest-dev libbenchmark-dev clang chromium wrk
+               libgtest-dev libbenchmark-dev clang chromium wrk \
+               dpkg-dev debhelper lintian
 
 .PHONY: all core module deps deps-apt deps-npm unittest itest test demo bench bench-micro fuzz \
         module-asan test-asan load load-asan deb test-deb install clean
