@@ -116,6 +116,8 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
         return;
     }
 
+    ctx->callback_flow = 1;
+
     ngx_http_auth_oidc_drive(r, ctx);
 }
 

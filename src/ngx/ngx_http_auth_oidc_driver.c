@@ -368,6 +368,8 @@ ngx_http_auth_oidc_drive_fetch(ngx_http_request_t *r,
     req.handler = ngx_http_auth_oidc_drive_fetched;
     req.data = r;
 
+    ctx->fetch_started = ngx_current_msec;
+
     ctx->http = ngx_http_auth_oidc_http_start(&req, r->connection->log);
 
     if (ctx->http) {
@@ -387,11 +389,23 @@ ngx_http_auth_oidc_drive_fetched(ngx_http_auth_oidc_http_t *h)
 {
     ngx_http_request_t *r = h->data;
 
-    auth_oidc_step_result_t    result;
-    ngx_http_auth_oidc_ctx_t  *ctx;
+    auth_oidc_step_result_t         result;
+    ngx_http_auth_oidc_ctx_t       *ctx;
+    ngx_http_auth_oidc_counters_t  *counters;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
     ctx->http = NULL;
+
+    counters = ngx_http_auth_oidc_counters(ctx->provider);
+
+    if (counters) {
+        ngx_http_auth_oidc_metrics_observe(&counters->requests,
+                                      ngx_current_msec - ctx->fetch_started);
+
+        if (h->rc != NGX_OK) {
+            (void) ngx_atomic_fetch_add(&counters->request_errors, 1);
+        }
+    }
 
     ngx_memzero(&result, sizeof(auth_oidc_step_result_t));
 
@@ -572,12 +586,17 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
     u_char            *title;
-    ngx_str_t          location, id, state, value;
+    ngx_str_t          location, id, state, value, title_str;
     auth_oidc_step_t  *step;
 
     step = &ctx->step;
 
     ngx_http_auth_oidc_provider_logout_count(ctx, step);
+
+    title_str.data = (u_char *) step->title.data;
+    title_str.len = step->title.len;
+    ngx_http_auth_oidc_metrics_login(ctx, step->status, &title_str,
+                                     step->session_id.len != 0);
 
     if (step->clear_session
         && ngx_http_auth_oidc_cookie_set(r, ctx->provider, NULL, 1) != NGX_OK)

@@ -93,6 +93,8 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
 
         ngx_explicit_memzero(seal_nonce, sizeof(seal_nonce));
 
+        ctx->login_flow = 1;
+
         ngx_http_auth_oidc_drive(r, ctx);
     }
 

@@ -49,6 +49,8 @@ static ngx_int_t ngx_http_auth_oidc_metadata_init_zone(
 static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_node(
     ngx_http_auth_oidc_meta_zone_t *zone,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log);
+static ngx_http_auth_oidc_meta_node_t *ngx_http_auth_oidc_metadata_keyed(
+    ngx_http_auth_oidc_meta_zone_t *zone, ngx_str_t *key, ngx_log_t *log);
 static void ngx_http_auth_oidc_metadata_tick(ngx_event_t *ev);
 static void ngx_http_auth_oidc_metadata_watch(ngx_event_t *ev);
 static void ngx_http_auth_oidc_metadata_bell_close(void *data);
@@ -109,6 +111,9 @@ ngx_http_auth_oidc_metadata_zone_add(ngx_conf_t *cf,
     for (i = 0; i < amcf->providers.nelts; i++) {
         size += 8 * provs[i]->max_response_size + 8192;
     }
+
+    /* a node per session store for its counters (oidc_metrics) */
+    size += amcf->stores.nelts * 8192;
 
     size = ngx_align(size, ngx_pagesize);
 
@@ -326,13 +331,39 @@ static ngx_http_auth_oidc_meta_node_t *
 ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_log_t *log)
 {
+    u_char     *p;
+    ngx_str_t   key;
+
+    key.len = prov->name.len + 1 + prov->config_url.len + 1 + prov->issuer.len;
+    key.data = ngx_alloc(key.len, log);
+    if (key.data == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(key.data, prov->name.data, prov->name.len);
+    *p++ = '\n';
+    p = ngx_cpymem(p, prov->config_url.data, prov->config_url.len);
+    *p++ = '\n';
+    ngx_memcpy(p, prov->issuer.data, prov->issuer.len);
+
+    return ngx_http_auth_oidc_metadata_keyed(zone, &key, log);
+}
+
+
+/*
+ * The node of a key, found or created; the lock is held. Nodes no
+ * configuration has used for a day are let go on the way.
+ */
+
+static ngx_http_auth_oidc_meta_node_t *
+ngx_http_auth_oidc_metadata_keyed(ngx_http_auth_oidc_meta_zone_t *zone,
+    ngx_str_t *key, ngx_log_t *log)
+{
     u_char                          *p;
-    size_t                           len;
     time_t                           now;
     ngx_queue_t                     *q, *next;
     ngx_http_auth_oidc_meta_node_t  *node, *found;
 
-    len = prov->name.len + 1 + prov->config_url.len + 1 + prov->issuer.len;
     now = ngx_time();
     found = NULL;
 
@@ -343,16 +374,9 @@ ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
         next = ngx_queue_next(q);
         node = ngx_queue_data(q, ngx_http_auth_oidc_meta_node_t, queue);
 
-        p = node->key.data;
-
         if (found == NULL
-            && node->key.len == len
-            && ngx_strncmp(p, prov->name.data, prov->name.len) == 0
-            && p[prov->name.len] == '\n'
-            && ngx_strncmp(p + prov->name.len + 1, prov->config_url.data,
-                           prov->config_url.len) == 0
-            && ngx_strncmp(p + len - prov->issuer.len, prov->issuer.data,
-                           prov->issuer.len) == 0)
+            && node->key.len == key->len
+            && ngx_strncmp(node->key.data, key->data, key->len) == 0)
         {
             found = node;
             continue;
@@ -369,29 +393,28 @@ ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
 
     if (found) {
         found->touched = now;
+        ngx_free(key->data);
         return found;
     }
 
     node = ngx_slab_calloc_locked(zone->shpool,
                                   sizeof(ngx_http_auth_oidc_meta_node_t));
     if (node == NULL) {
+        ngx_free(key->data);
         return NULL;
     }
 
-    p = ngx_slab_alloc_locked(zone->shpool, len);
+    p = ngx_slab_alloc_locked(zone->shpool, key->len);
     if (p == NULL) {
         ngx_slab_free_locked(zone->shpool, node);
+        ngx_free(key->data);
         return NULL;
     }
 
     node->key.data = p;
-    node->key.len = len;
-
-    p = ngx_cpymem(p, prov->name.data, prov->name.len);
-    *p++ = '\n';
-    p = ngx_cpymem(p, prov->config_url.data, prov->config_url.len);
-    *p++ = '\n';
-    ngx_memcpy(p, prov->issuer.data, prov->issuer.len);
+    node->key.len = key->len;
+    ngx_memcpy(p, key->data, key->len);
+    ngx_free(key->data);
 
     node->touched = now;
     node->state = NGX_HTTP_AUTH_OIDC_PENDING;
@@ -399,9 +422,47 @@ ngx_http_auth_oidc_metadata_node(ngx_http_auth_oidc_meta_zone_t *zone,
     ngx_queue_insert_tail(&zone->sh->nodes, &node->queue);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "auth oidc metadata node created for \"%V\"", &prov->name);
+                   "auth oidc metadata node created for \"%V\"",
+                   &node->key);
 
     return node;
+}
+
+
+/*
+ * A session store's counters for oidc_metrics: a node keyed
+ * "\nstore\n<name>" (no provider's key starts with a newline), so that they
+ * are summed over the workers and outlive a reload. NULL: no room.
+ */
+
+ngx_http_auth_oidc_store_counters_t *
+ngx_http_auth_oidc_metadata_store_counters(ngx_cycle_t *cycle,
+    ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name)
+{
+    ngx_str_t                        key;
+    ngx_http_auth_oidc_meta_zone_t  *zone;
+    ngx_http_auth_oidc_meta_node_t  *node;
+
+    if (amcf->meta_zone == NULL) {
+        return NULL;
+    }
+
+    zone = amcf->meta_zone->data;
+
+    key.len = sizeof("\nstore\n") - 1 + name->len;
+    key.data = ngx_alloc(key.len, cycle->log);
+    if (key.data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(ngx_cpymem(key.data, "\nstore\n", sizeof("\nstore\n") - 1),
+               name->data, name->len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    node = ngx_http_auth_oidc_metadata_keyed(zone, &key, cycle->log);
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return node ? &node->counters.store : NULL;
 }
 
 

@@ -108,6 +108,13 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("oidc_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_auth_oidc_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("oidc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_auth_oidc_status,

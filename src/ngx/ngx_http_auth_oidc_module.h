@@ -72,6 +72,41 @@ typedef enum {
 } ngx_http_auth_oidc_bcl_reason_e;
 
 
+/* Why a login failed, for oidc_metrics: the callback's answer, bounded. */
+typedef enum {
+    NGX_HTTP_AUTH_OIDC_LOGIN_PROVIDER_REFUSED = 0,  /* error= from the provider */
+    NGX_HTTP_AUTH_OIDC_LOGIN_EXPIRED,         /* unknown, expired or used */
+    NGX_HTTP_AUTH_OIDC_LOGIN_BAD_ANSWER,      /* malformed, another issuer */
+    NGX_HTTP_AUTH_OIDC_LOGIN_REFUSED,         /* token endpoint or ID token */
+    NGX_HTTP_AUTH_OIDC_LOGIN_UNREACHABLE,     /* the provider did not answer */
+    NGX_HTTP_AUTH_OIDC_LOGIN_UNAVAILABLE,     /* metadata or store missing */
+    NGX_HTTP_AUTH_OIDC_LOGIN_INTERNAL,
+    NGX_HTTP_AUTH_OIDC_LOGIN_FAILURES
+} ngx_http_auth_oidc_login_failure_e;
+
+
+/*
+ * A latency histogram in shared memory: counts per bucket (not cumulative;
+ * the last one is +Inf), their sum in ms. Bounds: see metrics.c.
+ */
+#define NGX_HTTP_AUTH_OIDC_BUCKETS  12
+
+typedef struct {
+    ngx_atomic_t                 count[NGX_HTTP_AUTH_OIDC_BUCKETS];
+    ngx_atomic_t                 sum_ms;
+} ngx_http_auth_oidc_histogram_t;
+
+
+/* A session store's counters, summed over workers (oidc_metrics). */
+typedef struct {
+    ngx_atomic_t                 commands;          /* to Redis */
+    ngx_atomic_t                 errors;            /* timed out, lost */
+    ngx_http_auth_oidc_histogram_t  latency;
+    ngx_atomic_t                 cache_hits;
+    ngx_atomic_t                 cache_misses;
+} ngx_http_auth_oidc_store_counters_t;
+
+
 /* A provider's session counters, summed over workers (oidc_status). */
 typedef struct {
     ngx_atomic_t                 refreshes;         /* done */
@@ -89,6 +124,17 @@ typedef struct {
     ngx_atomic_t                 bearer_refused;    /* refused, cached */
     ngx_atomic_t                 bearer_unavailable;  /* 503: provider */
     ngx_atomic_t                 bearer_incident;   /* failing now: 1 */
+
+    ngx_atomic_t                 logins_started;    /* sent to the provider */
+    ngx_atomic_t                 logins_completed;  /* a session made */
+    ngx_atomic_t                 logins_failed[
+                                     NGX_HTTP_AUTH_OIDC_LOGIN_FAILURES];
+    ngx_atomic_t                 request_errors;    /* no answer */
+    ngx_http_auth_oidc_histogram_t  requests;       /* token, userinfo... */
+
+    /* with the provider's node: the counters of the store of this name
+     * (a node keyed "\nstore\n<name>", see metadata_store_counters()) */
+    ngx_http_auth_oidc_store_counters_t  store;
 } ngx_http_auth_oidc_counters_t;
 
 
@@ -346,6 +392,7 @@ struct ngx_http_auth_oidc_ctx_s {
     auth_oidc_flow_t                    *flow;
     auth_oidc_step_t                     step;      /* views into flow */
     ngx_http_auth_oidc_http_t           *http;
+    ngx_msec_t                           fetch_started;    /* metrics */
     ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
     ngx_event_t                          pause;     /* a WAIT step */
     ngx_http_auth_oidc_finish_pt         finish;    /* a DONE step */
@@ -378,6 +425,8 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             body_requested:1;
     unsigned                             locking:1;   /* a lock being added */
     unsigned                             oauth_answer:1;  /* JSON, no page */
+    unsigned                             login_flow:1;     /* metrics */
+    unsigned                             callback_flow:1;
     unsigned                             framed:1;  /* in the provider's
                                                        iframe */
     unsigned                             bearer_checked:1;
@@ -482,6 +531,16 @@ ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
     ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len);
+
+/* ngx_http_auth_oidc_metrics.c */
+char *ngx_http_auth_oidc_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_auth_oidc_metrics_observe(ngx_http_auth_oidc_histogram_t *h,
+    ngx_msec_t ms);
+void ngx_http_auth_oidc_metrics_login(ngx_http_auth_oidc_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *title, ngx_uint_t session);
+ngx_http_auth_oidc_store_counters_t *ngx_http_auth_oidc_metadata_store_counters(
+    ngx_cycle_t *cycle, ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name);
 
 /* ngx_http_auth_oidc_forwarded.c */
 char *ngx_http_auth_oidc_forwarded_from(ngx_conf_t *cf, ngx_command_t *cmd,

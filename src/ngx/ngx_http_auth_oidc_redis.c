@@ -981,6 +981,11 @@ ngx_http_auth_oidc_redis_drop(ngx_http_auth_oidc_redis_t *redis)
         handler = cmd->handler;
         redis->errors++;
 
+        if (redis->conf->counters && !cmd->timer.timedout) {
+            /* lost with the connection (a timed out one was counted) */
+            (void) ngx_atomic_fetch_add(&redis->conf->counters->errors, 1);
+        }
+
         if (handler) {
             cmd->handler = NULL;
             handler(cmd->data, NULL, &error);
@@ -1141,6 +1146,12 @@ ngx_http_auth_oidc_redis_reply(ngx_http_auth_oidc_redis_t *redis,
 
     redis->latency = ngx_current_msec - cmd->started;
 
+    if (redis->conf->counters) {
+        (void) ngx_atomic_fetch_add(&redis->conf->counters->commands, 1);
+        ngx_http_auth_oidc_metrics_observe(&redis->conf->counters->latency,
+                                           redis->latency);
+    }
+
     if (redis->state == NGX_HTTP_AUTH_OIDC_REDIS_READY
         && reply->type != REDIS_REPLY_ERROR)
     {
@@ -1178,6 +1189,10 @@ ngx_http_auth_oidc_redis_command_timeout(ngx_event_t *ev)
     redis = cmd->redis;
     handler = cmd->handler;
     redis->errors++;
+
+    if (redis->conf->counters) {
+        (void) ngx_atomic_fetch_add(&redis->conf->counters->errors, 1);
+    }
 
     ngx_http_auth_oidc_redis_incident(redis, "Redis %V did not answer "
                                       "within %M ms", &redis->conf->addr,

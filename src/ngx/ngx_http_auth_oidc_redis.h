@@ -81,6 +81,9 @@ typedef struct {
     /* the per-worker session cache (cache=SIZE|off, cache_max_age=) */
     size_t                       cache_size;
     time_t                       cache_max_age;
+
+    /* in shared memory, set in each worker (oidc_metrics); or NULL */
+    ngx_http_auth_oidc_store_counters_t  *counters;
 } ngx_http_auth_oidc_redis_conf_t;
 
 

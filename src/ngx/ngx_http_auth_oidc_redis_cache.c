@@ -268,10 +268,20 @@ ngx_http_auth_oidc_redis_cache_get(ngx_http_auth_oidc_redis_cache_t *cache,
 
     if (e == NULL) {
         cache->misses++;
+
+        if (cache->conf->counters) {
+            (void) ngx_atomic_fetch_add(&cache->conf->counters->cache_misses,
+                                        1);
+        }
+
         return NGX_DECLINED;
     }
 
     cache->hits++;
+
+    if (cache->conf->counters) {
+        (void) ngx_atomic_fetch_add(&cache->conf->counters->cache_hits, 1);
+    }
 
     ngx_queue_remove(&e->lru);
     ngx_queue_insert_head(&cache->lru, &e->lru);

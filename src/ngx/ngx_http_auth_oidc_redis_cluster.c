@@ -830,6 +830,37 @@ ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len)
 }
 
 
+ngx_uint_t
+ngx_http_auth_oidc_redis_cluster_up(ngx_http_auth_oidc_redis_cluster_t *cluster)
+{
+    ngx_uint_t  s, n;
+    u_char      seen[NGX_HTTP_AUTH_OIDC_CLUSTER_NODES_MAX + 1];
+
+    ngx_memzero(seen, sizeof(seen));
+    n = 0;
+
+    for (s = 0; s < NGX_HTTP_AUTH_OIDC_CLUSTER_SLOTS; s++) {
+        if (cluster->slots[s] == 0) {
+            return 0;
+        }
+
+        if (!seen[cluster->slots[s]]) {
+            seen[cluster->slots[s]] = 1;
+
+            if (!ngx_http_auth_oidc_redis_ready(
+                     cluster->nodes[cluster->slots[s] - 1]->redis))
+            {
+                return 0;
+            }
+
+            n++;
+        }
+    }
+
+    return n > 0;
+}
+
+
 /* A command answered: the incident, if any, is over. */
 
 static void

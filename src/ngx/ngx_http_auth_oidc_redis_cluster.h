@@ -56,6 +56,10 @@ void ngx_http_auth_oidc_redis_cluster_cancel(
 ngx_http_auth_oidc_redis_cache_link_t *ngx_http_auth_oidc_redis_cluster_link(
     ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_str_t *key);
 
+/* every master the map names has its connection ready */
+ngx_uint_t ngx_http_auth_oidc_redis_cluster_up(
+    ngx_http_auth_oidc_redis_cluster_t *cluster);
+
 /* the Redis Cluster hash slot of a key (CRC16 of it or its {hash tag}) */
 ngx_uint_t ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len);
 

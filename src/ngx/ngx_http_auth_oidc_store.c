@@ -663,6 +663,23 @@ ngx_http_auth_oidc_store_index_end(ngx_http_auth_oidc_store_t *store,
 }
 
 
+/* A shared-memory store's records and evictions (oidc_metrics). */
+
+void
+ngx_http_auth_oidc_store_shm_counts(ngx_http_auth_oidc_store_t *store,
+    ngx_uint_t *entries, ngx_uint_t *evicted)
+{
+    ngx_http_auth_oidc_store_zone_t  *zone;
+
+    zone = store->shm_zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    *entries = zone->sh->entries;
+    *evicted = zone->sh->evicted;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
 ngx_int_t
 ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
     ngx_http_auth_oidc_main_conf_t *amcf)
@@ -676,6 +693,11 @@ ngx_http_auth_oidc_store_init_worker(ngx_cycle_t *cycle,
         if (stores[i]->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
             continue;
         }
+
+        /* before any connection: their counters for oidc_metrics */
+        stores[i]->redis_conf.counters =
+            ngx_http_auth_oidc_metadata_store_counters(cycle, amcf,
+                                                       &stores[i]->name);
 
         if (stores[i]->redis_conf.cluster) {
             /* first: each master's connection is attached to it */
