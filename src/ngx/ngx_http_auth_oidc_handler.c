@@ -27,6 +27,9 @@ static void ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_int_t rc, ngx_str_t *record);
 static ngx_uint_t ngx_http_auth_oidc_path_is(ngx_http_request_t *r,
     ngx_str_t *path);
+static ngx_int_t ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t **provs,
+    ngx_uint_t n, ngx_str_t *name);
 static ngx_int_t ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_uint_t ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r);
@@ -328,6 +331,7 @@ ngx_int_t
 ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 {
     ngx_int_t                             rc;
+    ngx_str_t                             name;
     ngx_uint_t                            i, n, endpoint;
     ngx_http_auth_oidc_ctx_t             *ctx;
     ngx_http_auth_oidc_srv_conf_t        *ascf;
@@ -392,6 +396,12 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
         switch (endpoint) {
 
         case NGX_HTTP_AUTH_OIDC_CALLBACK:
+            if (ngx_http_auth_oidc_arg(r, "oidc_login", 10, &name) == NGX_OK) {
+                /* a script's "login" URL: see login_required.c */
+                return ngx_http_auth_oidc_login_start(r, ctx, provs + i,
+                                                      n - i, &name);
+            }
+
             /* the pending login says which provider it belongs to */
             ctx->candidates = provs + i;
             ctx->ncandidates = n - i;
@@ -422,6 +432,75 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * "<callback path>?oidc_login=NAME&return_to=PATH": a login with the
+ * provider of that name (of those sharing the path), which comes back to
+ * PATH (the login flow keeps only a local path). The answer is the
+ * redirect to the provider, as for a page that needs a login.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t **provs,
+    ngx_uint_t n, ngx_str_t *name)
+{
+    u_char                              *dst, *src;
+    ngx_int_t                            rc;
+    ngx_str_t                            to;
+    ngx_uint_t                           i;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    prov = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (provs[i]->name.len == name->len
+            && ngx_strncmp(provs[i]->name.data, name->data, name->len) == 0
+            && ngx_http_auth_oidc_path_is(r, &provs[i]->redirect_path))
+        {
+            prov = provs[i];
+            break;
+        }
+    }
+
+    if (prov == NULL) {
+        return ngx_http_auth_oidc_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Login failed", NULL, NULL);
+    }
+
+    ctx->provider = prov;
+    ngx_str_set(&ctx->return_to, "/");
+
+    if (ngx_http_auth_oidc_arg(r, "return_to", 9, &to) == NGX_OK && to.len) {
+        dst = ngx_pnalloc(r->pool, to.len);
+        if (dst == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->return_to.data = dst;
+        src = to.data;
+        ngx_unescape_uri(&dst, &src, to.len, 0);
+        ctx->return_to.len = dst - ctx->return_to.data;
+    }
+
+    if (prov->runtime == NULL || prov->runtime->discovery == NULL) {
+        return ngx_http_auth_oidc_not_ready(r, prov);
+    }
+
+    rc = ngx_http_auth_oidc_login(r, ctx, prov);
+
+    if (rc == NGX_AGAIN) {
+        /* the flow waits (the store): the answer comes as an endpoint's */
+        return ngx_http_auth_oidc_endpoint_answer(r, ctx);
+    }
+
+    return rc;
 }
 
 
@@ -897,11 +976,26 @@ static ngx_int_t
 ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    ngx_int_t  rc;
+
     if (ngx_http_auth_oidc_challenge(r, prov) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return NGX_HTTP_UNAUTHORIZED;
+    /* a script's request: JSON that says where to log in */
+    rc = ngx_http_auth_oidc_login_required(r, prov);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }
 
 

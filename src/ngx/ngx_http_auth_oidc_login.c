@@ -59,7 +59,10 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
         params.redirect_uri = ngx_http_auth_oidc_view(&redirect_uri);
         params.scope = ngx_http_auth_oidc_view(&prov->scope);
         params.extra_args = ngx_http_auth_oidc_view(&prov->extra_auth_args);
-        params.uri = ngx_http_auth_oidc_view(&r->unparsed_uri);
+        /* where the login comes back to: this page, or a script's page */
+        params.uri = ngx_http_auth_oidc_view(ctx->return_to.len
+                                             ? &ctx->return_to
+                                             : &r->unparsed_uri);
         params.state = ngx_http_auth_oidc_view(&state);
         params.nonce = ngx_http_auth_oidc_view(&nonce);
         params.verifier = ngx_http_auth_oidc_view(&verifier);

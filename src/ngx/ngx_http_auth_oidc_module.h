@@ -393,6 +393,7 @@ struct ngx_http_auth_oidc_ctx_s {
     auth_oidc_step_t                     step;      /* views into flow */
     ngx_http_auth_oidc_http_t           *http;
     ngx_msec_t                           fetch_started;    /* metrics */
+    ngx_str_t                            return_to;   /* a script's page */
     ngx_http_auth_oidc_waiter_t          waiter;    /* metadata or keys */
     ngx_event_t                          pause;     /* a WAIT step */
     ngx_http_auth_oidc_finish_pt         finish;    /* a DONE step */
@@ -531,6 +532,10 @@ ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
     ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len);
+
+/* ngx_http_auth_oidc_login_required.c */
+ngx_int_t ngx_http_auth_oidc_login_required(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
 
 /* ngx_http_auth_oidc_metrics.c */
 char *ngx_http_auth_oidc_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
