@@ -82,6 +82,8 @@ ${basicServer(port, `${protectedLocation('/app', 'idp', upstream.url)}
     assert.equal(m.auth_oidc_provider_request_duration_seconds.type, 'HISTOGRAM');
     assert.equal(value(m, 'auth_oidc_logins_started_total', { provider: 'idp' }), 0);
     assert.equal(value(m, 'auth_oidc_provider_up', { provider: 'idp' }), 1);
+    assert.ok(value(m, 'auth_oidc_provider_metadata_fetches_total', { provider: 'idp', result: 'ok' }) >= 1);
+    assert.equal(value(m, 'auth_oidc_provider_metadata_fetches_total', { provider: 'idp', result: 'failed' }), 0);
     assert.equal(m.auth_oidc_logins_failed_total.metrics.filter((s) => s.labels.provider === 'idp').length, 7,
       'a fixed list of reasons');
   });

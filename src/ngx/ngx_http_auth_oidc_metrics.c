@@ -357,6 +357,23 @@ ngx_http_auth_oidc_metrics_providers(u_char *p, u_char *last,
                                   c->bearer_unavailable);
     }
 
+    /* read without the zone's lock: a word each, a scrape may lag one */
+    ngx_http_auth_oidc_family("counter",
+                "auth_oidc_provider_metadata_fetches_total",
+                "Fetches of the provider's discovery document and keys, by "
+                "result");
+    ngx_http_auth_oidc_each(provs, n, prov) {
+        ngx_http_auth_oidc_counted(prov);
+        ngx_http_auth_oidc_sample("auth_oidc_provider_metadata_fetches_total",
+                                  "provider", &prov->name, ",result=\"ok\"",
+                                  prov->runtime->node->fetches
+                                  - prov->runtime->node->failures);
+        ngx_http_auth_oidc_sample("auth_oidc_provider_metadata_fetches_total",
+                                  "provider", &prov->name,
+                                  ",result=\"failed\"",
+                                  prov->runtime->node->failures);
+    }
+
     ngx_http_auth_oidc_family("counter",
                 "auth_oidc_provider_request_errors_total",
                 "Requests to the provider's endpoints without an answer");
