@@ -18,8 +18,6 @@
 
 
 static ngx_uint_t ngx_http_auth_oidc_wants_json(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_auth_oidc_has_error_page(ngx_http_request_t *r,
-    ngx_uint_t status);
 static ngx_int_t ngx_http_auth_oidc_return_page(ngx_http_request_t *r,
     ngx_str_t *origin, ngx_str_t *path);
 
@@ -44,7 +42,7 @@ ngx_http_auth_oidc_login_required(ngx_http_request_t *r,
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     if (clcf->satisfy == NGX_HTTP_SATISFY_ANY
-        || ngx_http_auth_oidc_has_error_page(r, NGX_HTTP_UNAUTHORIZED)
+        || ngx_http_auth_oidc_error_page_set(r, NGX_HTTP_UNAUTHORIZED)
         || !ngx_http_auth_oidc_wants_json(r)
         || prov->redirect_path.len == 0)
     {
@@ -155,31 +153,6 @@ ngx_http_auth_oidc_wants_json(ngx_http_request_t *r)
     return !(h->value.len >= 10
              && ngx_strncasecmp(h->value.data, (u_char *) "text/plain", 10)
                 == 0);
-}
-
-
-static ngx_uint_t
-ngx_http_auth_oidc_has_error_page(ngx_http_request_t *r, ngx_uint_t status)
-{
-    ngx_uint_t                 i;
-    ngx_http_err_page_t       *err_page;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (clcf->error_pages == NULL) {
-        return 0;
-    }
-
-    err_page = clcf->error_pages->elts;
-
-    for (i = 0; i < clcf->error_pages->nelts; i++) {
-        if (err_page[i].status == (ngx_int_t) status) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

@@ -646,6 +646,8 @@ ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
     ngx_str_t *location);
 ngx_int_t ngx_http_auth_oidc_no_store(ngx_http_request_t *r);
+ngx_uint_t ngx_http_auth_oidc_error_page_set(ngx_http_request_t *r,
+    ngx_uint_t status);
 ngx_int_t ngx_http_auth_oidc_framed_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, ngx_str_t *detail,
     ngx_str_t *ancestors);

@@ -1,7 +1,10 @@
 
 /*
  * What the browser sees when the module answers by itself: redirects and
- * small HTML pages. Every text placed in a page is HTML-escaped.
+ * small HTML pages. Every text placed in a page is HTML-escaped. A client
+ * that asks for JSON or plain text (Accept, without text/html) gets the
+ * same title and sentence so; and where the operator set an error_page for
+ * the status, nginx answers with it instead.
  */
 
 
@@ -15,6 +18,9 @@ static ngx_int_t ngx_http_auth_oidc_page_header(ngx_http_request_t *r,
     const char *name, const char *value, size_t len);
 static ngx_int_t ngx_http_auth_oidc_send(ngx_http_request_t *r,
     ngx_buf_t *b);
+static ngx_int_t ngx_http_auth_oidc_page_other(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *detail,
+    ngx_uint_t json);
 
 
 static u_char  ngx_http_auth_oidc_page_head[] =
@@ -128,6 +134,37 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
     size_t            len, tlen, dlen;
     u_char           *p, *csp;
     ngx_buf_t        *b;
+    ngx_table_elt_t  *accept;
+
+    if (status >= NGX_HTTP_BAD_REQUEST
+        && ngx_http_auth_oidc_error_page_set(r, status))
+    {
+        /* the operator's page: nginx's error_page, with our headers */
+        return status;
+    }
+
+    accept = ngx_http_auth_oidc_header_in(r, "Accept", sizeof("Accept") - 1);
+
+    if (accept && html == NULL
+        && !ngx_strlcasestrn(accept->value.data,
+                             accept->value.data + accept->value.len,
+                             (u_char *) "text/html", sizeof("text/html") - 2))
+    {
+        if (ngx_strlcasestrn(accept->value.data,
+                             accept->value.data + accept->value.len,
+                             (u_char *) "json", sizeof("json") - 2))
+        {
+            return ngx_http_auth_oidc_page_other(r, status, title, detail, 1);
+        }
+
+        if (ngx_strlcasestrn(accept->value.data,
+                             accept->value.data + accept->value.len,
+                             (u_char *) "text/plain",
+                             sizeof("text/plain") - 2))
+        {
+            return ngx_http_auth_oidc_page_other(r, status, title, detail, 0);
+        }
+    }
 
     tlen = ngx_strlen(title);
     dlen = detail ? detail->len + ngx_escape_html(NULL, detail->data,
@@ -212,6 +249,107 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_auth_oidc_send(r, b);
+}
+
+
+/*
+ * The page as JSON, {"error":"login_failed","error_description":"..."}
+ * (the title as a code), or as plain text: the title, then the sentence.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_page_other(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *detail, ngx_uint_t json)
+{
+    u_char     *p, c;
+    size_t      len, tlen;
+    ngx_buf_t  *b;
+
+    tlen = ngx_strlen(title);
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}" CRLF) - 1
+          + tlen + (detail ? 2 * detail->len
+                             + ngx_escape_json(NULL, detail->data, detail->len)
+                           : 0);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = b->last;
+
+    if (json) {
+        p = ngx_cpymem(p, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+
+        /* "Login failed": "login_failed" */
+        for (len = 0; len < tlen; len++) {
+            c = ngx_tolower((u_char) title[len]);
+            *p++ = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+                   ? c : '_';
+        }
+
+        p = ngx_cpymem(p, "\",\"error_description\":\"",
+                       sizeof("\",\"error_description\":\"") - 1);
+
+        if (detail) {
+            p = (u_char *) ngx_escape_json(p, detail->data, detail->len);
+        }
+
+        p = ngx_cpymem(p, "\"}" CRLF, sizeof("\"}" CRLF) - 1);
+
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    } else {
+        p = ngx_cpymem(p, title, tlen);
+        *p++ = LF;
+
+        if (detail) {
+            *p++ = LF;
+            p = ngx_cpymem(p, detail->data, detail->len);
+            *p++ = LF;
+        }
+
+        ngx_str_set(&r->headers_out.content_type, "text/plain; charset=utf-8");
+    }
+
+    b->last = p;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_auth_oidc_send(r, b);
+}
+
+
+/* The location (or server) has an error_page for this status. */
+
+ngx_uint_t
+ngx_http_auth_oidc_error_page_set(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages == NULL) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == (ngx_int_t) status) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
