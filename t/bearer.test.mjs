@@ -225,6 +225,7 @@ ${api('/query/', '').replace('auth_oidc_bearer idp;', 'auth_oidc_bearer idp toke
       assert.equal(res.status, 200, res.body.slice(0, 200));
       assert.equal(res.json().headers['x-client'], 'api-client');
     }
+    await idp.settled();
     assert.equal(idp.hits('/token/introspection') - before, 1, 'one introspection per token (both workers share the cache)');
 
     await revoke(idp, opaque);

@@ -136,6 +136,7 @@ ${basicServer(port, protectedLocation('/app', 'idp', upstream.url))}`).start();
     const tampered = `${code.slice(0, -2)}${code.endsWith('AA') ? 'BB' : 'AA'}`;
     const before = idp.hits('/token');
     await assertRefused(ngx, ua, withParams(callbackUrl, { code: tampered }), 401);
+    await idp.settled();
     assert.equal(idp.hits('/token'), before + 1, 'the code was presented to the provider');
   });
 

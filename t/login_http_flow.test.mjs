@@ -53,6 +53,7 @@ ${basicServer(port, protectedLocation('/app', 'idp', upstream.url))}`).start();
     assert.equal(callback.status, 302, `callback: ${callback.status} ${callback.body.slice(0, 300)}`);
     assert.equal(redirectPath(callback, ngx.url), '/app/page?x=1&y=%2F', 'back to the original path and query');
     sessionId = assertSessionCookie(callback);
+    await idp.settled();
     assert.equal(idp.hits('/token'), 1, 'one code exchange');
     assert.equal(upstream.requests.length, 0);
   });

@@ -48,6 +48,7 @@ for (const kind of ['shm', 'redis']) {
       since = Date.now();
       first = await seen(ngx, cookie);
       assert.ok(first['x-access-token'], 'the app gets an access token');
+      await idp.settled();
       assert.equal(idp.grantCount('refresh_token'), 0);
     });
 
@@ -60,6 +61,7 @@ for (const kind of ['shm', 'redis']) {
       since = Date.now();
       assert.notEqual(after['x-access-token'], first['x-access-token'], 'a fresh access token upstream');
       assert.equal(after['x-user-sub'], 'demo');
+      await idp.settled();
       assert.equal(idp.grantCount('refresh_token'), 1, 'one refresh at the provider');
       first = after;
     });
@@ -76,6 +78,7 @@ for (const kind of ['shm', 'redis']) {
       const tokens = new Set(all.map((r) => r.json().headers['x-access-token']));
       assert.equal(tokens.size, 1, `one new access token for all: ${tokens.size}`);
       assert.ok(!tokens.has(first['x-access-token']), 'and not the expired one');
+      await idp.settled();
       assert.equal(idp.grantCount('refresh_token') - before, 1, 'exactly one refresh');
     });
 
@@ -86,6 +89,7 @@ for (const kind of ['shm', 'redis']) {
         since = Date.now();
         assert.equal(h1['x-user-sub'], 'demo');
       }
+      await idp.settled();
       assert.equal(idp.grantCount('refresh_token'), 4, 'four refreshes in all, each accepted');
     });
 
@@ -124,6 +128,7 @@ itest('refresh: two nginx sharing Redis, concurrent requests on both hosts cause
   })));
   assert.deepEqual(all.map((r) => r.status), Array(20).fill(200));
   assert.equal(new Set(all.map((r) => r.json().headers['x-access-token'])).size, 1, 'one access token on both hosts');
+  await idp.settled();
   assert.equal(idp.grantCount('refresh_token'), 1, 'one refresh for both hosts');
 });
 
@@ -166,6 +171,7 @@ itest('refresh: provider down keeps the session while its tokens are valid, one 
     const mark = logMark(ngx);
     const after = await seen(ngx, cookie, XHR);
     assert.equal(after['x-user-sub'], 'demo');
+    await idp.settled();
     assert.equal(idp.grantCount('refresh_token') - before, 1, 'one refresh');
     await sleep(100);
     assert.match(mark.since(), /provider "idp": refreshes work again/);

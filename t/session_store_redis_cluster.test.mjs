@@ -357,6 +357,7 @@ ${basicServer(port, protectedLocation('/app', 'idp', upstream.url))}`;
     })));
     assert.deepEqual(all.map((r) => r.status), Array(20).fill(200));
     assert.equal(new Set(all.map((r) => r.json().headers['x-access-token'])).size, 1, 'one access token on both hosts');
+    await idp.settled();
     assert.equal(idp.grantCount('refresh_token'), 1, 'one refresh for both hosts');
     assert.deepEqual((await keysByNode(nodes)).flat(), [oldKey], 'one record, where it was');
   });

@@ -319,6 +319,7 @@ async function admin(req, res, url) {
     if (route === 'POST /test-admin/backchannel') out = await adminBackchannel(req);
     else if (route === 'POST /test-admin/revoke') out = await adminRevoke(req);
     else if (route === 'GET /test-admin/sessions') out = await adminSessions(url);
+    else if (req.method === 'GET' && url.pathname.startsWith('/test-admin/settle/')) out = { status: 204 };
     else out = { status: 404, text: `no admin route ${route}\n` };
   } catch (err) {
     if (!(err instanceof AdminError)) process.stderr.write(`admin error: ${err.stack}\n`);

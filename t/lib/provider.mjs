@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.mjs';
 import { request } from './http.mjs';
 import { makeRsaKey } from './jwks.mjs';
-import { captureStream, tail, verbose, waitExit } from './util.mjs';
+import { captureStream, tail, verbose, waitExit, waitFor } from './util.mjs';
 
 const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'provider-server.mjs');
 
@@ -180,6 +180,19 @@ export class OidcProvider {
   kill() { return this.stop({ signal: 'SIGKILL' }); }
 
   hits(pathname) { return this.requests.filter((r) => r.path === pathname).length; }
+
+  /**
+   * Resolves once every request the provider received so far is in
+   * requests (and grants): its REQ lines come on its stdout, which may be
+   * read after nginx's answer to the test. A marker request is sent, and
+   * its own REQ line waited for; the lines before it came first.
+   */
+  async settled() {
+    this.markers = (this.markers ?? 0) + 1;
+    const marker = `/test-admin/settle/${this.markers}`;
+    await this.#admin('GET', marker);
+    await waitFor(() => this.requests.some((r) => r.path === marker), { timeout: 5000, interval: 5, what: 'the provider\'s log' });
+  }
 
   /** Successful token endpoint grants of `type` (all grants without one). */
   grantCount(type) {
