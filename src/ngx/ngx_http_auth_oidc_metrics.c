@@ -448,7 +448,9 @@ ngx_http_auth_oidc_metrics_stores(u_char *p, u_char *last,
                                            &error);
 
         } else if (store->cluster) {
-            connected = ngx_http_auth_oidc_redis_cluster_up(store->cluster);
+            ngx_http_auth_oidc_redis_cluster_stats(store->cluster, &connected,
+                                                   &commands, &errors,
+                                                   &latency, &error);
         }
 
         ngx_http_auth_oidc_sample("auth_oidc_redis_up", "store",

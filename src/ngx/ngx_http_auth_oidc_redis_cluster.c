@@ -98,6 +98,8 @@ static void ngx_http_auth_oidc_cluster_answered(void *data, redisReply *reply,
     ngx_str_t *error);
 static void ngx_http_auth_oidc_cluster_recovered(
     ngx_http_auth_oidc_redis_cluster_t *cluster);
+static ngx_uint_t ngx_http_auth_oidc_redis_cluster_up(
+    ngx_http_auth_oidc_redis_cluster_t *cluster);
 static ngx_http_auth_oidc_cluster_node_t *ngx_http_auth_oidc_cluster_redirect(
     ngx_http_auth_oidc_redis_cluster_t *cluster, redisReply *reply,
     ngx_uint_t *asking);
@@ -793,16 +795,32 @@ ngx_http_auth_oidc_cluster_map_read(ngx_http_auth_oidc_redis_cluster_t *cluster,
 
 /*
  * CRC16-CCITT (XMODEM) of the key, or of the text between its first "{"
- * and the next "}" when that is not empty: what the cluster computes.
+ * and the next "}" when that is not empty: what the cluster computes. The
+ * table is the polynomial 0x1021 applied to each byte value.
  */
+
+static uint16_t  ngx_http_auth_oidc_crc16[256];
 
 ngx_uint_t
 ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len)
 {
     u_char    *open, *close;
-    uint16_t   crc;
     size_t     i;
-    ngx_uint_t b;
+    uint16_t   crc;
+    ngx_uint_t b, v;
+
+    if (ngx_http_auth_oidc_crc16[1] == 0) {
+        for (v = 0; v < 256; v++) {
+            crc = (uint16_t) (v << 8);
+
+            for (b = 0; b < 8; b++) {
+                crc = (crc & 0x8000) ? (uint16_t) ((crc << 1) ^ 0x1021)
+                                     : (uint16_t) (crc << 1);
+            }
+
+            ngx_http_auth_oidc_crc16[v] = crc;
+        }
+    }
 
     open = ngx_strlchr(key, key + len, '{');
 
@@ -818,19 +836,18 @@ ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len)
     crc = 0;
 
     for (i = 0; i < len; i++) {
-        crc ^= (uint16_t) (key[i] << 8);
-
-        for (b = 0; b < 8; b++) {
-            crc = (crc & 0x8000) ? (uint16_t) ((crc << 1) ^ 0x1021)
-                                 : (uint16_t) (crc << 1);
-        }
+        crc = (uint16_t) ((crc << 8)
+                          ^ ngx_http_auth_oidc_crc16[((crc >> 8) ^ key[i])
+                                                     & 0xff]);
     }
 
     return crc & (NGX_HTTP_AUTH_OIDC_CLUSTER_SLOTS - 1);
 }
 
 
-ngx_uint_t
+/* Every master the map names has its connection ready. */
+
+static ngx_uint_t
 ngx_http_auth_oidc_redis_cluster_up(ngx_http_auth_oidc_redis_cluster_t *cluster)
 {
     ngx_uint_t  s, n;
@@ -915,18 +932,51 @@ ngx_http_auth_oidc_redis_cluster_incident(
 
 
 /*
- * "connected" when every node that holds slots is; the counts summed over
- * the nodes; the latest error of any.
+ * As ngx_http_auth_oidc_redis_stats() for the whole cluster: connected when
+ * every master of the map is, the counts summed over the nodes, the
+ * latest error of the cluster or else of a node.
  */
+
+void
+ngx_http_auth_oidc_redis_cluster_stats(
+    ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_uint_t *connected,
+    ngx_uint_t *commands, ngx_uint_t *errors, ngx_msec_t *latency,
+    ngx_str_t *last_error)
+{
+    ngx_str_t   node_error;
+    ngx_uint_t  i, node_connected, node_commands, node_errors;
+    ngx_msec_t  node_latency;
+
+    *connected = ngx_http_auth_oidc_redis_cluster_up(cluster);
+    *commands = 0;
+    *errors = 0;
+    *latency = 0;
+    last_error->data = cluster->last_error;
+    last_error->len = cluster->last_error_len;
+
+    for (i = 0; i < cluster->nnodes; i++) {
+        ngx_http_auth_oidc_redis_stats(cluster->nodes[i]->redis,
+                                       &node_connected, &node_commands,
+                                       &node_errors, &node_latency,
+                                       &node_error);
+        *commands += node_commands;
+        *errors += node_errors;
+        *latency = ngx_max(*latency, node_latency);
+
+        if (last_error->len == 0) {
+            *last_error = node_error;
+        }
+    }
+}
+
+
+/* The cluster's own part of oidc_status: the map and its nodes. */
 
 u_char *
 ngx_http_auth_oidc_redis_cluster_describe(
     ngx_http_auth_oidc_redis_cluster_t *cluster, u_char *buf, u_char *last)
 {
-    ngx_str_t   error, node_error;
-    ngx_msec_t  latency, node_latency;
-    ngx_uint_t  i, s, masters, ready, covered, commands, errors, n;
-    ngx_uint_t  connected, node_commands, node_errors;
+    ngx_uint_t  i, s, masters, ready, covered;
     u_char      holds[NGX_HTTP_AUTH_OIDC_CLUSTER_NODES_MAX + 1];
 
     ngx_memzero(holds, sizeof(holds));
@@ -941,48 +991,12 @@ ngx_http_auth_oidc_redis_cluster_describe(
 
     masters = 0;
     ready = 0;
-    commands = 0;
-    errors = 0;
-    latency = 0;
-
-    error.data = cluster->last_error;
-    error.len = cluster->last_error_len;
 
     for (i = 0; i < cluster->nnodes; i++) {
-        ngx_http_auth_oidc_redis_stats(cluster->nodes[i]->redis, &connected,
-                                       &node_commands, &node_errors,
-                                       &node_latency, &node_error);
-        commands += node_commands;
-        errors += node_errors;
-        latency = ngx_max(latency, node_latency);
-
-        if (error.len == 0) {
-            error = node_error;
-        }
-
-        n = cluster->nodes[i]->number;
-
-        if (holds[n]) {
+        if (holds[cluster->nodes[i]->number]) {
             masters++;
-            ready += connected;
+            ready += ngx_http_auth_oidc_redis_ready(cluster->nodes[i]->redis);
         }
-    }
-
-    buf = ngx_slprintf(buf, last, "\"connected\":%s,\"commands\":%ui,"
-                       "\"errors\":%ui,\"latency_ms\":%M,\"last_error\":",
-                       (masters && ready == masters) ? "true" : "false",
-                       commands, errors, latency);
-
-    if (error.len == 0
-        || buf + 2 + error.len + ngx_escape_json(NULL, error.data, error.len)
-           > last)
-    {
-        buf = ngx_slprintf(buf, last, "null");
-
-    } else {
-        *buf++ = '"';
-        buf = (u_char *) ngx_escape_json(buf, error.data, error.len);
-        *buf++ = '"';
     }
 
     return ngx_slprintf(buf, last, ",\"cluster\":{\"nodes\":%ui,"

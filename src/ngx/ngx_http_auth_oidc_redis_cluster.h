@@ -56,17 +56,19 @@ void ngx_http_auth_oidc_redis_cluster_cancel(
 ngx_http_auth_oidc_redis_cache_link_t *ngx_http_auth_oidc_redis_cluster_link(
     ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_str_t *key);
 
-/* every master the map names has its connection ready */
-ngx_uint_t ngx_http_auth_oidc_redis_cluster_up(
-    ngx_http_auth_oidc_redis_cluster_t *cluster);
-
 /* the Redis Cluster hash slot of a key (CRC16 of it or its {hash tag}) */
 ngx_uint_t ngx_http_auth_oidc_redis_cluster_slot(u_char *key, size_t len);
 
 void ngx_http_auth_oidc_redis_cluster_incident(
     ngx_http_auth_oidc_redis_cluster_t *cluster, const char *fmt, ...);
 
-/* writes at most last - buf bytes of JSON (oidc_status); returns the end */
+/* as ngx_http_auth_oidc_redis_stats(), for every node together */
+void ngx_http_auth_oidc_redis_cluster_stats(
+    ngx_http_auth_oidc_redis_cluster_t *cluster, ngx_uint_t *connected,
+    ngx_uint_t *commands, ngx_uint_t *errors, ngx_msec_t *latency,
+    ngx_str_t *last_error);
+
+/* ",\"cluster\":{...}" for oidc_status; at most last - buf bytes */
 u_char *ngx_http_auth_oidc_redis_cluster_describe(
     ngx_http_auth_oidc_redis_cluster_t *cluster, u_char *buf, u_char *last);
 

@@ -1455,18 +1455,17 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
     }
 
     if (store->cluster) {
-        buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",");
-        buf = ngx_http_auth_oidc_redis_cluster_describe(store->cluster, buf,
-                                                        last);
-        goto cache;
-    }
+        ngx_http_auth_oidc_redis_cluster_stats(store->cluster, &connected,
+                                               &commands, &errors, &latency,
+                                               &error);
 
-    if (store->redis == NULL) {
+    } else if (store->redis) {
+        ngx_http_auth_oidc_redis_stats(store->redis, &connected, &commands,
+                                       &errors, &latency, &error);
+
+    } else {
         return ngx_slprintf(buf, last, "{\"type\":\"redis\"}");
     }
-
-    ngx_http_auth_oidc_redis_stats(store->redis, &connected, &commands,
-                                   &errors, &latency, &error);
 
     buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",\"connected\":%s,"
                        "\"commands\":%ui,\"errors\":%ui,"
@@ -1486,7 +1485,10 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
         *buf++ = '"';
     }
 
-cache:
+    if (store->cluster) {
+        buf = ngx_http_auth_oidc_redis_cluster_describe(store->cluster, buf,
+                                                        last);
+    }
 
     buf = ngx_slprintf(buf, last, ",\"cache\":");
 
