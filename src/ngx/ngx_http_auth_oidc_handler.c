@@ -33,6 +33,15 @@ static ngx_int_t ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
 static ngx_int_t ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 static ngx_uint_t ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r);
+static ngx_int_t ngx_http_auth_oidc_form_post(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_loc_conf_t *alcf, ngx_uint_t mode);
+static ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_named(
+    ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t **provs,
+    ngx_uint_t n, ngx_str_t *name);
+static ngx_int_t ngx_http_auth_oidc_unavailable(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_unauthorized(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_challenge(ngx_http_request_t *r,
@@ -147,7 +156,8 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
                            : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->session && !ctx->refresh_checked) {
+    /* oidc_session_info only tells: it starts no refresh */
+    if (ctx->session && !ctx->refresh_checked && !alcf->session_info) {
         rc = ngx_http_auth_oidc_refresh(r, ctx, prov);
 
         if (rc == NGX_AGAIN) {
@@ -176,6 +186,19 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     }
 
     mode = alcf->unauth;
+
+    if (mode != NGX_HTTP_AUTH_OIDC_UNAUTH_PASS
+        && ngx_http_auth_oidc_is_form_post(r))
+    {
+        /* a person sent a form: kept over a login, or told what happened */
+        rc = ngx_http_auth_oidc_form_post(r, ctx, prov, alcf, mode);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        mode = NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT;
+    }
 
     if (mode == NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO) {
         mode = ngx_http_auth_oidc_is_navigation(r)
@@ -212,7 +235,7 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         }
 
         if (rc != NGX_OK) {
-            return ngx_http_auth_oidc_not_ready(r, prov);
+            return ngx_http_auth_oidc_unavailable(r, prov);
         }
 
         rc = ngx_http_auth_oidc_login(r, ctx, prov);
@@ -221,8 +244,68 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
             ngx_http_auth_oidc_suspend(r, ctx);
         }
 
+        if (rc == NGX_HTTP_MOVED_TEMPORARILY && ctx->post_kept) {
+            /* the redirect, as a page that keeps the form first */
+            return ngx_http_auth_oidc_post_kept_page(r, ctx);
+        }
+
         return rc;
     }
+}
+
+
+/*
+ * A form posted without a session: NGX_OK when the login goes on (the form
+ * kept, or "auth_oidc_unauth redirect"); otherwise the access phase's
+ * answer: the "Session ended" page (a 401, with its challenge), or a wait
+ * for the body.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_form_post(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_loc_conf_t *alcf, ngx_uint_t mode)
+{
+    ngx_int_t  rc;
+
+    ctx->post_why = "Your session has ended, so what you sent was not saved. "
+                    "Sign in again, then send it once more.";
+
+    if (alcf->preserve_post && mode != NGX_HTTP_AUTH_OIDC_UNAUTH_401) {
+        rc = ngx_http_auth_oidc_post_keep(r, ctx, prov, alcf);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    if (mode == NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT) {
+        /* "auth_oidc_unauth redirect" redirects whatever was sent */
+        return NGX_OK;
+    }
+
+    if (ngx_http_auth_oidc_challenge(r, prov) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_auth_oidc_session_ended(r, ctx->post_why);
+}
+
+
+/* A provider without metadata: 503 with Retry-After, and a page. */
+
+static ngx_int_t
+ngx_http_auth_oidc_unavailable(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    ngx_str_t  detail;
+
+    ngx_str_set(&detail, "The sign-in service cannot be reached right now. "
+                "Please try again in a minute.");
+
+    return ngx_http_auth_oidc_phase_page(r,
+                                         ngx_http_auth_oidc_not_ready(r, prov),
+                                         "Login unavailable", &detail, NULL);
 }
 
 
@@ -331,7 +414,7 @@ ngx_int_t
 ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
 {
     ngx_int_t                             rc;
-    ngx_str_t                             name;
+    ngx_str_t                             name, t;
     ngx_uint_t                            i, n, endpoint;
     ngx_http_auth_oidc_ctx_t             *ctx;
     ngx_http_auth_oidc_srv_conf_t        *ascf;
@@ -402,6 +485,31 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
                                                       n - i, &name);
             }
 
+            if (ngx_http_auth_oidc_arg(r, "oidc_post", 9, &t) == NGX_OK) {
+                /* a form kept over the login: see preserve_post.c */
+                if (ngx_http_auth_oidc_arg(r, "provider", 8, &name) != NGX_OK
+                    || t.len != AUTH_OIDC_LOOKUP_KEY_LEN
+                    || (prov = ngx_http_auth_oidc_named(r, provs + i, n - i,
+                                                        &name))
+                       == NULL)
+                {
+                    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                               "Form not sent", NULL);
+                    return ngx_http_auth_oidc_endpoint_answer(r, ctx);
+                }
+
+                ctx->provider = prov;
+                rc = ngx_http_auth_oidc_post_replay(r, ctx, prov, &t);
+
+                if (rc == NGX_DONE || rc == NGX_ERROR
+                    || rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                {
+                    return rc;
+                }
+
+                return ngx_http_auth_oidc_endpoint_answer(r, ctx);
+            }
+
             /* the pending login says which provider it belongs to */
             ctx->candidates = provs + i;
             ctx->ncandidates = n - i;
@@ -450,24 +558,13 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     u_char                              *dst, *src;
     ngx_int_t                            rc;
     ngx_str_t                            to;
-    ngx_uint_t                           i;
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    prov = NULL;
-
-    for (i = 0; i < n; i++) {
-        if (provs[i]->name.len == name->len
-            && ngx_strncmp(provs[i]->name.data, name->data, name->len) == 0
-            && ngx_http_auth_oidc_path_is(r, &provs[i]->redirect_path))
-        {
-            prov = provs[i];
-            break;
-        }
-    }
+    prov = ngx_http_auth_oidc_named(r, provs, n, name);
 
     if (prov == NULL) {
         return ngx_http_auth_oidc_page(r, NGX_HTTP_BAD_REQUEST,
@@ -490,7 +587,7 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     }
 
     if (prov->runtime == NULL || prov->runtime->discovery == NULL) {
-        return ngx_http_auth_oidc_not_ready(r, prov);
+        return ngx_http_auth_oidc_unavailable(r, prov);
     }
 
     rc = ngx_http_auth_oidc_login(r, ctx, prov);
@@ -501,6 +598,27 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     }
 
     return rc;
+}
+
+
+/* The provider of that name, of those that answer this callback path. */
+
+static ngx_http_auth_oidc_provider_conf_t *
+ngx_http_auth_oidc_named(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t **provs, ngx_uint_t n, ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (provs[i]->name.len == name->len
+            && ngx_strncmp(provs[i]->name.data, name->data, name->len) == 0
+            && ngx_http_auth_oidc_path_is(r, &provs[i]->redirect_path))
+        {
+            return provs[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -551,6 +669,12 @@ ngx_http_auth_oidc_endpoint_answer(ngx_http_request_t *r,
         && ngx_http_auth_oidc_challenge(r, ctx->provider) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->script) {
+        return ngx_http_auth_oidc_script_page(r, ctx->status, ctx->title,
+                                         ctx->detail.len ? &ctx->detail : NULL,
+                                         &ctx->html);
     }
 
     return ngx_http_auth_oidc_page(r, ctx->status, ctx->title,
@@ -786,6 +910,7 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     time_t                              touch;
     ngx_int_t                           rc;
     ngx_str_t                           id, key, record;
+    ngx_http_auth_oidc_loc_conf_t      *alcf;
     ngx_http_auth_oidc_store_caller_t   caller;
 
     rc = ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id);
@@ -822,8 +947,10 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     caller.version = &ctx->session_version;
 
     /* session_idle_timeout: every request pushes the store's expiry on,
-     * in the same operation as the lookup */
-    touch = prov->session_idle_timeout
+     * in the same operation as the lookup; asking oidc_session_info is
+     * not activity */
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module);
+    touch = (prov->session_idle_timeout && !alcf->session_info)
             ? ngx_time() + prov->session_idle_timeout : 0;
 
     rc = ngx_http_auth_oidc_store_get_touch(prov->store,
@@ -969,6 +1096,37 @@ ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r)
     return ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
                             (u_char *) "text/html", sizeof("text/html") - 2)
            != NULL;
+}
+
+
+/*
+ * A form a person sent: a POST the browser makes as a navigation (not a
+ * script's fetch), or, from one that does not say, that takes a page.
+ */
+
+static ngx_uint_t
+ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    if (r->method != NGX_HTTP_POST) {
+        return 0;
+    }
+
+    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Mode",
+                                     sizeof("Sec-Fetch-Mode") - 1);
+    if (h) {
+        return h->value.len == sizeof("navigate") - 1
+               && ngx_strncasecmp(h->value.data, (u_char *) "navigate",
+                                  h->value.len) == 0;
+    }
+
+    h = ngx_http_auth_oidc_header_in(r, "Accept", sizeof("Accept") - 1);
+
+    return h && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                                 (u_char *) "text/html",
+                                 sizeof("text/html") - 2)
+                != NULL;
 }
 
 

@@ -51,6 +51,13 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* a kept form: the login comes back to the page that sends it */
+        if (ctx->post_kept
+            && ngx_http_auth_oidc_post_seal(r, ctx, prov, &state) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         ngx_memzero(&params, sizeof(auth_oidc_login_params_t));
 
 

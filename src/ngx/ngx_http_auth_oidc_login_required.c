@@ -11,6 +11,10 @@
  * the provider and comes back to the page the script ran in (its Referer,
  * when it is of this site), not to the API path. A location with its own
  * error_page for 401, or under "satisfy any", keeps nginx's answer.
+ *
+ * A form a person posted (a top-level POST) without a session, that is not
+ * kept over a login (auth_oidc_preserve_post), gets a page that says the
+ * session ended and offers to sign in again, back to the form's page.
  */
 
 
@@ -18,8 +22,6 @@
 
 
 static ngx_uint_t ngx_http_auth_oidc_wants_json(ngx_http_request_t *r);
-static ngx_int_t ngx_http_auth_oidc_return_page(ngx_http_request_t *r,
-    ngx_str_t *origin, ngx_str_t *path);
 
 
 /*
@@ -33,9 +35,8 @@ ngx_http_auth_oidc_login_required(ngx_http_request_t *r,
 {
     u_char                    *p;
     size_t                     len;
-    uintptr_t                  escape;
     ngx_buf_t                 *b;
-    ngx_str_t                  callback, origin, page, login;
+    ngx_str_t                  page, login;
     ngx_chain_t                out;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -49,40 +50,11 @@ ngx_http_auth_oidc_login_required(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_auth_oidc_absolute_uri(r, &prov->redirect_path, &callback)
-        != NGX_OK)
+    if (ngx_http_auth_oidc_referer_page(r, prov, &page) != NGX_OK
+        || ngx_http_auth_oidc_login_url(r, prov, &page, &login) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* our origin: the callback URL up to its path */
-    origin.data = callback.data;
-    origin.len = callback.len - prov->redirect_path.len;
-
-    if (ngx_http_auth_oidc_return_page(r, &origin, &page) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    escape = ngx_escape_uri(NULL, prov->name.data, prov->name.len,
-                            NGX_ESCAPE_ARGS)
-             + ngx_escape_uri(NULL, page.data, page.len, NGX_ESCAPE_ARGS);
-
-    /* "%2F" for "/" too: the value is one query argument */
-    len = callback.len + sizeof("?oidc_login=&return_to=") - 1
-          + prov->name.len + page.len + 2 * escape + 2 * page.len;
-
-    login.data = ngx_pnalloc(r->pool, len);
-    if (login.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(login.data, callback.data, callback.len);
-    p = ngx_cpymem(p, "?oidc_login=", sizeof("?oidc_login=") - 1);
-    p = (u_char *) ngx_escape_uri(p, prov->name.data, prov->name.len,
-                                  NGX_ESCAPE_ARGS);
-    p = ngx_cpymem(p, "&return_to=", sizeof("&return_to=") - 1);
-    p = (u_char *) ngx_escape_uri(p, page.data, page.len, NGX_ESCAPE_ARGS);
-    login.len = p - login.data;
 
     len = sizeof("{\"error\":\"login_required\",\"login\":\"\"}") - 1
           + login.len + ngx_escape_json(NULL, login.data, login.len);
@@ -157,39 +129,108 @@ ngx_http_auth_oidc_wants_json(ngx_http_request_t *r)
 
 
 /*
- * The page the script runs in: the Referer's path and query when it is of
- * this site (our origin followed by "/"), else "/". The login flow checks
- * it again as any return path.
+ * "<callback URL>?oidc_login=NAME&return_to=PAGE": a login with the
+ * provider that comes back to page (see ngx_http_auth_oidc_login_start()).
  */
 
-static ngx_int_t
-ngx_http_auth_oidc_return_page(ngx_http_request_t *r, ngx_str_t *origin,
-    ngx_str_t *path)
+ngx_int_t
+ngx_http_auth_oidc_login_url(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *page, ngx_str_t *url)
 {
-    ngx_str_t  *ref;
+    u_char     *p;
+    size_t      len;
+    uintptr_t   escape;
+    ngx_str_t   callback;
+
+    if (ngx_http_auth_oidc_absolute_uri(r, &prov->redirect_path, &callback)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    escape = ngx_escape_uri(NULL, prov->name.data, prov->name.len,
+                            NGX_ESCAPE_ARGS)
+             + ngx_escape_uri(NULL, page->data, page->len, NGX_ESCAPE_ARGS);
+
+    /* "%2F" for "/" too: the value is one query argument */
+    len = callback.len + sizeof("?oidc_login=&return_to=") - 1
+          + prov->name.len + page->len + 2 * escape + 2 * page->len;
+
+    url->data = ngx_pnalloc(r->pool, len);
+    if (url->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url->data, callback.data, callback.len);
+    p = ngx_cpymem(p, "?oidc_login=", sizeof("?oidc_login=") - 1);
+    p = (u_char *) ngx_escape_uri(p, prov->name.data, prov->name.len,
+                                  NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&return_to=", sizeof("&return_to=") - 1);
+    p = (u_char *) ngx_escape_uri(p, page->data, page->len, NGX_ESCAPE_ARGS);
+    url->len = p - url->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The page a request came from (a script ran in, a form was posted from):
+ * the Referer's path and query when it is of this site (our origin
+ * followed by "/"), else "/". The login flow checks it again as any
+ * return path.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_referer_page(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *path)
+{
+    u_char     *hash;
+    ngx_str_t  *ref, origin;
 
     ngx_str_set(path, "/");
 
-    if (r->headers_in.referer == NULL) {
+    if (r->headers_in.referer == NULL || prov->redirect_path.len == 0) {
         return NGX_OK;
+    }
+
+    if (ngx_http_auth_oidc_own_origin(r, prov, &origin) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ref = &r->headers_in.referer->value;
 
-    if (ref->len > origin->len
-        && ngx_strncasecmp(ref->data, origin->data, origin->len) == 0
-        && ref->data[origin->len] == '/'
-        && (ref->len == origin->len + 1 || ref->data[origin->len + 1] != '/'))
+    if (ref->len > origin.len
+        && ngx_strncasecmp(ref->data, origin.data, origin.len) == 0
+        && ref->data[origin.len] == '/'
+        && (ref->len == origin.len + 1 || ref->data[origin.len + 1] != '/'))
     {
-        path->data = ref->data + origin->len;
-        path->len = ref->len - origin->len;
+        path->data = ref->data + origin.len;
+        path->len = ref->len - origin.len;
 
         /* the fragment never reaches a server, but a bad client may send one */
-        path->len = ngx_strlchr(path->data, path->data + path->len, '#')
-                    ? (size_t) (ngx_strlchr(path->data, path->data + path->len,
-                                            '#') - path->data)
-                    : path->len;
+        hash = ngx_strlchr(path->data, path->data + path->len, '#');
+        if (hash) {
+            path->len = hash - path->data;
+        }
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A form posted without a session, not kept: why (detail), and a way back
+ * to the form's page through a login (the page's links).
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_session_ended(ngx_http_request_t *r, const char *why)
+{
+    ngx_str_t  detail;
+
+    detail.data = (u_char *) why;
+    detail.len = ngx_strlen(why);
+
+    return ngx_http_auth_oidc_phase_page(r, NGX_HTTP_UNAUTHORIZED,
+                                         "Session ended", &detail, NULL);
 }

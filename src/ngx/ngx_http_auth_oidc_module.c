@@ -26,6 +26,18 @@ static char *ngx_http_auth_oidc_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 
+static char *ngx_http_auth_oidc_post_max_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+
+/* a kept form is sealed whole (its URI too) into at most 1 MiB */
+#define NGX_HTTP_AUTH_OIDC_POST_MAX  (960 * 1024)
+
+static ngx_conf_post_t  ngx_http_auth_oidc_post_max_bounds = {
+    ngx_http_auth_oidc_post_max_check
+};
+
+
 static ngx_conf_enum_t  ngx_http_auth_oidc_unauth_modes[] = {
     { ngx_string("auto"), NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO },
     { ngx_string("redirect"), NGX_HTTP_AUTH_OIDC_UNAUTH_REDIRECT },
@@ -115,6 +127,27 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("auth_oidc_preserve_post"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, preserve_post),
+      NULL },
+
+    { ngx_string("auth_oidc_preserve_post_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, preserve_post_max_size),
+      &ngx_http_auth_oidc_post_max_bounds },
+
+    { ngx_string("oidc_session_info"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_auth_oidc_session_info,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("oidc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_auth_oidc_status,
@@ -155,6 +188,20 @@ ngx_module_t  ngx_http_auth_oidc_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static char *
+ngx_http_auth_oidc_post_max_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    if (*size > NGX_HTTP_AUTH_OIDC_POST_MAX) {
+        return "must be at most 960k: a kept form travels sealed through "
+               "the browser";
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 static ngx_int_t
@@ -289,6 +336,8 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
     alcf->enable = NGX_CONF_UNSET;
     alcf->bearer = NGX_CONF_UNSET;
     alcf->unauth = NGX_CONF_UNSET_UINT;
+    alcf->preserve_post = NGX_CONF_UNSET;
+    alcf->preserve_post_max_size = NGX_CONF_UNSET_SIZE;
 
     return alcf;
 }
@@ -307,6 +356,9 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->unauth, prev->unauth,
                               NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO);
+    ngx_conf_merge_value(conf->preserve_post, prev->preserve_post, 0);
+    ngx_conf_merge_size_value(conf->preserve_post_max_size,
+                              prev->preserve_post_max_size, 64 * 1024);
 
     /* auth_require: a level with any replaces its parent's, all of them */
     if (conf->require == NULL) {
@@ -326,6 +378,14 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_init_value(conf->enable, 0);
+
+    if (conf->session_info && !conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_info needs \"auth_oidc NAME\" in "
+                           "its location: it answers the session auth_oidc "
+                           "found");
+        return NGX_CONF_ERROR;
+    }
 
     if (!conf->enable) {
         return NGX_CONF_OK;

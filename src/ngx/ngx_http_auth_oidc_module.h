@@ -350,6 +350,9 @@ typedef struct {
     ngx_flag_t                   status;
     ngx_uint_t                   unauth;        /* unauth_e */
     ngx_array_t                 *require;       /* auth_require rules */
+    ngx_flag_t                   preserve_post;
+    size_t                       preserve_post_max_size;
+    ngx_flag_t                   session_info;  /* oidc_session_info */
 
     /* auth_oidc_bearer NAME [token=$var] | off; auth_oidc_bearer_scope */
     ngx_flag_t                   bearer;
@@ -413,6 +416,17 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_str_t                            detail;
     ngx_str_t                            html;
 
+    /* a form kept over a login (ngx_http_auth_oidc_preserve_post.c) */
+    const char                          *post_why;   /* why not kept */
+    ngx_str_t                            post_body;
+    ngx_str_t                            post_key;   /* T */
+    ngx_str_t                            post_blob;  /* sealed, base64url */
+    ngx_str_t                            post_uri;
+    ngx_str_t                            post_args;
+    ngx_str_t                            post_type;
+    time_t                               post_expires;
+    ngx_int_t                            post_mark_rc;
+
     unsigned                             done:1;
     unsigned                             suspended:1;
     unsigned                             counted:1;   /* r->main->count++ */
@@ -431,6 +445,12 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             framed:1;  /* in the provider's
                                                        iframe */
     unsigned                             bearer_checked:1;
+    unsigned                             script:1;  /* the page's script */
+    unsigned                             post_requested:1;
+    unsigned                             post_kept:1;
+    unsigned                             post_marking:1;
+    unsigned                             post_marked:1;
+    unsigned                             post_replayed:1;
 };
 
 
@@ -536,6 +556,35 @@ ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
 /* ngx_http_auth_oidc_login_required.c */
 ngx_int_t ngx_http_auth_oidc_login_required(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
+ngx_int_t ngx_http_auth_oidc_login_url(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *page, ngx_str_t *url);
+ngx_int_t ngx_http_auth_oidc_referer_page(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *path);
+ngx_int_t ngx_http_auth_oidc_session_ended(ngx_http_request_t *r,
+    const char *why);
+
+/* ngx_http_auth_oidc_origin.c */
+ngx_uint_t ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin);
+
+/* ngx_http_auth_oidc_session_info.c */
+char *ngx_http_auth_oidc_session_info(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_auth_oidc_preserve_post.c */
+ngx_int_t ngx_http_auth_oidc_post_keep(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_http_auth_oidc_loc_conf_t *alcf);
+ngx_int_t ngx_http_auth_oidc_post_seal(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *state);
+ngx_int_t ngx_http_auth_oidc_post_kept_page(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+ngx_int_t ngx_http_auth_oidc_post_replay(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *t);
 
 /* ngx_http_auth_oidc_metrics.c */
 char *ngx_http_auth_oidc_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -646,6 +695,10 @@ ngx_int_t ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_auth_oidc_redirect(ngx_http_request_t *r,
     ngx_str_t *location);
 ngx_int_t ngx_http_auth_oidc_no_store(ngx_http_request_t *r);
+ngx_int_t ngx_http_auth_oidc_script_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *detail, ngx_str_t *html);
+ngx_int_t ngx_http_auth_oidc_phase_page(ngx_http_request_t *r,
+    ngx_int_t status, const char *title, ngx_str_t *detail, ngx_str_t *html);
 ngx_uint_t ngx_http_auth_oidc_error_page_set(ngx_http_request_t *r,
     ngx_uint_t status);
 ngx_int_t ngx_http_auth_oidc_framed_page(ngx_http_request_t *r,

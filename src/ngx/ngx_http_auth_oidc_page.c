@@ -1,19 +1,33 @@
 
 /*
  * What the browser sees when the module answers by itself: redirects and
- * small HTML pages. Every text placed in a page is HTML-escaped. A client
- * that asks for JSON or plain text (Accept, without text/html) gets the
- * same title and sentence so; and where the operator set an error_page for
- * the status, nginx answers with it instead.
+ * small HTML pages. Every text placed in a page is HTML-escaped. A page
+ * says what happened in a sentence and offers a way on: sign in again, go
+ * to the home page, log out. A client that asks for JSON or plain text
+ * (Accept, without text/html) gets the same title and sentence so; and
+ * where the operator set an error_page for the status, nginx answers with
+ * it instead.
  */
 
+
+#include <openssl/evp.h>
 
 #include "ngx_http_auth_oidc_module.h"
 
 
+/* page_send()'s flags */
+#define NGX_HTTP_AUTH_OIDC_PAGE_SCRIPT    0x01  /* the page's own script */
+#define NGX_HTTP_AUTH_OIDC_PAGE_NO_LINKS  0x02
+
+
 static ngx_int_t ngx_http_auth_oidc_page_send(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, ngx_str_t *detail,
-    ngx_str_t *html, ngx_str_t *ancestors);
+    ngx_str_t *html, ngx_str_t *ancestors, ngx_uint_t flags);
+static ngx_int_t ngx_http_auth_oidc_page_links(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *links);
+static ngx_int_t ngx_http_auth_oidc_page_csp(ngx_http_request_t *r,
+    ngx_str_t *ancestors, ngx_uint_t flags);
+static ngx_str_t *ngx_http_auth_oidc_script_hash(void);
 static ngx_int_t ngx_http_auth_oidc_page_header(ngx_http_request_t *r,
     const char *name, const char *value, size_t len);
 static ngx_int_t ngx_http_auth_oidc_send(ngx_http_request_t *r,
@@ -25,16 +39,44 @@ static ngx_int_t ngx_http_auth_oidc_page_other(ngx_http_request_t *r,
 
 static u_char  ngx_http_auth_oidc_page_head[] =
 "<!DOCTYPE html>" CRLF
-"<html><head><meta charset=\"utf-8\">"
-"<meta name=\"viewport\" content=\"width=device-width\"><title>";
+"<html lang=\"en\"><head><meta charset=\"utf-8\">"
+"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+"<title>";
 
 static u_char  ngx_http_auth_oidc_page_body[] =
-"</title></head>" CRLF
-"<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">"
-CRLF "<h1>";
+"</title>" CRLF
+"<style>body{font:1.0625rem/1.5 system-ui,sans-serif;color:#1b1b1b;"
+"max-width:36rem;margin:4rem auto;padding:0 1.25rem}"
+"h1{font-size:1.5rem;margin:0 0 .75rem}"
+"nav{margin-top:1.5rem;display:flex;flex-wrap:wrap;gap:.75rem 1.5rem}"
+"a,button{font:inherit;color:#0b57d0}"
+"button{padding:.4rem 1.2rem;color:#fff;background:#0b57d0;border:0;"
+"border-radius:.3rem;cursor:pointer}"
+"a:focus,button:focus{outline:3px solid #f4b400;outline-offset:2px}"
+"</style></head>" CRLF
+"<body><main>" CRLF "<h1>";
 
 static u_char  ngx_http_auth_oidc_page_tail[] =
-"</body></html>" CRLF;
+"</main></body></html>" CRLF;
+
+
+/*
+ * The one script a page of ours may run (the kept form post, see
+ * ngx_http_auth_oidc_preserve_post.c), allowed by its hash alone. What it
+ * does is read from the element "oidc-post": with data-blob, it keeps the
+ * form in this tab's sessionStorage under data-key and goes to data-go (the
+ * provider); without, it takes the form back (once: it is removed) and
+ * posts it to data-action, or goes to data-back when there is none.
+ */
+static u_char  ngx_http_auth_oidc_page_script[] =
+"(function(){var e=document.getElementById(\"oidc-post\"),d=e.dataset,"
+"b=null;try{if(d.blob){sessionStorage.setItem(d.key,d.blob)}else{"
+"b=sessionStorage.getItem(d.key);sessionStorage.removeItem(d.key)}}"
+"catch(x){}if(d.go){location.replace(d.go);return}"
+"if(!b){location.replace(d.back);return}"
+"var f=document.createElement(\"form\"),i=document.createElement(\"input\");"
+"f.method=\"post\";f.action=d.action;i.type=\"hidden\";i.name=\"blob\";"
+"i.value=b;f.appendChild(i);document.body.appendChild(f);f.submit()})();";
 
 
 /*
@@ -46,7 +88,59 @@ ngx_int_t
 ngx_http_auth_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *html)
 {
-    return ngx_http_auth_oidc_page_send(r, status, title, detail, html, NULL);
+    return ngx_http_auth_oidc_page_send(r, status, title, detail, html, NULL,
+                                        0);
+}
+
+
+/*
+ * A page with the script above; html carries its "oidc-post" element. Its
+ * Content-Security-Policy lets nothing else run, load or be posted to
+ * another site.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_script_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *detail, ngx_str_t *html)
+{
+    return ngx_http_auth_oidc_page_send(r, status, title, detail, html, NULL,
+                                        NGX_HTTP_AUTH_OIDC_PAGE_SCRIPT
+                                        |NGX_HTTP_AUTH_OIDC_PAGE_NO_LINKS);
+}
+
+
+/*
+ * A page as a phase handler's answer: NGX_DONE once sent (the request is
+ * finalized), or the status for nginx to answer (an error_page of the
+ * operator's, a subrequest, or not a status we have a page for).
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_phase_page(ngx_http_request_t *r, ngx_int_t status,
+    const char *title, ngx_str_t *detail, ngx_str_t *html)
+{
+    ngx_int_t  rc;
+
+    if (r != r->main || status < NGX_HTTP_BAD_REQUEST
+        || status == NGX_HTTP_INTERNAL_SERVER_ERROR
+        || ngx_http_auth_oidc_error_page_set(r, status))
+    {
+        return status;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    rc = ngx_http_auth_oidc_page(r, status, title, detail, html);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }
 
 
@@ -60,7 +154,8 @@ ngx_http_auth_oidc_framed_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *ancestors)
 {
     return ngx_http_auth_oidc_page_send(r, status, title, detail, NULL,
-                                        ancestors);
+                                        ancestors,
+                                        NGX_HTTP_AUTH_OIDC_PAGE_NO_LINKS);
 }
 
 
@@ -129,10 +224,11 @@ ngx_http_auth_oidc_oauth_answer(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *html,
-    ngx_str_t *ancestors)
+    ngx_str_t *ancestors, ngx_uint_t flags)
 {
     size_t            len, tlen, dlen;
-    u_char           *p, *csp;
+    u_char           *p;
+    ngx_str_t         links;
     ngx_buf_t        *b;
     ngx_table_elt_t  *accept;
 
@@ -166,6 +262,14 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
         }
     }
 
+    ngx_str_null(&links);
+
+    if (!(flags & NGX_HTTP_AUTH_OIDC_PAGE_NO_LINKS)
+        && ngx_http_auth_oidc_page_links(r, status, title, &links) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     tlen = ngx_strlen(title);
     dlen = detail ? detail->len + ngx_escape_html(NULL, detail->data,
                                                   detail->len)
@@ -174,7 +278,9 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
     len = sizeof(ngx_http_auth_oidc_page_head) - 1 + 2 * tlen
           + sizeof(ngx_http_auth_oidc_page_body) - 1
           + sizeof("</h1>" CRLF "<p></p>" CRLF) - 1 + dlen
-          + (html ? html->len : 0)
+          + (html ? html->len : 0) + links.len
+          + sizeof("<script></script>" CRLF) - 1
+          + sizeof(ngx_http_auth_oidc_page_script) - 1
           + sizeof(ngx_http_auth_oidc_page_tail) - 1;
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -201,6 +307,15 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
         p = ngx_cpymem(p, html->data, html->len);
     }
 
+    p = ngx_cpymem(p, links.data, links.len);
+
+    if (flags & NGX_HTTP_AUTH_OIDC_PAGE_SCRIPT) {
+        p = ngx_cpymem(p, "<script>", sizeof("<script>") - 1);
+        p = ngx_cpymem(p, ngx_http_auth_oidc_page_script,
+                       sizeof(ngx_http_auth_oidc_page_script) - 1);
+        p = ngx_cpymem(p, "</script>" CRLF, sizeof("</script>" CRLF) - 1);
+    }
+
     p = ngx_cpymem(p, ngx_http_auth_oidc_page_tail,
                    sizeof(ngx_http_auth_oidc_page_tail) - 1);
 
@@ -211,44 +326,195 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
     r->headers_out.content_type_len = sizeof("text/html") - 1;
 
-    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK
+        || ngx_http_auth_oidc_page_csp(r, ancestors, flags) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ancestors == NULL) {
-        if (ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
-                                           "frame-ancestors 'none'",
-                                           sizeof("frame-ancestors 'none'")
-                                           - 1)
-            != NGX_OK
-            || ngx_http_auth_oidc_page_header(r, "X-Frame-Options", "DENY",
-                                              4)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    return ngx_http_auth_oidc_send(r, b);
+}
 
-    } else {
+
+/*
+ * Who may frame the page (nobody, or the provider for a front-channel
+ * logout) and, for a page with our script, what it may do besides.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_page_csp(ngx_http_request_t *r, ngx_str_t *ancestors,
+    ngx_uint_t flags)
+{
+    size_t      len;
+    u_char     *csp, *p;
+    ngx_str_t  *hash;
+
+    if (ancestors) {
         len = sizeof("frame-ancestors ") - 1 + ancestors->len;
 
         csp = ngx_pnalloc(r->pool, len);
         if (csp == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         ngx_memcpy(ngx_cpymem(csp, "frame-ancestors ",
                               sizeof("frame-ancestors ") - 1),
                    ancestors->data, ancestors->len);
 
-        if (ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
-                                           (char *) csp, len)
-            != NGX_OK)
+        return ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                              (char *) csp, len);
+    }
+
+    if (ngx_http_auth_oidc_page_header(r, "X-Frame-Options", "DENY", 4)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!(flags & NGX_HTTP_AUTH_OIDC_PAGE_SCRIPT)) {
+        return ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                              "frame-ancestors 'none'",
+                                              sizeof("frame-ancestors 'none'")
+                                              - 1);
+    }
+
+    hash = ngx_http_auth_oidc_script_hash();
+    if (hash == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("default-src 'none'; script-src 'sha256-'; "
+                 "style-src 'unsafe-inline'; form-action 'self'; "
+                 "base-uri 'none'; frame-ancestors 'none'") - 1 + hash->len;
+
+    csp = ngx_pnalloc(r->pool, len);
+    if (csp == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(csp, "default-src 'none'; script-src 'sha256-",
+                   sizeof("default-src 'none'; script-src 'sha256-") - 1);
+    p = ngx_cpymem(p, hash->data, hash->len);
+    p = ngx_cpymem(p, "'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "base-uri 'none'; frame-ancestors 'none'",
+                   sizeof("'; style-src 'unsafe-inline'; form-action 'self'; "
+                          "base-uri 'none'; frame-ancestors 'none'") - 1);
+
+    return ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",
+                                          (char *) csp, p - csp);
+}
+
+
+/* base64 of the script's SHA-256, made once per worker */
+
+static ngx_str_t *
+ngx_http_auth_oidc_script_hash(void)
+{
+    ngx_str_t      digest;
+    unsigned int   n;
+    u_char         md[EVP_MAX_MD_SIZE];
+
+    static u_char     text[ngx_base64_encoded_length(32)];
+    static ngx_str_t  hash;
+
+    if (hash.len) {
+        return &hash;
+    }
+
+    if (EVP_Digest(ngx_http_auth_oidc_page_script,
+                   sizeof(ngx_http_auth_oidc_page_script) - 1, md, &n,
+                   EVP_sha256(), NULL)
+        != 1 || n != 32)
+    {
+        return NULL;
+    }
+
+    digest.data = md;
+    digest.len = n;
+    hash.data = text;
+    ngx_encode_base64(&hash, &digest);
+
+    return &hash;
+}
+
+
+/*
+ * The way on from a page, by what it tells: after a login that failed or
+ * a logout, sign in (again) and come back home; after a refused access,
+ * home or log out; else home.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_page_links(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, ngx_str_t *links)
+{
+    u_char                              *p;
+    size_t                               len;
+    ngx_str_t                            login, root;
+    ngx_uint_t                           sign_in, log_out, ended;
+    ngx_http_auth_oidc_ctx_t            *ctx;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+    prov = ctx ? ctx->provider : NULL;
+
+    ended = (ngx_strcmp(title, "Session ended") == 0);
+    sign_in = (ngx_strncmp(title, "Login", 5) == 0
+               || ngx_strcmp(title, "Logged out") == 0 || ended)
+              && status != NGX_HTTP_NOT_ALLOWED;
+    log_out = ngx_strcmp(title, "Access denied") == 0 && ctx && ctx->session
+              && prov && prov->logout_path.len;
+
+    ngx_str_null(&login);
+    ngx_str_set(&root, "/");
+
+    if (sign_in && prov && prov->redirect_path.len) {
+        /* a form's session ended: back to the form's page */
+        if ((ended && ngx_http_auth_oidc_referer_page(r, prov, &root)
+                      != NGX_OK)
+            || ngx_http_auth_oidc_login_url(r, prov, &root, &login) != NGX_OK)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
     }
 
-    return ngx_http_auth_oidc_send(r, b);
+    len = sizeof("<nav><a href=\"\">Sign in again</a>"
+                 "<a href=\"\">Log out</a>"
+                 "<a href=\"/\">Go to the home page</a></nav>" CRLF) - 1
+          + login.len + ngx_escape_html(NULL, login.data, login.len)
+          + (log_out ? prov->logout_path.len
+                       + ngx_escape_html(NULL, prov->logout_path.data,
+                                         prov->logout_path.len)
+                     : 0);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    links->data = p;
+    p = ngx_cpymem(p, "<nav>", 5);
+
+    if (login.len) {
+        p = ngx_cpymem(p, "<a href=\"", sizeof("<a href=\"") - 1);
+        p = (u_char *) ngx_escape_html(p, login.data, login.len);
+        p = ngx_cpymem(p, "\">Sign in again</a>",
+                       sizeof("\">Sign in again</a>") - 1);
+    }
+
+    if (log_out) {
+        p = ngx_cpymem(p, "<a href=\"", sizeof("<a href=\"") - 1);
+        p = (u_char *) ngx_escape_html(p, prov->logout_path.data,
+                                       prov->logout_path.len);
+        p = ngx_cpymem(p, "\">Log out</a>", sizeof("\">Log out</a>") - 1);
+    }
+
+    p = ngx_cpymem(p, "<a href=\"/\">Go to the home page</a></nav>" CRLF,
+                   sizeof("<a href=\"/\">Go to the home page</a></nav>" CRLF)
+                   - 1);
+    links->len = p - links->data;
+
+    return NGX_OK;
 }
 
 

@@ -16,6 +16,10 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_denied(ngx_http_request_t *r,
+    ngx_uint_t status);
+
+
 typedef struct {
     ngx_array_t   values;       /* ngx_http_complex_value_t */
     ngx_uint_t    error;
@@ -104,6 +108,34 @@ ngx_http_auth_oidc_require_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
+ * The refusal: a page that says so (a 4xx but 401, which asks for a login
+ * nobody can give here, under "satisfy all", where it is the answer), or
+ * the status for nginx and the operator's error_page.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_denied(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_str_t                  detail;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->satisfy != NGX_HTTP_SATISFY_ALL || status >= 500
+        || status == NGX_HTTP_UNAUTHORIZED)
+    {
+        return status;
+    }
+
+    ngx_str_set(&detail, "This page is not open to your account. If you "
+                "think it should be, ask the people who run this site.");
+
+    return ngx_http_auth_oidc_phase_page(r, status, "Access denied", &detail,
+                                         NULL);
+}
+
+
+/*
  * NGX_DECLINED without rules; NGX_OK when every rule holds (with "satisfy
  * any" that grants access, as the access module's allow does); the first
  * failing rule's error code otherwise.
@@ -138,7 +170,7 @@ ngx_http_auth_oidc_require_handler(ngx_http_request_t *r)
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "auth_oidc: access denied by auth_require "
                               "\"%V\"", &cv[j].value);
-                return rule[i].error;
+                return ngx_http_auth_oidc_denied(r, rule[i].error);
             }
         }
     }
