@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import { ARGS, CHROMIUM } from './lib/chromium.mjs';
 import { basicServer } from './lib/conf.mjs';
 import { listen } from './lib/echo.mjs';
 import { itest } from './lib/harness.mjs';
 import { COOKIE, protectedLocation, providerBlock } from './lib/login.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
