@@ -68,7 +68,8 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
             return;
         }
 
-        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Log out?", NULL);
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Log out?",
+                                   "Do you want to log out of this site?");
         return;
     }
 

@@ -440,8 +440,9 @@ ngx_http_auth_oidc_script_hash(void)
 
 /*
  * The way on from a page, by what it tells: after a login that failed or
- * a logout, sign in (again) and come back home; after a refused access,
- * home or log out; else home.
+ * a logout, sign in (again) and come back home; when the provider cannot
+ * be reached, try again (the same page, or a new login); after a refused
+ * access, home or log out; else home.
  */
 
 static ngx_int_t
@@ -450,7 +451,7 @@ ngx_http_auth_oidc_page_links(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char                              *p;
     size_t                               len;
-    ngx_str_t                            login, root;
+    ngx_str_t                            login, root, label;
     ngx_uint_t                           sign_in, log_out, ended;
     ngx_http_auth_oidc_ctx_t            *ctx;
     ngx_http_auth_oidc_provider_conf_t  *prov;
@@ -467,6 +468,19 @@ ngx_http_auth_oidc_page_links(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_str_null(&login);
     ngx_str_set(&root, "/");
+    ngx_str_set(&label, "Sign in again");
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_str_set(&label, "Try again");
+
+        if (ctx && !ctx->done
+            && (r->method == NGX_HTTP_GET || r->method == NGX_HTTP_HEAD))
+        {
+            /* a page that waits for the provider: that page again */
+            login = r->unparsed_uri;
+            sign_in = 0;
+        }
+    }
 
     if (sign_in && prov && prov->redirect_path.len) {
         /* a form's session ended: back to the form's page */
@@ -478,10 +492,11 @@ ngx_http_auth_oidc_page_links(ngx_http_request_t *r, ngx_uint_t status,
         }
     }
 
-    len = sizeof("<nav><a href=\"\">Sign in again</a>"
+    len = sizeof("<nav><a href=\"\"></a>"
                  "<a href=\"\">Log out</a>"
                  "<a href=\"/\">Go to the home page</a></nav>" CRLF) - 1
-          + login.len + ngx_escape_html(NULL, login.data, login.len)
+          + label.len + login.len
+          + ngx_escape_html(NULL, login.data, login.len)
           + (log_out ? prov->logout_path.len
                        + ngx_escape_html(NULL, prov->logout_path.data,
                                          prov->logout_path.len)
@@ -498,8 +513,10 @@ ngx_http_auth_oidc_page_links(ngx_http_request_t *r, ngx_uint_t status,
     if (login.len) {
         p = ngx_cpymem(p, "<a href=\"", sizeof("<a href=\"") - 1);
         p = (u_char *) ngx_escape_html(p, login.data, login.len);
-        p = ngx_cpymem(p, "\">Sign in again</a>",
-                       sizeof("\">Sign in again</a>") - 1);
+        *p++ = '"';
+        *p++ = '>';
+        p = ngx_cpymem(p, label.data, label.len);
+        p = ngx_cpymem(p, "</a>", sizeof("</a>") - 1);
     }
 
     if (log_out) {

@@ -378,8 +378,9 @@ ngx_http_auth_oidc_post_kept_page(ngx_http_request_t *r,
                    sizeof("\">Sign in</a></nav></noscript>" CRLF) - 1);
     html.len = p - html.data;
 
-    ngx_str_set(&detail, "Your session has ended. What you sent is kept in "
-                "this browser tab and will be sent once you have signed in.");
+    /* shown for a blink, or for good without JavaScript (see noscript) */
+    ngx_str_set(&detail, "Your session has ended, so you are taken to sign "
+                "in again.");
 
     rc = ngx_http_auth_oidc_script_page(r, NGX_HTTP_OK, "Signing you in",
                                         &detail, &html);
