@@ -200,6 +200,13 @@ for (const variant of ['shm', 'redis']) {
       });
       assert.equal(cross.status, 403);
       assert.equal(app.requests.length, before + 2, 'only the two genuine forms reached the app');
+      // the name goes into the sending page: only one of ours is taken
+      const evil = `"><script>alert(1)</script>${'A'.repeat(20)}`.slice(0, 43);
+      const bad = await ngx.get(`/oidc_callback?oidc_post=${encodeURIComponent(evil)}&provider=fake`, { headers: NAV });
+      assert.equal(bad.status, 400);
+      assert.doesNotMatch(bad.body, /<script>alert/);
+      const unknown = await ngx.get(`/oidc_callback?oidc_post=${'A'.repeat(43)}&provider=nobody`, { headers: NAV });
+      assert.equal(unknown.status, 400);
     });
 
     await step(t, h, 'a cross-site form, a script\'s POST, an oversized body: nothing kept', async () => {

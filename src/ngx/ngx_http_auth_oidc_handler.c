@@ -37,6 +37,7 @@ static ngx_uint_t ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r);
 static ngx_int_t ngx_http_auth_oidc_form_post(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_http_auth_oidc_loc_conf_t *alcf, ngx_uint_t mode);
+static ngx_uint_t ngx_http_auth_oidc_is_lookup_key(ngx_str_t *t);
 static ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_named(
     ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t **provs,
     ngx_uint_t n, ngx_str_t *name);
@@ -488,7 +489,7 @@ ngx_http_auth_oidc_endpoint_handler(ngx_http_request_t *r)
             if (ngx_http_auth_oidc_arg(r, "oidc_post", 9, &t) == NGX_OK) {
                 /* a form kept over the login: see preserve_post.c */
                 if (ngx_http_auth_oidc_arg(r, "provider", 8, &name) != NGX_OK
-                    || t.len != AUTH_OIDC_LOOKUP_KEY_LEN
+                    || !ngx_http_auth_oidc_is_lookup_key(&t)
                     || (prov = ngx_http_auth_oidc_named(r, provs + i, n - i,
                                                         &name))
                        == NULL)
@@ -598,6 +599,32 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     }
 
     return rc;
+}
+
+
+/* A name we made (base64url of 32 bytes): it goes into a page as it is. */
+
+static ngx_uint_t
+ngx_http_auth_oidc_is_lookup_key(ngx_str_t *t)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (t->len != AUTH_OIDC_LOOKUP_KEY_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < t->len; i++) {
+        c = t->data[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
