@@ -307,7 +307,9 @@ ngx_http_auth_oidc_page_send(ngx_http_request_t *r, ngx_uint_t status,
         p = ngx_cpymem(p, html->data, html->len);
     }
 
-    p = ngx_cpymem(p, links.data, links.len);
+    if (links.len) {
+        p = ngx_cpymem(p, links.data, links.len);
+    }
 
     if (flags & NGX_HTTP_AUTH_OIDC_PAGE_SCRIPT) {
         p = ngx_cpymem(p, "<script>", sizeof("<script>") - 1);

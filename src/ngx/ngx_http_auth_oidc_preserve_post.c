@@ -223,10 +223,17 @@ ngx_http_auth_oidc_post_seal(ngx_http_request_t *r,
     p = ngx_http_auth_oidc_post_put32(p, r->uri.len);
     p = ngx_cpymem(p, r->uri.data, r->uri.len);
     p = ngx_http_auth_oidc_post_put32(p, r->args.len);
-    p = ngx_cpymem(p, r->args.data, r->args.len);
+
+    if (r->args.len) {
+        p = ngx_cpymem(p, r->args.data, r->args.len);
+    }
+
     p = ngx_http_auth_oidc_post_put32(p, type->len);
     p = ngx_cpymem(p, type->data, type->len);
-    ngx_memcpy(p, ctx->post_body.data, ctx->post_body.len);
+
+    if (ctx->post_body.len) {
+        ngx_memcpy(p, ctx->post_body.data, ctx->post_body.len);
+    }
 
     if (ngx_http_auth_oidc_post_aad(r, prov, &t, &aad) != NGX_OK
         || RAND_bytes(nonce, sizeof(nonce)) != 1)
