@@ -64,26 +64,48 @@ ${basicServer(port, [
   });
 });
 
-itest('a full session store evicts the least recently used sessions and says so', async (h) => {
+itest('a full session store evicts started logins first, then the least recently used sessions, and says so once', async (h) => {
   const op = await h.fakeOp();
   const upstream = await h.echo();
   const port = await h.port();
   const ngx = await h.nginx(`
     oidc_session_store small size=32k;
 ${providerBlock('fake', op.issuer, { session_store: 'small' })}
-${basicServer(port, protectedLocation('/app', 'fake', upstream.url))}`).start();
+${basicServer(port, `${protectedLocation('/app', 'fake', upstream.url)}
+        location = /metrics { oidc_metrics; }`)}`).start();
   await ngx.waitProvider('fake', 'ready');
-  const full = /\[warn\].*oidc_session_store "small" is full: \d+ least recently used entries evicted/;
+  assert.match(ngx.errorLog(), /\[notice\].*oidc_session_store "small" holds about \d+ sessions of 2 KiB, or \d+ of 4 KiB/);
+  const warned = /\[warn\].*oidc_session_store "small" is full: live sessions are evicted, their users must log in again; raise its size= \(now 32768 bytes, holding (\d+) sessions of (\d+) bytes each\)/g;
+  const store = async () => (await ngx.status()).stores.small;
+
+  const empty = await store();
+  assert.equal(empty.sessions, 0);
+  assert.ok(empty.capacity >= 2 && empty.capacity === Math.floor(empty.free_bytes / 2048), JSON.stringify(empty));
 
   const cookies = [];
-  let more = 3; // a few logins after the first eviction
+  let more = 6; // logins after the first eviction of a session
   for (let i = 0; i < 300 && more > 0; i += 1) {
     const { cookie } = await login(new UserAgent(), ngx.url, `/app/${i}`);
     cookies.push(cookie);
-    if (full.test(ngx.errorLog())) more -= 1;
+    if ((await store()).evicted_sessions > 0) more -= 1;
   }
-  assert.match(ngx.errorLog(), full, `no eviction after ${cookies.length} logins`);
+  const full = await store();
+  assert.ok(full.evicted_sessions >= 5, `sessions evicted after ${cookies.length} logins: ${JSON.stringify(full)}`);
   assert.ok(cookies.length >= 3, `the store held at least a couple of sessions (${cookies.length} logins)`);
+  // every login leaves a used state: those went first, sessions only after
+  assert.ok(full.logins <= 1, `started logins' used states evicted before sessions: ${JSON.stringify(full)}`);
+  assert.ok(full.evicted > full.evicted_sessions, 'used states were evicted too, counted apart');
+  assert.ok(full.sessions >= 2 && full.session_bytes >= 1024 && full.session_bytes <= 4096, JSON.stringify(full));
+  assert.ok(Math.abs(full.capacity - full.sessions) <= 1, `a full zone holds what it has: ${JSON.stringify(full)}`);
+
+  const metrics = (await ngx.get('/metrics')).body;
+  assert.match(metrics, new RegExp(`^auth_oidc_store_session_evictions_total\\{store="small"\\} ${full.evicted_sessions}$`, 'm'));
+  assert.match(metrics, new RegExp(`^auth_oidc_store_sessions\\{store="small"\\} ${full.sessions}$`, 'm'));
+
+  // one warning for the incident, saying what to raise and what fits now
+  const lines = [...ngx.errorLog().matchAll(warned)];
+  assert.equal(lines.length, 1, `one warning per incident:\n${ngx.errorLog().split('\n').filter((l) => /is full/.test(l)).join('\n')}`);
+  assert.ok(Number(lines[0][1]) >= 2 && Number(lines[0][2]) >= 1024, lines[0][0]);
 
   const first = await ngx.get('/app/first', { headers: withSession(cookies[0]) });
   assertLoginRedirect(first, `${op.issuer}/auth`);

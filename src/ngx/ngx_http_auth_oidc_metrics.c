@@ -408,7 +408,7 @@ ngx_http_auth_oidc_metrics_stores(u_char *p, u_char *last,
     ngx_str_t                             error;
     ngx_msec_t                            latency;
     ngx_uint_t                            k, connected, commands, errors;
-    ngx_uint_t                            entries, evicted;
+    ngx_uint_t                            counts[4];
     ngx_http_auth_oidc_store_t           *store;
     ngx_http_auth_oidc_store_counters_t  *c;
 
@@ -416,9 +416,19 @@ ngx_http_auth_oidc_metrics_stores(u_char *p, u_char *last,
                 "Records in a shared-memory store (sessions, used states)");
     ngx_http_auth_oidc_each(stores, n, store) {
         if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
-            ngx_http_auth_oidc_store_shm_counts(store, &entries, &evicted);
+            ngx_http_auth_oidc_store_shm_counts(store, counts);
             ngx_http_auth_oidc_sample("auth_oidc_store_entries", "store",
-                                      &store->name, "", entries);
+                                      &store->name, "", counts[0]);
+        }
+    }
+
+    ngx_http_auth_oidc_family("gauge", "auth_oidc_store_sessions",
+                "Sessions in a shared-memory store");
+    ngx_http_auth_oidc_each(stores, n, store) {
+        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+            ngx_http_auth_oidc_store_shm_counts(store, counts);
+            ngx_http_auth_oidc_sample("auth_oidc_store_sessions", "store",
+                                      &store->name, "", counts[1]);
         }
     }
 
@@ -426,9 +436,22 @@ ngx_http_auth_oidc_metrics_stores(u_char *p, u_char *last,
                 "Records evicted from a full shared-memory store");
     ngx_http_auth_oidc_each(stores, n, store) {
         if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
-            ngx_http_auth_oidc_store_shm_counts(store, &entries, &evicted);
+            ngx_http_auth_oidc_store_shm_counts(store, counts);
             ngx_http_auth_oidc_sample("auth_oidc_store_evictions_total",
-                                      "store", &store->name, "", evicted);
+                                      "store", &store->name, "", counts[2]);
+        }
+    }
+
+    ngx_http_auth_oidc_family("counter",
+                "auth_oidc_store_session_evictions_total",
+                "Live sessions evicted from a full shared-memory store "
+                "(their users log in again)");
+    ngx_http_auth_oidc_each(stores, n, store) {
+        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+            ngx_http_auth_oidc_store_shm_counts(store, counts);
+            ngx_http_auth_oidc_sample(
+                                  "auth_oidc_store_session_evictions_total",
+                                  "store", &store->name, "", counts[3]);
         }
     }
 

@@ -8,8 +8,12 @@
  * The shared-memory store: a chained hash table over a hash of kind and
  * key, an LRU queue per kind, entries sized to their content, expired
  * entries dropped before allocating, and the least recently used evicted,
- * kind by kind in the order of ngx_http_auth_oidc_store_evict_order, with
- * a log line, when the zone is full. A session index is a record whose
+ * kind by kind in the order of ngx_http_auth_oidc_store_evict_order, when
+ * the zone is full. Evicting a live session logs its users out: the first
+ * one of an incident is a warning that says which size= to raise, with the
+ * sessions the zone holds at their present size; oidc_status counts them
+ * apart from the rest (started logins' used states, "jti"s, locks). A
+ * session index is a record whose
  * value lists its sessions' keys, each as a length byte and the key.
  * Redis operations are in ngx_http_auth_oidc_store_redis.c.
  *
@@ -32,6 +36,9 @@
 
 /* a session takes 2 KiB of zone: about two buckets per session */
 #define NGX_HTTP_AUTH_OIDC_STORE_BYTES_PER_BUCKET  1024
+
+/* an incident of evicted sessions ends after this long without one */
+#define NGX_HTTP_AUTH_OIDC_STORE_INCIDENT  60
 
 /* a kind with a queue, and a key a node can hold */
 #define ngx_http_auth_oidc_store_invalid(kind, key)                           \
@@ -63,7 +70,24 @@ typedef struct {
     ngx_uint_t                         entries;
     ngx_uint_t                         evicted;
     uint64_t                           version; /* the last one given */
+
+    /* sizing: entries of each kind, the zone the sessions take (slab
+     * slots), live sessions evicted and when the last one was */
+    ngx_uint_t                         kinds[NGX_HTTP_AUTH_OIDC_RECORD_KINDS];
+    size_t                             session_bytes;
+    ngx_uint_t                         evicted_sessions;
+    time_t                             session_evicted;
 } ngx_http_auth_oidc_store_shctx_t;
+
+
+/* What making room for a record evicted (live entries only). */
+typedef struct {
+    ngx_uint_t                         entries;   /* of any kind */
+    ngx_uint_t                         sessions;
+    ngx_uint_t                         warn;      /* an incident starts */
+    ngx_uint_t                         held;      /* sessions then */
+    size_t                             slot;      /* a session's bytes */
+} ngx_http_auth_oidc_store_evictions_t;
 
 
 typedef struct {
@@ -99,14 +123,17 @@ static ngx_int_t ngx_http_auth_oidc_shm_index_end(
     ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
 static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc(
     ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
-    ngx_uint_t kind, size_t size, time_t now, ngx_uint_t *evicted);
+    ngx_uint_t kind, size_t size, time_t now,
+    ngx_http_auth_oidc_store_evictions_t *ev);
 static void ngx_http_auth_oidc_store_insert(
     ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn, ngx_uint_t kind, uint32_t hash,
     ngx_str_t *key, ngx_str_t *value, time_t expires);
 static ngx_int_t ngx_http_auth_oidc_store_stored(
     ngx_http_auth_oidc_store_t *store, ngx_log_t *log, size_t size,
-    ngx_uint_t evicted, ngx_http_auth_oidc_store_node_t *sn);
+    ngx_http_auth_oidc_store_evictions_t *ev,
+    ngx_http_auth_oidc_store_node_t *sn);
+static size_t ngx_http_auth_oidc_store_slot(size_t size);
 static ngx_uint_t ngx_http_auth_oidc_store_live(
     ngx_http_auth_oidc_store_zone_t *zone, ngx_str_t *key, time_t now);
 static void ngx_http_auth_oidc_store_free_node(
@@ -574,6 +601,15 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         for (kind = 0; kind < NGX_HTTP_AUTH_OIDC_RECORD_KINDS; kind++) {
             ngx_queue_init(&zone->sh->queue[kind]);
         }
+
+        /* sizing said before it matters: a session with small tokens takes
+         * a 2 KiB slot, one with the 1-2 KB tokens of most providers 4 KiB */
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "auth_oidc: oidc_session_store \"%V\" holds about %uz "
+                      "sessions of 2 KiB, or %uz of 4 KiB (oidc_status shows "
+                      "their size as they come)", &shm_zone->shm.name,
+                      zone->shpool->pfree * ngx_pagesize / 2048,
+                      zone->shpool->pfree * ngx_pagesize / 4096);
     }
 
     return NGX_OK;
@@ -663,19 +699,24 @@ ngx_http_auth_oidc_store_index_end(ngx_http_auth_oidc_store_t *store,
 }
 
 
-/* A shared-memory store's records and evictions (oidc_metrics). */
+/*
+ * A shared-memory store's records and evictions (oidc_metrics): entries
+ * and sessions, live entries evicted and, of them, sessions.
+ */
 
 void
 ngx_http_auth_oidc_store_shm_counts(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t *entries, ngx_uint_t *evicted)
+    ngx_uint_t *counts)
 {
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     zone = store->shm_zone->data;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
-    *entries = zone->sh->entries;
-    *evicted = zone->sh->evicted;
+    counts[0] = zone->sh->entries;
+    counts[1] = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_SESSION];
+    counts[2] = zone->sh->evicted;
+    counts[3] = zone->sh->evicted_sessions;
     ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
@@ -884,12 +925,12 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
     ngx_uint_t kind, ngx_str_t *key, ngx_str_t *value, time_t expires,
     ngx_http_auth_oidc_store_caller_t *caller)
 {
-    size_t                            size;
-    time_t                            now;
-    uint32_t                          hash;
-    ngx_uint_t                        evicted;
-    ngx_http_auth_oidc_store_node_t  *sn;
-    ngx_http_auth_oidc_store_zone_t  *zone;
+    size_t                                 size;
+    time_t                                 now;
+    uint32_t                               hash;
+    ngx_http_auth_oidc_store_node_t       *sn;
+    ngx_http_auth_oidc_store_zone_t       *zone;
+    ngx_http_auth_oidc_store_evictions_t   ev;
 
     if (ngx_http_auth_oidc_store_invalid(kind, key)) {
         return NGX_ERROR;
@@ -898,7 +939,7 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
     zone = store->shm_zone->data;
     hash = ngx_http_auth_oidc_store_hash(kind, key);
     now = ngx_time();
-    evicted = 0;
+    ngx_memzero(&ev, sizeof(ngx_http_auth_oidc_store_evictions_t));
 
     size = offsetof(ngx_http_auth_oidc_store_node_t, data)
            + key->len + value->len;
@@ -927,19 +968,15 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
         return NGX_DECLINED;
     }
 
-    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now,
-                                        &evicted);
+    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now, &ev);
     if (sn) {
         ngx_http_auth_oidc_store_insert(zone, sn, kind, hash, key, value,
                                         expires);
     }
 
-    zone->sh->evicted += evicted;
-
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    return ngx_http_auth_oidc_store_stored(store, caller->log, size, evicted,
-                                           sn);
+    return ngx_http_auth_oidc_store_stored(store, caller->log, size, &ev, sn);
 }
 
 
@@ -987,9 +1024,10 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
     time_t                            now;
     uint32_t                          hash;
     ngx_str_t                         member, value;
-    ngx_uint_t                        n, evicted;
+    ngx_uint_t                        n;
     ngx_http_auth_oidc_store_node_t  *sn, *old;
     ngx_http_auth_oidc_store_zone_t  *zone;
+    ngx_http_auth_oidc_store_evictions_t   ev;
 
     if (ngx_http_auth_oidc_store_invalid(NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
                                          index_key)
@@ -1003,7 +1041,7 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
     hash = ngx_http_auth_oidc_store_hash(NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
                                          index_key);
     now = ngx_time();
-    evicted = 0;
+    ngx_memzero(&ev, sizeof(ngx_http_auth_oidc_store_evictions_t));
     n = 0;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
@@ -1097,7 +1135,7 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
 
     sn = ngx_http_auth_oidc_store_alloc(store, zone,
                                         NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
-                                        size, now, &evicted);
+                                        size, now, &ev);
 
     if (old) {
         ngx_queue_insert_head(
@@ -1115,12 +1153,9 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
                                         hash, index_key, &value, expires);
     }
 
-    zone->sh->evicted += evicted;
-
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    return ngx_http_auth_oidc_store_stored(store, caller->log, size, evicted,
-                                           sn);
+    return ngx_http_auth_oidc_store_stored(store, caller->log, size, &ev, sn);
 }
 
 
@@ -1216,13 +1251,13 @@ ngx_http_auth_oidc_store_live(ngx_http_auth_oidc_store_zone_t *zone,
  * A node of size bytes for a record of kind; mutex held. Expired entries
  * of kind go first, and when the zone is full expired entries of any kind,
  * then the least recently used, kind by kind in the eviction order; NULL
- * when nothing fits. *evicted counts the live entries evicted.
+ * when nothing fits. ev counts the live entries evicted.
  */
 
 static ngx_http_auth_oidc_store_node_t *
 ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
-    time_t now, ngx_uint_t *evicted)
+    time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
 {
     ngx_uint_t                        i, n;
     ngx_queue_t                      *q;
@@ -1272,12 +1307,32 @@ ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
                                 ngx_http_auth_oidc_store_node_t, queue);
 
         /* a cached verification costs one more verification, no more:
-         * not worth a warning (a flood of bad tokens would make many) */
+         * not worth a word (a flood of bad tokens would make many) */
         if (victim->kind != NGX_HTTP_AUTH_OIDC_BEARER_TOKEN) {
-            (*evicted)++;
+            ev->entries++;
+            zone->sh->evicted++;
+        }
+
+        if (victim->kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+            /* its user is logged out: an incident, said once */
+            ev->sessions++;
+            zone->sh->evicted_sessions++;
+
+            if (now - zone->sh->session_evicted
+                >= NGX_HTTP_AUTH_OIDC_STORE_INCIDENT)
+            {
+                ev->warn = 1;
+            }
+
+            zone->sh->session_evicted = now;
         }
 
         ngx_http_auth_oidc_store_free_node(zone, victim);
+
+        if (ev->warn && ev->held == 0) {
+            ev->held = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_SESSION];
+            ev->slot = ev->held ? zone->sh->session_bytes / ev->held : 0;
+        }
     }
 }
 
@@ -1304,6 +1359,31 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
 
     ngx_queue_insert_head(&zone->sh->queue[kind], &sn->queue);
     zone->sh->entries++;
+    zone->sh->kinds[kind]++;
+
+    if (kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        zone->sh->session_bytes += ngx_http_auth_oidc_store_slot(
+                     offsetof(ngx_http_auth_oidc_store_node_t, data)
+                     + key->len + value->len);
+    }
+}
+
+
+/* What the slab allocator takes for size bytes: a power of two up to half
+ * a page (8 at least), else whole pages. */
+
+static size_t
+ngx_http_auth_oidc_store_slot(size_t size)
+{
+    size_t  slot;
+
+    if (size > ngx_pagesize / 2) {
+        return (size + ngx_pagesize - 1) & ~((size_t) ngx_pagesize - 1);
+    }
+
+    for (slot = 8; slot < size; slot <<= 1) { /* void */ }
+
+    return slot;
 }
 
 
@@ -1311,14 +1391,22 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
 
 static ngx_int_t
 ngx_http_auth_oidc_store_stored(ngx_http_auth_oidc_store_t *store,
-    ngx_log_t *log, size_t size, ngx_uint_t evicted,
+    ngx_log_t *log, size_t size, ngx_http_auth_oidc_store_evictions_t *ev,
     ngx_http_auth_oidc_store_node_t *sn)
 {
-    if (evicted) {
+    if (ev->warn) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "auth_oidc: oidc_session_store \"%V\" is full: live "
+                      "sessions are evicted, their users must log in again; "
+                      "raise its size= (now %uz bytes, holding %ui sessions "
+                      "of %uz bytes each)",
+                      &store->name, store->size, ev->held, ev->slot);
+
+    } else if (ev->entries) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "auth_oidc: oidc_session_store \"%V\" is full: "
-                      "%ui least recently used entries evicted",
-                      &store->name, evicted);
+                      "%ui least recently used entries evicted, %ui of them "
+                      "sessions", &store->name, ev->entries, ev->sessions);
     }
 
     if (sn == NULL) {
@@ -1376,8 +1464,16 @@ ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
     *link = sn->next;
 
     ngx_queue_remove(&sn->queue);
-    ngx_slab_free_locked(zone->shpool, sn);
     zone->sh->entries--;
+    zone->sh->kinds[sn->kind]--;
+
+    if (sn->kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        zone->sh->session_bytes -= ngx_http_auth_oidc_store_slot(
+                     offsetof(ngx_http_auth_oidc_store_node_t, data)
+                     + sn->key_len + sn->value_len);
+    }
+
+    ngx_slab_free_locked(zone->shpool, sn);
 }
 
 
@@ -1435,8 +1531,10 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
     u_char                           *last;
     ngx_str_t                         error;
     ngx_msec_t                        latency;
+    size_t                            slot, free, capacity;
     ngx_uint_t                        entries, evicted, connected, commands;
-    ngx_uint_t                        errors;
+    ngx_uint_t                        errors, sessions, logins;
+    ngx_uint_t                        evicted_sessions;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     last = buf + size;
@@ -1447,11 +1545,24 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
         ngx_shmtx_lock(&zone->shpool->mutex);
         entries = zone->sh->entries;
         evicted = zone->sh->evicted;
+        sessions = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_SESSION];
+        logins = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN];
+        evicted_sessions = zone->sh->evicted_sessions;
+        slot = sessions ? zone->sh->session_bytes / sessions : 0;
+        free = zone->shpool->pfree * ngx_pagesize;
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
+        /* what fits: the sessions there are and, in the free pages, more of
+         * their size (2 KiB each while there are none) */
+        capacity = sessions + free / (slot ? slot : 2048);
+
         return ngx_slprintf(buf, last, "{\"type\":\"shm\",\"size\":%uz,"
-                            "\"entries\":%ui,\"evicted\":%ui}",
-                            store->size, entries, evicted);
+                            "\"entries\":%ui,\"evicted\":%ui,"
+                            "\"sessions\":%ui,\"session_bytes\":%uz,"
+                            "\"capacity\":%uz,\"free_bytes\":%uz,"
+                            "\"logins\":%ui,\"evicted_sessions\":%ui}",
+                            store->size, entries, evicted, sessions, slot,
+                            capacity, free, logins, evicted_sessions);
     }
 
     if (store->cluster) {

@@ -235,8 +235,9 @@ ngx_int_t ngx_http_auth_oidc_store_index_end(
 u_char *ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
     u_char *buf, size_t size);
 
+/* counts[]: entries, sessions, evicted, evicted sessions */
 void ngx_http_auth_oidc_store_shm_counts(ngx_http_auth_oidc_store_t *store,
-    ngx_uint_t *entries, ngx_uint_t *evicted);
+    ngx_uint_t *counts);
 
 /* ngx_http_auth_oidc_keyring.c */
 char *ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
