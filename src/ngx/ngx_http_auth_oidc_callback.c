@@ -99,6 +99,7 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     params.idle_timeout = prov->session_idle_timeout;
     params.userinfo = prov->userinfo;
     params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
+    params.drop_tokens = (int) prov->drop_tokens;
     params.pending = ctx->pending;
     params.now = ngx_time();
 

@@ -72,9 +72,14 @@ ngx_http_auth_oidc_claim_define(ngx_conf_t *cf,
     ngx_str_t                       *value, name;
     ngx_uint_t                       i;
     ngx_http_variable_t             *var;
+    ngx_http_auth_oidc_main_conf_t  *amcf;
     ngx_http_auth_oidc_claim_set_t  *set;
 
     value = cf->args->elts;
+
+    /* claim paths read the ID token itself: sessions keep it */
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_auth_oidc_module);
+    amcf->claim_paths = 1;
 
     if (value[1].len < 2 || value[1].data[0] != '$') {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -255,6 +255,9 @@ struct ngx_http_auth_oidc_provider_conf_s {
     time_t                       session_idle_timeout;   /* 0: none */
     time_t                       refresh_margin;
     ngx_flag_t                   revoke_tokens;
+    ngx_uint_t                   session_tokens;   /* auto 0, all 1 */
+    ngx_uint_t                   drop_tokens;      /* AUTH_OIDC_DROP_* */
+    ngx_uint_t                   drop_logged;      /* said, per worker */
     ngx_str_t                    ssl_trusted_certificate;
     ngx_str_t                    ssl_crl;
 
@@ -305,6 +308,7 @@ typedef struct {
     ngx_array_t                  providers;     /* provider_conf_t * */
     ngx_array_t                  stores;        /* store_t * */
     ngx_shm_zone_t              *meta_zone;
+    ngx_flag_t                   claim_paths;   /* auth_oidc_claim_set|has */
 } ngx_http_auth_oidc_main_conf_t;
 
 

@@ -37,10 +37,22 @@ static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
     auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *));
 
 
+static void ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+
+
 static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_validations[] = {
     { ngx_string("auto"), AUTH_OIDC_BEARER_AUTO },
     { ngx_string("jwt"), AUTH_OIDC_BEARER_JWT },
     { ngx_string("introspection"), AUTH_OIDC_BEARER_INTROSPECTION },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_auth_oidc_session_tokens[] = {
+    { ngx_string("auto"), 0 },
+    { ngx_string("all"), 1 },
     { ngx_null_string, 0 }
 };
 
@@ -195,6 +207,13 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, revoke_tokens),
       NULL },
+
+    { ngx_string("session_tokens"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, session_tokens),
+      &ngx_http_auth_oidc_session_tokens },
 
     { ngx_string("ssl_trusted_certificate"),
       NGX_CONF_TAKE1,
@@ -381,6 +400,7 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->session_idle_timeout = NGX_CONF_UNSET;
     prov->refresh_margin = NGX_CONF_UNSET;
     prov->revoke_tokens = NGX_CONF_UNSET;
+    prov->session_tokens = NGX_CONF_UNSET_UINT;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->send_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
@@ -700,6 +720,7 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_conf_init_value(prov->session_idle_timeout, 0);
     ngx_conf_init_value(prov->refresh_margin, 30);
     ngx_conf_init_value(prov->revoke_tokens, 1);
+    ngx_conf_init_uint_value(prov->session_tokens, 0);
     ngx_conf_init_msec_value(prov->connect_timeout, 5000);
     ngx_conf_init_msec_value(prov->send_timeout, 10000);
     ngx_conf_init_msec_value(prov->read_timeout, 10000);
@@ -898,9 +919,76 @@ ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
         if (ngx_http_auth_oidc_provider_ssl(cf, prov) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        ngx_http_auth_oidc_provider_tokens(cf, amcf, prov);
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * "session_tokens auto": a session keeps a token only when something in
+ * the configuration uses it, so that a record is a third of its size when
+ * none is: the ID token for logout_token_hint, $oidc_id_token, claim paths
+ * (auth_oidc_claim_set, auth_oidc_claim_has) and userinfo (a refresh
+ * without a new ID token rebuilds the claims from it); the access token
+ * for $oidc_access_token, and for revoke_tokens in a session without a
+ * refresh token (which is revoked instead). A variable counts as used
+ * when the configuration names it (nginx indexed it); a script that reads
+ * it by name at run time needs "session_tokens all".
+ */
+
+static void
+ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
+    ngx_http_auth_oidc_main_conf_t *amcf,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    ngx_uint_t                  i, id, access;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    prov->drop_tokens = 0;
+
+    if (prov->session_tokens == 1) {
+        return;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    id = prov->logout_token_hint == 1 || prov->userinfo == 1
+         || amcf->claim_paths;
+    access = 0;
+
+    if (prov->revoke_tokens == 1) {
+        /* revoked at logout when the session has no refresh token */
+        prov->drop_tokens |= AUTH_OIDC_REVOKE_ACCESS_TOKEN;
+    }
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == sizeof("oidc_id_token") - 1
+            && ngx_strncmp(v[i].name.data, "oidc_id_token",
+                           v[i].name.len) == 0)
+        {
+            id = 1;
+
+        } else if (v[i].name.len == sizeof("oidc_access_token") - 1
+                   && ngx_strncmp(v[i].name.data, "oidc_access_token",
+                                  v[i].name.len) == 0)
+        {
+            access = 1;
+        }
+    }
+
+    if (!id) {
+        prov->drop_tokens |= AUTH_OIDC_DROP_ID_TOKEN;
+    }
+
+    if (!access) {
+        prov->drop_tokens |= AUTH_OIDC_DROP_ACCESS_TOKEN;
+    }
 }
 
 

@@ -61,6 +61,7 @@ ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     params.margin = prov->refresh_margin;
     params.userinfo = prov->userinfo;
     params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
+    params.drop_tokens = (int) prov->drop_tokens;
 
     /* metadata waited for, a token request, keys refetched once and a
      * userinfo request, each at its bound: the lock outlives the longest

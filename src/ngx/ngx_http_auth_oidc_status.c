@@ -183,6 +183,20 @@ ngx_http_auth_oidc_status_provider(ngx_http_request_t *r, ngx_chain_t ***last,
         return NGX_ERROR;
     }
 
+    /* what its sessions keep of the tokens (session_tokens) */
+    p = ngx_snprintf(buf, sizeof(buf),
+                     ",\"session_tokens\":[%s%s\"refresh_token\"]",
+                     (prov->drop_tokens & AUTH_OIDC_DROP_ID_TOKEN)
+                     ? "" : "\"id_token\",",
+                     !(prov->drop_tokens & AUTH_OIDC_DROP_ACCESS_TOKEN)
+                     ? "\"access_token\","
+                     : (prov->drop_tokens & AUTH_OIDC_REVOKE_ACCESS_TOKEN)
+                       ? "\"access_token_without_refresh_token\"," : "");
+
+    if (ngx_http_auth_oidc_status_append(r, last, buf, p - buf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     p = ngx_snprintf(buf, sizeof(buf),
                      ",\"state\":\"%s\",\"discovery_fetched\":%T,"
                      "\"jwks_fetched\":%T,\"next_fetch\":%T,"

@@ -22,6 +22,9 @@ static ngx_int_t ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_auth_oidc_token_dropped(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t drop,
+    const char *name);
 static ngx_int_t ngx_http_auth_oidc_set_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, auth_oidc_str_t value);
 
@@ -128,9 +131,15 @@ ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_AUTH_OIDC_VAR_ID_TOKEN:
+        ngx_http_auth_oidc_token_dropped(r, ctx->provider,
+                                         AUTH_OIDC_DROP_ID_TOKEN,
+                                         "oidc_id_token");
         return ngx_http_auth_oidc_set_value(r, v, f->id_token);
 
     case NGX_HTTP_AUTH_OIDC_VAR_ACCESS_TOKEN:
+        ngx_http_auth_oidc_token_dropped(r, ctx->provider,
+                                         AUTH_OIDC_DROP_ACCESS_TOKEN,
+                                         "oidc_access_token");
         return ngx_http_auth_oidc_set_value(r, v, f->access_token);
 
     case NGX_HTTP_AUTH_OIDC_VAR_USERINFO:
@@ -151,6 +160,30 @@ ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
 
 
 /* The session handle lives as long as the request: no copy is needed. */
+
+/*
+ * A token variable read by name at run time (a script) while sessions do
+ * not keep the token: empty, said once per worker with the fix.
+ */
+
+static void
+ngx_http_auth_oidc_token_dropped(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t drop,
+    const char *name)
+{
+    if (!(prov->drop_tokens & drop) || (prov->drop_logged & drop)) {
+        return;
+    }
+
+    prov->drop_logged |= drop;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "auth_oidc: $%s is empty: sessions of provider \"%V\" do "
+                  "not keep that token, since no directive names the "
+                  "variable; set \"session_tokens all\" in the provider "
+                  "for a script that reads it", name, &prov->name);
+}
+
 
 static ngx_int_t
 ngx_http_auth_oidc_set_value(ngx_http_request_t *r,

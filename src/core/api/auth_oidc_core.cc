@@ -1111,6 +1111,11 @@ auth_oidc_status_t auth_oidc_callback_flow(
         config.idleTimeout = p.idle_timeout;
         config.userinfo = p.userinfo != 0;
         config.indexSessions = p.index_sessions != 0;
+        config.keepIdToken = !(p.drop_tokens & AUTH_OIDC_DROP_ID_TOKEN);
+        config.keepAccessToken =
+            !(p.drop_tokens & AUTH_OIDC_DROP_ACCESS_TOKEN);
+        config.revokeAccessToken =
+            (p.drop_tokens & AUTH_OIDC_REVOKE_ACCESS_TOKEN) != 0;
         auth_oidc::CallbackRequest request;
         request.state = view(p.state);
         request.code = optionalView(p.code);
@@ -1356,6 +1361,11 @@ auth_oidc_status_t auth_oidc_refresh_flow(
         config.margin = p.margin;
         config.userinfo = p.userinfo != 0;
         config.indexSessions = p.index_sessions != 0;
+        config.keepIdToken = !(p.drop_tokens & AUTH_OIDC_DROP_ID_TOKEN);
+        config.keepAccessToken =
+            !(p.drop_tokens & AUTH_OIDC_DROP_ACCESS_TOKEN);
+        config.revokeAccessToken =
+            (p.drop_tokens & AUTH_OIDC_REVOKE_ACCESS_TOKEN) != 0;
         config.lockSeconds = p.lock_seconds;
         config.waitMs = p.wait_ms;
         config.pollMs = p.poll_ms;

@@ -387,7 +387,7 @@ AUTH_OIDC_API const auth_oidc_pending_fields_t *auth_oidc_pending_fields(
 typedef struct {
     auth_oidc_str_t  sub;            /* required */
     auth_oidc_str_t  sid;
-    auth_oidc_str_t  id_token;       /* required (id_token_hint at logout) */
+    auth_oidc_str_t  id_token;       /* empty when not kept (drop_tokens) */
     auth_oidc_str_t  access_token;
     auth_oidc_str_t  refresh_token;
     auth_oidc_str_t  claims;         /* encode: a JSON object;
@@ -414,7 +414,7 @@ typedef struct auth_oidc_session_s  auth_oidc_session_t;
  * EDECODE), and decode reads that table without parsing any JSON.
  * Exactly one of claims (a JSON object) and claim_table (from a decoded
  * session) must be given.
- * Errors: EINVAL (NULL arguments, sub or id_token empty, neither or both of
+ * Errors: EINVAL (NULL arguments, sub empty, neither or both of
  * claims and claim_table, a malformed claim_table), EJSON (claims not a
  * JSON object), ETOOLARGE (claims over 1 MiB).
  */
@@ -733,6 +733,20 @@ typedef struct {
     const auth_oidc_jwks_t       *jwks;
 } auth_oidc_step_result_t;
 
+/*
+ * Tokens a session need not keep (drop_tokens of the callback and refresh
+ * flows; 0 keeps them all): the configuration uses none of their uses.
+ * The ID token serves id_token_hint, $oidc_id_token, claim paths and the
+ * claims of a refresh that brings userinfo without a new ID token; the
+ * access token $oidc_access_token and revocation at logout, which takes
+ * the refresh token when there is one: with AUTH_OIDC_REVOKE_ACCESS_TOKEN
+ * a dropped access token is still kept by a session without a refresh
+ * token. The refresh token is always kept.
+ */
+#define AUTH_OIDC_DROP_ID_TOKEN        0x01
+#define AUTH_OIDC_DROP_ACCESS_TOKEN    0x02
+#define AUTH_OIDC_REVOKE_ACCESS_TOKEN  0x04
+
 /* The callback at redirect_uri. Query values percent-decoded, {NULL, 0}
  * when absent; pending: the started login opened from its cookie. */
 typedef struct {
@@ -747,6 +761,7 @@ typedef struct {
     int64_t                       idle_timeout;     /* 0: none */
     int                           userinfo;
     int                           index_sessions;   /* by sid and sub */
+    int                           drop_tokens;      /* AUTH_OIDC_DROP_* */
 
     auth_oidc_str_t               state;
     auth_oidc_str_t               code;
@@ -852,6 +867,7 @@ typedef struct {
     int64_t                       margin;
     int                           userinfo;
     int                           index_sessions;
+    int                           drop_tokens;      /* AUTH_OIDC_DROP_* */
     int64_t                       lock_seconds;
     int64_t                       wait_ms;
     int64_t                       poll_ms;

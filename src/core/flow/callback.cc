@@ -56,6 +56,9 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
     flow->idleTimeout_ = config.idleTimeout;
     flow->userinfo_ = config.userinfo;
     flow->indexSessions_ = config.indexSessions;
+    flow->keepIdToken_ = config.keepIdToken;
+    flow->keepAccessToken_ = config.keepAccessToken;
+    flow->revokeAccessToken_ = config.revokeAccessToken;
     flow->state_value_ = request.state;
     flow->sessionId_ = request.sessionId;
     flow->nonce_ = request.pending.nonce;
@@ -396,10 +399,15 @@ const Step &CallbackFlow::storeSession(const Claims &claims) {
     SessionFields session;
     session.sub = sub.value_or(std::string_view());
     session.sid = sid.value_or(std::string_view());
-    session.idToken = tokens_->idToken();
-    session.accessToken = tokens_->accessToken();
+    if (keepIdToken_) {
+        session.idToken = tokens_->idToken();
+    }
     if (tokens_->refreshToken()) {
         session.refreshToken = *tokens_->refreshToken();
+    }
+    if (keepAccessToken_ ||
+        (revokeAccessToken_ && session.refreshToken.empty())) {
+        session.accessToken = tokens_->accessToken();
     }
     session.claimTable = table.value();
     session.userinfo = userinfoJson_;

@@ -32,6 +32,15 @@ struct CallbackConfig {
     bool userinfo = false;
     // Sessions are listed by "sid" and "sub" for logout from the provider.
     bool indexSessions = false;
+    // What the session keeps of the tokens (Issue 15): the ID token for
+    // id_token_hint, $oidc_id_token, claim paths and userinfo merges; the
+    // access token for $oidc_access_token and revocation. The refresh
+    // token is always kept: it is what refreshes.
+    bool keepIdToken = true;
+    bool keepAccessToken = true;
+    // ... and, not kept otherwise, kept when it is what a logout revokes
+    // (the session has no refresh token)
+    bool revokeAccessToken = false;
 };
 
 // One callback: its query (percent-decoded; std::nullopt when absent or
@@ -108,6 +117,8 @@ private:
     std::int64_t sessionTimeout_ = 0;
     std::int64_t idleTimeout_ = 0;
     bool userinfo_ = false, indexSessions_ = false;
+    bool keepIdToken_ = true, keepAccessToken_ = true;
+    bool revokeAccessToken_ = false;
     bool userinfoEndpoint_ = false;
     std::string state_value_, sessionId_, nonce_, codeVerifier_, returnPath_;
     std::optional<std::string> code_, error_, errorDescription_, iss_;

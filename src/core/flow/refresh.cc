@@ -66,6 +66,9 @@ Result<std::unique_ptr<RefreshFlow>> RefreshFlow::create(
     flow->margin_ = config.margin;
     flow->userinfo_ = config.userinfo;
     flow->indexSessions_ = config.indexSessions;
+    flow->keepIdToken_ = config.keepIdToken;
+    flow->keepAccessToken_ = config.keepAccessToken;
+    flow->revokeAccessToken_ = config.revokeAccessToken;
     flow->lockSeconds_ = std::max<std::int64_t>(config.lockSeconds, 1);
     flow->retrySeconds_ = std::max<std::int64_t>(config.retrySeconds, 1);
     flow->pollMs_ = std::max<std::int64_t>(config.pollMs, 1);
@@ -433,13 +436,18 @@ const Step &RefreshFlow::storeSession() {
     session.sub = fields_.sub;
     const auto sid = claims_ ? claims_->string("sid") : std::nullopt;
     session.sid = sid ? *sid : fields_.sid;
-    session.idToken = claims_ ? std::string_view(tokens_->idToken())
-                              : fields_.idToken;
-    session.accessToken = tokens_->accessToken();
+    if (keepIdToken_) {
+        session.idToken = claims_ ? std::string_view(tokens_->idToken())
+                                  : fields_.idToken;
+    }
     // Providers that rotate send a new refresh token; the others none.
     session.refreshToken = tokens_->refreshToken()
                                ? std::string_view(*tokens_->refreshToken())
                                : fields_.refreshToken;
+    if (keepAccessToken_ ||
+        (revokeAccessToken_ && session.refreshToken.empty())) {
+        session.accessToken = tokens_->accessToken();
+    }
     session.userinfo = userinfoClaims_ ? std::string_view(userinfoJson_)
                                        : fields_.userinfo;
 

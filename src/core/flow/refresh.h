@@ -30,6 +30,9 @@ struct RefreshConfig {
     bool userinfo = false;
     // Sessions are listed by "sid" and "sub" for logout from the provider.
     bool indexSessions = false;
+    bool keepIdToken = true;       // as CallbackConfig's
+    bool keepAccessToken = true;
+    bool revokeAccessToken = false;
     // The longest a refresh may take (the provider's total timeout and
     // some): the lock's lifetime, so that a crashed refresher never blocks
     // the session for longer.
@@ -128,6 +131,8 @@ private:
     int maxPolls_ = 0;
     std::int64_t pollMs_ = 50;
     bool userinfo_ = false, indexSessions_ = false;
+    bool keepIdToken_ = true, keepAccessToken_ = true;
+    bool revokeAccessToken_ = false;
     bool userinfoEndpoint_ = false;
     std::string sessionId_;
     std::int64_t now_ = 0;

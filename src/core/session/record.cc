@@ -258,9 +258,6 @@ Result<std::string> encodeSession(const SessionFields &fields) {
     if (fields.sub.empty()) {
         return requiredEmpty("sub");
     }
-    if (fields.idToken.empty()) {
-        return requiredEmpty("id_token");
-    }
     std::string built;
     std::string_view table = fields.claimTable;
     if (!fields.claims.empty()) {
@@ -407,7 +404,6 @@ Result<SessionFields> decodeSession(std::string_view record) {
                                !in.int64(f.idTokenExpires,
                                          "id_token_expires"))) ||
         !in.end() || !in.required(f.sub, "sub") ||
-        !in.required(f.idToken, "id_token") ||
         !in.required(f.claimTable, "claim table")) {
         return in.error();
     }

@@ -55,7 +55,8 @@ struct PendingLoginFields {
 struct SessionFields {
     std::string_view sub;           // required
     std::string_view sid;
-    std::string_view idToken;       // required
+    // Each kept only when the configuration uses it (see CallbackConfig).
+    std::string_view idToken;
     std::string_view accessToken;
     std::string_view refreshToken;
     // Encode: the claims as a JSON object (the ID token's compact JSON),

@@ -74,8 +74,13 @@ protected:
 
     std::unique_ptr<CallbackFlow> flow(std::optional<std::string_view> iss = std::nullopt,
                                        std::optional<std::string_view> error = std::nullopt,
-                                       std::optional<std::string_view> code = "c-1") {
+                                       std::optional<std::string_view> code = "c-1",
+                                       bool keepIdToken = true, bool keepAccessToken = true,
+                                       bool revokeAccessToken = false) {
         CallbackConfig config;
+        config.keepIdToken = keepIdToken;
+        config.keepAccessToken = keepAccessToken;
+        config.revokeAccessToken = revokeAccessToken;
         config.provider = "op";
         config.issuer = kIssuer;
         config.clientId = "client-1";
@@ -180,6 +185,48 @@ TEST_F(CallbackFlowTest, SuccessStoresTheSessionThenRedirects) {
     EXPECT_EQ(done.location, "/app/page?x=1");
     EXPECT_EQ(done.sessionId, "session-1");
     EXPECT_TRUE(f->done());
+}
+
+// A session keeps only the tokens the configuration uses (session_tokens
+// auto): each combination stores exactly those, and the claims either way.
+TEST_F(CallbackFlowTest, TheSessionKeepsOnlyTheTokensItIsToldTo) {
+    const std::string idt = idToken(key_.get(), "k1");
+    const std::string response = tokenResponse(idt);
+    for (const bool keepId : {true, false}) {
+        for (const bool keepAccess : {true, false}) {
+            auto f = flow(std::nullopt, std::nullopt, "c-1", keepId, keepAccess);
+            ASSERT_EQ(toTokenRequest(*f).kind, StepKind::Fetch);
+            const Step &put = f->resume(fetched(200, response));
+            ASSERT_EQ(put.kind, StepKind::Store) << put.log;
+            auto session = decodeSession(put.value);
+            ASSERT_TRUE(session) << session.detail();
+            EXPECT_EQ(session.value().idToken, keepId ? std::string_view(idt) : std::string_view());
+            EXPECT_EQ(session.value().accessToken, keepAccess ? "at-1" : "");
+            EXPECT_EQ(session.value().sub, "user-1");
+            EXPECT_EQ(session.value().idTokenExpires, kNow + 300);
+            EXPECT_EQ(findClaim(session.value().claimIndex, "email"),
+                      std::optional<std::string_view>("u@example.test"));
+            if (!keepId && !keepAccess) {
+                EXPECT_LT(put.value.size(), idt.size()) << "the record is smaller than the ID token alone";
+            }
+        }
+    }
+    // revoke_tokens: the access token is what a logout revokes when there
+    // is no refresh token, and only then
+    for (const bool withRefresh : {false, true}) {
+        auto f = flow(std::nullopt, std::nullopt, "c-1", false, false, true);
+        ASSERT_EQ(toTokenRequest(*f).kind, StepKind::Fetch);
+        std::string answer = response;
+        if (withRefresh) {
+            answer.insert(answer.size() - 1, R"(,"refresh_token":"rt-1")");
+        }
+        const Step &put = f->resume(fetched(200, answer));
+        ASSERT_EQ(put.kind, StepKind::Store) << put.log;
+        auto session = decodeSession(put.value);
+        ASSERT_TRUE(session) << session.detail();
+        EXPECT_EQ(session.value().accessToken, withRefresh ? "" : "at-1");
+        EXPECT_EQ(session.value().refreshToken, withRefresh ? "rt-1" : "");
+    }
 }
 
 TEST_F(CallbackFlowTest, AUsedStateIsRefusedBeforeAnythingElse) {

@@ -54,6 +54,8 @@ struct Options {
     bool indexSessions = false;
     std::int64_t idleTimeout = 0;
     std::int64_t waitMs = 200;  // 4 polls of 50 ms
+    bool keepIdToken = true;
+    bool keepAccessToken = true;
 };
 
 class RefreshFlowTest : public ::testing::Test {
@@ -169,6 +171,8 @@ protected:
         config.margin = kMargin;
         config.userinfo = o.userinfo;
         config.indexSessions = o.indexSessions;
+        config.keepIdToken = o.keepIdToken;
+        config.keepAccessToken = o.keepAccessToken;
         config.lockSeconds = 30;
         config.waitMs = o.waitMs;
         config.pollMs = 50;
@@ -353,6 +357,28 @@ TEST_F(RefreshFlowTest, HappyPathStoresIndexesAndReleases) {
     EXPECT_EQ(f->polls(), 0);
     // over: the Done is answered again
     EXPECT_EQ(f->resume(stored()).kind, StepKind::Done);
+}
+
+// A refreshed session keeps only the tokens it is told to, the refresh
+// token always (it is what refreshes), and the new ID token's claims.
+TEST_F(RefreshFlowTest, TheRefreshedSessionKeepsOnlyTheTokensItIsToldTo) {
+    const std::string rec = record(kDue);
+    Options o;
+    o.keepIdToken = false;
+    o.keepAccessToken = false;
+    auto f = flow(rec, o);
+    ASSERT_EQ(toTokenFetch(*f, rec).kind, StepKind::Fetch);
+    const std::string response = tokenResponse(idToken(key_, "k1"));
+    const Step put = f->resume(fetched(200, response));
+    expectStore(put, StoreOp::Replace, RecordKind::Session, kKey);
+    auto session = decodeSession(put.value);
+    ASSERT_TRUE(session) << session.detail();
+    EXPECT_TRUE(session.value().idToken.empty());
+    EXPECT_TRUE(session.value().accessToken.empty());
+    EXPECT_EQ(session.value().refreshToken, "rt-1");
+    EXPECT_EQ(session.value().idTokenExpires, kNow + 300);
+    EXPECT_EQ(findClaim(session.value().claimIndex, "email"),
+              std::optional<std::string_view>("new@example.test"));
 }
 
 TEST_F(RefreshFlowTest, KeepsTheRefreshTokenWhenNoneRotatedAndCapsIdle) {

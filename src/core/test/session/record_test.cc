@@ -157,11 +157,29 @@ TEST(RecordTest, EncodeRequiresMandatoryFields) {
     p = pending();
     p.returnPath = {};
     EXPECT_EQ(encodePendingLogin(p).status(), Status::InvalidArgument);
-    for (auto field : {&SessionFields::sub, &SessionFields::idToken, &SessionFields::claims}) {
+    for (auto field : {&SessionFields::sub, &SessionFields::claims}) {
         SessionFields s = session();
         s.*field = {};
         EXPECT_EQ(encodeSession(s).status(), Status::InvalidArgument);
     }
+}
+
+// A session keeps only the tokens its configuration uses: none at all is a
+// record too, and decodes with them empty.
+TEST(RecordTest, ASessionWithoutTokensRoundTrips) {
+    SessionFields s = session();
+    s.idToken = {};
+    s.accessToken = {};
+    s.refreshToken = {};
+    auto encoded = encodeSession(s);
+    ASSERT_TRUE(encoded) << encoded.detail();
+    EXPECT_LT(encoded.value().size(), encodeSession(session()).value().size());
+    auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded) << decoded.detail();
+    EXPECT_TRUE(decoded.value().idToken.empty());
+    EXPECT_TRUE(decoded.value().accessToken.empty());
+    EXPECT_TRUE(decoded.value().refreshToken.empty());
+    EXPECT_EQ(decoded.value().sub, s.sub);
 }
 
 TEST(RecordTest, RejectsWrongVersionKindAndTrailingBytes) {
