@@ -68,6 +68,12 @@ ${basicServer(port, `
             proxy_set_header X-User-Sub $oidc_claim_sub;
         }
         location /plain/ { auth_oidc fake; proxy_pass ${app.url}; }
+        location /rw/ {
+            auth_oidc fake;
+            auth_oidc_preserve_post on;
+            rewrite ^/rw/(.*)$ /stripped/$1 break;
+            proxy_pass ${app.url};
+        }
         location /redirects/ { auth_oidc fake; auth_oidc_unauth redirect; proxy_pass ${app.url}; }
         location = /status { oidc_status; }`)}`;
 }
@@ -77,7 +83,7 @@ ${basicServer(port, `
  * with the keeping page, the login at the fake provider, the page the login
  * comes back to, and the kept form posted back. Returns what each step got.
  */
-async function keepAndSend(ua, ngx, op, path, body, type) {
+async function keepAndSend(ua, ngx, op, path, body, type, { chunked = false } = {}) {
   const origin = ngx.url;
   const kept = await ua.fetch(`${origin}${path}`, {
     method: 'POST', headers: { ...formPost(origin, '/app/form?step=2', body), 'content-type': type }, body,
@@ -106,7 +112,7 @@ async function keepAndSend(ua, ngx, op, path, body, type) {
 
   const sendOpts = {
     method: 'POST',
-    headers: { ...formPost(origin, `${back.pathname}${back.search}`, `blob=${blob}`), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { ...formPost(origin, `${back.pathname}${back.search}`, chunked ? undefined : `blob=${blob}`), 'content-type': 'application/x-www-form-urlencoded' },
     body: `blob=${blob}`,
   };
   const sent = await ua.fetch(`${origin}${action}`, sendOpts);
@@ -176,7 +182,15 @@ for (const variant of ['shm', 'redis']) {
       assert.ok(got[0].body.equals(body), 'the same bytes');
     });
 
-    await step(t, h, 'what is refused: altered, another login\'s form, from another site', async () => {
+    await step(t, h, 'a location that rewrites: the form goes the way the original went', async () => {
+      const before = app.requests.length;
+      const r = await keepAndSend(new UserAgent(), ngx, op, '/rw/submit?draft=2', 'a=1', 'application/x-www-form-urlencoded');
+      assert.equal(r.sent.status, 200, r.sent.body.slice(0, 200));
+      assert.equal(app.requests.length, before + 1);
+      assert.equal(app.requests.at(-1).url, '/stripped/submit?draft=2');
+    });
+
+    await step(t, h, 'what is refused: altered, another login\'s form, from another site, chunked', async () => {
       const ua = new UserAgent();
       const before = app.requests.length;
       const r = await keepAndSend(ua, ngx, op, '/app/x', 'a=1', 'application/x-www-form-urlencoded');
@@ -207,6 +221,11 @@ for (const variant of ['shm', 'redis']) {
       assert.doesNotMatch(bad.body, /<script>alert/);
       const unknown = await ngx.get(`/oidc_callback?oidc_post=${'A'.repeat(43)}&provider=nobody`, { headers: NAV });
       assert.equal(unknown.status, 400);
+      // a page of ours posts with a length: a chunked body is never sent on
+      const ua3 = new UserAgent();
+      const c = await keepAndSend(ua3, ngx, op, '/app/z', 'c=3', 'application/x-www-form-urlencoded', { chunked: true });
+      assert.equal(c.sent.status, 413);
+      assert.equal(app.requests.length, before + 2, 'nothing more reached the app');
     });
 
     await step(t, h, 'a cross-site form, a script\'s POST, an oversized body: nothing kept', async () => {
@@ -226,6 +245,13 @@ for (const variant of ['shm', 'redis']) {
       });
       assert.equal(big.status, 401);
       assert.match(big.body, /too large to keep/);
+      const framed = await ngx.get('/app/submit', {
+        method: 'POST',
+        headers: { ...formPost(origin, '/app/form', 'a=1'), 'sec-fetch-dest': 'iframe', 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=1',
+      });
+      assert.equal(framed.status, 401, 'a form in a frame is not kept (the page cannot be framed)');
+      assert.doesNotMatch(framed.body, /data-blob/);
       const json = await ngx.get('/app/submit', {
         method: 'POST',
         headers: { ...formPost(origin, '/app/form'), 'content-type': 'application/json' },
@@ -261,7 +287,7 @@ for (const variant of ['shm', 'redis']) {
       const ua = new UserAgent();
       const res = await ua.fetch(`${origin}/plain/submit`, {
         method: 'POST',
-        headers: { ...formPost(origin, '/plain/form?id=7'), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...formPost(origin, '/plain/form?id=7&q=a%26b'), 'content-type': 'application/x-www-form-urlencoded' },
         body: 'a=1',
       });
       assert.equal(res.status, 401);
@@ -270,13 +296,13 @@ for (const variant of ['shm', 'redis']) {
       assert.match(res.body, /was not saved/);
       const link = attr(res.body.slice(res.body.indexOf('<nav>')), 'href');
       const url = new URL(link);
-      assert.equal(url.searchParams.get('return_to'), '/plain/form?id=7');
+      assert.equal(url.searchParams.get('return_to'), '/plain/form?id=7&q=a%26b');
       const start = await ua.fetch(link, { headers: NAV });
       assert.equal(start.status, 302);
       const done = await ua.fetch(await passFakeOp(ua, start.headers.location, origin), { headers: NAV });
       assert.equal(done.status, 302);
       const back = new URL(done.headers.location, origin);
-      assert.equal(`${back.pathname}${back.search}`, '/plain/form?id=7');
+      assert.equal(`${back.pathname}${back.search}`, '/plain/form?id=7&q=a%26b', 'the query decoded once');
 
       const redirect = await ngx.get('/redirects/submit', {
         method: 'POST',

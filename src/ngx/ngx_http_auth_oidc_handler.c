@@ -556,7 +556,6 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t **provs,
     ngx_uint_t n, ngx_str_t *name)
 {
-    u_char                              *dst, *src;
     ngx_int_t                            rc;
     ngx_str_t                            to;
     ngx_http_auth_oidc_provider_conf_t  *prov;
@@ -575,16 +574,9 @@ ngx_http_auth_oidc_login_start(ngx_http_request_t *r,
     ctx->provider = prov;
     ngx_str_set(&ctx->return_to, "/");
 
-    if (ngx_http_auth_oidc_arg(r, "return_to", 9, &to) == NGX_OK && to.len) {
-        dst = ngx_pnalloc(r->pool, to.len);
-        if (dst == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ctx->return_to.data = dst;
-        src = to.data;
-        ngx_unescape_uri(&dst, &src, to.len, 0);
-        ctx->return_to.len = dst - ctx->return_to.data;
+    /* decoded once, by ngx_http_auth_oidc_arg(): "%25" stays a "%" */
+    if (ngx_http_auth_oidc_arg(r, "return_to", 9, &to) == NGX_OK) {
+        ctx->return_to = to;
     }
 
     if (prov->runtime == NULL || prov->runtime->discovery == NULL) {
@@ -856,6 +848,14 @@ ngx_http_auth_oidc_get_ctx(ngx_http_request_t *r)
                 auth_oidc_flow_free(ctx->flow);
                 ctx->flow = NULL;
                 ctx->refreshing = 0;
+
+                /* a form kept for another location is not this one's (the
+                 * form sent on is: it is never kept twice) */
+                if (!ctx->post_replayed) {
+                    ctx->post_requested = 0;
+                    ctx->post_kept = 0;
+                    ngx_str_null(&ctx->post_body);
+                }
 
                 ngx_http_set_ctx(r, ctx, ngx_http_auth_oidc_module);
                 return ctx;
@@ -1137,6 +1137,16 @@ ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r)
     ngx_table_elt_t  *h;
 
     if (r->method != NGX_HTTP_POST) {
+        return 0;
+    }
+
+    /* the page itself, not a frame in it */
+    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Dest",
+                                     sizeof("Sec-Fetch-Dest") - 1);
+    if (h && !(h->value.len == sizeof("document") - 1
+               && ngx_strncasecmp(h->value.data, (u_char *) "document",
+                                  h->value.len) == 0))
+    {
         return 0;
     }
 

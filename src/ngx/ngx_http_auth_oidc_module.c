@@ -360,6 +360,14 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->preserve_post_max_size,
                               prev->preserve_post_max_size, 64 * 1024);
 
+    if (conf->preserve_post) {
+        /* what the callback takes back at most (preserve_post.c) */
+        amcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_auth_oidc_module);
+        amcf->post_max = ngx_max(amcf->post_max,
+                                 conf->preserve_post_max_size);
+    }
+
     /* auth_require: a level with any replaces its parent's, all of them */
     if (conf->require == NULL) {
         conf->require = prev->require;

@@ -309,6 +309,7 @@ typedef struct {
     ngx_array_t                  stores;        /* store_t * */
     ngx_shm_zone_t              *meta_zone;
     ngx_flag_t                   claim_paths;   /* auth_oidc_claim_set|has */
+    size_t                       post_max;      /* largest form kept, or 0 */
 } ngx_http_auth_oidc_main_conf_t;
 
 
@@ -425,8 +426,7 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_str_t                            post_body;
     ngx_str_t                            post_key;   /* T */
     ngx_str_t                            post_blob;  /* sealed, base64url */
-    ngx_str_t                            post_uri;
-    ngx_str_t                            post_args;
+    ngx_str_t                            post_uri;   /* as sent, raw */
     ngx_str_t                            post_type;
     time_t                               post_expires;
     ngx_int_t                            post_mark_rc;

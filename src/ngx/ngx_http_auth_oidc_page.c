@@ -119,10 +119,16 @@ ngx_int_t
 ngx_http_auth_oidc_phase_page(ngx_http_request_t *r, ngx_int_t status,
     const char *title, ngx_str_t *detail, ngx_str_t *html)
 {
-    ngx_int_t  rc;
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *clcf;
 
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* under "satisfy any" a 401 or 403 lets another module grant access */
     if (r != r->main || status < NGX_HTTP_BAD_REQUEST
         || status == NGX_HTTP_INTERNAL_SERVER_ERROR
+        || ((status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN)
+            && clcf->satisfy == NGX_HTTP_SATISFY_ANY)
         || ngx_http_auth_oidc_error_page_set(r, status))
     {
         return status;
@@ -385,8 +391,10 @@ ngx_http_auth_oidc_page_csp(ngx_http_request_t *r, ngx_str_t *ancestors,
         return NGX_ERROR;
     }
 
+    /* no form-action: the app's answer to the form sent on may redirect
+     * to another site, and browsers hold redirects to it */
     len = sizeof("default-src 'none'; script-src 'sha256-'; "
-                 "style-src 'unsafe-inline'; form-action 'self'; "
+                 "style-src 'unsafe-inline'; "
                  "base-uri 'none'; frame-ancestors 'none'") - 1 + hash->len;
 
     csp = ngx_pnalloc(r->pool, len);
@@ -397,9 +405,9 @@ ngx_http_auth_oidc_page_csp(ngx_http_request_t *r, ngx_str_t *ancestors,
     p = ngx_cpymem(csp, "default-src 'none'; script-src 'sha256-",
                    sizeof("default-src 'none'; script-src 'sha256-") - 1);
     p = ngx_cpymem(p, hash->data, hash->len);
-    p = ngx_cpymem(p, "'; style-src 'unsafe-inline'; form-action 'self'; "
+    p = ngx_cpymem(p, "'; style-src 'unsafe-inline'; "
                    "base-uri 'none'; frame-ancestors 'none'",
-                   sizeof("'; style-src 'unsafe-inline'; form-action 'self'; "
+                   sizeof("'; style-src 'unsafe-inline'; "
                           "base-uri 'none'; frame-ancestors 'none'") - 1);
 
     return ngx_http_auth_oidc_page_header(r, "Content-Security-Policy",

@@ -5,7 +5,8 @@
  *
  *  1. The POST (a top-level navigation from this site, a form's type, with
  *     a length of at most auth_oidc_preserve_post_max_size) is read, and
- *     its target, type and body are sealed with the store's keyring under
+ *     its target (as the browser sent it: rewrites run again on the way
+ *     back), type and body are sealed with the store's keyring under
  *     a name T derived from the login's state. The answer is a page whose
  *     script keeps the sealed form in the tab's sessionStorage and goes on
  *     to the provider. Nothing is kept on the server: a flood of posts
@@ -31,7 +32,10 @@
 
 
 /* the sealed form's own fields before its body: created, three lengths */
-#define NGX_HTTP_AUTH_OIDC_POST_HEAD  (8 + 3 * 4)
+#define NGX_HTTP_AUTH_OIDC_POST_HEAD  (8 + 2 * 4)
+
+/* the longest return path the login keeps (auth_oidc_safe_return_path()) */
+#define NGX_HTTP_AUTH_OIDC_POST_RETURN_MAX  2048
 
 /* how long a login may take, plus the time to post the form back */
 #define NGX_HTTP_AUTH_OIDC_POST_GRACE  300
@@ -53,6 +57,7 @@ static void ngx_http_auth_oidc_post_marked(void *data, ngx_int_t rc,
     ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_post_go(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
+static size_t ngx_http_auth_oidc_post_max(ngx_http_request_t *r);
 static u_char *ngx_http_auth_oidc_post_put32(u_char *p, size_t n);
 static size_t ngx_http_auth_oidc_post_get32(u_char *p);
 
@@ -87,6 +92,14 @@ ngx_http_auth_oidc_post_keep(ngx_http_request_t *r,
 
         if (rc != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (NGX_HTTP_AUTH_OIDC_POST_HEAD + r->unparsed_uri.len
+            + r->headers_in.content_type->value.len + ctx->post_body.len
+            > AUTH_OIDC_SEAL_MAX)
+        {
+            /* a long target as well: more than one sealed record holds */
+            goto too_large;
         }
 
         ctx->post_kept = 1;
@@ -204,9 +217,9 @@ ngx_http_auth_oidc_post_seal(ngx_http_request_t *r,
     ngx_memcpy(t.data, tbuf, t.len);
     ctx->post_key = t;
 
-    /* the form: created, uri, args, type, body */
+    /* the form: created, target (path and query, raw), type, body */
     type = &r->headers_in.content_type->value;
-    plain.len = NGX_HTTP_AUTH_OIDC_POST_HEAD + r->uri.len + r->args.len
+    plain.len = NGX_HTTP_AUTH_OIDC_POST_HEAD + r->unparsed_uri.len
                 + type->len + ctx->post_body.len;
 
     plain.data = ngx_pnalloc(r->pool, plain.len);
@@ -220,14 +233,8 @@ ngx_http_auth_oidc_post_seal(ngx_http_request_t *r,
         *p++ = (u_char) ((uint64_t) ngx_time() >> (56 - 8 * len));
     }
 
-    p = ngx_http_auth_oidc_post_put32(p, r->uri.len);
-    p = ngx_cpymem(p, r->uri.data, r->uri.len);
-    p = ngx_http_auth_oidc_post_put32(p, r->args.len);
-
-    if (r->args.len) {
-        p = ngx_cpymem(p, r->args.data, r->args.len);
-    }
-
+    p = ngx_http_auth_oidc_post_put32(p, r->unparsed_uri.len);
+    p = ngx_cpymem(p, r->unparsed_uri.data, r->unparsed_uri.len);
     p = ngx_http_auth_oidc_post_put32(p, type->len);
     p = ngx_cpymem(p, type->data, type->len);
 
@@ -272,17 +279,19 @@ ngx_http_auth_oidc_post_seal(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (back.len > 1024) {
-        ngx_str_set(&back, "/");
-    }
-
     escape = ngx_escape_uri(NULL, prov->name.data, prov->name.len,
                             NGX_ESCAPE_ARGS)
              + ngx_escape_uri(NULL, back.data, back.len, NGX_ESCAPE_ARGS);
 
     len = prov->redirect_path.len
           + sizeof("?oidc_post=&provider=&back=") - 1 + t.len
-          + prov->name.len + back.len + 2 * escape + 2 * back.len;
+          + prov->name.len + back.len + 2 * escape;
+
+    if (len > NGX_HTTP_AUTH_OIDC_POST_RETURN_MAX) {
+        /* a return path the login would not keep: the form would be lost */
+        ngx_str_set(&back, "/");
+        len = NGX_HTTP_AUTH_OIDC_POST_RETURN_MAX;
+    }
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -431,7 +440,16 @@ ngx_http_auth_oidc_post_replay(ngx_http_request_t *r,
     }
 
     if (!ctx->body_requested) {
+        if (ngx_http_auth_oidc_post_max(r) == 0) {
+            /* no location keeps forms: nothing to send */
+            (void) ngx_http_discard_request_body(r);
+            ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_NOT_FOUND,
+                                       "Form not sent", NULL);
+            return NGX_OK;
+        }
+
         if (!ngx_http_auth_oidc_same_origin(r, prov)) {
+            (void) ngx_http_discard_request_body(r);
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "auth_oidc: a kept form posted from another site "
                           "was refused");
@@ -442,9 +460,12 @@ ngx_http_auth_oidc_post_replay(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        /* base64url of the sealed form, "blob=" */
-        if (r->headers_in.content_length_n
-            > (off_t) (ngx_base64_encoded_length(AUTH_OIDC_SEAL_MAX) + 64))
+        /* base64url of the sealed form, "blob=", with a length: a page
+         * of ours posts it, never chunked (its body's own framing must not
+         * reach the app with the form's length) */
+        if (r->headers_in.chunked
+            || r->headers_in.content_length_n
+               > (off_t) ngx_http_auth_oidc_post_max(r))
         {
             r->keepalive = 0;
             ngx_http_auth_oidc_outcome(r, ctx,
@@ -574,7 +595,18 @@ ngx_http_auth_oidc_post_send_page(ngx_http_request_t *r,
         }
     }
 
-    action = r->unparsed_uri;
+    /* this URL: the path as configured (a request may name it otherwise,
+     * "//..." with merge_slashes), then the query */
+    action.len = prov->redirect_path.len + 1 + r->args.len;
+    action.data = ngx_pnalloc(r->pool, action.len);
+    if (action.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(action.data, prov->redirect_path.data,
+                   prov->redirect_path.len);
+    *p++ = '?';
+    ngx_memcpy(p, r->args.data, r->args.len);
 
     len = sizeof("<div id=\"oidc-post\" hidden data-key=\"auth_oidc_post:\" "
                  "data-action=\"\" data-back=\"\"></div>" CRLF
@@ -637,9 +669,7 @@ ngx_http_auth_oidc_post_open(ngx_http_request_t *r,
 
     ngx_str_null(&blob);
 
-    if (ngx_http_auth_oidc_post_body(r,
-                                  ngx_base64_encoded_length(AUTH_OIDC_SEAL_MAX)
-                                  + 64, &form)
+    if (ngx_http_auth_oidc_post_body(r, ngx_http_auth_oidc_post_max(r), &form)
         == NGX_ERROR
         || ngx_http_auth_oidc_form_value(r->pool, &form, "blob", 4, &blob)
            == NGX_ERROR)
@@ -728,20 +758,6 @@ ngx_http_auth_oidc_post_open(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->post_args.data = p;
-    ctx->post_args.len = n;
-    p += n;
-
-    if (end - p < 4) {
-        return NGX_ERROR;
-    }
-
-    n = ngx_http_auth_oidc_post_get32(p);
-    p += 4;
-    if ((size_t) (end - p) < n) {
-        return NGX_ERROR;
-    }
-
     ctx->post_type.data = p;
     ctx->post_type.len = n;
     p += n;
@@ -763,34 +779,31 @@ ngx_http_auth_oidc_post_go(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
     u_char                   *p;
+    ngx_str_t                 uri, args;
+    ngx_uint_t                flags;
     ngx_buf_t                *b;
     ngx_chain_t              *cl;
-    ngx_table_elt_t          *h;
     ngx_http_request_body_t  *rb;
 
     rb = r->request_body;
 
-    if (rb == NULL || r->headers_in.content_type == NULL) {
+    /* a page of ours posted it with a Content-Length (chunked is refused) */
+    if (rb == NULL || r->headers_in.content_type == NULL
+        || r->headers_in.content_length == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (r->headers_in.content_length == NULL) {
-        /* the page's form came chunked: the form had a length */
-        h = ngx_list_push(&r->headers_in.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    /* the target as the browser sent it, decoded and checked as nginx
+     * checks an X-Accel-Redirect */
+    uri = ctx->post_uri;
+    ngx_str_null(&args);
+    flags = NGX_HTTP_LOG_UNSAFE;
 
-        ngx_memzero(h, sizeof(ngx_table_elt_t));
-        h->hash = 1;
-        ngx_str_set(&h->key, "Content-Length");
-        h->lowcase_key = (u_char *) "content-length";
-        r->headers_in.content_length = h;
-    }
-
-    if (r->headers_in.transfer_encoding) {
-        r->headers_in.transfer_encoding->hash = 0;
-        r->headers_in.transfer_encoding = NULL;
+    if (ngx_http_parse_unsafe_uri(r, &uri, &args, &flags) != NGX_OK) {
+        ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Form not sent", NULL);
+        return NGX_OK;
     }
 
     b = ngx_calloc_buf(r->pool);
@@ -820,15 +833,13 @@ ngx_http_auth_oidc_post_go(ngx_http_request_t *r,
     r->headers_in.content_length->value.data = p;
     r->headers_in.content_length->value.len =
                            ngx_sprintf(p, "%O", (off_t) ctx->post_body.len) - p;
-    r->headers_in.chunked = 0;
-
     ctx->post_replayed = 1;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "auth_oidc: a form kept over a login is sent on to \"%V\"",
-                  &ctx->post_uri);
+                  &uri);
 
-    (void) ngx_http_internal_redirect(r, &ctx->post_uri, &ctx->post_args);
+    (void) ngx_http_internal_redirect(r, &uri, &args);
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
@@ -920,6 +931,31 @@ ngx_http_auth_oidc_post_body(ngx_http_request_t *r, size_t max,
     body->len = p - body->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * The largest body the callback takes back: "blob=" and the base64url of
+ * the largest form a location keeps, sealed with its fields and a target
+ * of up to 64 KiB; 0 when no location keeps forms.
+ */
+
+static size_t
+ngx_http_auth_oidc_post_max(ngx_http_request_t *r)
+{
+    ngx_http_auth_oidc_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_auth_oidc_module);
+
+    if (amcf->post_max == 0) {
+        return 0;
+    }
+
+    return sizeof("blob=") - 1
+           + ngx_base64_encoded_length(amcf->post_max
+                                       + NGX_HTTP_AUTH_OIDC_POST_HEAD
+                                       + AUTH_OIDC_SEAL_OVERHEAD
+                                       + 64 * 1024);
 }
 
 
