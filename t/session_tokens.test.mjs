@@ -16,6 +16,7 @@ import { itest } from './lib/harness.mjs';
 import {
   login, NAV, providerBlock, step, withSession,
 } from './lib/login.mjs';
+import { redisAvailable, redisStore, secretFile, startRedis } from './lib/redis.mjs';
 import { pastExpiry, REFRESHING, shortTokens } from './lib/refresh.mjs';
 
 itest('session_tokens auto: each session keeps exactly the tokens its configuration uses', async (h, t) => {
@@ -123,5 +124,30 @@ ${basicServer(port2, `
     await idp.settled();
     assert.equal(idp.grantCount('refresh_token'), grants + 1, 'refreshed');
     assert.equal(await bytes('refreshing'), 512, 'still no token but the refresh token');
+  });
+
+  await step(t, h, 'Redis: oidc_status tells the bytes a session takes there, without tokens and with them', async () => {
+    if (!redisAvailable()) return;
+    const redis = await startRedis(h);
+    const secret = secretFile(h.dir, 'redis.secret');
+    const port3 = await h.port();
+    const ngx3 = await h.nginx(`
+${redisStore('lean_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'lean:', cache: 'off' })}
+${redisStore('all_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'all:', cache: 'off' })}
+${providerBlock('lean', op.issuer, { revoke_tokens: 'off', session_store: 'lean_r', redirect_uri: '/cb/lean' })}
+${providerBlock('all', op.issuer, { revoke_tokens: 'off', session_tokens: 'all', session_store: 'all_r', redirect_uri: '/cb/all' })}
+${basicServer(port3, `
+        location /lean/ { auth_oidc lean; proxy_pass ${upstream.url}; }
+        location /all/ { auth_oidc all; proxy_pass ${upstream.url}; }`)}`, { workers: 1 }).start();
+    await ngx3.waitProvider('lean', 'ready');
+    await ngx3.waitProvider('all', 'ready');
+    for (const name of ['lean', 'all']) await login(new UserAgent(), ngx3.url, `/${name}/x`, { callbackPath: `/cb/${name}` });
+    const { stores } = await ngx3.status();
+    const lean = stores.lean_r.session_bytes;
+    const all = stores.all_r.session_bytes;
+    const [key] = await redis.keys('lean:s:*');
+    assert.equal(lean, key.length + (await redis.getBuffer(key)).length, 'the key and the sealed record');
+    assert.ok(lean > 100 && lean < 700, `a session without tokens: ${lean} bytes`);
+    assert.ok(all > lean + 800, `with the tokens: ${all} bytes`);
   });
 });

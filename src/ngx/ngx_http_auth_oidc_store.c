@@ -1580,9 +1580,12 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
 
     buf = ngx_slprintf(buf, last, "{\"type\":\"redis\",\"connected\":%s,"
                        "\"commands\":%ui,\"errors\":%ui,"
-                       "\"latency_ms\":%M,\"last_error\":",
+                       "\"latency_ms\":%M,\"session_bytes\":%uz,"
+                       "\"last_error\":",
                        connected ? "true" : "false", commands, errors,
-                       latency);
+                       latency,
+                       store->session_puts
+                       ? store->session_put_bytes / store->session_puts : 0);
 
     if (error.len == 0
         || buf + 2 + error.len + ngx_escape_json(NULL, error.data, error.len)

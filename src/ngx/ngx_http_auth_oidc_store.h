@@ -78,6 +78,10 @@ struct ngx_http_auth_oidc_store_s {
     ngx_http_auth_oidc_redis_cluster_t  *cluster;   /* per worker, or NULL */
     ngx_http_auth_oidc_redis_cache_t *cache;        /* per worker, or NULL */
     ngx_http_auth_oidc_sentinel_watch_t  *sentinel_watch;  /* or NULL */
+
+    /* per worker: the session records it wrote to Redis (sizing) */
+    ngx_uint_t                        session_puts;
+    size_t                            session_put_bytes;
     const struct ngx_http_auth_oidc_store_ops_s  *ops;
 
     u_char                           *file;

@@ -789,6 +789,12 @@ ngx_http_auth_oidc_redis_seal(ngx_http_auth_oidc_redis_op_t *op,
         return NGX_ERROR;
     }
 
+    if (op->kind == NGX_HTTP_AUTH_OIDC_SESSION) {
+        /* what Redis holds per session, its own overhead aside */
+        op->store->session_puts++;
+        op->store->session_put_bytes += op->rkey.len + sealed->len;
+    }
+
     return NGX_OK;
 }
 
