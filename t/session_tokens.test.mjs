@@ -134,14 +134,16 @@ ${basicServer(port2, `
     const ngx3 = await h.nginx(`
 ${redisStore('lean_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'lean:', cache: 'off' })}
 ${redisStore('all_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'all:', cache: 'off' })}
+${redisStore('revoking_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'revoking:', cache: 'off' })}
 ${providerBlock('lean', op.issuer, { revoke_tokens: 'off', session_store: 'lean_r', redirect_uri: '/cb/lean' })}
 ${providerBlock('all', op.issuer, { revoke_tokens: 'off', session_tokens: 'all', session_store: 'all_r', redirect_uri: '/cb/all' })}
+${providerBlock('revoking', op.issuer, { session_store: 'revoking_r', redirect_uri: '/cb/revoking' })}
 ${basicServer(port3, `
         location /lean/ { auth_oidc lean; proxy_pass ${upstream.url}; }
-        location /all/ { auth_oidc all; proxy_pass ${upstream.url}; }`)}`, { workers: 1 }).start();
-    await ngx3.waitProvider('lean', 'ready');
-    await ngx3.waitProvider('all', 'ready');
-    for (const name of ['lean', 'all']) await login(new UserAgent(), ngx3.url, `/${name}/x`, { callbackPath: `/cb/${name}` });
+        location /all/ { auth_oidc all; proxy_pass ${upstream.url}; }
+        location /revoking/ { auth_oidc revoking; proxy_pass ${upstream.url}; }`)}`, { workers: 1 }).start();
+    for (const name of ['lean', 'all', 'revoking']) await ngx3.waitProvider(name, 'ready');
+    for (const name of ['lean', 'all', 'revoking']) await login(new UserAgent(), ngx3.url, `/${name}/x`, { callbackPath: `/cb/${name}` });
     const { stores } = await ngx3.status();
     const lean = stores.lean_r.session_bytes;
     const all = stores.all_r.session_bytes;
@@ -149,5 +151,8 @@ ${basicServer(port3, `
     assert.equal(lean, key.length + (await redis.getBuffer(key)).length, 'the key and the sealed record');
     assert.ok(lean > 100 && lean < 700, `a session without tokens: ${lean} bytes`);
     assert.ok(all > lean + 800, `with the tokens: ${all} bytes`);
+    // revoke_tokens, no refresh token: the access token is kept, nothing else
+    const revoking = stores.revoking_r.session_bytes - ('revoking:'.length - 'lean:'.length);
+    assert.equal(revoking - lean, op.issued.at(-1).access_token.length, 'the record holds the access token more');
   });
 });

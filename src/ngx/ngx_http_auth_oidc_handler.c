@@ -1092,18 +1092,16 @@ found:
 static ngx_uint_t
 ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r)
 {
+    ngx_int_t         rc;
     ngx_table_elt_t  *h;
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
         return 0;
     }
 
-    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Mode",
-                                  sizeof("Sec-Fetch-Mode") - 1);
-    if (h) {
-        return h->value.len == sizeof("navigate") - 1
-               && ngx_strncasecmp(h->value.data, (u_char *) "navigate",
-                                  h->value.len) == 0;
+    rc = ngx_http_auth_oidc_header_is(r, "Sec-Fetch-Mode", "navigate");
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     h = ngx_http_auth_oidc_header_in(r, "X-Requested-With",
@@ -1134,6 +1132,7 @@ ngx_http_auth_oidc_is_navigation(ngx_http_request_t *r)
 static ngx_uint_t
 ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r)
 {
+    ngx_int_t         rc;
     ngx_table_elt_t  *h;
 
     if (r->method != NGX_HTTP_POST) {
@@ -1141,21 +1140,13 @@ ngx_http_auth_oidc_is_form_post(ngx_http_request_t *r)
     }
 
     /* the page itself, not a frame in it */
-    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Dest",
-                                     sizeof("Sec-Fetch-Dest") - 1);
-    if (h && !(h->value.len == sizeof("document") - 1
-               && ngx_strncasecmp(h->value.data, (u_char *) "document",
-                                  h->value.len) == 0))
-    {
+    if (ngx_http_auth_oidc_header_is(r, "Sec-Fetch-Dest", "document") == 0) {
         return 0;
     }
 
-    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Mode",
-                                     sizeof("Sec-Fetch-Mode") - 1);
-    if (h) {
-        return h->value.len == sizeof("navigate") - 1
-               && ngx_strncasecmp(h->value.data, (u_char *) "navigate",
-                                  h->value.len) == 0;
+    rc = ngx_http_auth_oidc_header_is(r, "Sec-Fetch-Mode", "navigate");
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     h = ngx_http_auth_oidc_header_in(r, "Accept", sizeof("Accept") - 1);

@@ -23,6 +23,30 @@ ngx_http_auth_oidc_header_in(ngx_http_request_t *r, const char *name,
 }
 
 
+/*
+ * Whether the first request header called name is value (any case, a
+ * Sec-Fetch-* token): 1 or 0; NGX_DECLINED when there is none.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_header_is(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    size_t            len;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_auth_oidc_header_in(r, name, ngx_strlen(name));
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = ngx_strlen(value);
+
+    return h->value.len == len
+           && ngx_strncasecmp(h->value.data, (u_char *) value, len) == 0;
+}
+
+
 /* The next request header called name (any case); it starts zeroed. */
 
 ngx_table_elt_t *

@@ -554,6 +554,8 @@ ngx_int_t ngx_http_auth_oidc_session_key(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_random_id(ngx_pool_t *pool, ngx_str_t *id);
 ngx_table_elt_t *ngx_http_auth_oidc_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
+ngx_int_t ngx_http_auth_oidc_header_is(ngx_http_request_t *r,
+    const char *name, const char *value);
 ngx_table_elt_t *ngx_http_auth_oidc_header_next(ngx_http_request_t *r,
     ngx_http_auth_oidc_header_iter_t *it, const char *name, size_t len);
 

@@ -20,6 +20,7 @@ ngx_uint_t
 ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    ngx_int_t         rc;
     ngx_str_t         own;
     ngx_table_elt_t  *h;
 
@@ -31,12 +32,9 @@ ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
                && ngx_strncasecmp(h->value.data, own.data, own.len) == 0;
     }
 
-    h = ngx_http_auth_oidc_header_in(r, "Sec-Fetch-Site",
-                                     sizeof("Sec-Fetch-Site") - 1);
-    if (h) {
-        return h->value.len == sizeof("same-origin") - 1
-               && ngx_strncasecmp(h->value.data, (u_char *) "same-origin",
-                                  h->value.len) == 0;
+    rc = ngx_http_auth_oidc_header_is(r, "Sec-Fetch-Site", "same-origin");
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     h = r->headers_in.referer;

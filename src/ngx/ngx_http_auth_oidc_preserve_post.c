@@ -50,6 +50,9 @@ static ngx_int_t ngx_http_auth_oidc_post_aad(ngx_http_request_t *r,
 static ngx_int_t ngx_http_auth_oidc_post_send_page(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *t);
+static ngx_int_t ngx_http_auth_oidc_post_element(ngx_http_request_t *r,
+    ngx_str_t *t, const char *a, ngx_str_t *av, const char *b, ngx_str_t *bv,
+    const char *why, ngx_str_t *href, ngx_str_t *label, ngx_str_t *html);
 static ngx_int_t ngx_http_auth_oidc_post_open(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *t);
@@ -322,10 +325,8 @@ ngx_int_t
 ngx_http_auth_oidc_post_kept_page(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
-    u_char           *p;
-    size_t            len;
     ngx_int_t         rc;
-    ngx_str_t         go, html, detail;
+    ngx_str_t         go, html, detail, label;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
@@ -361,38 +362,16 @@ ngx_http_auth_oidc_post_kept_page(ngx_http_request_t *r,
         }
     }
 
-    len = sizeof("<div id=\"oidc-post\" hidden data-key=\"auth_oidc_post:\" "
-                 "data-blob=\"\" data-go=\"\"></div>" CRLF
-                 "<noscript><p>JavaScript is off in this browser, so what "
-                 "you sent cannot be kept while you sign in.</p>"
-                 "<nav><a href=\"\">Sign in</a></nav></noscript>" CRLF) - 1
-          + ctx->post_key.len + ctx->post_blob.len
-          + 2 * (go.len + ngx_escape_html(NULL, go.data, go.len));
+    ngx_str_set(&label, "Sign in");
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (ngx_http_auth_oidc_post_element(r, &ctx->post_key, "blob",
+                                        &ctx->post_blob, "go", &go,
+                                        "what you sent cannot be kept while "
+                                        "you sign in", &go, &label, &html)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    html.data = p;
-    p = ngx_cpymem(p, "<div id=\"oidc-post\" hidden data-key=\"auth_oidc_post:",
-                   sizeof("<div id=\"oidc-post\" hidden "
-                          "data-key=\"auth_oidc_post:") - 1);
-    p = ngx_cpymem(p, ctx->post_key.data, ctx->post_key.len);
-    p = ngx_cpymem(p, "\" data-blob=\"", sizeof("\" data-blob=\"") - 1);
-    p = ngx_cpymem(p, ctx->post_blob.data, ctx->post_blob.len);
-    p = ngx_cpymem(p, "\" data-go=\"", sizeof("\" data-go=\"") - 1);
-    p = (u_char *) ngx_escape_html(p, go.data, go.len);
-    p = ngx_cpymem(p, "\"></div>" CRLF "<noscript><p>JavaScript is off in "
-                   "this browser, so what you sent cannot be kept while you "
-                   "sign in.</p><nav><a href=\"",
-                   sizeof("\"></div>" CRLF "<noscript><p>JavaScript is off in "
-                          "this browser, so what you sent cannot be kept "
-                          "while you sign in.</p><nav><a href=\"") - 1);
-    p = (u_char *) ngx_escape_html(p, go.data, go.len);
-    p = ngx_cpymem(p, "\">Sign in</a></nav></noscript>" CRLF,
-                   sizeof("\">Sign in</a></nav></noscript>" CRLF) - 1);
-    html.len = p - html.data;
 
     /* shown for a blink, or for good without JavaScript (see noscript) */
     ngx_str_set(&detail, "Your session has ended, so you are taken to sign "
@@ -579,8 +558,7 @@ ngx_http_auth_oidc_post_send_page(ngx_http_request_t *r,
     ngx_str_t *t)
 {
     u_char     *p;
-    size_t      len;
-    ngx_str_t   back, action;
+    ngx_str_t   back, action, label;
     u_char      safe[2048];
 
     ngx_str_set(&back, "/");
@@ -608,44 +586,75 @@ ngx_http_auth_oidc_post_send_page(ngx_http_request_t *r,
     *p++ = '?';
     ngx_memcpy(p, r->args.data, r->args.len);
 
+    ngx_str_set(&label, "Back to the page");
+
+    if (ngx_http_auth_oidc_post_element(r, t, "action", &action, "back",
+                                        &back, "what you sent cannot be sent "
+                                        "on", &back, &label, &ctx->html)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->script = 1;
+    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Sending your form",
+                               "You are signed in. What you sent before is "
+                               "being sent now.");
+    return NGX_OK;
+}
+
+
+/*
+ * What the pages' script reads, and what a browser without JavaScript
+ * shows instead, every value HTML-escaped:
+ *
+ *   <div id="oidc-post" hidden data-key="auth_oidc_post:T" data-A="a"
+ *   data-B="b"></div><noscript><p>JavaScript is off in this browser, so
+ *   WHY.</p><nav><a href="HREF">LABEL</a></nav></noscript>
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_post_element(ngx_http_request_t *r, ngx_str_t *t,
+    const char *a, ngx_str_t *av, const char *b, ngx_str_t *bv,
+    const char *why, ngx_str_t *href, ngx_str_t *label, ngx_str_t *html)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *v[3];
+    ngx_uint_t   i;
+
+    v[0] = av;
+    v[1] = bv;
+    v[2] = href;
+
     len = sizeof("<div id=\"oidc-post\" hidden data-key=\"auth_oidc_post:\" "
-                 "data-action=\"\" data-back=\"\"></div>" CRLF
-                 "<noscript><p>JavaScript is off in this browser, so what "
-                 "you sent cannot be sent on.</p><nav><a href=\"\">Back to "
-                 "the page</a></nav></noscript>" CRLF) - 1
-          + t->len + action.len
-          + ngx_escape_html(NULL, action.data, action.len)
-          + 2 * (back.len + ngx_escape_html(NULL, back.data, back.len));
+                 "data-=\"\" data-=\"\"></div>" CRLF "<noscript><p>"
+                 "JavaScript is off in this browser, so .</p><nav><a href=\"\">"
+                 "</a></nav></noscript>" CRLF) - 1
+          + t->len + ngx_strlen(a) + ngx_strlen(b) + ngx_strlen(why)
+          + label->len;
+
+    for (i = 0; i < 3; i++) {
+        len += v[i]->len + ngx_escape_html(NULL, v[i]->data, v[i]->len);
+    }
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->html.data = p;
-    p = ngx_cpymem(p, "<div id=\"oidc-post\" hidden data-key=\"auth_oidc_post:",
-                   sizeof("<div id=\"oidc-post\" hidden "
-                          "data-key=\"auth_oidc_post:") - 1);
-    p = ngx_cpymem(p, t->data, t->len);
-    p = ngx_cpymem(p, "\" data-action=\"", sizeof("\" data-action=\"") - 1);
-    p = (u_char *) ngx_escape_html(p, action.data, action.len);
-    p = ngx_cpymem(p, "\" data-back=\"", sizeof("\" data-back=\"") - 1);
-    p = (u_char *) ngx_escape_html(p, back.data, back.len);
-    p = ngx_cpymem(p, "\"></div>" CRLF "<noscript><p>JavaScript is off in "
-                   "this browser, so what you sent cannot be sent on.</p>"
-                   "<nav><a href=\"",
-                   sizeof("\"></div>" CRLF "<noscript><p>JavaScript is off in "
-                          "this browser, so what you sent cannot be sent on."
-                          "</p><nav><a href=\"") - 1);
-    p = (u_char *) ngx_escape_html(p, back.data, back.len);
-    p = ngx_cpymem(p, "\">Back to the page</a></nav></noscript>" CRLF,
-                   sizeof("\">Back to the page</a></nav></noscript>" CRLF) - 1);
-    ctx->html.len = p - ctx->html.data;
+    html->data = p;
+    p = ngx_sprintf(p, "<div id=\"oidc-post\" hidden "
+                    "data-key=\"auth_oidc_post:%V\" data-%s=\"", t, a);
+    p = (u_char *) ngx_escape_html(p, av->data, av->len);
+    p = ngx_sprintf(p, "\" data-%s=\"", b);
+    p = (u_char *) ngx_escape_html(p, bv->data, bv->len);
+    p = ngx_sprintf(p, "\"></div>" CRLF "<noscript><p>JavaScript is off in "
+                    "this browser, so %s.</p><nav><a href=\"", why);
+    p = (u_char *) ngx_escape_html(p, href->data, href->len);
+    p = ngx_sprintf(p, "\">%V</a></nav></noscript>" CRLF, label);
+    html->len = p - html->data;
 
-    ctx->script = 1;
-    ngx_http_auth_oidc_outcome(r, ctx, NGX_HTTP_OK, "Sending your form",
-                               "You are signed in. What you sent before is "
-                               "being sent now.");
     return NGX_OK;
 }
 
