@@ -65,6 +65,8 @@ struct auth_oidc_session_s {
     std::vector<char> storage;
     auth_oidc_session_fields_t fields;
     std::vector<auth_oidc::ClaimEntry> claims;  // views into storage
+    // the unpacked tokens the fields' views point into (record version 4)
+    std::shared_ptr<const std::string> tokenText;
     // auth_oidc_claim_set/has: the claims parsed once per session handle
     // (per request), however many variables read them.
     mutable std::optional<auth_oidc::ClaimSources> claimSources;
@@ -816,6 +818,7 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
                 f.id_token_expires = r.idTokenExpires;
                 f.claim_table = toCOrNull(r.claimTable);
                 handle.claims = std::move(r.claimIndex);
+                handle.tokenText = std::move(r.tokenText);
                 return true;
             });
     });

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "jwt/claims.h"
+#include "session/token_packing.h"
 
 namespace auth_oidc {
 
@@ -57,7 +58,7 @@ public:
             return fail("truncated header");
         }
         version_ = static_cast<unsigned char>(rest_[0]);
-        if (version_ != kRecordVersion && version_ != 2) {
+        if (version_ < 2 || version_ > kRecordVersion) {
             return fail("unsupported format version " +
                         std::to_string(version_));
         }
@@ -200,6 +201,32 @@ bool readClaimTable(std::string_view table, std::vector<ClaimEntry> &index,
     return true;
 }
 
+// Version 4: the three token views hold packed forms; point them at their
+// text instead, unpacked into one string the fields share.
+bool unpackTokens(SessionFields &f) {
+    if (f.idToken.empty() && f.accessToken.empty() && f.refreshToken.empty()) {
+        return true;
+    }
+    auto text = std::make_shared<std::string>();
+    text->reserve((f.idToken.size() + f.accessToken.size() +
+                   f.refreshToken.size()) / 3 * 4 + 16);
+    std::size_t ends[3];
+    std::size_t i = 0;
+    for (const std::string_view packed :
+         {f.idToken, f.accessToken, f.refreshToken}) {
+        if (!unpackTokenTo(packed, *text)) {
+            return false;
+        }
+        ends[i++] = text->size();
+    }
+    const std::string_view all(*text);
+    f.idToken = all.substr(0, ends[0]);
+    f.accessToken = all.substr(ends[0], ends[1] - ends[0]);
+    f.refreshToken = all.substr(ends[1], ends[2] - ends[1]);
+    f.tokenText = std::move(text);
+    return true;
+}
+
 Result<std::string> encodeClaimTable(std::string_view json) {
     auto claims = Claims::parse(json);
     if (!claims) {
@@ -281,19 +308,23 @@ Result<std::string> encodeSession(const SessionFields &fields) {
                              "malformed claim table: " + error);
         }
     }
+    const std::string idToken = packToken(fields.idToken);
+    const std::string accessToken = packToken(fields.accessToken);
+    const std::string refreshToken = packToken(fields.refreshToken);
     std::string out = header(kSessionKind);
     std::size_t size = 2 + 7 * kMaxVarintBytes + 40;
     for (const std::string_view value :
-         {fields.sub, fields.sid, fields.idToken, fields.accessToken,
-          fields.refreshToken, table, fields.userinfo}) {
+         {fields.sub, fields.sid, std::string_view(idToken),
+          std::string_view(accessToken), std::string_view(refreshToken),
+          table, fields.userinfo}) {
         size += value.size();
     }
     out.reserve(size);
     putString(out, fields.sub);
     putString(out, fields.sid);
-    putString(out, fields.idToken);
-    putString(out, fields.accessToken);
-    putString(out, fields.refreshToken);
+    putString(out, idToken);
+    putString(out, accessToken);
+    putString(out, refreshToken);
     putString(out, table);
     putString(out, fields.userinfo);
     putInt64(out, fields.created);
@@ -409,6 +440,9 @@ Result<SessionFields> decodeSession(std::string_view record) {
     }
     if (in.version() < 3) {
         f.refreshed = f.created;
+    }
+    if (in.version() >= 4 && !unpackTokens(f)) {
+        return makeError(Status::Decode, "malformed record: a packed token");
     }
     std::string error;
     if (!readClaimTable(f.claimTable, f.claimIndex, error)) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +34,12 @@ namespace auth_oidc {
 // ID token's "exp"; 0 when unknown or after a refresh that brought none).
 // Version 2 records still decode (refreshed = created, idTokenExpires = 0),
 // so an upgrade logs nobody out; pending logins are the same in both.
-inline constexpr unsigned char kRecordVersion = 3;
+//
+// Version 4 keeps the session's three tokens packed (token_packing.h): the
+// bytes a base64url token stands for, a quarter less than its text.
+// Versions 2 and 3 still decode; pending logins and bearer entries are as
+// in version 3.
+inline constexpr unsigned char kRecordVersion = 4;
 
 // One claim of a decoded table; views into the record.
 struct ClaimEntry {
@@ -56,6 +62,7 @@ struct SessionFields {
     std::string_view sub;           // required
     std::string_view sid;
     // Each kept only when the configuration uses it (see CallbackConfig).
+    // Decode: views into tokenText (version 4), or into the record.
     std::string_view idToken;
     std::string_view accessToken;
     std::string_view refreshToken;
@@ -74,6 +81,9 @@ struct SessionFields {
     std::int64_t accessTokenExpires = 0;  // 0: unknown
     std::int64_t refreshed = 0;
     std::int64_t idTokenExpires = 0;      // 0: unknown
+    // Decode only: the unpacked tokens the views above point into; shared,
+    // so that a copy of the fields keeps its views valid.
+    std::shared_ptr<const std::string> tokenText;
 };
 
 // A bearer token's verification, kept in the verification cache under the

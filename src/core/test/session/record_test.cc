@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "jwt/claims.h"
+#include "session/token_packing.h"
 
 namespace auth_oidc {
 namespace {
@@ -41,7 +42,7 @@ TEST(RecordTest, PendingLoginRoundTrip) {
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
     // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8.
     EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16);
-    EXPECT_EQ(encoded.value()[0], '\x03');
+    EXPECT_EQ(encoded.value()[0], '\x04');
     EXPECT_EQ(encoded.value()[1], 'P');
 
     const auto decoded = decodePendingLogin(encoded.value());
@@ -117,14 +118,18 @@ TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
     // length bytes each.
     const std::size_t table = 1 + 8 * 2 + 21 + 15 + 9 + 13 + 13 + 18 + 12 + 24;
     EXPECT_LT(table, claims.size());
-    std::size_t payload = table;
+    // The tokens packed: 1100 base64url characters are 825 bytes; the two
+    // short tokens end in non-canonical base64url and stay text.
+    EXPECT_EQ(packToken(s.idToken).size(), 1u + 825);
+    EXPECT_EQ(packToken(s.accessToken).size(), 1 + s.accessToken.size());
+    std::size_t payload = table + 826;
     for (const std::string_view v :
-         {s.sub, s.sid, s.idToken, s.accessToken, s.refreshToken, s.userinfo}) {
+         {s.sub, s.sid, s.accessToken, s.refreshToken, s.userinfo}) {
         payload += v.size();
     }
     const auto encoded = encodeSession(s);
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
-    EXPECT_EQ(encoded.value().size(), payload + 2 + 5 * 1 + 2 * 2 + 40);
+    EXPECT_EQ(encoded.value().size(), payload + 2 + 2 + 5 * 1 + 2 * 2 + 40);
     EXPECT_LT(encoded.value().size(), 2000u);
     const auto decoded = decodeSession(encoded.value());
     ASSERT_TRUE(decoded.ok()) << decoded.detail();
@@ -436,10 +441,78 @@ TEST(RecordTest, VersionTwoSessionStillDecodes) {
     EXPECT_EQ(decoded.value().expires, 200);
     EXPECT_EQ(decoded.value().accessTokenExpires, 150);
     EXPECT_EQ(decoded.value().idTokenExpires, 0);
-    // Written again, it is a version 3 record.
+    // Written again, it is a version 4 record.
     auto again = encodeSession(decoded.value());
     ASSERT_TRUE(again) << again.detail();
-    EXPECT_EQ(again.value()[0], '\x03');
+    EXPECT_EQ(again.value()[0], '\x04');
+}
+
+}  // namespace
+}  // namespace auth_oidc
+
+namespace auth_oidc {
+namespace {
+
+// Version 4 keeps tokens packed and gives back their text; a version 3
+// record (tokens as text) still decodes, so an upgrade logs nobody out.
+TEST(RecordTest, TokensArePackedAndComeBackAsText) {
+    SessionFields s = session();
+    const std::string idToken = "eyJhbGciOiJSUzI1NiJ9." +
+                                std::string(1000, 'Q') + "." +
+                                std::string(344, 'A');
+    const std::string refreshToken(800, 'r');
+    s.idToken = idToken;
+    s.refreshToken = refreshToken;
+    const auto encoded = encodeSession(s);
+    ASSERT_TRUE(encoded) << encoded.detail();
+    EXPECT_LT(encoded.value().size(), 2 + idToken.size() * 3 / 4 + 600 + 200);
+    SessionFields copy;
+    {
+        const auto decoded = decodeSession(encoded.value());
+        ASSERT_TRUE(decoded) << decoded.detail();
+        copy = decoded.value();
+    }
+    // the copy's views outlive the decoded fields they were copied from
+    EXPECT_EQ(copy.idToken, idToken);
+    EXPECT_EQ(copy.accessToken, "SlAV32hkKG");
+    EXPECT_EQ(copy.refreshToken, refreshToken);
+
+    std::string v3 = encoded.value();
+    v3 = std::string("\x03S", 2);
+    const auto putString = [&v3](std::string_view v) {
+        std::size_t n = v.size();
+        while (n >= 0x80) {
+            v3 += static_cast<char>((n & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        v3 += static_cast<char>(n);
+        v3 += v;
+    };
+    putString("sub-1");
+    putString("");
+    putString(idToken);
+    putString("opaque access");
+    putString("");
+    putString(std::string("\x01\x03sub\x05sub-1", 11));
+    putString("");
+    v3 += std::string(40, '\0');
+    const auto old = decodeSession(v3);
+    ASSERT_TRUE(old) << old.detail();
+    EXPECT_EQ(old.value().idToken, idToken);
+    EXPECT_EQ(old.value().accessToken, "opaque access");
+    EXPECT_TRUE(old.value().refreshToken.empty());
+}
+
+TEST(RecordTest, AMalformedPackedTokenDoesNotDecode) {
+    auto encoded = encodeSession(session());
+    ASSERT_TRUE(encoded) << encoded.detail();
+    std::string record = encoded.value();
+    // sub (12), sid (36), then the ID token's length and its form byte
+    const std::size_t form = 2 + 1 + 12 + 1 + 36 + 1;
+    ASSERT_EQ(static_cast<unsigned char>(record[form]), kPackedJws);
+    record[form] = '\x07';
+    const auto decoded = decodeSession(record);
+    EXPECT_EQ(decoded.status(), Status::Decode);
 }
 
 }  // namespace
