@@ -27,10 +27,11 @@ itest('session_tokens auto: each session keeps exactly the tokens its configurat
   const www = path.join(h.dir, 'www');
   fs.mkdirSync(path.join(www, 'ssi'), { recursive: true });
   fs.writeFileSync(path.join(www, 'ssi', 'page.html'), 'token:<!--# echo var="oidc_access_token" default="" -->.\n');
+  fs.writeFileSync(path.join(www, 'ssi', 'claim.html'), 'email:<!--# echo var="oidc_claim_email" default="" -->.\n');
   const providers = {
     lean: { revoke_tokens: 'off' },
     hint: { revoke_tokens: 'off', logout_token_hint: 'on', logout_uri: '/hint/logout' },
-    all: { revoke_tokens: 'off', session_tokens: 'all' },
+    all: { revoke_tokens: 'off', session_tokens: 'all', session_claims: 'all' },
     revoking: {},
   };
   const blocks = Object.entries(providers).map(([name, d]) => `
@@ -46,6 +47,7 @@ ${basicServer(port, `
         location /all/ { auth_oidc all; proxy_pass ${upstream.url}; }
         location /revoking/ { auth_oidc revoking; proxy_pass ${upstream.url}; }
         location /ssi/ { auth_oidc lean; ssi on; root ${www}; }
+        location /ssi-all/ { auth_oidc all; ssi on; alias ${www}/ssi/; }
         location /refreshing/ { auth_oidc refreshing; proxy_pass ${upstream.url}; }`)}`).start();
   for (const name of [...Object.keys(providers), 'refreshing']) await ngx.waitProvider(name, 'ready');
 
@@ -59,6 +61,16 @@ ${basicServer(port, `
       revoking: ['access_token_without_refresh_token', 'refresh_token'],
       refreshing: ['access_token_without_refresh_token', 'refresh_token'],
     });
+    // session_claims auto: the claims the configuration names ($oidc_claim_sub
+    // here, for every provider of this nginx) and those the module reads again
+    const claims = Object.fromEntries(Object.keys(status.providers).map((n) => [n, status.providers[n].session_claims]));
+    assert.deepEqual(claims, {
+      lean: ['acr', 'auth_time', 'nonce', 'sub'],
+      hint: ['acr', 'auth_time', 'nonce', 'sub'],
+      all: 'all',
+      revoking: ['acr', 'auth_time', 'nonce', 'sub'],
+      refreshing: ['acr', 'auth_time', 'nonce', 'sub'],
+    });
   });
 
   const sessions = {};
@@ -68,12 +80,12 @@ ${basicServer(port, `
   }
   const bytes = async (name) => (await ngx.status()).stores[`${name}_store`].session_bytes;
 
-  await step(t, h, 'the records: without tokens a 512-byte slot, with the ID token the 2 KiB one', async () => {
-    assert.equal(await bytes('lean'), 512);
+  await step(t, h, 'the records: without tokens or unnamed claims a 256-byte slot; the ID token packed 1 KiB; everything 2 KiB', async () => {
+    assert.equal(await bytes('lean'), 256);
+    assert.equal(await bytes('hint'), 1024, 'the ID token is most of a record');
     assert.equal(await bytes('all'), 2048);
-    assert.equal(await bytes('hint'), 2048, 'the ID token is most of a record');
     // with revoke_tokens and no refresh token the access token (43 bytes
-    // here) is kept: still the small slot (its revocation: unit tests)
+    // here, 33 packed) is kept (its revocation: unit tests)
     assert.equal(await bytes('revoking'), 512);
   });
 
@@ -112,10 +124,20 @@ ${basicServer(port2, `
     await ngx.waitForLog(/\[warn\].*\$oidc_access_token is empty: sessions of provider "lean" do not keep that token.*set "session_tokens all"/);
   });
 
+  await step(t, h, 'a script that reads a claim no directive names: empty with session_claims auto (said once), there with all', async () => {
+    const lean = await ngx.get('/ssi/claim.html', { headers: withSession(sessions.lean.cookie) });
+    assert.equal(lean.body, 'email:.\n');
+    await ngx.waitForLog(/\[warn\].*\$oidc_claim_email is empty: sessions of provider "lean" keep only the claims the configuration names; set "session_claims all"/);
+    const all = await ngx.get('/ssi-all/claim.html', { headers: withSession(sessions.all.cookie) });
+    assert.equal(all.body, `email:${op.user.email}.\n`);
+  });
+
   await step(t, h, 'a refresh at the real provider with no ID or access token kept', async () => {
     const ua = new UserAgent();
     const since = Date.now();
     const { cookie } = await login(ua, ngx.url, '/refreshing/x', { op: 'real' });
+    const before = await bytes('refreshing');
+    assert.ok(before <= 512, `the refresh token and the named claims: ${before}`);
     await pastExpiry(since);
     await idp.settled();
     const grants = idp.grantCount('refresh_token');
@@ -123,7 +145,7 @@ ${basicServer(port2, `
     assert.equal(res.status, 200);
     await idp.settled();
     assert.equal(idp.grantCount('refresh_token'), grants + 1, 'refreshed');
-    assert.equal(await bytes('refreshing'), 512, 'still no token but the refresh token');
+    assert.equal(await bytes('refreshing'), before, 'still no token but the refresh token');
   });
 
   await step(t, h, 'Redis: oidc_status tells the bytes a session takes there, without tokens and with them', async () => {
@@ -136,7 +158,7 @@ ${redisStore('lean_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix:
 ${redisStore('all_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'all:', cache: 'off' })}
 ${redisStore('revoking_r', `127.0.0.1:${redis.port}`, { secret_file: secret, prefix: 'revoking:', cache: 'off' })}
 ${providerBlock('lean', op.issuer, { revoke_tokens: 'off', session_store: 'lean_r', redirect_uri: '/cb/lean' })}
-${providerBlock('all', op.issuer, { revoke_tokens: 'off', session_tokens: 'all', session_store: 'all_r', redirect_uri: '/cb/all' })}
+${providerBlock('all', op.issuer, { revoke_tokens: 'off', session_tokens: 'all', session_claims: 'all', session_store: 'all_r', redirect_uri: '/cb/all' })}
 ${providerBlock('revoking', op.issuer, { session_store: 'revoking_r', redirect_uri: '/cb/revoking' })}
 ${basicServer(port3, `
         location /lean/ { auth_oidc lean; proxy_pass ${upstream.url}; }
@@ -149,10 +171,12 @@ ${basicServer(port3, `
     const all = stores.all_r.session_bytes;
     const [key] = await redis.keys('lean:s:*');
     assert.equal(lean, key.length + (await redis.getBuffer(key)).length, 'the key and the sealed record');
-    assert.ok(lean > 100 && lean < 700, `a session without tokens: ${lean} bytes`);
-    assert.ok(all > lean + 800, `with the tokens: ${all} bytes`);
-    // revoke_tokens, no refresh token: the access token is kept, nothing else
+    assert.ok(lean > 100 && lean < 300, `a session without tokens or unnamed claims: ${lean} bytes`);
+    assert.ok(all > lean + 700, `with the tokens and every claim: ${all} bytes`);
+    // revoke_tokens, no refresh token: the access token is kept (packed: its
+    // 32 bytes and a form byte), nothing else
     const revoking = stores.revoking_r.session_bytes - ('revoking:'.length - 'lean:'.length);
-    assert.equal(revoking - lean, op.issued.at(-1).access_token.length, 'the record holds the access token more');
+    const packed = 1 + Buffer.from(op.issued.at(-1).access_token, 'base64url').length;
+    assert.equal(revoking - lean, packed, 'the record holds the access token more');
   });
 });

@@ -100,6 +100,7 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     params.userinfo = prov->userinfo;
     params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
     params.drop_tokens = (int) prov->drop_tokens;
+    params.keep_claims = ngx_http_auth_oidc_view(&prov->keep_claims);
     params.pending = ctx->pending;
     params.now = ngx_time();
 

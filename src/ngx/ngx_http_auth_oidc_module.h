@@ -256,7 +256,9 @@ struct ngx_http_auth_oidc_provider_conf_s {
     time_t                       refresh_margin;
     ngx_flag_t                   revoke_tokens;
     ngx_uint_t                   session_tokens;   /* auto 0, all 1 */
+    ngx_uint_t                   session_claims;   /* auto 0, all 1 */
     ngx_uint_t                   drop_tokens;      /* AUTH_OIDC_DROP_* */
+    ngx_str_t                    keep_claims;      /* AUTH_OIDC_DROP_CLAIMS */
     ngx_uint_t                   drop_logged;      /* said, per worker */
     ngx_str_t                    ssl_trusted_certificate;
     ngx_str_t                    ssl_crl;

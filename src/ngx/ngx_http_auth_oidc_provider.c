@@ -37,7 +37,7 @@ static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
     auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *));
 
 
-static void ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
+static ngx_int_t ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf,
     ngx_http_auth_oidc_provider_conf_t *prov);
 
@@ -50,7 +50,7 @@ static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_validations[] = {
 };
 
 
-static ngx_conf_enum_t  ngx_http_auth_oidc_session_tokens[] = {
+static ngx_conf_enum_t  ngx_http_auth_oidc_auto_all[] = {
     { ngx_string("auto"), 0 },
     { ngx_string("all"), 1 },
     { ngx_null_string, 0 }
@@ -213,7 +213,14 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       ngx_conf_set_enum_slot,
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, session_tokens),
-      &ngx_http_auth_oidc_session_tokens },
+      &ngx_http_auth_oidc_auto_all },
+
+    { ngx_string("session_claims"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, session_claims),
+      &ngx_http_auth_oidc_auto_all },
 
     { ngx_string("ssl_trusted_certificate"),
       NGX_CONF_TAKE1,
@@ -401,6 +408,7 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->refresh_margin = NGX_CONF_UNSET;
     prov->revoke_tokens = NGX_CONF_UNSET;
     prov->session_tokens = NGX_CONF_UNSET_UINT;
+    prov->session_claims = NGX_CONF_UNSET_UINT;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->send_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
@@ -721,6 +729,7 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_conf_init_value(prov->refresh_margin, 30);
     ngx_conf_init_value(prov->revoke_tokens, 1);
     ngx_conf_init_uint_value(prov->session_tokens, 0);
+    ngx_conf_init_uint_value(prov->session_claims, 0);
     ngx_conf_init_msec_value(prov->connect_timeout, 5000);
     ngx_conf_init_msec_value(prov->send_timeout, 10000);
     ngx_conf_init_msec_value(prov->read_timeout, 10000);
@@ -920,7 +929,9 @@ ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        ngx_http_auth_oidc_provider_tokens(cf, amcf, prov);
+        if (ngx_http_auth_oidc_provider_keeps(cf, amcf, prov) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
@@ -928,33 +939,83 @@ ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
 
 
 /*
- * "session_tokens auto": a session keeps a token only when something in
- * the configuration uses it, so that a record is a third of its size when
- * none is: the ID token for logout_token_hint, $oidc_id_token, claim paths
- * (auth_oidc_claim_set, auth_oidc_claim_has) and userinfo (a refresh
- * without a new ID token rebuilds the claims from it); the access token
- * for $oidc_access_token, and for revoke_tokens in a session without a
- * refresh token (which is revoked instead). A variable counts as used
- * when the configuration names it (nginx indexed it); a script that reads
- * it by name at run time needs "session_tokens all".
+ * What a provider's sessions keep, decided once: nothing the configuration
+ * does not use, so that a record is a fraction of its size.
+ *
+ * "session_tokens auto": the ID token for logout_token_hint,
+ * $oidc_id_token, claim paths (auth_oidc_claim_set, auth_oidc_claim_has)
+ * and userinfo (a refresh without a new ID token rebuilds the claims from
+ * it); the access token for $oidc_access_token, and for revoke_tokens in a
+ * session without a refresh token (which is revoked instead).
+ *
+ * "session_claims auto": the claims of the $oidc_claim_* variables the
+ * configuration names (and the few the core reads again itself).
+ *
+ * A variable counts as used when the configuration names it (nginx
+ * indexed it); a script that reads one by name at run time needs "all".
  */
 
-static void
-ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
+static ngx_int_t
+ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    u_char                     *p;
+    size_t                      len;
     ngx_uint_t                  i, id, access;
     ngx_http_variable_t        *v;
     ngx_http_core_main_conf_t  *cmcf;
 
-    prov->drop_tokens = 0;
+    static ngx_str_t  claim = ngx_string("oidc_claim_");
 
-    if (prov->session_tokens == 1) {
-        return;
-    }
+    prov->drop_tokens = 0;
+    ngx_str_null(&prov->keep_claims);
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    v = cmcf->variables.elts;
+
+    if (prov->session_claims == 0) {
+        prov->drop_tokens |= AUTH_OIDC_DROP_CLAIMS;
+
+        len = 0;
+
+        for (i = 0; i < cmcf->variables.nelts; i++) {
+            if (v[i].name.len > claim.len
+                && ngx_strncmp(v[i].name.data, claim.data, claim.len) == 0)
+            {
+                len += v[i].name.len - claim.len + 1;
+            }
+        }
+
+        if (len) {
+            p = ngx_pnalloc(cf->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            prov->keep_claims.data = p;
+
+            for (i = 0; i < cmcf->variables.nelts; i++) {
+                if (v[i].name.len > claim.len
+                    && ngx_strncmp(v[i].name.data, claim.data, claim.len)
+                       == 0)
+                {
+                    if (p != prov->keep_claims.data) {
+                        *p++ = ' ';
+                    }
+
+                    p = ngx_cpymem(p, v[i].name.data + claim.len,
+                                   v[i].name.len - claim.len);
+                }
+            }
+
+            prov->keep_claims.len = p - prov->keep_claims.data;
+        }
+    }
+
+    if (prov->session_tokens == 1) {
+        return NGX_OK;
+    }
 
     id = prov->logout_token_hint == 1 || prov->userinfo == 1
          || amcf->claim_paths;
@@ -964,8 +1025,6 @@ ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
         /* revoked at logout when the session has no refresh token */
         prov->drop_tokens |= AUTH_OIDC_REVOKE_ACCESS_TOKEN;
     }
-
-    v = cmcf->variables.elts;
 
     for (i = 0; i < cmcf->variables.nelts; i++) {
         if (v[i].name.len == sizeof("oidc_id_token") - 1
@@ -989,6 +1048,8 @@ ngx_http_auth_oidc_provider_tokens(ngx_conf_t *cf,
     if (!access) {
         prov->drop_tokens |= AUTH_OIDC_DROP_ACCESS_TOKEN;
     }
+
+    return NGX_OK;
 }
 
 

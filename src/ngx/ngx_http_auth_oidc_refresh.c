@@ -62,6 +62,7 @@ ngx_http_auth_oidc_refresh(ngx_http_request_t *r,
     params.userinfo = prov->userinfo;
     params.index_sessions = ngx_http_auth_oidc_index_sessions(prov);
     params.drop_tokens = (int) prov->drop_tokens;
+    params.keep_claims = ngx_http_auth_oidc_view(&prov->keep_claims);
 
     /* metadata waited for, a token request, keys refetched once and a
      * userinfo request, each at its bound: the lock outlives the longest

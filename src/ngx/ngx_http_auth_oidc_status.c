@@ -13,6 +13,8 @@
 static ngx_int_t ngx_http_auth_oidc_status_provider(ngx_http_request_t *r,
     ngx_chain_t ***last, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_uint_t first);
+static ngx_int_t ngx_http_auth_oidc_status_claims(ngx_http_request_t *r,
+    ngx_chain_t ***last, ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_status_counters(ngx_http_request_t *r,
     ngx_chain_t ***last, ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_status_describe(ngx_http_request_t *r,
@@ -150,6 +152,52 @@ ngx_http_auth_oidc_status_handler(ngx_http_request_t *r)
 }
 
 
+/* What its sessions keep of the claims (session_claims): "all", or the
+ * claims named in the configuration (as nginx spells variables) and those
+ * the core reads again itself. */
+
+static ngx_int_t
+ngx_http_auth_oidc_status_claims(ngx_http_request_t *r, ngx_chain_t ***last,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    u_char  *p, *end, *stop;
+
+    if (!(prov->drop_tokens & AUTH_OIDC_DROP_CLAIMS)) {
+        return ngx_http_auth_oidc_status_literal(r, last,
+                                                 ",\"session_claims\":\"all\"");
+    }
+
+    if (ngx_http_auth_oidc_status_literal(r, last,
+                                ",\"session_claims\":[\"acr\",\"auth_time\","
+                                "\"nonce\"")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = prov->keep_claims.data;
+    stop = p + prov->keep_claims.len;
+
+    while (p < stop) {
+        end = ngx_strlchr(p, stop, ' ');
+        if (end == NULL) {
+            end = stop;
+        }
+
+        if (ngx_http_auth_oidc_status_literal(r, last, ",") != NGX_OK
+            || ngx_http_auth_oidc_status_string(r, last, p, end - p)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        p = end + 1;
+    }
+
+    return ngx_http_auth_oidc_status_literal(r, last, "]");
+}
+
+
 static ngx_int_t
 ngx_http_auth_oidc_status_provider(ngx_http_request_t *r, ngx_chain_t ***last,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t first)
@@ -194,6 +242,10 @@ ngx_http_auth_oidc_status_provider(ngx_http_request_t *r, ngx_chain_t ***last,
                        ? "\"access_token_without_refresh_token\"," : "");
 
     if (ngx_http_auth_oidc_status_append(r, last, buf, p - buf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_status_claims(r, last, prov) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
 static void ngx_http_auth_oidc_token_dropped(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t drop,
     const char *name);
+static void ngx_http_auth_oidc_claim_dropped(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *claim);
 static ngx_int_t ngx_http_auth_oidc_set_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, auth_oidc_str_t value);
 
@@ -96,6 +98,10 @@ ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
     claim.len = name->len - (sizeof("oidc_claim_") - 1);
 
     if (!auth_oidc_session_claim(ctx->session, claim, &value)) {
+        if (ctx->provider && !ctx->bearer_checked) {
+            ngx_http_auth_oidc_claim_dropped(r, ctx->provider, &claim);
+        }
+
         v->not_found = 1;
         return NGX_OK;
     }
@@ -182,6 +188,55 @@ ngx_http_auth_oidc_token_dropped(ngx_http_request_t *r,
                   "not keep that token, since no directive names the "
                   "variable; set \"session_tokens all\" in the provider "
                   "for a script that reads it", name, &prov->name);
+}
+
+
+/*
+ * A claim variable the configuration does not name, read at run time (a
+ * script) while sessions keep only the claims named: empty, and said once
+ * per worker with the fix. A claim the session never had is said the same
+ * way: the module cannot tell the two apart.
+ */
+
+static void
+ngx_http_auth_oidc_claim_dropped(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *claim)
+{
+    u_char  *p, *last, *end;
+
+    if (!(prov->drop_tokens & AUTH_OIDC_DROP_CLAIMS)
+        || (prov->drop_logged & AUTH_OIDC_DROP_CLAIMS))
+    {
+        return;
+    }
+
+    p = prov->keep_claims.data;
+    last = p + prov->keep_claims.len;
+
+    while (p < last) {
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        if ((size_t) (end - p) == claim->len
+            && ngx_strncmp(p, claim->data, claim->len) == 0)
+        {
+            /* named in the configuration: the session has no such claim */
+            return;
+        }
+
+        p = end + 1;
+    }
+
+    prov->drop_logged |= AUTH_OIDC_DROP_CLAIMS;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "auth_oidc: $oidc_claim_%*s is empty: sessions of provider "
+                  "\"%V\" keep only the claims the configuration names; set "
+                  "\"session_claims all\" in the provider for a script that "
+                  "reads claims by name", claim->len, claim->data,
+                  &prov->name);
 }
 
 

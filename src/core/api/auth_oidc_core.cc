@@ -1098,7 +1098,8 @@ auth_oidc_status_t auth_oidc_callback_flow(
         const auth_oidc_callback_params_t &p = *params;
         if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
                        p.redirect_uri, p.algorithms, p.state, p.code, p.error,
-                       p.error_description, p.iss, p.session_id})) {
+                       p.error_description, p.iss, p.session_id,
+                       p.keep_claims})) {
             return invalidArgument(err, "a view has data NULL");
         }
         const auth_oidc_pending_fields_t &f = p.pending->fields;
@@ -1119,6 +1120,8 @@ auth_oidc_status_t auth_oidc_callback_flow(
             !(p.drop_tokens & AUTH_OIDC_DROP_ACCESS_TOKEN);
         config.revokeAccessToken =
             (p.drop_tokens & AUTH_OIDC_REVOKE_ACCESS_TOKEN) != 0;
+        config.claims.all = !(p.drop_tokens & AUTH_OIDC_DROP_CLAIMS);
+        config.claims.names = view(p.keep_claims);
         auth_oidc::CallbackRequest request;
         request.state = view(p.state);
         request.code = optionalView(p.code);
@@ -1349,7 +1352,7 @@ auth_oidc_status_t auth_oidc_refresh_flow(
         }
         const auth_oidc_refresh_params_t &p = *params;
         if (!allValid({p.provider, p.issuer, p.client_id, p.client_secret,
-                       p.algorithms, p.session_id})) {
+                       p.algorithms, p.session_id, p.keep_claims})) {
             return invalidArgument(err, "a view has data NULL");
         }
         auth_oidc::RefreshConfig config;
@@ -1369,6 +1372,8 @@ auth_oidc_status_t auth_oidc_refresh_flow(
             !(p.drop_tokens & AUTH_OIDC_DROP_ACCESS_TOKEN);
         config.revokeAccessToken =
             (p.drop_tokens & AUTH_OIDC_REVOKE_ACCESS_TOKEN) != 0;
+        config.claims.all = !(p.drop_tokens & AUTH_OIDC_DROP_CLAIMS);
+        config.claims.names = view(p.keep_claims);
         config.lockSeconds = p.lock_seconds;
         config.waitMs = p.wait_ms;
         config.pollMs = p.poll_ms;

@@ -746,6 +746,10 @@ typedef struct {
 #define AUTH_OIDC_DROP_ID_TOKEN        0x01
 #define AUTH_OIDC_DROP_ACCESS_TOKEN    0x02
 #define AUTH_OIDC_REVOKE_ACCESS_TOKEN  0x04
+/* The session's claim table keeps only the claims keep_claims names (as
+ * nginx spells variable names, space-separated) and nonce, auth_time and
+ * acr; without it, every claim. */
+#define AUTH_OIDC_DROP_CLAIMS          0x08
 
 /* The callback at redirect_uri. Query values percent-decoded, {NULL, 0}
  * when absent; pending: the started login opened from its cookie. */
@@ -762,6 +766,7 @@ typedef struct {
     int                           userinfo;
     int                           index_sessions;   /* by sid and sub */
     int                           drop_tokens;      /* AUTH_OIDC_DROP_* */
+    auth_oidc_str_t               keep_claims;      /* AUTH_OIDC_DROP_CLAIMS */
 
     auth_oidc_str_t               state;
     auth_oidc_str_t               code;
@@ -868,6 +873,7 @@ typedef struct {
     int                           userinfo;
     int                           index_sessions;
     int                           drop_tokens;      /* AUTH_OIDC_DROP_* */
+    auth_oidc_str_t               keep_claims;      /* AUTH_OIDC_DROP_CLAIMS */
     int64_t                       lock_seconds;
     int64_t                       wait_ms;
     int64_t                       poll_ms;

@@ -57,6 +57,9 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
     flow->userinfo_ = config.userinfo;
     flow->indexSessions_ = config.indexSessions;
     flow->keepIdToken_ = config.keepIdToken;
+    flow->claimNames_ = std::string(config.claims.names);
+    flow->claimSelection_.all = config.claims.all;
+    flow->claimSelection_.names = flow->claimNames_;
     flow->keepAccessToken_ = config.keepAccessToken;
     flow->revokeAccessToken_ = config.revokeAccessToken;
     flow->state_value_ = request.state;
@@ -387,7 +390,7 @@ const Step &CallbackFlow::afterUserinfo(const StepResult &result) {
 }
 
 const Step &CallbackFlow::storeSession(const Claims &claims) {
-    auto table = encodeClaimTable(claims);
+    auto table = encodeClaimTable(claims, claimSelection_);
     if (!table) {
         return reply(500, "Login failed", "The session could not be created.",
                      LogLevel::Error,

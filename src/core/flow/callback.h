@@ -41,6 +41,8 @@ struct CallbackConfig {
     // ... and, not kept otherwise, kept when it is what a logout revokes
     // (the session has no refresh token)
     bool revokeAccessToken = false;
+    // The claims the session keeps ("session_claims").
+    ClaimSelection claims;
 };
 
 // One callback: its query (percent-decoded; std::nullopt when absent or
@@ -118,6 +120,8 @@ private:
     std::int64_t idleTimeout_ = 0;
     bool userinfo_ = false, indexSessions_ = false;
     bool keepIdToken_ = true, keepAccessToken_ = true;
+    ClaimSelection claimSelection_;
+    std::string claimNames_;  // what claimSelection_.names views
     bool revokeAccessToken_ = false;
     bool userinfoEndpoint_ = false;
     std::string state_value_, sessionId_, nonce_, codeVerifier_, returnPath_;

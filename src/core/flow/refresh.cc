@@ -67,6 +67,9 @@ Result<std::unique_ptr<RefreshFlow>> RefreshFlow::create(
     flow->userinfo_ = config.userinfo;
     flow->indexSessions_ = config.indexSessions;
     flow->keepIdToken_ = config.keepIdToken;
+    flow->claimNames_ = std::string(config.claims.names);
+    flow->claimSelection_.all = config.claims.all;
+    flow->claimSelection_.names = flow->claimNames_;
     flow->keepAccessToken_ = config.keepAccessToken;
     flow->revokeAccessToken_ = config.revokeAccessToken;
     flow->lockSeconds_ = std::max<std::int64_t>(config.lockSeconds, 1);
@@ -462,7 +465,7 @@ const Step &RefreshFlow::storeSession() {
                 base = mergeClaims(base.value(), info.value());
             }
         }
-        auto encoded = base ? encodeClaimTable(base.value())
+        auto encoded = base ? encodeClaimTable(base.value(), claimSelection_)
                             : Result<std::string>(std::move(base).error());
         if (!encoded) {
             return providerFailed("refreshed session not built: " +

@@ -33,6 +33,7 @@ struct RefreshConfig {
     bool keepIdToken = true;       // as CallbackConfig's
     bool keepAccessToken = true;
     bool revokeAccessToken = false;
+    ClaimSelection claims;         // as CallbackConfig's
     // The longest a refresh may take (the provider's total timeout and
     // some): the lock's lifetime, so that a crashed refresher never blocks
     // the session for longer.
@@ -132,6 +133,8 @@ private:
     std::int64_t pollMs_ = 50;
     bool userinfo_ = false, indexSessions_ = false;
     bool keepIdToken_ = true, keepAccessToken_ = true;
+    ClaimSelection claimSelection_;
+    std::string claimNames_;  // what claimSelection_.names views
     bool revokeAccessToken_ = false;
     bool userinfoEndpoint_ = false;
     std::string sessionId_;

@@ -237,12 +237,20 @@ Result<std::string> encodeClaimTable(std::string_view json) {
 
 }  // namespace
 
-Result<std::string> encodeClaimTable(const Claims &claims) {
+Result<std::string> encodeClaimTable(const Claims &claims,
+                                     const ClaimSelection &keep) {
     auto rendered = claims.renderAll();
     if (!rendered) {
         return std::move(rendered).error();
     }
     auto &entries = rendered.value();
+    if (!keep.all) {
+        entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                     [&keep](const Claims::Rendered &e) {
+                                         return !keepsClaim(keep, e.name);
+                                     }),
+                      entries.end());
+    }
     std::sort(entries.begin(), entries.end(),
               [](const Claims::Rendered &a, const Claims::Rendered &b) {
                   return std::string_view(a.name) < std::string_view(b.name);
@@ -462,11 +470,10 @@ std::optional<std::string_view> findClaim(
     return it->value;
 }
 
-std::optional<std::string_view> findClaimForVariable(
-    const std::vector<ClaimEntry> &index, std::string_view name) noexcept {
-    if (const auto exact = findClaim(index, name)) {
-        return exact;
-    }
+namespace {
+
+// A claim's name as nginx would spell it in a variable name.
+bool spelledAs(std::string_view claim, std::string_view variable) noexcept {
     const auto folded = [](char c) {
         if (c >= 'A' && c <= 'Z') {
             return static_cast<char>(c - 'A' + 'a');
@@ -474,14 +481,42 @@ std::optional<std::string_view> findClaimForVariable(
         const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         return alnum ? c : '_';
     };
+    return claim.size() == variable.size() &&
+           std::equal(claim.begin(), claim.end(), variable.begin(),
+                      [&](char c, char n) { return folded(c) == folded(n); });
+}
+
+}  // namespace
+
+std::optional<std::string_view> findClaimForVariable(
+    const std::vector<ClaimEntry> &index, std::string_view name) noexcept {
+    if (const auto exact = findClaim(index, name)) {
+        return exact;
+    }
     for (const ClaimEntry &entry : index) {
-        if (entry.name.size() == name.size() &&
-            std::equal(entry.name.begin(), entry.name.end(), name.begin(),
-                       [&](char c, char n) { return folded(c) == folded(n); })) {
+        if (spelledAs(entry.name, name)) {
             return entry.value;
         }
     }
     return std::nullopt;
+}
+
+bool keepsClaim(const ClaimSelection &keep, std::string_view claim) noexcept {
+    if (keep.all || claim == "nonce" || claim == "auth_time" ||
+        claim == "acr") {
+        return true;
+    }
+    std::string_view names = keep.names;
+    while (!names.empty()) {
+        const std::size_t space = names.find(' ');
+        const std::string_view name = names.substr(0, space);
+        if (spelledAs(claim, name)) {
+            return true;
+        }
+        names.remove_prefix(space == std::string_view::npos ? names.size()
+                                                            : space + 1);
+    }
+    return false;
 }
 
 }  // namespace auth_oidc

@@ -118,11 +118,25 @@ Result<std::string> encodeBearer(const BearerFields &fields);
 
 class Claims;
 
+// Which claims a session's table keeps. "session_claims auto" (Issue 15):
+// those the configuration names (names: its $oidc_claim_* variables
+// without the prefix, space-separated, matched as findClaimForVariable()
+// matches), and those the module reads again itself: "nonce" and
+// "auth_time" (a refreshed ID token must repeat them) and "acr".
+struct ClaimSelection {
+    bool all = true;
+    std::string_view names;
+};
+
 // The claim table of claims (the format above), for SessionFields::claimTable:
 // a login renders the ID token's claims straight from the parsed token,
 // without serializing them to JSON and parsing that again.
 // Errors: NoMemory, Internal.
-Result<std::string> encodeClaimTable(const Claims &claims);
+Result<std::string> encodeClaimTable(const Claims &claims,
+                                     const ClaimSelection &keep = {});
+
+// Whether keep keeps the claim named claim.
+bool keepsClaim(const ClaimSelection &keep, std::string_view claim) noexcept;
 
 // The views point into record. Errors: Decode (wrong version or kind,
 // truncated, overlong length, trailing bytes, required field empty).

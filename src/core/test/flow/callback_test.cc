@@ -76,8 +76,10 @@ protected:
                                        std::optional<std::string_view> error = std::nullopt,
                                        std::optional<std::string_view> code = "c-1",
                                        bool keepIdToken = true, bool keepAccessToken = true,
-                                       bool revokeAccessToken = false) {
+                                       bool revokeAccessToken = false,
+                                       ClaimSelection claims = {}) {
         CallbackConfig config;
+        config.claims = claims;
         config.keepIdToken = keepIdToken;
         config.keepAccessToken = keepAccessToken;
         config.revokeAccessToken = revokeAccessToken;
@@ -227,6 +229,41 @@ TEST_F(CallbackFlowTest, TheSessionKeepsOnlyTheTokensItIsToldTo) {
         EXPECT_EQ(session.value().accessToken, withRefresh ? "" : "at-1");
         EXPECT_EQ(session.value().refreshToken, withRefresh ? "rt-1" : "");
     }
+}
+
+// session_claims auto: the table keeps the claims the configuration names
+// (as nginx spells variables) and those the module reads again.
+TEST_F(CallbackFlowTest, TheSessionKeepsOnlyTheClaimsItIsToldTo) {
+    const std::string idt = idToken(key_.get(), "k1",
+                                    R"(,"cognito:groups":["a","b"],"auth_time":)" +
+                                        std::to_string(kNow) + R"(,"acr":"1","name":"U")");
+    ClaimSelection keep;
+    keep.all = false;
+    // the configuration's own string: the flow keeps a copy
+    std::string names = "cognito_groups email missing";
+    keep.names = names;
+    auto f = flow(std::nullopt, std::nullopt, "c-1", false, false, false, keep);
+    names.assign(names.size(), 'x');
+    ASSERT_EQ(toTokenRequest(*f).kind, StepKind::Fetch);
+    const Step &put = f->resume(fetched(200, tokenResponse(idt)));
+    ASSERT_EQ(put.kind, StepKind::Store) << put.log;
+    auto session = decodeSession(put.value);
+    ASSERT_TRUE(session) << session.detail();
+    std::vector<std::string> kept;
+    for (const ClaimEntry &e : session.value().claimIndex) {
+        kept.emplace_back(e.name);
+    }
+    EXPECT_EQ(kept, (std::vector<std::string>{"acr", "auth_time", "cognito:groups", "email", "nonce"}));
+    EXPECT_EQ(session.value().sub, "user-1");
+
+    // all: every claim, as before
+    auto g = flow();
+    ASSERT_EQ(toTokenRequest(*g).kind, StepKind::Fetch);
+    const Step &all = g->resume(fetched(200, tokenResponse(idt)));
+    auto every = decodeSession(all.value);
+    ASSERT_TRUE(every) << every.detail();
+    EXPECT_EQ(every.value().claimIndex.size(), 11u);
+    EXPECT_LT(put.value.size() + 60, all.value.size());
 }
 
 TEST_F(CallbackFlowTest, AUsedStateIsRefusedBeforeAnythingElse) {
