@@ -17,6 +17,12 @@
  * value lists its sessions' keys, each as a length byte and the key.
  * Redis operations are in ngx_http_auth_oidc_store_redis.c.
  *
+ * A session record larger than half a page does not take a whole page (the
+ * slab allocator's next size): its node is a half-page slot and the rest of
+ * the record follows in a chain of chunks of the smaller slot sizes, so
+ * that a 3.2 KB record takes 3.2 KB of zone, not 4 KiB (see
+ * ngx_http_auth_oidc_store_chunk_size).
+ *
  * A hash table, not the rbtree of limit_req's zones: a session is looked up
  * on every request, and with entries of 2 KiB each level of a tree is
  * another cache and TLB miss, so a tree's lookups grew slower with every
@@ -34,8 +40,9 @@
 #define NGX_HTTP_AUTH_OIDC_STORE_DEFAULT_SIZE  (10 * 1024 * 1024)
 #define NGX_HTTP_AUTH_OIDC_MAX_KEY             255
 
-/* a session takes 2 KiB of zone: about two buckets per session */
-#define NGX_HTTP_AUTH_OIDC_STORE_BYTES_PER_BUCKET  1024
+/* a session without tokens takes 256 bytes of zone, with all of them about
+ * 3 KiB: a bucket per 512 bytes keeps chains short at either size */
+#define NGX_HTTP_AUTH_OIDC_STORE_BYTES_PER_BUCKET  512
 
 /* an incident of evicted sessions ends after this long without one */
 #define NGX_HTTP_AUTH_OIDC_STORE_INCIDENT  60
@@ -49,8 +56,19 @@
 typedef struct ngx_http_auth_oidc_store_node_s
     ngx_http_auth_oidc_store_node_t;
 
+typedef struct ngx_http_auth_oidc_store_chunk_s
+    ngx_http_auth_oidc_store_chunk_t;
+
+/* the rest of a session record larger than half a page */
+struct ngx_http_auth_oidc_store_chunk_s {
+    ngx_http_auth_oidc_store_chunk_t *next;
+    uint32_t                          len;      /* of data */
+    u_char                            data[1];
+};
+
 struct ngx_http_auth_oidc_store_node_s {
     ngx_http_auth_oidc_store_node_t  *next;     /* in the same bucket */
+    ngx_http_auth_oidc_store_chunk_t *chunks;   /* the value goes on */
     ngx_queue_t                       queue;    /* most recent first */
     uint64_t                          version;  /* new at every put */
     time_t                            expires;
@@ -121,7 +139,16 @@ static ngx_int_t ngx_http_auth_oidc_shm_index_add(
 static ngx_int_t ngx_http_auth_oidc_shm_index_end(
     ngx_http_auth_oidc_store_t *store, ngx_str_t *index_key,
     ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
-static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc(
+static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc_record(
+    ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_uint_t kind, size_t size, time_t now,
+    ngx_http_auth_oidc_store_evictions_t *ev);
+static size_t ngx_http_auth_oidc_store_chunk_size(size_t rest);
+static void ngx_http_auth_oidc_store_copy_value(
+    ngx_http_auth_oidc_store_node_t *sn, u_char *p);
+static size_t ngx_http_auth_oidc_store_node_bytes(
+    ngx_http_auth_oidc_store_node_t *sn);
+static void *ngx_http_auth_oidc_store_alloc(
     ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
     ngx_uint_t kind, size_t size, time_t now,
     ngx_http_auth_oidc_store_evictions_t *ev);
@@ -602,14 +629,17 @@ ngx_http_auth_oidc_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             ngx_queue_init(&zone->sh->queue[kind]);
         }
 
-        /* sizing said before it matters: a session with small tokens takes
-         * a 2 KiB slot, one with the 1-2 KB tokens of most providers 4 KiB */
+        /* sizing said before it matters: a session that keeps no token
+         * takes 256 bytes, one that keeps the three tokens of most
+         * providers (1.5, 1.5 and 0.8 KB of text) about 3.2 KiB */
         ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
                       "auth_oidc: oidc_session_store \"%V\" holds about %uz "
-                      "sessions of 2 KiB, or %uz of 4 KiB (oidc_status shows "
-                      "their size as they come)", &shm_zone->shm.name,
-                      zone->shpool->pfree * ngx_pagesize / 2048,
-                      zone->shpool->pfree * ngx_pagesize / 4096);
+                      "sessions that keep no token (256 bytes), or %uz that "
+                      "keep an ID, access and refresh token (3.2 KiB); "
+                      "oidc_status shows their size as they come",
+                      &shm_zone->shm.name,
+                      zone->shpool->pfree * ngx_pagesize / 256,
+                      zone->shpool->pfree * ngx_pagesize / 3264);
     }
 
     return NGX_OK;
@@ -895,7 +925,7 @@ ngx_http_auth_oidc_shm_get(ngx_http_auth_oidc_store_t *store,
             rc = NGX_ERROR;
 
         } else {
-            ngx_memcpy(p, sn->data + sn->key_len, sn->value_len);
+            ngx_http_auth_oidc_store_copy_value(sn, p);
             value->data = p;
             value->len = sn->value_len;
             rc = NGX_OK;
@@ -968,7 +998,8 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
         return NGX_DECLINED;
     }
 
-    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now, &ev);
+    sn = ngx_http_auth_oidc_store_alloc_record(store, zone, kind, size, now,
+                                               &ev);
     if (sn) {
         ngx_http_auth_oidc_store_insert(zone, sn, kind, hash, key, value,
                                         expires);
@@ -1133,7 +1164,7 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
         ngx_queue_remove(&old->queue);
     }
 
-    sn = ngx_http_auth_oidc_store_alloc(store, zone,
+    sn = ngx_http_auth_oidc_store_alloc_record(store, zone,
                                         NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
                                         size, now, &ev);
 
@@ -1248,27 +1279,166 @@ ngx_http_auth_oidc_store_live(ngx_http_auth_oidc_store_zone_t *zone,
 
 
 /*
- * A node of size bytes for a record of kind; mutex held. Expired entries
- * of kind go first, and when the zone is full expired entries of any kind,
- * then the least recently used, kind by kind in the eviction order; NULL
- * when nothing fits. ev counts the live entries evicted.
+ * A node for a record of size bytes (node, key and value) of kind, not yet
+ * filled; mutex held. A session over half a page gets a half-page node and
+ * chunks for the rest of its value. NULL when nothing fits.
  */
 
 static ngx_http_auth_oidc_store_node_t *
-ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
+ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
     time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
 {
-    ngx_uint_t                        i, n;
-    ngx_queue_t                      *q;
-    ngx_http_auth_oidc_store_node_t  *sn, *victim;
-
-    (void) ngx_http_auth_oidc_store_expire(zone, kind, now, 2);
+    size_t                              rest, len;
+    ngx_http_auth_oidc_store_node_t    *sn;
+    ngx_http_auth_oidc_store_chunk_t   *chunk, **link;
 
     /* a record that could never fit must not empty the store first */
     if (size > store->size / 4) {
         return NULL;
     }
+
+    if (kind != NGX_HTTP_AUTH_OIDC_SESSION || size <= ngx_pagesize / 2) {
+        sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now, ev);
+        if (sn) {
+            sn->chunks = NULL;
+        }
+
+        return sn;
+    }
+
+    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, ngx_pagesize / 2,
+                                        now, ev);
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    sn->chunks = NULL;
+    link = &sn->chunks;
+
+    for (rest = size - ngx_pagesize / 2; rest; rest -= len) {
+        len = ngx_http_auth_oidc_store_chunk_size(rest);
+
+        chunk = ngx_http_auth_oidc_store_alloc(store, zone, kind,
+                      offsetof(ngx_http_auth_oidc_store_chunk_t, data) + len,
+                      now, ev);
+        if (chunk == NULL) {
+            while (sn->chunks) {
+                chunk = sn->chunks;
+                sn->chunks = chunk->next;
+                ngx_slab_free_locked(zone->shpool, chunk);
+            }
+
+            ngx_slab_free_locked(zone->shpool, sn);
+            return NULL;
+        }
+
+        chunk->next = NULL;
+        chunk->len = (uint32_t) len;
+        *link = chunk;
+        link = &chunk->next;
+    }
+
+    return sn;
+}
+
+
+/*
+ * The bytes of the next chunk for rest bytes of a value: all of them when
+ * that fills its slot at least three quarters (or the slot is small), else
+ * what fills the slot below, the rest going on in further chunks. A 1,150
+ * bytes rest is then a 1 KiB and a 128-byte chunk, not a 2 KiB one.
+ */
+
+static size_t
+ngx_http_auth_oidc_store_chunk_size(size_t rest)
+{
+    size_t  head, need, slot;
+
+    head = offsetof(ngx_http_auth_oidc_store_chunk_t, data);
+    need = head + rest;
+
+    if (need >= ngx_pagesize / 2) {
+        return ngx_pagesize / 2 - head;
+    }
+
+    slot = ngx_http_auth_oidc_store_slot(need);
+
+    if (slot > 128 && slot - need > slot / 4) {
+        return slot / 2 - head;
+    }
+
+    return rest;
+}
+
+
+/* The value's bytes in the node itself: all, unless chunks follow. */
+
+#define ngx_http_auth_oidc_store_head_len(sn)                                \
+    ((sn)->chunks == NULL ? (sn)->value_len                                  \
+     : ngx_pagesize / 2 - offsetof(ngx_http_auth_oidc_store_node_t, data)     \
+       - (sn)->key_len)
+
+
+static void
+ngx_http_auth_oidc_store_copy_value(ngx_http_auth_oidc_store_node_t *sn,
+    u_char *p)
+{
+    ngx_http_auth_oidc_store_chunk_t  *chunk;
+
+    p = ngx_cpymem(p, sn->data + sn->key_len,
+                   ngx_http_auth_oidc_store_head_len(sn));
+
+    for (chunk = sn->chunks; chunk; chunk = chunk->next) {
+        p = ngx_cpymem(p, chunk->data, chunk->len);
+    }
+}
+
+
+/* What a node and its chunks take of the zone (slab slots). */
+
+static size_t
+ngx_http_auth_oidc_store_node_bytes(ngx_http_auth_oidc_store_node_t *sn)
+{
+    size_t                             bytes;
+    ngx_http_auth_oidc_store_chunk_t  *chunk;
+
+    if (sn->chunks == NULL) {
+        return ngx_http_auth_oidc_store_slot(
+                     offsetof(ngx_http_auth_oidc_store_node_t, data)
+                     + sn->key_len + sn->value_len);
+    }
+
+    bytes = ngx_pagesize / 2;
+
+    for (chunk = sn->chunks; chunk; chunk = chunk->next) {
+        bytes += ngx_http_auth_oidc_store_slot(
+                     offsetof(ngx_http_auth_oidc_store_chunk_t, data)
+                     + chunk->len);
+    }
+
+    return bytes;
+}
+
+
+/*
+ * size bytes for a record of kind; mutex held. Expired entries of kind go
+ * first, and when the zone is full expired entries of any kind, then the
+ * least recently used, kind by kind in the eviction order; NULL when
+ * nothing fits. ev counts the live entries evicted.
+ */
+
+static void *
+ngx_http_auth_oidc_store_alloc(ngx_http_auth_oidc_store_t *store,
+    ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
+    time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
+{
+    void                             *sn;
+    ngx_uint_t                        i, n;
+    ngx_queue_t                      *q;
+    ngx_http_auth_oidc_store_node_t  *victim;
+
+    (void) ngx_http_auth_oidc_store_expire(zone, kind, now, 2);
 
     n = sizeof(ngx_http_auth_oidc_store_evict_order) / sizeof(ngx_uint_t);
 
@@ -1342,7 +1512,9 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn, ngx_uint_t kind, uint32_t hash,
     ngx_str_t *key, ngx_str_t *value, time_t expires)
 {
-    ngx_http_auth_oidc_store_node_t  **bucket;
+    u_char                             *p;
+    ngx_http_auth_oidc_store_node_t   **bucket;
+    ngx_http_auth_oidc_store_chunk_t   *chunk;
 
     sn->hash = hash;
     sn->version = ++zone->sh->version;
@@ -1351,7 +1523,15 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
     sn->key_len = (u_char) key->len;
     sn->value_len = (uint32_t) value->len;
     ngx_memcpy(sn->data, key->data, key->len);
-    ngx_memcpy(sn->data + key->len, value->data, value->len);
+
+    /* p: what the node's value did not take */
+    p = value->data + ngx_http_auth_oidc_store_head_len(sn);
+    ngx_memcpy(sn->data + key->len, value->data, p - value->data);
+
+    for (chunk = sn->chunks; chunk; chunk = chunk->next) {
+        ngx_memcpy(chunk->data, p, chunk->len);
+        p += chunk->len;
+    }
 
     bucket = &zone->sh->buckets[hash & zone->sh->mask];
     sn->next = *bucket;
@@ -1362,9 +1542,7 @@ ngx_http_auth_oidc_store_insert(ngx_http_auth_oidc_store_zone_t *zone,
     zone->sh->kinds[kind]++;
 
     if (kind == NGX_HTTP_AUTH_OIDC_SESSION) {
-        zone->sh->session_bytes += ngx_http_auth_oidc_store_slot(
-                     offsetof(ngx_http_auth_oidc_store_node_t, data)
-                     + key->len + value->len);
+        zone->sh->session_bytes += ngx_http_auth_oidc_store_node_bytes(sn);
     }
 }
 
@@ -1452,7 +1630,8 @@ static void
 ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn)
 {
-    ngx_http_auth_oidc_store_node_t  **link;
+    ngx_http_auth_oidc_store_node_t   **link;
+    ngx_http_auth_oidc_store_chunk_t   *chunk;
 
     for (link = &zone->sh->buckets[sn->hash & zone->sh->mask];
          *link != sn;
@@ -1468,9 +1647,13 @@ ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
     zone->sh->kinds[sn->kind]--;
 
     if (sn->kind == NGX_HTTP_AUTH_OIDC_SESSION) {
-        zone->sh->session_bytes -= ngx_http_auth_oidc_store_slot(
-                     offsetof(ngx_http_auth_oidc_store_node_t, data)
-                     + sn->key_len + sn->value_len);
+        zone->sh->session_bytes -= ngx_http_auth_oidc_store_node_bytes(sn);
+    }
+
+    while (sn->chunks) {
+        chunk = sn->chunks;
+        sn->chunks = chunk->next;
+        ngx_slab_free_locked(zone->shpool, chunk);
     }
 
     ngx_slab_free_locked(zone->shpool, sn);
