@@ -112,11 +112,11 @@ export function stopOnSignals(h) {
 export const BENCH_AUDIENCE = 'https://bench-api.test';
 
 /** The fake OP (t/lib/fake-op.mjs) in a child process: {issuer, pid, stats(), accessToken()}. */
-export async function startOpChild(h) {
+export async function startOpChild(h, env = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(HERE, 'fake-op-child.mjs')], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_OP_PORT: String(port), BENCH_AUDIENCE },
+    env: { ...process.env, ...env, BENCH_OP_PORT: String(port), BENCH_AUDIENCE },
   });
   const killChild = () => { try { child.kill('SIGKILL'); } catch { /* gone */ } };
   process.on('exit', killChild);
@@ -150,6 +150,7 @@ export async function startOpChild(h) {
   return {
     issuer: ready.issuer,
     pid: child.pid,
+    tokenBytes: ready.tokenBytes,
     stats: () => ask('stats'),
     /** A JWT access token (RFC 9068) for audience BENCH_AUDIENCE, an hour long. */
     accessToken: () => ask('accessToken'),

@@ -36,6 +36,14 @@ const USAGE = `usage: node bench/load.mjs [options]
   --workers N          nginx workers of the nginx under test and the baseline (default 2)
   --store shm|redis    where the sessions live (default shm: one shared-memory zone
                        sized for the largest --sessions)
+  --tokens small|realistic  the fake OP's tokens: small (an 0.9 KB ID token, a 43-byte
+                       access token; default) or realistic (1.5 KB ID token, 1.5 KB JWT
+                       access token, 0.8 KB refresh token with --keep all)
+  --keep none|all      what sessions keep: none (the configuration names no token and
+                       has revoke_tokens off, the OP issues no refresh token; default)
+                       or all (session_tokens all, and a refresh token)
+  --zone SIZE          the shm zone's size (e.g. 3584m); default: sized for the largest
+                       --sessions; the run fails if a session is evicted
   --login-concurrency N  logins in flight (default 8)
   --quick              smoke run: --sessions 200,1000 --requests 50000 --seconds 2
   --json               also print the results as JSON
@@ -45,7 +53,7 @@ run), WRK_BIN, TEST_NGINX_LEAVE=1, TEST_VERBOSE=1.`;
 function parseArgs(argv) {
   const o = {
     sessions: [1000, 10000, 100000], requests: 1000000, sample: 10000, pending: 0, seconds: 5, connections: 32,
-    threads: 1, workers: 2, loginConcurrency: 8, json: false, store: 'shm',
+    threads: 1, workers: 2, loginConcurrency: 8, json: false, store: 'shm', tokens: 'small', keep: 'none', zone: null,
   };
   const num = (i) => {
     const v = Number(argv[i + 1]);
@@ -74,6 +82,23 @@ function parseArgs(argv) {
         if (!['shm', 'redis'].includes(o.store)) throw new Error('--store is shm or redis');
         i += 1;
         break;
+      case '--tokens':
+        o.tokens = argv[i + 1];
+        if (!['small', 'realistic'].includes(o.tokens)) throw new Error('--tokens is small or realistic');
+        i += 1;
+        break;
+      case '--keep':
+        o.keep = argv[i + 1];
+        if (!['none', 'all'].includes(o.keep)) throw new Error('--keep is none or all');
+        i += 1;
+        break;
+      case '--zone': {
+        const m = /^(\d+)([km]?)$/i.exec(argv[i + 1] || '');
+        if (!m) throw new Error('--zone is a size such as 3584m');
+        o.zone = Number(m[1]) * ({ k: 1024, m: 1048576 }[m[2].toLowerCase()] ?? 1);
+        i += 1;
+        break;
+      }
       case '--quick': Object.assign(o, { sessions: [200, 1000], requests: 50000, seconds: 2 }); break;
       case '--json': o.json = true; break;
       case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
@@ -84,10 +109,13 @@ function parseArgs(argv) {
   return o;
 }
 
-// A session takes a 2 KiB slab slot with the fake OP's tokens (bench/README.md,
-// "The memory section"), a started login a 256-byte one; slab bookkeeping
-// and the hash buckets get the margin.
-const ZONE_BYTES_PER_SESSION = 2304;
+// What a session takes of the zone (bench/README.md, "Load and store
+// size"): with no token kept 256 bytes, with every realistic token about
+// 3.2 KiB, with the small tokens of the fake OP 512 bytes to 2 KiB; a
+// started login a 256-byte slot. Slab bookkeeping and the hash buckets get
+// the margin.
+const zoneBytesPerSession = (o) => (o.tokens === 'realistic' ? (o.keep === 'all' ? 3584 : 512)
+  : (o.keep === 'all' ? 2304 : 768));
 const ZONE_BYTES_PER_PENDING = 400;
 const STORE = 'load';
 
@@ -118,7 +146,8 @@ async function main() {
   const { shutdown } = stopOnSignals(h);
 
   const maxSessions = opts.sessions[opts.sessions.length - 1];
-  const zoneMb = Math.ceil((maxSessions * ZONE_BYTES_PER_SESSION + opts.pending * ZONE_BYTES_PER_PENDING) / 1048576) + 32;
+  const zoneMb = opts.zone ? Math.ceil(opts.zone / 1048576)
+    : Math.ceil((maxSessions * zoneBytesPerSession(opts) + opts.pending * ZONE_BYTES_PER_PENDING) / 1048576) + 32;
   const res = {
     machine: info, options: opts, zoneMb, checkpoints: [], logins: { total: 0, errors: 0, firstError: null },
     long: null, workers: {}, warnings: [],
@@ -133,7 +162,10 @@ async function main() {
     : storeEntries(ngx, STORE));
   try {
     log(`temp dir ${h.dir}`);
-    const op = await startOpChild(h);
+    const op = await startOpChild(h, {
+      BENCH_TOKENS: opts.tokens, BENCH_REFRESH: opts.keep === 'all' ? '1' : '0',
+    });
+    res.tokenBytes = op.tokenBytes;
     const upPort = await startUpstream(h);
 
     const basePort = await freePort();
@@ -146,7 +178,9 @@ ${frontServer(basePort, { auth: false })}`, { withModule: false, workers: opts.w
       storeDirective = redisStore(STORE, redis.addr, { secret_file: secretFile(h.dir, 'oidc.secret') });
     }
     ngx = h.nginx(`
-${storeDirective}${providerBlock('op', op.issuer, { session_store: STORE, login_timeout: '1h' })}${upstreamBlock(upPort)}
+${storeDirective}${providerBlock('op', op.issuer, {
+    session_store: STORE, login_timeout: '1h', ...(opts.keep === 'all' ? { session_tokens: 'all' } : { revoke_tokens: 'off' }),
+  })}${upstreamBlock(upPort)}
 ${frontServer(port, { auth: true, claims: true, status: true })}
 `, { workers: opts.workers });
     await baseline.start();
@@ -190,6 +224,7 @@ ${frontServer(port, { auth: true, claims: true, status: true })}
         }
       }
       const store = await entries();
+      const status = await storeEntries(ngx, STORE);
       fs.writeFileSync(cookieFile, `${sample.map((c) => `${COOKIE}=${c}`).join('\n')}\n`);
 
       const p = await probe(port, `${COOKIE}=${sample[0]}`);
@@ -219,7 +254,9 @@ ${frontServer(port, { auth: true, claims: true, status: true })}
         rps: m('module', 'rps'), p50: m('module', 'p50'), p99: m('module', 'p99'), cpuUsPerReq: m('module', 'cpuUsPerReq'),
         baseRps: m('baseline', 'rps'), baseP99: m('baseline', 'p99'), baseCpuUsPerReq: m('baseline', 'cpuUsPerReq'),
         memKb: workersMem(pids),
+        sessionBytes: status.session_bytes, evictedSessions: status.evicted_sessions ?? 0,
       };
+      if (cp.evictedSessions) warn(`${cp.evictedSessions} live sessions evicted by ${target} sessions: the zone is too small`);
       cp.ratio = cp.rps / cp.baseRps;
       cp.moduleUsPerReq = cp.cpuUsPerReq - cp.baseCpuUsPerReq;
       res.checkpoints.push(cp);
@@ -285,14 +322,23 @@ function report(res, opts) {
   out.push(`nginx under test and baseline: ${opts.workers} worker(s) each; store ${opts.store === 'redis' ? 'Redis' : `size=${res.zoneMb}m`}; wrk -t${opts.threads} `
     + `-c${opts.connections}, requests spread over a uniform sample of up to ${opts.sample} sessions (wrk-cookies.lua)`);
   out.push('');
+  if (res.tokenBytes) {
+    const t = res.tokenBytes;
+    out.push(`tokens as issued: ID token ${t.idToken} bytes, access token ${t.accessToken}, refresh token ${t.refreshToken || 'none'}; `
+      + `sessions keep ${opts.keep === 'all' ? 'all of them (session_tokens all)' : 'none (session_tokens auto, no token named, revoke_tokens off)'}`);
+  }
   out.push(table(
-    ['sessions', 'entries', 'req/s', 'baseline', 'ratio', 'p50', 'p99', 'baseline p99', 'worker CPU/req', 'baseline CPU/req', 'module CPU/req'],
+    ['sessions', 'entries', 'bytes/session', 'req/s', 'baseline', 'ratio', 'p50', 'p99', 'baseline p99', 'worker CPU/req', 'baseline CPU/req', 'module CPU/req'],
     res.checkpoints.map((c) => [
-      c.sessions, c.entries, c.rps.toFixed(0), c.baseRps.toFixed(0), c.ratio.toFixed(3), fmtMs(c.p50), fmtMs(c.p99),
+      c.sessions, c.entries, c.sessionBytes, c.rps.toFixed(0), c.baseRps.toFixed(0), c.ratio.toFixed(3), fmtMs(c.p50), fmtMs(c.p99),
       fmtMs(c.baseP99), `${c.cpuUsPerReq.toFixed(1)}us`, `${c.baseCpuUsPerReq.toFixed(1)}us`, `${c.moduleUsPerReq.toFixed(1)}us`,
     ]),
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ));
+  out.push(`bytes/session: oidc_status's session_bytes: ${opts.store === 'redis'
+    ? 'the key and the sealed record in Redis (as the answering worker wrote them)'
+    : 'the slab slots a session takes in the zone (node and chunks)'}; `
+    + `zone ${opts.store === 'redis' ? '-' : `${res.zoneMb} MiB for ${res.checkpoints.at(-1)?.sessions ?? 0} sessions`}`);
   out.push('medians of 2 alternating rounds per size; CPU/req = utime+stime of all workers / requests; '
     + 'module CPU/req = the difference (the session lookup, the claim variables, the cookie strip).');
   out.push('');

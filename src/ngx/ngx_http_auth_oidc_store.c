@@ -17,11 +17,12 @@
  * value lists its sessions' keys, each as a length byte and the key.
  * Redis operations are in ngx_http_auth_oidc_store_redis.c.
  *
- * A session record larger than half a page does not take a whole page (the
- * slab allocator's next size): its node is a half-page slot and the rest of
- * the record follows in a chain of chunks of the smaller slot sizes, so
- * that a 3.2 KB record takes 3.2 KB of zone, not 4 KiB (see
- * ngx_http_auth_oidc_store_chunk_size).
+ * A session record does not take a slot that it would leave a quarter empty
+ * (the slab allocator's sizes are powers of two, then whole pages): its
+ * node is the slot below and the rest of the record follows in a chain of
+ * chunks of the smaller sizes, so that a 3.2 KB record takes 3.2 KB of
+ * zone, not 4 KiB, and a 370-byte one 384 bytes, not 512 (see
+ * ngx_http_auth_oidc_store_alloc_record).
  *
  * A hash table, not the rbtree of limit_req's zones: a session is looked up
  * on every request, and with entries of 2 KiB each level of a tree is
@@ -59,7 +60,7 @@ typedef struct ngx_http_auth_oidc_store_node_s
 typedef struct ngx_http_auth_oidc_store_chunk_s
     ngx_http_auth_oidc_store_chunk_t;
 
-/* the rest of a session record larger than half a page */
+/* the rest of a session record whose node is smaller than it */
 struct ngx_http_auth_oidc_store_chunk_s {
     ngx_http_auth_oidc_store_chunk_t *next;
     uint32_t                          len;      /* of data */
@@ -76,6 +77,7 @@ struct ngx_http_auth_oidc_store_node_s {
     uint32_t                          value_len;
     u_char                            kind;
     u_char                            key_len;
+    uint16_t                          head_size; /* the node's, when chunks follow */
     u_char                            data[1];  /* key, then value */
 };
 
@@ -141,7 +143,7 @@ static ngx_int_t ngx_http_auth_oidc_shm_index_end(
     ngx_http_auth_oidc_store_caller_t *caller, ngx_uint_t *ended);
 static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc_record(
     ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
-    ngx_uint_t kind, size_t size, time_t now,
+    ngx_uint_t kind, size_t size, size_t key_len, time_t now,
     ngx_http_auth_oidc_store_evictions_t *ev);
 static size_t ngx_http_auth_oidc_store_chunk_size(size_t rest);
 static void ngx_http_auth_oidc_store_copy_value(
@@ -998,8 +1000,8 @@ ngx_http_auth_oidc_shm_put(ngx_http_auth_oidc_store_t *store, ngx_uint_t nx,
         return NGX_DECLINED;
     }
 
-    sn = ngx_http_auth_oidc_store_alloc_record(store, zone, kind, size, now,
-                                               &ev);
+    sn = ngx_http_auth_oidc_store_alloc_record(store, zone, kind, size,
+                                               key->len, now, &ev);
     if (sn) {
         ngx_http_auth_oidc_store_insert(zone, sn, kind, hash, key, value,
                                         expires);
@@ -1166,7 +1168,7 @@ ngx_http_auth_oidc_shm_index_add(ngx_http_auth_oidc_store_t *store,
 
     sn = ngx_http_auth_oidc_store_alloc_record(store, zone,
                                         NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
-                                        size, now, &ev);
+                                        size, index_key->len, now, &ev);
 
     if (old) {
         ngx_queue_insert_head(
@@ -1280,16 +1282,18 @@ ngx_http_auth_oidc_store_live(ngx_http_auth_oidc_store_zone_t *zone,
 
 /*
  * A node for a record of size bytes (node, key and value) of kind, not yet
- * filled; mutex held. A session over half a page gets a half-page node and
- * chunks for the rest of its value. NULL when nothing fits.
+ * filled; mutex held. A session that would leave more than a quarter of
+ * its slot empty (or is over half a page) gets a node of the slot below
+ * (at most half a page) and chunks for the rest of its value. NULL when
+ * nothing fits.
  */
 
 static ngx_http_auth_oidc_store_node_t *
 ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
-    time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
+    size_t key_len, time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
 {
-    size_t                              rest, len;
+    size_t                              rest, len, head, slot;
     ngx_http_auth_oidc_store_node_t    *sn;
     ngx_http_auth_oidc_store_chunk_t   *chunk, **link;
 
@@ -1298,25 +1302,32 @@ ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
         return NULL;
     }
 
-    if (kind != NGX_HTTP_AUTH_OIDC_SESSION || size <= ngx_pagesize / 2) {
+    slot = ngx_http_auth_oidc_store_slot(size);
+    head = ngx_min(slot / 2, ngx_pagesize / 2);
+
+    if (kind != NGX_HTTP_AUTH_OIDC_SESSION
+        || (size <= ngx_pagesize / 2 && (slot <= 128 || slot - size <= slot / 4))
+        || head <= offsetof(ngx_http_auth_oidc_store_node_t, data) + key_len)
+    {
         sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now, ev);
         if (sn) {
             sn->chunks = NULL;
+            sn->head_size = 0;
         }
 
         return sn;
     }
 
-    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, ngx_pagesize / 2,
-                                        now, ev);
+    sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, head, now, ev);
     if (sn == NULL) {
         return NULL;
     }
 
     sn->chunks = NULL;
+    sn->head_size = (uint16_t) head;
     link = &sn->chunks;
 
-    for (rest = size - ngx_pagesize / 2; rest; rest -= len) {
+    for (rest = size - head; rest; rest -= len) {
         len = ngx_http_auth_oidc_store_chunk_size(rest);
 
         chunk = ngx_http_auth_oidc_store_alloc(store, zone, kind,
@@ -1372,11 +1383,12 @@ ngx_http_auth_oidc_store_chunk_size(size_t rest)
 }
 
 
-/* The value's bytes in the node itself: all, unless chunks follow. */
+/* The value's bytes in the node itself: all, unless chunks follow (the
+ * node is then head_size bytes). */
 
 #define ngx_http_auth_oidc_store_head_len(sn)                                \
     ((sn)->chunks == NULL ? (sn)->value_len                                  \
-     : ngx_pagesize / 2 - offsetof(ngx_http_auth_oidc_store_node_t, data)     \
+     : (sn)->head_size - offsetof(ngx_http_auth_oidc_store_node_t, data)      \
        - (sn)->key_len)
 
 
@@ -1409,7 +1421,7 @@ ngx_http_auth_oidc_store_node_bytes(ngx_http_auth_oidc_store_node_t *sn)
                      + sn->key_len + sn->value_len);
     }
 
-    bytes = ngx_pagesize / 2;
+    bytes = sn->head_size;
 
     for (chunk = sn->chunks; chunk; chunk = chunk->next) {
         bytes += ngx_http_auth_oidc_store_slot(

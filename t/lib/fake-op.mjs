@@ -109,7 +109,9 @@ const DEFAULT_USER = {
  * Start a fake OP. opts: port, key (makeRsaKey() result; default a fresh
  * key with kid "fake-1"), discovery (overrides of the main discovery doc;
  * undefined values remove members), variants ({name: overrides}),
- * clientId / clientSecret, user (claims for the ID token), idTokenTtl (s).
+ * clientId / clientSecret, user (claims for the ID token), idTokenTtl (s),
+ * tokenFields (grant params => members that replace or join the token
+ * answer's: another access_token, a refresh_token).
  */
 export async function fakeOp(opts = {}) {
   const clientId = opts.clientId ?? FAKE_CLIENT_ID;
@@ -241,12 +243,13 @@ export async function fakeOp(opts = {}) {
       return;
     }
     const { jwt, payload } = op.makeIdToken(grant.params);
-    const accessToken = randomToken(32);
-    op.issued.push({ code, id_token: jwt, access_token: accessToken, claims: payload });
+    const answer = {
+      access_token: randomToken(32), token_type: 'Bearer', expires_in: 3600, id_token: jwt, scope: grant.params.scope,
+      ...(opts.tokenFields ? opts.tokenFields(grant.params) : {}),
+    };
+    op.issued.push({ code, id_token: jwt, access_token: answer.access_token, claims: payload });
     entry.status = 200;
-    sendJson(res, 200, {
-      access_token: accessToken, token_type: 'Bearer', expires_in: 3600, id_token: jwt, scope: grant.params.scope,
-    });
+    sendJson(res, 200, answer);
   }
 
   const server = http.createServer((req, res) => {
