@@ -1,7 +1,7 @@
 // libFuzzer entry point: session, pending-login and bearer records. A record that
 // decodes must re-encode to the same bytes (a decoded session carries its
 // claim table in claim_table and no claims JSON, so encode copies the table);
-// a record of the previous format version (2) re-encodes in the current
+// a record of a previous format version (2, 3) re-encodes in the current
 // one, and that must then be a fixed point.
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +14,7 @@
 namespace {
 
 // The current record format version, the first byte of every record.
-constexpr std::uint8_t kCurrentVersion = 3;
+constexpr std::uint8_t kCurrentVersion = 4;
 
 using Encoder = auth_oidc_status_t (*)(const void *, unsigned char *, size_t, size_t *);
 

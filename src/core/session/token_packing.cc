@@ -96,6 +96,12 @@ bool unpackTokenTo(std::string_view packed, std::string &out) {
     packed.remove_prefix(1);
     switch (form) {
     case kPackedText:
+        // only what packToken() keeps as text: one form per token, so that
+        // a record decoded and encoded again is the same bytes
+        if (packed.empty() ||
+            static_cast<unsigned char>(packToken(packed)[0]) != kPackedText) {
+            return false;
+        }
         out.append(packed.data(), packed.size());
         return true;
     case kPackedBase64:

@@ -26,7 +26,8 @@ std::string packToken(std::string_view text);
 
 // Appends the text packed stands for to out; false (out then unspecified)
 // for a malformed packed form: an unknown form byte, a length past the
-// end.
+// end, or text that packToken() would have packed otherwise (each token
+// has one packed form).
 bool unpackTokenTo(std::string_view packed, std::string &out);
 
 }  // namespace auth_oidc

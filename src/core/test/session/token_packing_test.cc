@@ -84,6 +84,11 @@ TEST(TokenPackingTest, MalformedPackedFormsAreRefused) {
     EXPECT_FALSE(unpackTokenTo(std::string("\x02\x01" "a\x09", 4), out));
     EXPECT_FALSE(unpackTokenTo(std::string("\x02\xff\xff", 3), out));
     EXPECT_FALSE(unpackTokenTo(std::string("\x02", 1), out));
+    // text that would have been packed, and empty text: not the one form
+    EXPECT_FALSE(unpackTokenTo(std::string("\x00" "e30.e30.c2ln", 13), out));
+    EXPECT_FALSE(unpackTokenTo(std::string("\x00" "YWJj", 5), out));
+    EXPECT_FALSE(unpackTokenTo(std::string("\x00", 1), out));
+    EXPECT_TRUE(unpackTokenTo(std::string("\x00" "a b", 4), out));
 }
 
 // Every byte string unpacks to something or is refused, never past its end.
