@@ -82,6 +82,18 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module);
 
+    if (alcf->cors_preflight && (alcf->enable || alcf->bearer)
+        && ngx_http_auth_oidc_is_preflight(r))
+    {
+        /*
+         * The app's or nginx's CORS headers answer it, with empty identity
+         * variables; a session cookie sent along anyway stays here.
+         */
+        rc = ngx_http_auth_oidc_strip_elsewhere(r);
+
+        return rc == NGX_DECLINED ? NGX_OK : rc;
+    }
+
     if (alcf->bearer) {
         rc = ngx_http_auth_oidc_bearer_access(r, alcf);
 
@@ -1014,7 +1026,6 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     ngx_str_t                          *key;
     auth_oidc_error_t                   err;
     auth_oidc_session_t                *session;
-    const auth_oidc_session_fields_t   *f;
     ngx_http_auth_oidc_counters_t      *counters;
     ngx_http_auth_oidc_store_caller_t   caller;
 
@@ -1064,9 +1075,7 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
 
 found:
 
-    f = auth_oidc_session_fields(session);
-
-    if (f->expires <= (int64_t) ngx_time()) {
+    if (auth_oidc_session_expires(session) <= (int64_t) ngx_time()) {
         /* session_timeout passed without a refresh, or the ID token of a
          * session without a refresh token expired */
         counters = ngx_http_auth_oidc_counters(ctx->provider);

@@ -127,6 +127,13 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("auth_oidc_cors_preflight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, cors_preflight),
+      NULL },
+
     { ngx_string("auth_oidc_preserve_post"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -337,6 +344,7 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
     alcf->bearer = NGX_CONF_UNSET;
     alcf->unauth = NGX_CONF_UNSET_UINT;
     alcf->preserve_post = NGX_CONF_UNSET;
+    alcf->cors_preflight = NGX_CONF_UNSET;
     alcf->preserve_post_max_size = NGX_CONF_UNSET_SIZE;
 
     return alcf;
@@ -357,6 +365,7 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->unauth, prev->unauth,
                               NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO);
     ngx_conf_merge_value(conf->preserve_post, prev->preserve_post, 0);
+    ngx_conf_merge_value(conf->cors_preflight, prev->cors_preflight, 1);
     ngx_conf_merge_size_value(conf->preserve_post_max_size,
                               prev->preserve_post_max_size, 64 * 1024);
 

@@ -358,6 +358,7 @@ typedef struct {
     ngx_uint_t                   unauth;        /* unauth_e */
     ngx_array_t                 *require;       /* auth_require rules */
     ngx_flag_t                   preserve_post;
+    ngx_flag_t                   cors_preflight;  /* auth_oidc_cors_preflight */
     size_t                       preserve_post_max_size;
     ngx_flag_t                   session_info;  /* oidc_session_info */
 
@@ -572,6 +573,7 @@ ngx_int_t ngx_http_auth_oidc_session_ended(ngx_http_request_t *r,
     const char *why);
 
 /* ngx_http_auth_oidc_origin.c */
+ngx_uint_t ngx_http_auth_oidc_is_preflight(ngx_http_request_t *r);
 ngx_uint_t ngx_http_auth_oidc_same_origin(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_own_origin(ngx_http_request_t *r,

@@ -2,11 +2,31 @@
 /*
  * This site's origin, as a browser names it, and whether a request was
  * made by one of its pages: what a logout's POST and a form kept over a
- * login must show before they are acted upon.
+ * login must show before they are acted upon; and a browser's CORS
+ * preflight, which carries no credentials.
  */
 
 
 #include "ngx_http_auth_oidc_module.h"
+
+
+/*
+ * A CORS preflight (Fetch, "CORS-preflight request"): OPTIONS with Origin
+ * and Access-Control-Request-Method. A browser sends it without cookies or
+ * Authorization, so it can never be authenticated; a protected location
+ * that refused it would make the browser refuse the real request too.
+ */
+
+ngx_uint_t
+ngx_http_auth_oidc_is_preflight(ngx_http_request_t *r)
+{
+    return r->method == NGX_HTTP_OPTIONS
+           && ngx_http_auth_oidc_header_in(r, "Origin",
+                                           sizeof("Origin") - 1)
+           && ngx_http_auth_oidc_header_in(r,
+                                  "Access-Control-Request-Method",
+                                  sizeof("Access-Control-Request-Method") - 1);
+}
 
 
 /*

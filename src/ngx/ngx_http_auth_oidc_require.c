@@ -156,6 +156,13 @@ ngx_http_auth_oidc_require_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    if (alcf->cors_preflight && (alcf->enable || alcf->bearer)
+        && ngx_http_auth_oidc_is_preflight(r))
+    {
+        /* passed unauthenticated by auth_oidc: nothing to require of it */
+        return NGX_OK;
+    }
+
     rule = alcf->require->elts;
 
     for (i = 0; i < alcf->require->nelts; i++) {

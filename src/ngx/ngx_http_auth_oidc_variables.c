@@ -132,6 +132,20 @@ ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    if (data == NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES) {
+        /* no token asked for: the fields' tokens stay packed */
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        value.data = p;
+        value.len = ngx_sprintf(p, "%L",
+                                auth_oidc_session_expires(ctx->session)) - p;
+
+        return ngx_http_auth_oidc_set_value(r, v, value);
+    }
+
     f = auth_oidc_session_fields(ctx->session);
 
     switch (data) {
@@ -148,19 +162,8 @@ ngx_http_auth_oidc_session_variable(ngx_http_request_t *r,
                                          "oidc_access_token");
         return ngx_http_auth_oidc_set_value(r, v, f->access_token);
 
-    case NGX_HTTP_AUTH_OIDC_VAR_USERINFO:
+    default: /* NGX_HTTP_AUTH_OIDC_VAR_USERINFO */
         return ngx_http_auth_oidc_set_value(r, v, f->userinfo);
-
-    default: /* NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES */
-        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        value.data = p;
-        value.len = ngx_sprintf(p, "%L", f->expires) - p;
-
-        return ngx_http_auth_oidc_set_value(r, v, value);
     }
 }
 

@@ -63,10 +63,15 @@ struct auth_oidc_pending_s {
 
 struct auth_oidc_session_s {
     std::vector<char> storage;
-    auth_oidc_session_fields_t fields;
+    // the tokens' views filled on first use (see tokensOf())
+    mutable auth_oidc_session_fields_t fields;
     std::vector<auth_oidc::ClaimEntry> claims;  // views into storage
-    // the unpacked tokens the fields' views point into (record version 4)
-    std::shared_ptr<const std::string> tokenText;
+    // Record version 4: the tokens as packed in storage until a reader asks
+    // for them (a request that reads no token never unpacks them), then
+    // their text, which the fields' views point into.
+    mutable auth_oidc::SessionFields packedTokens;
+    mutable std::shared_ptr<const std::string> tokenText;
+    bool hasRefreshToken = false;
     // auth_oidc_claim_set/has: the claims parsed once per session handle
     // (per request), however many variables read them.
     mutable std::optional<auth_oidc::ClaimSources> claimSources;
@@ -799,16 +804,24 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
             [](std::string_view bytes, auth_oidc_session_t &handle)
                 -> auth_oidc::Result<bool> {
                 auth_oidc_session_fields_t &f = handle.fields;
-                auto decoded = auth_oidc::decodeSession(bytes);
+                auto decoded = auth_oidc::decodeSession(bytes, false);
                 if (!decoded) {
                     return std::move(decoded).error();
                 }
                 auth_oidc::SessionFields &r = decoded.value();
                 f.sub = toCOrNull(r.sub);
                 f.sid = toCOrNull(r.sid);
-                f.id_token = toCOrNull(r.idToken);
-                f.access_token = toCOrNull(r.accessToken);
-                f.refresh_token = toCOrNull(r.refreshToken);
+                handle.hasRefreshToken = !r.refreshToken.empty();
+                if (r.tokensPacked) {
+                    handle.packedTokens.idToken = r.idToken;
+                    handle.packedTokens.accessToken = r.accessToken;
+                    handle.packedTokens.refreshToken = r.refreshToken;
+                    handle.packedTokens.tokensPacked = true;
+                } else {
+                    f.id_token = toCOrNull(r.idToken);
+                    f.access_token = toCOrNull(r.accessToken);
+                    f.refresh_token = toCOrNull(r.refreshToken);
+                }
                 f.claims = auth_oidc_str_t{nullptr, 0};
                 f.userinfo = toCOrNull(r.userinfo);
                 f.created = r.created;
@@ -818,7 +831,6 @@ auth_oidc_status_t auth_oidc_session_decode(const unsigned char *data,
                 f.id_token_expires = r.idTokenExpires;
                 f.claim_table = toCOrNull(r.claimTable);
                 handle.claims = std::move(r.claimIndex);
-                handle.tokenText = std::move(r.tokenText);
                 return true;
             });
     });
@@ -837,9 +849,38 @@ void auth_oidc_session_free(auth_oidc_session_t *s) noexcept {
     }
 }
 
+namespace {
+
+// The session's fields with its tokens' text, unpacked on first use. The
+// packed forms were checked at decode: unpacking cannot fail but for
+// memory, and then the tokens read as absent.
+const auth_oidc_session_fields_t &tokensOf(const auth_oidc_session_t &s) {
+    if (s.packedTokens.tokensPacked) {
+        try {
+            auth_oidc::SessionFields &t = s.packedTokens;
+            if (auth_oidc::unpackSessionTokens(t)) {
+                s.fields.id_token = toCOrNull(t.idToken);
+                s.fields.access_token = toCOrNull(t.accessToken);
+                s.fields.refresh_token = toCOrNull(t.refreshToken);
+                s.tokenText = std::move(t.tokenText);
+            }
+        } catch (...) {
+            // std::bad_alloc: left without tokens
+        }
+        s.packedTokens.tokensPacked = false;
+    }
+    return s.fields;
+}
+
+}  // namespace
+
 const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) noexcept {
-    return s == nullptr ? nullptr : &s->fields;
+    return s == nullptr ? nullptr : &tokensOf(*s);
+}
+
+int64_t auth_oidc_session_expires(const auth_oidc_session_t *s) noexcept {
+    return s == nullptr ? 0 : s->fields.expires;
 }
 
 int auth_oidc_session_claim(const auth_oidc_session_t *s,
@@ -1245,7 +1286,7 @@ const auth_oidc::ClaimSources *claimSourcesOf(const auth_oidc_session_t &s) {
     if (!s.claimSources) {
         auto parsed =
             s.bearerClaims.empty()
-                ? auth_oidc::parseClaimSources(view(s.fields.id_token),
+                ? auth_oidc::parseClaimSources(view(tokensOf(s).id_token),
                                                view(s.fields.userinfo))
                 : auth_oidc::parseBearerClaimSources(s.bearerClaims);
         if (!parsed) {
@@ -1331,13 +1372,9 @@ auth_oidc_tokens_t auth_oidc_session_tokens(const auth_oidc_session_t *s,
         return AUTH_OIDC_TOKENS_VALID;
     }
     const auth_oidc_session_fields_t &f = s->fields;
-    auth_oidc::SessionFields fields;
-    fields.refreshToken = view(f.refresh_token);
-    fields.accessTokenExpires = f.access_token_expires;
-    fields.idTokenExpires = f.id_token_expires;
-    fields.refreshed = f.refreshed;
-    return static_cast<auth_oidc_tokens_t>(
-        auth_oidc::tokenState(fields, now, margin));
+    return static_cast<auth_oidc_tokens_t>(auth_oidc::tokenState(
+        s->hasRefreshToken, f.access_token_expires, f.id_token_expires,
+        f.refreshed, now, margin));
 }
 
 auth_oidc_status_t auth_oidc_refresh_flow(

@@ -437,8 +437,14 @@ AUTH_OIDC_API auth_oidc_session_t *auth_oidc_session_ref(
 AUTH_OIDC_API void auth_oidc_session_free(auth_oidc_session_t *s)
     AUTH_OIDC_NOEXCEPT;
 
+/* The fields, the tokens' text included (unpacked on the first call: a
+ * request that reads no token need not ask). */
 AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) AUTH_OIDC_NOEXCEPT;
+
+/* fields->expires without the tokens: the hot path's check; 0 for NULL. */
+AUTH_OIDC_API int64_t auth_oidc_session_expires(const auth_oidc_session_t *s)
+    AUTH_OIDC_NOEXCEPT;
 
 /*
  * A claim of a decoded session for an nginx variable: 1 and *value the

@@ -6,12 +6,19 @@ namespace auth_oidc {
 
 TokenState tokenState(const SessionFields &session, std::int64_t now,
                       std::int64_t margin) noexcept {
-    if (session.refreshToken.empty()) {
+    return tokenState(!session.refreshToken.empty(),
+                      session.accessTokenExpires, session.idTokenExpires,
+                      session.refreshed, now, margin);
+}
+
+TokenState tokenState(bool hasRefreshToken, std::int64_t accessTokenExpires,
+                      std::int64_t idTokenExpires, std::int64_t refreshed,
+                      std::int64_t now, std::int64_t margin) noexcept {
+    if (!hasRefreshToken) {
         return TokenState::Valid;
     }
     std::int64_t expires = 0;
-    for (const std::int64_t t :
-         {session.accessTokenExpires, session.idTokenExpires}) {
+    for (const std::int64_t t : {accessTokenExpires, idTokenExpires}) {
         if (t > 0 && (expires == 0 || t < expires)) {
             expires = t;
         }
@@ -22,7 +29,7 @@ TokenState tokenState(const SessionFields &session, std::int64_t now,
     if (now >= expires) {
         return TokenState::Expired;
     }
-    const std::int64_t lifetime = expires - session.refreshed;
+    const std::int64_t lifetime = expires - refreshed;
     if (lifetime > 0) {
         margin = std::min(margin, lifetime / 2);
     }

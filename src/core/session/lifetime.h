@@ -22,6 +22,10 @@ enum class TokenState {
 // request.
 TokenState tokenState(const SessionFields &session, std::int64_t now,
                       std::int64_t margin) noexcept;
+// The same from the facts it needs (a session whose tokens are packed).
+TokenState tokenState(bool hasRefreshToken, std::int64_t accessTokenExpires,
+                      std::int64_t idTokenExpires, std::int64_t refreshed,
+                      std::int64_t now, std::int64_t margin) noexcept;
 
 // When a session obtained (or refreshed) at now ends unless refreshed:
 // session_timeout later ("deleted unless refreshed", as NGINX Plus

@@ -201,9 +201,15 @@ bool readClaimTable(std::string_view table, std::vector<ClaimEntry> &index,
     return true;
 }
 
+}  // namespace
+
 // Version 4: the three token views hold packed forms; point them at their
 // text instead, unpacked into one string the fields share.
-bool unpackTokens(SessionFields &f) {
+bool unpackSessionTokens(SessionFields &f) {
+    if (!f.tokensPacked) {
+        return true;
+    }
+    f.tokensPacked = false;
     if (f.idToken.empty() && f.accessToken.empty() && f.refreshToken.empty()) {
         return true;
     }
@@ -226,6 +232,8 @@ bool unpackTokens(SessionFields &f) {
     f.tokenText = std::move(text);
     return true;
 }
+
+namespace {
 
 Result<std::string> encodeClaimTable(std::string_view json) {
     auto claims = Claims::parse(json);
@@ -428,7 +436,7 @@ Result<PendingLoginFields> decodePendingLogin(std::string_view record) {
     return f;
 }
 
-Result<SessionFields> decodeSession(std::string_view record) {
+Result<SessionFields> decodeSession(std::string_view record, bool unpack) {
     Reader in(record);
     SessionFields f;
     if (!in.header(kSessionKind, "session") || !in.string(f.sub, "sub") ||
@@ -449,8 +457,17 @@ Result<SessionFields> decodeSession(std::string_view record) {
     if (in.version() < 3) {
         f.refreshed = f.created;
     }
-    if (in.version() >= 4 && !unpackTokens(f)) {
-        return makeError(Status::Decode, "malformed record: a packed token");
+    if (in.version() >= 4) {
+        f.tokensPacked = true;
+        const bool valid =
+            unpack ? unpackSessionTokens(f)
+                   : validPackedToken(f.idToken) &&
+                         validPackedToken(f.accessToken) &&
+                         validPackedToken(f.refreshToken);
+        if (!valid) {
+            return makeError(Status::Decode,
+                             "malformed record: a packed token");
+        }
     }
     std::string error;
     if (!readClaimTable(f.claimTable, f.claimIndex, error)) {

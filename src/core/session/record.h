@@ -84,6 +84,9 @@ struct SessionFields {
     // Decode only: the unpacked tokens the views above point into; shared,
     // so that a copy of the fields keeps its views valid.
     std::shared_ptr<const std::string> tokenText;
+    // Decode only: the three token views hold packed forms still (see
+    // decodeSession()); unpackSessionTokens() gives their text.
+    bool tokensPacked = false;
 };
 
 // A bearer token's verification, kept in the verification cache under the
@@ -141,7 +144,14 @@ bool keepsClaim(const ClaimSelection &keep, std::string_view claim) noexcept;
 // The views point into record. Errors: Decode (wrong version or kind,
 // truncated, overlong length, trailing bytes, required field empty).
 Result<PendingLoginFields> decodePendingLogin(std::string_view record);
-Result<SessionFields> decodeSession(std::string_view record);
+// A version 4 session's tokens are unpacked unless unpack is false: the
+// token views then hold the packed forms (tokensPacked), checked, so that
+// a reader that needs no token spends nothing on them.
+Result<SessionFields> decodeSession(std::string_view record,
+                                    bool unpack = true);
+// The text of a session decoded with unpack false; false for a malformed
+// packed form (never after a successful decode).
+bool unpackSessionTokens(SessionFields &fields);
 Result<BearerFields> decodeBearer(std::string_view record);
 // Whether record is a bearer refusal (kind 'R'), without decoding it.
 bool isRefusedBearer(std::string_view record) noexcept;

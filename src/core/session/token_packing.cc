@@ -88,7 +88,10 @@ std::string packToken(std::string_view text) {
     return appendDecoded(out, text.substr(dot2 + 1)) ? out : asText(text);
 }
 
-bool unpackTokenTo(std::string_view packed, std::string &out) {
+namespace {
+
+// Reads a packed form; its text goes to out unless out is null (a check).
+bool readPacked(std::string_view packed, std::string *out) {
     if (packed.empty()) {
         return true;
     }
@@ -102,10 +105,14 @@ bool unpackTokenTo(std::string_view packed, std::string &out) {
             static_cast<unsigned char>(packToken(packed)[0]) != kPackedText) {
             return false;
         }
-        out.append(packed.data(), packed.size());
+        if (out != nullptr) {
+            out->append(packed.data(), packed.size());
+        }
         return true;
     case kPackedBase64:
-        appendEncoded(out, packed);
+        if (out != nullptr) {
+            appendEncoded(*out, packed);
+        }
         return true;
     case kPackedJws:
         for (int i = 0; i < 2; ++i) {
@@ -113,15 +120,30 @@ bool unpackTokenTo(std::string_view packed, std::string &out) {
             if (!takeVarint(packed, len) || len > packed.size()) {
                 return false;
             }
-            appendEncoded(out, packed.substr(0, static_cast<std::size_t>(len)));
-            out += '.';
+            if (out != nullptr) {
+                appendEncoded(*out,
+                              packed.substr(0, static_cast<std::size_t>(len)));
+                *out += '.';
+            }
             packed.remove_prefix(static_cast<std::size_t>(len));
         }
-        appendEncoded(out, packed);
+        if (out != nullptr) {
+            appendEncoded(*out, packed);
+        }
         return true;
     default:
         return false;
     }
+}
+
+}  // namespace
+
+bool unpackTokenTo(std::string_view packed, std::string &out) {
+    return readPacked(packed, &out);
+}
+
+bool validPackedToken(std::string_view packed) {
+    return readPacked(packed, nullptr);
 }
 
 }  // namespace auth_oidc

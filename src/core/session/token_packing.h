@@ -30,4 +30,7 @@ std::string packToken(std::string_view text);
 // has one packed form).
 bool unpackTokenTo(std::string_view packed, std::string &out);
 
+// Whether unpackTokenTo() would accept packed, without unpacking it.
+bool validPackedToken(std::string_view packed);
+
 }  // namespace auth_oidc

@@ -323,6 +323,20 @@ TEST_F(FlowApiTest, SessionRecordRoundTrip) {
     auth_oidc_error_t err = dirtyError();
     ASSERT_EQ(auth_oidc_session_decode(bytes(record), record.size(), &s, &err), AUTH_OIDC_OK)
         << err.msg;
+    // The hot path's questions need no token text: the expiry, and whether
+    // a refresh token makes the tokens due (packed until asked for).
+    EXPECT_EQ(auth_oidc_session_expires(s), kNow + 3600);
+    EXPECT_EQ(auth_oidc_session_tokens(s, kNow, 60), AUTH_OIDC_TOKENS_VALID);
+    in.access_token_expires = kNow + 30;
+    const std::string due = sizedCall([&](unsigned char *buf, size_t size, size_t *needed,
+                                          auth_oidc_error_t *e) {
+        return auth_oidc_session_encode(&in, buf, size, needed, e);
+    });
+    in.access_token_expires = 0;
+    auth_oidc_session_t *d = nullptr;
+    ASSERT_EQ(auth_oidc_session_decode(bytes(due), due.size(), &d, &err), AUTH_OIDC_OK) << err.msg;
+    EXPECT_EQ(auth_oidc_session_tokens(d, kNow, 60), AUTH_OIDC_TOKENS_DUE);
+    auth_oidc_session_free(d);
     const auth_oidc_session_fields_t *out = auth_oidc_session_fields(s);
     EXPECT_EQ(toString(out->sub), "u-1");
     EXPECT_EQ(out->sid.data, nullptr);

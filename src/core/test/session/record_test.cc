@@ -510,9 +510,22 @@ TEST(RecordTest, AMalformedPackedTokenDoesNotDecode) {
     // sub (12), sid (36), then the ID token's length and its form byte
     const std::size_t form = 2 + 1 + 12 + 1 + 36 + 1;
     ASSERT_EQ(static_cast<unsigned char>(record[form]), kPackedJws);
+    // left packed, then unpacked on demand: the same text
+    const auto packed = decodeSession(record, false);
+    ASSERT_TRUE(packed) << packed.detail();
+    SessionFields later = packed.value();
+    EXPECT_TRUE(later.tokensPacked);
+    EXPECT_EQ(static_cast<unsigned char>(later.idToken[0]), kPackedJws);
+    ASSERT_TRUE(unpackSessionTokens(later));
+    EXPECT_FALSE(later.tokensPacked);
+    EXPECT_EQ(later.idToken, session().idToken);
+    EXPECT_EQ(later.refreshToken, session().refreshToken);
+
     record[form] = '\x07';
     const auto decoded = decodeSession(record);
     EXPECT_EQ(decoded.status(), Status::Decode);
+    // checked even when left packed
+    EXPECT_EQ(decodeSession(record, false).status(), Status::Decode);
 }
 
 }  // namespace
