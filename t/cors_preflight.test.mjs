@@ -27,7 +27,7 @@ itest('CORS preflights pass a protected location unauthenticated; the real reque
   const upstream = await h.echo();
   const port = await h.port();
   const ngx = await h.nginx(`
-${providerBlock('fake', op.issuer)}
+${providerBlock('fake', op.issuer, { bearer_audience: 'api' })}
 ${basicServer(port, `${protectedLocation('/api/', 'fake', upstream.url, { extra: CORS })}
 ${protectedLocation('/strict/', 'fake', upstream.url, { extra: '            auth_oidc_cors_preflight off;' })}
 ${protectedLocation('/admins/', 'fake', upstream.url, { extra: '            auth_require $oidc_claim_email;' })}
