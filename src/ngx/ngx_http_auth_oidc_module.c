@@ -134,6 +134,13 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       offsetof(ngx_http_auth_oidc_loc_conf_t, cors_preflight),
       NULL },
 
+    { ngx_string("auth_oidc_remote_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, remote_user),
+      NULL },
+
     { ngx_string("auth_oidc_preserve_post"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -345,6 +352,7 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
     alcf->unauth = NGX_CONF_UNSET_UINT;
     alcf->preserve_post = NGX_CONF_UNSET;
     alcf->cors_preflight = NGX_CONF_UNSET;
+    alcf->remote_user = NGX_CONF_UNSET;
     alcf->preserve_post_max_size = NGX_CONF_UNSET_SIZE;
 
     return alcf;
@@ -366,6 +374,7 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_AUTH_OIDC_UNAUTH_AUTO);
     ngx_conf_merge_value(conf->preserve_post, prev->preserve_post, 0);
     ngx_conf_merge_value(conf->cors_preflight, prev->cors_preflight, 1);
+    ngx_conf_merge_value(conf->remote_user, prev->remote_user, 0);
     ngx_conf_merge_size_value(conf->preserve_post_max_size,
                               prev->preserve_post_max_size, 64 * 1024);
 
@@ -542,6 +551,10 @@ ngx_http_auth_oidc_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_auth_oidc_store_init_conf(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_remote_user_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

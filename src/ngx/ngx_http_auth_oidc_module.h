@@ -240,6 +240,7 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_str_t                    client_secret;
     ngx_str_t                    config_url;
     ngx_str_t                    cookie_name;
+    ngx_str_t                    user_claim;       /* $oidc_user */
     ngx_str_t                    extra_auth_args;
     ngx_str_t                    redirect_uri;
     ngx_str_t                    logout_uri;
@@ -359,6 +360,7 @@ typedef struct {
     ngx_array_t                 *require;       /* auth_require rules */
     ngx_flag_t                   preserve_post;
     ngx_flag_t                   cors_preflight;  /* auth_oidc_cors_preflight */
+    ngx_flag_t                   remote_user;     /* auth_oidc_remote_user */
     size_t                       preserve_post_max_size;
     ngx_flag_t                   session_info;  /* oidc_session_info */
 
@@ -719,6 +721,7 @@ ngx_int_t ngx_http_auth_oidc_oauth_answer(ngx_http_request_t *r,
 
 /* ngx_http_auth_oidc_variables.c */
 ngx_int_t ngx_http_auth_oidc_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_auth_oidc_remote_user_init(ngx_conf_t *cf);
 
 
 extern ngx_module_t  ngx_http_auth_oidc_module;

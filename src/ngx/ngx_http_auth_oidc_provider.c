@@ -37,6 +37,8 @@ static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
     auth_oidc_status_t (*check)(auth_oidc_str_t, auth_oidc_error_t *));
 
 
+static char *ngx_http_auth_oidc_provider_user_claim(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf,
     ngx_http_auth_oidc_provider_conf_t *prov);
@@ -99,6 +101,13 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       ngx_conf_set_str_slot,
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, cookie_name),
+      NULL },
+
+    { ngx_string("user_claim"),
+      NGX_CONF_TAKE1,
+      ngx_http_auth_oidc_provider_user_claim,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, user_claim),
       NULL },
 
     { ngx_string("extra_auth_args"),
@@ -714,6 +723,10 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         ngx_str_set(&prov->cookie_name, "NGX_OIDC_SESSION");
     }
 
+    if (prov->user_claim.len == 0) {
+        ngx_str_set(&prov->user_claim, "sub");
+    }
+
     if (prov->redirect_uri.len == 0) {
         ngx_str_set(&prov->redirect_uri, "/oidc_callback");
     }
@@ -977,7 +990,8 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     if (prov->session_claims == 0) {
         prov->drop_tokens |= AUTH_OIDC_DROP_CLAIMS;
 
-        len = 0;
+        /* $oidc_user's claim, and those of the $oidc_claim_* named */
+        len = prov->user_claim.len;
 
         for (i = 0; i < cmcf->variables.nelts; i++) {
             if (v[i].name.len > claim.len
@@ -987,30 +1001,25 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
             }
         }
 
-        if (len) {
-            p = ngx_pnalloc(cf->pool, len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            prov->keep_claims.data = p;
-
-            for (i = 0; i < cmcf->variables.nelts; i++) {
-                if (v[i].name.len > claim.len
-                    && ngx_strncmp(v[i].name.data, claim.data, claim.len)
-                       == 0)
-                {
-                    if (p != prov->keep_claims.data) {
-                        *p++ = ' ';
-                    }
-
-                    p = ngx_cpymem(p, v[i].name.data + claim.len,
-                                   v[i].name.len - claim.len);
-                }
-            }
-
-            prov->keep_claims.len = p - prov->keep_claims.data;
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
         }
+
+        prov->keep_claims.data = p;
+        p = ngx_cpymem(p, prov->user_claim.data, prov->user_claim.len);
+
+        for (i = 0; i < cmcf->variables.nelts; i++) {
+            if (v[i].name.len > claim.len
+                && ngx_strncmp(v[i].name.data, claim.data, claim.len) == 0)
+            {
+                *p++ = ' ';
+                p = ngx_cpymem(p, v[i].name.data + claim.len,
+                               v[i].name.len - claim.len);
+            }
+        }
+
+        prov->keep_claims.len = p - prov->keep_claims.data;
     }
 
     if (prov->session_tokens == 1) {
@@ -1050,6 +1059,40 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * user_claim NAME: the claim that names the user ($oidc_user, and
+ * $remote_user with auth_oidc_remote_user): a top-level claim's name,
+ * printable and without spaces (the list of claims a session keeps is
+ * space-separated).
+ */
+
+static char *
+ngx_http_auth_oidc_provider_user_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_uint_t   i;
+    ngx_str_t   *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "user_claim is empty");
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] <= ' ' || value[1].data[i] == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "user_claim \"%V\" is not a claim's name: "
+                               "no spaces or control characters", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
 }
 
 

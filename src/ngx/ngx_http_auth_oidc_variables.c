@@ -2,8 +2,10 @@
 /*
  * $oidc_* variables, as NGINX Plus names them: $oidc_claim_<name> (top-level
  * claims of the ID token), $oidc_id_token, $oidc_access_token,
- * $oidc_userinfo; and ours: $oidc_session_expires. They are empty when the
- * request has no session (auth_oidc_unauth pass).
+ * $oidc_userinfo; and ours: $oidc_session_expires, $oidc_user (the
+ * provider's user_claim, for logs). They are empty when the request has no
+ * session (auth_oidc_unauth pass). With auth_oidc_remote_user on,
+ * $remote_user is $oidc_user too.
  */
 
 
@@ -27,8 +29,17 @@ static void ngx_http_auth_oidc_token_dropped(ngx_http_request_t *r,
     const char *name);
 static void ngx_http_auth_oidc_claim_dropped(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *claim);
+static ngx_int_t ngx_http_auth_oidc_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_auth_oidc_remote_user(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_auth_oidc_set_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, auth_oidc_str_t value);
+
+
+/* nginx's own $remote_user (auth_basic), for requests without a session */
+static ngx_http_get_variable_pt  ngx_http_auth_oidc_basic_remote_user;
+static uintptr_t                 ngx_http_auth_oidc_basic_remote_user_data;
 
 
 static ngx_http_variable_t  ngx_http_auth_oidc_vars[] = {
@@ -49,6 +60,9 @@ static ngx_http_variable_t  ngx_http_auth_oidc_vars[] = {
     { ngx_string("oidc_session_expires"), NULL,
       ngx_http_auth_oidc_session_variable,
       NGX_HTTP_AUTH_OIDC_VAR_SESSION_EXPIRES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("oidc_user"), NULL, ngx_http_auth_oidc_user_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -113,6 +127,93 @@ ngx_http_auth_oidc_claim_variable(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * auth_oidc_remote_user: nginx's $remote_user, which log formats such as
+ * "combined" print, becomes the session's user in a location of auth_oidc
+ * or auth_oidc_bearer: empty without a session, never the name a client's
+ * own Basic header claims. Its handler is wrapped (postconfiguration,
+ * before nginx indexes variables); elsewhere, or with the directive off,
+ * nginx's own answers (auth_basic's user).
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_remote_user_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                  i;
+    ngx_hash_key_t             *key;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    key = cmcf->variables_keys->keys.elts;
+
+    for (i = 0; i < cmcf->variables_keys->keys.nelts; i++) {
+        if (key[i].key.len == sizeof("remote_user") - 1
+            && ngx_strncmp(key[i].key.data, "remote_user", key[i].key.len)
+               == 0)
+        {
+            v = key[i].value;
+
+            if (v->get_handler != ngx_http_auth_oidc_remote_user) {
+                ngx_http_auth_oidc_basic_remote_user = v->get_handler;
+                ngx_http_auth_oidc_basic_remote_user_data = v->data;
+                v->get_handler = ngx_http_auth_oidc_remote_user;
+            }
+
+            return NGX_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "auth_oidc: nginx has no $remote_user variable");
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_remote_user(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_auth_oidc_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module);
+
+    if (alcf->remote_user && (alcf->enable || alcf->bearer)) {
+        return ngx_http_auth_oidc_user_variable(r, v, 0);
+    }
+
+    return ngx_http_auth_oidc_basic_remote_user(r, v,
+                                     ngx_http_auth_oidc_basic_remote_user_data);
+}
+
+
+/* The session's (or bearer token's) user: its provider's user_claim. */
+
+static ngx_int_t
+ngx_http_auth_oidc_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    auth_oidc_str_t            claim, value;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_auth_oidc_find_ctx(r);
+
+    if (ctx == NULL || ctx->session == NULL || ctx->provider == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    claim = ngx_http_auth_oidc_view(&ctx->provider->user_claim);
+
+    if (!auth_oidc_session_claim(ctx->session, claim, &value)) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_auth_oidc_set_value(r, v, value);
 }
 
 
