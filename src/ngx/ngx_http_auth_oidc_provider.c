@@ -667,6 +667,21 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (prov->config_url.len == 0
+        && ngx_strnstr(prov->issuer.data, "{tenantid}", prov->issuer.len)
+           != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_provider \"%V\": the issuer \"%V\" names "
+                           "each token's tenant (\"{tenantid}\"): set "
+                           "config_url to the provider's multi-tenant "
+                           "discovery document, such as https://login."
+                           "microsoftonline.com/organizations/v2.0/"
+                           ".well-known/openid-configuration",
+                           &prov->name, &prov->issuer);
+        return NGX_CONF_ERROR;
+    }
+
     if (prov->config_url.len == 0) {
         /* Discovery 1.0, 4: the issuer, minus a trailing "/", plus the path */
         prov->config_url.len = prov->issuer.len

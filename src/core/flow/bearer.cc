@@ -14,6 +14,7 @@
 #include "jwt/claims.h"
 #include "jwt/verify.h"
 #include "session/record.h"
+#include "jwt/issuer.h"
 
 namespace auth_oidc {
 

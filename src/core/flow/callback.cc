@@ -10,6 +10,7 @@
 #include "jwt/claims.h"
 #include "jwt/id_token.h"
 #include "session/lifetime.h"
+#include "jwt/issuer.h"
 
 namespace auth_oidc {
 
@@ -165,7 +166,7 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
                          "\": login answer without \"iss\", which the "
                          "provider says it always sends");
     }
-    if (iss_ && *iss_ != issuer_) {
+    if (iss_ && !issuerMatches(issuer_, *iss_)) {
         return reply(400, "Login failed",
                      "The login answer comes from another identity provider.",
                      LogLevel::Error,
@@ -305,7 +306,9 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
     if (!claims) {
         const Status status = claims.status();
         const bool clock = status == Status::Expired || status == Status::NotYet;
-        const bool issuer = status == Status::Issuer;
+        // a template's mismatch is the token's, not the configuration's
+        const bool issuer =
+            status == Status::Issuer && !isIssuerTemplate(issuer_);
         return reply(status == Status::NoMemory || status == Status::Internal
                          ? 500
                          : 401,
@@ -313,7 +316,7 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
                      clock ? std::string("The identity token is not valid at "
                                          "this server's time: its clock or the "
                                          "identity provider's is wrong.")
-                     : issuer
+                     : status == Status::Issuer
                          ? std::string("The identity token comes from another "
                                        "issuer than the one configured.")
                          : std::string("The identity token is not valid (") +

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/text.h"
+#include "jwt/issuer.h"
 
 namespace auth_oidc {
 
@@ -40,7 +41,7 @@ const Step &FrontchannelFlow::start() {
                      "The logout request names an issuer or a session, not "
                      "both.");
     }
-    if (iss_ && *iss_ != issuer_) {
+    if (iss_ && !issuerMatches(issuer_, *iss_)) {
         reply(400, "Logout failed",
               "The logout request comes from another identity provider.");
         step_.logLevel = LogLevel::Error;

@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "json/json.h"
 #include "jwt/verify.h"
+#include "jwt/issuer.h"
 
 namespace auth_oidc {
 

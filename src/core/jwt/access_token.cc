@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "jwt/verify.h"
+#include "jwt/issuer.h"
 
 namespace auth_oidc {
 

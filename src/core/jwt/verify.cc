@@ -216,19 +216,6 @@ Result<bool> checkNotBefore(const Claims &claims, std::int64_t now,
     return true;
 }
 
-Result<bool> checkIssuer(const Claims &claims, std::string_view issuer) {
-    const auto iss = claims.string("iss");
-    if (!iss) {
-        return claimMustBe("iss", "a string");
-    }
-    if (*iss != issuer) {
-        return makeError(Status::Issuer, "\"iss\" is " + quoteForDetail(*iss) +
-                                             ", expected " +
-                                             quoteForDetail(issuer));
-    }
-    return true;
-}
-
 Result<std::size_t> checkAudience(const Claims &claims,
                                   std::string_view clientId) {
     const json_t *aud = json_object_get(claims.root(), "aud");

@@ -61,8 +61,7 @@ Error claimMustBe(std::string_view name, std::string_view expected);
 Result<bool> checkNotBefore(const Claims &claims, std::int64_t now,
                             std::int64_t leeway);
 
-// "iss" present and equal to issuer byte for byte. Errors: Field, Issuer.
-Result<bool> checkIssuer(const Claims &claims, std::string_view issuer);
+// checkIssuer(): jwt/issuer.h.
 
 // "aud": a string or an array of strings (RFC 7519, section 4.1.3) that
 // lists clientId. The number of audiences on success. Errors: Field,
