@@ -88,7 +88,7 @@ ngx_int_t
 ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name,
     ngx_array_t **logins)
 {
-    ngx_str_t                         *login;
+    ngx_keyval_t                      *login;
 
     u_char                            *p, *last, *d, *out;
     ngx_str_t                          n, v;
@@ -136,7 +136,7 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name,
                 if (logins && n.len != name->len) {
                     if (*logins == NULL) {
                         *logins = ngx_array_create(r->pool, 4,
-                                                   sizeof(ngx_str_t));
+                                                   sizeof(ngx_keyval_t));
                         if (*logins == NULL) {
                             return NGX_ERROR;
                         }
@@ -147,7 +147,8 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name,
                         return NGX_ERROR;
                     }
 
-                    *login = n;
+                    login->key = n;
+                    login->value = v;
                 }
 
                 continue;
@@ -253,6 +254,25 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
 
 
 /*
+ * The login loop's counter (ngx_http_auth_oidc_login_loop.c): name is
+ * "<cookie_name>_login_loop", so that it is ours (never sent upstream) but
+ * never a started login's; value NULL clears it.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    static ngx_str_t  root = ngx_string("/");
+
+    return ngx_http_auth_oidc_cookie_add(r, prov, name, value, &root,
+                                         value ? NGX_HTTP_AUTH_OIDC_LOOP_WINDOW
+                                               : 0);
+}
+
+
+/*
  * Every login start adds a cookie of a few hundred bytes for
  * login_timeout; abandoned ones (tabs, or a hostile page opening protected
  * URLs) would grow every request's Cookie header past nginx's header
@@ -267,30 +287,40 @@ ngx_http_auth_oidc_login_cookies_prune(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_array_t *logins,
     ngx_uint_t max)
 {
-    ngx_str_t   *names;
-    ngx_uint_t   i;
+    size_t         len;
+    ngx_uint_t     i, n;
+    ngx_keyval_t  *cookies;
 
     static ngx_str_t  root = ngx_string("/");
 
-    if (logins == NULL || logins->nelts < max) {
+    if (logins == NULL) {
+        return NGX_OK;
+    }
+
+    /* started logins' cookies only: not the login loop's counter */
+    len = prov->cookie_name.len + sizeof("_login_") - 1
+          + NGX_HTTP_AUTH_OIDC_STATE_PART;
+    cookies = logins->elts;
+
+    for (i = 0, n = 0; i < logins->nelts; i++) {
+        n += (cookies[i].key.len == len);
+    }
+
+    if (n < max) {
         return NGX_OK;
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "auth_oidc: provider \"%V\": %ui logins pending in this "
-                  "browser, the older ones cleared", &prov->name,
-                  logins->nelts);
-
-    names = logins->elts;
+                  "browser, the older ones cleared", &prov->name, n);
 
     for (i = 0; i < logins->nelts; i++) {
-        if (names[i].len != prov->cookie_name.len + sizeof("_login_") - 1
-                            + NGX_HTTP_AUTH_OIDC_STATE_PART)
-        {
+        if (cookies[i].key.len != len) {
             continue;
         }
 
-        if (ngx_http_auth_oidc_cookie_add(r, prov, &names[i], NULL, &root, 0)
+        if (ngx_http_auth_oidc_cookie_add(r, prov, &cookies[i].key, NULL,
+                                          &root, 0)
             != NGX_OK)
         {
             return NGX_ERROR;

@@ -184,6 +184,10 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
     }
 
     if (ctx->session) {
+        if (ngx_http_auth_oidc_login_loop_reset(r, ctx, prov) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         /*
          * Authenticated. With auth_require, it decides whether that is
          * enough: "satisfy any" must not let a session in that auth_require
@@ -1052,6 +1056,7 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "auth oidc: no session for the cookie");
+        ctx->stale_cookie = 1;
         ngx_http_auth_oidc_session_memo_drop(key);
         return;
     }

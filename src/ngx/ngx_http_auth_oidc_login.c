@@ -23,6 +23,7 @@ ngx_int_t
 ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
+    ngx_int_t                  rc;
     ngx_str_t                  state, nonce, verifier, redirect_uri;
     auth_oidc_error_t          err;
     auth_oidc_login_params_t   params;
@@ -56,6 +57,12 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
             && ngx_http_auth_oidc_post_seal(r, ctx, prov, &state) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* a browser sent here again and again: stopped, and told why */
+        rc = ngx_http_auth_oidc_login_loop(r, ctx, prov);
+        if (rc != NGX_DECLINED) {
+            return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
         }
 
         ngx_memzero(&params, sizeof(auth_oidc_login_params_t));

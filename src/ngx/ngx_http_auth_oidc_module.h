@@ -60,6 +60,11 @@ typedef enum {
 /* started logins a browser keeps at once, before they are cleared */
 #define NGX_HTTP_AUTH_OIDC_LOGINS_MAX  4
 
+/* a login loop: more than this many logins of one browser in the window */
+#define NGX_HTTP_AUTH_OIDC_LOOP_LOGINS  4
+#define NGX_HTTP_AUTH_OIDC_LOOP_WINDOW  60
+#define NGX_HTTP_AUTH_OIDC_LOOP_DETECTED  508
+
 
 /* Why a back-channel logout was refused, for oidc_status. */
 typedef enum {
@@ -261,6 +266,7 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_uint_t                   drop_tokens;      /* AUTH_OIDC_DROP_* */
     ngx_str_t                    keep_claims;      /* AUTH_OIDC_DROP_CLAIMS */
     ngx_uint_t                   drop_logged;      /* said, per worker */
+    ngx_uint_t                   loop_logged;      /* said, per worker */
     ngx_str_t                    ssl_trusted_certificate;
     ngx_str_t                    ssl_crl;
 
@@ -418,7 +424,8 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_uint_t                           ncandidates;
     auth_oidc_pending_t                 *pending;
     ngx_str_t                            redirect_uri;
-    ngx_array_t                         *logins;    /* login cookies seen */
+    ngx_array_t                         *logins;    /* ngx_keyval_t: login
+                                                        cookies seen */
 
     /* the answer of the callback or logout, once decided */
     ngx_int_t                            status;
@@ -446,6 +453,7 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             refreshing:1;
     unsigned                             paused:1;    /* a WAIT was taken */
     unsigned                             session_ended:1;
+    unsigned                             stale_cookie:1; /* no such session */
     unsigned                             body_requested:1;
     unsigned                             locking:1;   /* a lock being added */
     unsigned                             oauth_answer:1;  /* JSON, no page */
@@ -693,6 +701,13 @@ ngx_int_t ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
     ngx_str_t *value);
 ngx_uint_t ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name,
     const char *prefix);
+ngx_int_t ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
+    ngx_str_t *value);
+ngx_int_t ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+ngx_int_t ngx_http_auth_oidc_login_loop_reset(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_login_cookies_prune(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_array_t *logins,
     ngx_uint_t max);
