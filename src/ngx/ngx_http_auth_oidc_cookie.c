@@ -253,11 +253,8 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
 }
 
 
-/*
- * The login loop's counter (ngx_http_auth_oidc_login_loop.c): name is
- * "<cookie_name>_login_loop", so that it is ours (never sent upstream) but
- * never a started login's; value NULL clears it.
- */
+/* The login loop's counter (ngx_http_auth_oidc_login_loop.c); value NULL
+ * clears it. */
 
 ngx_int_t
 ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,

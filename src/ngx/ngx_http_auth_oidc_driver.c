@@ -639,6 +639,14 @@ ngx_http_auth_oidc_drive_reply(ngx_http_request_t *r,
         {
             goto failed;
         }
+
+        /* a login done: counted until a request brings its session */
+        if (ctx->pending
+            && ngx_http_auth_oidc_login_loop_count(r, ctx->provider)
+               != NGX_OK)
+        {
+            goto failed;
+        }
     }
 
     if (step->location.len) {

@@ -5,95 +5,160 @@
  * session store each host keeps to itself, Secure cookies over http, a
  * proxy or the app dropping the cookie) would bounce between nginx and the
  * provider for ever, the provider's single sign-on answering at once. Each
- * login start counts itself in a cookie of the browser's; the one after
- * NGX_HTTP_AUTH_OIDC_LOOP_LOGINS in NGX_HTTP_AUTH_OIDC_LOOP_WINDOW seconds
- * is not sent on: the browser gets a page that says what is likely wrong,
- * the error log says it with the fix, once per worker and provider. A
- * request with a session clears the count: people who log in often are
- * never stopped.
+ * login done (its callback) counts itself in a cookie of the browser's; a
+ * login start after NGX_HTTP_AUTH_OIDC_LOOP_LOGINS of them in
+ * NGX_HTTP_AUTH_OIDC_LOOP_WINDOW seconds is not sent on: the browser gets a
+ * page that says what is likely wrong, the error log says it with the fix,
+ * once per worker and provider. A request with a session clears the count:
+ * people who log in often, or open many tabs at once, are never stopped.
  */
 
 
 #include "ngx_http_auth_oidc_module.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_login_loop_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name);
+static ngx_int_t ngx_http_auth_oidc_login_loop_parse(ngx_str_t *value,
+    time_t now, time_t *first);
 static const char *ngx_http_auth_oidc_login_loop_cause(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     const char **fix);
 
 
 /*
- * NGX_DECLINED: the login goes on (its start counted); else the answer of
- * the access phase (the page sent, or a status).
+ * The login loop's counter cookie: "<cookie_name>_login_loop", so that it
+ * is ours (never sent upstream) but never a started login's.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_login_loop_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name)
+{
+    name->len = prov->cookie_name.len + sizeof("_login_loop") - 1;
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(name->data, prov->cookie_name.data,
+                          prov->cookie_name.len),
+               "_login_loop", sizeof("_login_loop") - 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * "<count>.<the first login's time>": the logins completed in the window,
+ * 0 (and now) when there is none or it is over.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_login_loop_parse(ngx_str_t *value, time_t now,
+    time_t *first)
+{
+    u_char     *dot;
+    ngx_int_t   count;
+
+    dot = value->len ? ngx_strlchr(value->data, value->data + value->len, '.')
+                     : NULL;
+
+    if (dot) {
+        count = ngx_atoi(value->data, dot - value->data);
+        *first = ngx_atotm(dot + 1, value->data + value->len - dot - 1);
+
+        if (count != NGX_ERROR && *first != NGX_ERROR && *first <= now
+            && now - *first < NGX_HTTP_AUTH_OIDC_LOOP_WINDOW)
+        {
+            return count;
+        }
+    }
+
+    *first = now;
+
+    return 0;
+}
+
+
+/* At a login's callback, done: one more in the window. */
+
+ngx_int_t
+ngx_http_auth_oidc_login_loop_count(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    time_t     first;
+    ngx_int_t  count;
+    ngx_str_t  name, value;
+
+    if (ngx_http_auth_oidc_login_loop_name(r, prov, &name) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_cookie_get(r, &name, &value) != NGX_OK) {
+        value.len = 0;
+    }
+
+    count = ngx_http_auth_oidc_login_loop_parse(&value, ngx_time(), &first);
+
+    value.data = ngx_pnalloc(r->pool, 2 * NGX_TIME_T_LEN + 1);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%i.%T", count + 1, first)
+                - value.data;
+
+    return ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, &value);
+}
+
+
+/*
+ * At a login's start: NGX_DECLINED when it goes on, else the access
+ * phase's answer (the page sent, or a status).
  */
 
 ngx_int_t
 ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    u_char        *p, *dot, *last;
+    u_char        *p;
     time_t         now, first;
     ngx_int_t      count;
-    ngx_str_t      name, value, detail;
+    ngx_str_t      name, detail;
     ngx_uint_t     i;
     const char    *cause, *fix;
     ngx_keyval_t  *cookies;
 
-    name.len = prov->cookie_name.len + sizeof("_login_loop") - 1;
-    name.data = ngx_pnalloc(r->pool, name.len);
-    if (name.data == NULL) {
-        return NGX_ERROR;
+    if (ctx->logins == NULL) {
+        return NGX_DECLINED;
     }
 
-    ngx_memcpy(ngx_cpymem(name.data, prov->cookie_name.data,
-                          prov->cookie_name.len),
-               "_login_loop", sizeof("_login_loop") - 1);
+    if (ngx_http_auth_oidc_login_loop_name(r, prov, &name) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     now = ngx_time();
     count = 0;
     first = now;
 
-    /* "<count>.<first login's time>", as cookie_strip() found it */
-    cookies = ctx->logins ? ctx->logins->elts : NULL;
+    /* as cookie_strip() found it */
+    cookies = ctx->logins->elts;
 
-    for (i = 0; cookies && i < ctx->logins->nelts; i++) {
-        if (cookies[i].key.len != name.len
-            || ngx_memcmp(cookies[i].key.data, name.data, name.len) != 0)
+    for (i = 0; i < ctx->logins->nelts; i++) {
+        if (cookies[i].key.len == name.len
+            && ngx_memcmp(cookies[i].key.data, name.data, name.len) == 0)
         {
-            continue;
-        }
-
-        p = cookies[i].value.data;
-        last = p + cookies[i].value.len;
-        dot = p ? ngx_strlchr(p, last, '.') : NULL;
-
-        if (dot) {
-            count = ngx_atoi(p, dot - p);
-            first = ngx_atotm(dot + 1, last - dot - 1);
-        }
-
-        if (count == NGX_ERROR || first == NGX_ERROR || first > now
-            || now - first >= NGX_HTTP_AUTH_OIDC_LOOP_WINDOW)
-        {
-            count = 0;
-            first = now;
+            count = ngx_http_auth_oidc_login_loop_parse(&cookies[i].value,
+                                                        now, &first);
         }
     }
 
-    if (++count <= NGX_HTTP_AUTH_OIDC_LOOP_LOGINS) {
-        value.data = ngx_pnalloc(r->pool, 2 * NGX_TIME_T_LEN + 1);
-        if (value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        value.len = ngx_sprintf(value.data, "%i.%T", count, first)
-                    - value.data;
-
-        return ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, &value)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    if (count < NGX_HTTP_AUTH_OIDC_LOOP_LOGINS) {
+        return NGX_DECLINED;
     }
 
-    /* stopped: the counter starts afresh, so that "Try again" tries */
+    /* stopped: the count starts afresh, so that "Sign in again" tries */
     if (ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -105,7 +170,7 @@ ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": login loop stopped: "
-                      "%i logins of one browser in %T s, its session "
+                      "%i logins of one browser done in %T s, its session "
                       "cookie \"%V\" never came back; likely %s; fix: %s",
                       &prov->name, count, now - first, &prov->cookie_name,
                       cause, fix);

@@ -706,6 +706,8 @@ ngx_int_t ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,
     ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
+ngx_int_t ngx_http_auth_oidc_login_loop_count(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_login_loop_reset(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_login_cookies_prune(ngx_http_request_t *r,
