@@ -39,6 +39,8 @@ static char *ngx_http_auth_oidc_core_check(ngx_conf_t *cf,
 
 static char *ngx_http_auth_oidc_provider_user_claim(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_uint_t ngx_http_auth_oidc_provider_names_claim(ngx_str_t *var,
+    ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf,
     ngx_http_auth_oidc_provider_conf_t *prov);
@@ -1009,9 +1011,7 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
         len = prov->user_claim.len;
 
         for (i = 0; i < cmcf->variables.nelts; i++) {
-            if (v[i].name.len > claim.len
-                && ngx_strncmp(v[i].name.data, claim.data, claim.len) == 0)
-            {
+            if (ngx_http_auth_oidc_provider_names_claim(&v[i].name, prov)) {
                 len += v[i].name.len - claim.len + 1;
             }
         }
@@ -1025,9 +1025,7 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
         p = ngx_cpymem(p, prov->user_claim.data, prov->user_claim.len);
 
         for (i = 0; i < cmcf->variables.nelts; i++) {
-            if (v[i].name.len > claim.len
-                && ngx_strncmp(v[i].name.data, claim.data, claim.len) == 0)
-            {
+            if (ngx_http_auth_oidc_provider_names_claim(&v[i].name, prov)) {
                 *p++ = ' ';
                 p = ngx_cpymem(p, v[i].name.data + claim.len,
                                v[i].name.len - claim.len);
@@ -1074,6 +1072,24 @@ ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     }
 
     return NGX_OK;
+}
+
+
+/* A $oidc_claim_* variable of a claim other than user_claim (kept anyway). */
+
+static ngx_uint_t
+ngx_http_auth_oidc_provider_names_claim(ngx_str_t *var,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    size_t  len;
+
+    len = sizeof("oidc_claim_") - 1;
+
+    return var->len > len
+           && ngx_strncmp(var->data, "oidc_claim_", len) == 0
+           && (var->len - len != prov->user_claim.len
+               || ngx_strncmp(var->data + len, prov->user_claim.data,
+                              prov->user_claim.len) != 0);
 }
 
 
