@@ -316,13 +316,26 @@ Result<std::string> encodeSession(const SessionFields &fields) {
         table = built;
     } else if (table.empty()) {
         return requiredEmpty("claims");
-    } else {
-        std::vector<ClaimEntry> index;
-        std::string error;
-        if (!readClaimTable(table, index, error)) {
-            return makeError(Status::InvalidArgument,
-                             "malformed claim table: " + error);
+    }
+    std::vector<ClaimEntry> index;
+    std::string error;
+    if (!readClaimTable(table, index, error)) {
+        return makeError(Status::InvalidArgument,
+                         "malformed claim table: " + error);
+    }
+    // "sub" is the session's own field: the table does not repeat it (a
+    // claim "sub" other than the field's, which no login makes, stays)
+    const auto sub = findClaim(index, "sub");
+    std::string withoutSub;
+    if (sub && *sub == fields.sub) {
+        putVarint(withoutSub, index.size() - 1);
+        for (const ClaimEntry &e : index) {
+            if (e.name != "sub") {
+                putString(withoutSub, e.name);
+                putString(withoutSub, e.value);
+            }
         }
+        table = withoutSub;
     }
     const std::string idToken = packToken(fields.idToken);
     const std::string accessToken = packToken(fields.accessToken);
@@ -472,6 +485,19 @@ Result<SessionFields> decodeSession(std::string_view record, bool unpack) {
     std::string error;
     if (!readClaimTable(f.claimTable, f.claimIndex, error)) {
         return makeError(Status::Decode, error);
+    }
+    // the table lacks "sub" (version 4 always): the field answers for it
+    const auto at = std::lower_bound(
+        f.claimIndex.begin(), f.claimIndex.end(), std::string_view("sub"),
+        [](const ClaimEntry &e, std::string_view n) { return e.name < n; });
+    if (at != f.claimIndex.end() && at->name == "sub") {
+        if (in.version() >= 4 && at->value == f.sub) {
+            return makeError(Status::Decode,
+                             "malformed record: the claim table repeats "
+                             "\"sub\"");
+        }
+    } else {
+        f.claimIndex.insert(at, ClaimEntry{"sub", f.sub});
     }
     return f;
 }

@@ -36,7 +36,9 @@ namespace auth_oidc {
 // so an upgrade logs nobody out; pending logins are the same in both.
 //
 // Version 4 keeps the session's three tokens packed (token_packing.h): the
-// bytes a base64url token stands for, a quarter less than its text.
+// bytes a base64url token stands for, a quarter less than its text; and
+// its claim table does not repeat "sub", the session's own field, which
+// the decoded index lists in its place.
 // Versions 2 and 3 still decode; pending logins and bearer entries are as
 // in version 3.
 inline constexpr unsigned char kRecordVersion = 4;

@@ -253,7 +253,7 @@ TEST_F(CallbackFlowTest, TheSessionKeepsOnlyTheClaimsItIsToldTo) {
     for (const ClaimEntry &e : session.value().claimIndex) {
         kept.emplace_back(e.name);
     }
-    EXPECT_EQ(kept, (std::vector<std::string>{"acr", "auth_time", "cognito:groups", "email", "nonce"}));
+    EXPECT_EQ(kept, (std::vector<std::string>{"acr", "auth_time", "cognito:groups", "email", "nonce", "sub"}));
     EXPECT_EQ(session.value().sub, "user-1");
 
     // all: every claim, as before

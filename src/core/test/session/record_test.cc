@@ -74,9 +74,10 @@ TEST(RecordTest, SessionRoundTrip) {
     EXPECT_EQ(f.claimIndex[0].value, "Jane Doe");
     EXPECT_EQ(f.claimIndex[1].name, "sub");
     EXPECT_EQ(f.claimIndex[1].value, "248289761001");
-    // count, then (length, name, length, value) per claim, sorted by name.
-    EXPECT_EQ(f.claimTable, std::string_view("\x02\x04name\x08Jane Doe"
-                                             "\x03sub\x0c" "248289761001"));
+    // count, then (length, name, length, value) per claim, sorted by name;
+    // "sub" is the session's field, not repeated in the table (the index
+    // lists it all the same).
+    EXPECT_EQ(f.claimTable, std::string_view("\x01\x04name\x08Jane Doe"));
     EXPECT_EQ(f.userinfo, want.userinfo);
     EXPECT_EQ(f.created, want.created);
     EXPECT_EQ(f.expires, want.expires);
@@ -113,10 +114,10 @@ TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
                                R"("groups":["admins","users"],"opt":null})";
     s.idToken = idToken;
     s.claims = claims;
-    // Count, then 8 entries (opt is null): iss 3+18, sub 3+12, aud 3+6,
-    // exp 3+10, iat 3+10, email_verified 14+4, name 4+8, groups 6+18, two
-    // length bytes each.
-    const std::size_t table = 1 + 8 * 2 + 21 + 15 + 9 + 13 + 13 + 18 + 12 + 24;
+    // Count, then 7 entries (opt is null; sub is the session's field): iss
+    // 3+18, aud 3+6, exp 3+10, iat 3+10, email_verified 14+4, name 4+8,
+    // groups 6+18, two length bytes each.
+    const std::size_t table = 1 + 7 * 2 + 21 + 9 + 13 + 13 + 18 + 12 + 24;
     EXPECT_LT(table, claims.size());
     // The tokens packed: 1100 base64url characters are 825 bytes; the two
     // short tokens end in non-canonical base64url and stay text.
@@ -129,7 +130,8 @@ TEST(RecordTest, SessionSizeIsPayloadPlusSmallOverhead) {
     }
     const auto encoded = encodeSession(s);
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
-    EXPECT_EQ(encoded.value().size(), payload + 2 + 2 + 5 * 1 + 2 * 2 + 40);
+    // the table is under 128 bytes now: a one-byte length
+    EXPECT_EQ(encoded.value().size(), payload + 2 + 2 + 6 * 1 + 1 * 2 + 40);
     EXPECT_LT(encoded.value().size(), 2000u);
     const auto decoded = decodeSession(encoded.value());
     ASSERT_TRUE(decoded.ok()) << decoded.detail();
@@ -367,7 +369,9 @@ TEST(RecordTest, EncodeChecksClaims) {
     const auto empty = decodeSession(encodeSession(s).value());
     ASSERT_TRUE(empty.ok()) << empty.detail();
     EXPECT_EQ(empty.value().claimTable, std::string_view("\0", 1));
-    EXPECT_TRUE(empty.value().claimIndex.empty());
+    // only the session's "sub", from its field
+    ASSERT_EQ(empty.value().claimIndex.size(), 1u);
+    EXPECT_EQ(empty.value().claimIndex[0].name, "sub");
 
     s = session();
     s.claimTable = std::string_view("\0", 1);
@@ -526,6 +530,37 @@ TEST(RecordTest, AMalformedPackedTokenDoesNotDecode) {
     EXPECT_EQ(decoded.status(), Status::Decode);
     // checked even when left packed
     EXPECT_EQ(decodeSession(record, false).status(), Status::Decode);
+}
+
+}  // namespace
+}  // namespace auth_oidc
+
+namespace auth_oidc {
+namespace {
+
+// "sub" lives once, in its field: a version 4 table does not repeat it,
+// and a table that does is not this format.
+TEST(RecordTest, SubIsKeptOnce) {
+    SessionFields s = session();
+    s.idToken = s.accessToken = s.refreshToken = {};
+    const auto encoded = encodeSession(s);
+    ASSERT_TRUE(encoded) << encoded.detail();
+    EXPECT_EQ(encoded.value().find("\x03sub"), std::string::npos);
+    const auto decoded = decodeSession(encoded.value());
+    ASSERT_TRUE(decoded) << decoded.detail();
+    EXPECT_EQ(findClaim(decoded.value().claimIndex, "sub"),
+              std::optional<std::string_view>("248289761001"));
+    EXPECT_EQ(findClaimForVariable(decoded.value().claimIndex, "sub"),
+              std::optional<std::string_view>("248289761001"));
+
+    // a version 4 record whose table holds "sub"
+    std::string record = encoded.value();
+    const std::string table("\x01\x04name\x08Jane Doe", 15);
+    const std::size_t at = record.find(table);
+    ASSERT_NE(at, std::string::npos);
+    record.replace(at - 1, 1 + table.size(),
+                   std::string("\x1f\x02\x04name\x08Jane Doe\x03sub\x0c" "248289761001", 32));
+    EXPECT_EQ(decodeSession(record).status(), Status::Decode);
 }
 
 }  // namespace
