@@ -854,7 +854,7 @@ namespace {
 // The session's fields with its tokens' text, unpacked on first use. The
 // packed forms were checked at decode: unpacking cannot fail but for
 // memory, and then the tokens read as absent.
-const auth_oidc_session_fields_t &tokensOf(const auth_oidc_session_t &s) {
+const auth_oidc_session_fields_t *tokensOf(const auth_oidc_session_t &s) {
     if (s.packedTokens.tokensPacked) {
         try {
             auth_oidc::SessionFields &t = s.packedTokens;
@@ -869,14 +869,14 @@ const auth_oidc_session_fields_t &tokensOf(const auth_oidc_session_t &s) {
         }
         s.packedTokens.tokensPacked = false;
     }
-    return s.fields;
+    return &s.fields;
 }
 
 }  // namespace
 
 const auth_oidc_session_fields_t *auth_oidc_session_fields(
     const auth_oidc_session_t *s) noexcept {
-    return s == nullptr ? nullptr : &tokensOf(*s);
+    return s == nullptr ? nullptr : tokensOf(*s);
 }
 
 int64_t auth_oidc_session_expires(const auth_oidc_session_t *s) noexcept {
@@ -1286,7 +1286,7 @@ const auth_oidc::ClaimSources *claimSourcesOf(const auth_oidc_session_t &s) {
     if (!s.claimSources) {
         auto parsed =
             s.bearerClaims.empty()
-                ? auth_oidc::parseClaimSources(view(tokensOf(s).id_token),
+                ? auth_oidc::parseClaimSources(view(tokensOf(s)->id_token),
                                                view(s.fields.userinfo))
                 : auth_oidc::parseBearerClaimSources(s.bearerClaims);
         if (!parsed) {
