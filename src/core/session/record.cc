@@ -5,6 +5,7 @@
 
 #include "jwt/claims.h"
 #include "session/token_packing.h"
+#include "session/varint.h"
 
 namespace auth_oidc {
 
@@ -14,15 +15,6 @@ constexpr char kPendingKind = 'P';
 constexpr char kSessionKind = 'S';
 constexpr char kBearerKind = 'B';
 constexpr char kRefusedBearerKind = 'R';
-constexpr std::size_t kMaxVarintBytes = 10;
-
-void putVarint(std::string &out, std::uint64_t value) {
-    while (value >= 0x80) {
-        out += static_cast<char>((value & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out += static_cast<char>(value);
-}
 
 void putString(std::string &out, std::string_view value) {
     putVarint(out, value.size());
@@ -117,31 +109,17 @@ private:
     unsigned char version_ = 0;
 
     bool varint(std::uint64_t &out, const char *name) {
-        std::uint64_t value = 0;
-        for (std::size_t i = 0; i < kMaxVarintBytes; ++i) {
-            if (i >= rest_.size()) {
-                return fail(std::string("truncated at ") + name);
-            }
-            const auto byte = static_cast<unsigned char>(rest_[i]);
-            // The tenth byte holds bit 63 only.
-            if (i == kMaxVarintBytes - 1 && byte > 1) {
-                return fail(std::string("length of ") + name +
-                            " overflows");
-            }
-            value |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
-            if ((byte & 0x80) == 0) {
-                // Minimal encoding only: a zero final byte after others is
-                // padding another encoder would not produce.
-                if (byte == 0 && i > 0) {
-                    return fail(std::string("length of ") + name +
-                                " is not minimally encoded");
-                }
-                rest_.remove_prefix(i + 1);
-                out = value;
-                return true;
-            }
+        switch (takeVarint(rest_, out)) {
+        case VarintError::None:
+            return true;
+        case VarintError::Truncated:
+            return fail(std::string("truncated at ") + name);
+        case VarintError::NotMinimal:
+            return fail(std::string("length of ") + name +
+                        " is not minimally encoded");
+        default:
+            return fail(std::string("length of ") + name + " overflows");
         }
-        return fail(std::string("length of ") + name + " overflows");
     }
 
     bool fail(std::string what) {

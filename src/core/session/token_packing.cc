@@ -3,33 +3,11 @@
 #include <cstdint>
 
 #include "common/base64url.h"
+#include "session/varint.h"
 
 namespace auth_oidc {
 
 namespace {
-
-constexpr std::size_t kMaxVarintBytes = 10;
-
-void putVarint(std::string &out, std::uint64_t value) {
-    while (value >= 0x80) {
-        out += static_cast<char>((value & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out += static_cast<char>(value);
-}
-
-bool takeVarint(std::string_view &in, std::uint64_t &value) {
-    value = 0;
-    for (std::size_t i = 0; i < kMaxVarintBytes && i < in.size(); ++i) {
-        const auto byte = static_cast<unsigned char>(in[i]);
-        value |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
-        if ((byte & 0x80) == 0) {
-            in.remove_prefix(i + 1);
-            return true;
-        }
-    }
-    return false;
-}
 
 // The bytes of a canonical base64url string appended to out.
 bool appendDecoded(std::string &out, std::string_view text) {
@@ -117,7 +95,8 @@ bool readPacked(std::string_view packed, std::string *out) {
     case kPackedJws:
         for (int i = 0; i < 2; ++i) {
             std::uint64_t len = 0;
-            if (!takeVarint(packed, len) || len > packed.size()) {
+            if (takeVarint(packed, len) != VarintError::None ||
+                len > packed.size()) {
                 return false;
             }
             if (out != nullptr) {

@@ -106,3 +106,23 @@ TEST(TokenPackingTest, SurvivesGarbage) {
 
 }  // namespace
 }  // namespace auth_oidc
+
+namespace auth_oidc {
+namespace {
+
+// A JWS part's length is read as strictly as the record's: a padded
+// (non-minimal) length is another encoding of the same token, refused.
+TEST(TokenPackingTest, APaddedLengthIsRefused) {
+    const std::string packed = packToken("e30.e30.c2ln");
+    ASSERT_EQ(static_cast<unsigned char>(packed[0]), kPackedJws);
+    ASSERT_EQ(packed[1], '\x02');
+    std::string padded = packed;
+    padded.replace(1, 1, std::string("\x82\x00", 2));
+    std::string out;
+    EXPECT_FALSE(unpackTokenTo(padded, out));
+    EXPECT_FALSE(validPackedToken(padded));
+    EXPECT_TRUE(validPackedToken(packed));
+}
+
+}  // namespace
+}  // namespace auth_oidc
