@@ -258,12 +258,12 @@ ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
-    ngx_str_t *value)
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value)
 {
     static ngx_str_t  root = ngx_string("/");
 
-    return ngx_http_auth_oidc_cookie_add(r, prov, name, value, &root,
+    return ngx_http_auth_oidc_cookie_add(r, prov, &prov->loop_cookie, value,
+                                         &root,
                                          value ? NGX_HTTP_AUTH_OIDC_LOOP_WINDOW
                                                : 0);
 }

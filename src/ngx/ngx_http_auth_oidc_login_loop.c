@@ -17,36 +17,13 @@
 #include "ngx_http_auth_oidc_module.h"
 
 
-static ngx_int_t ngx_http_auth_oidc_login_loop_name(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name);
 static ngx_int_t ngx_http_auth_oidc_login_loop_parse(ngx_str_t *value,
     time_t now, time_t *first);
+static ngx_keyval_t *ngx_http_auth_oidc_login_loop_find(
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 static const char *ngx_http_auth_oidc_login_loop_cause(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     const char **fix);
-
-
-/*
- * The login loop's counter cookie: "<cookie_name>_login_loop", so that it
- * is ours (never sent upstream) but never a started login's.
- */
-
-static ngx_int_t
-ngx_http_auth_oidc_login_loop_name(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name)
-{
-    name->len = prov->cookie_name.len + sizeof("_login_loop") - 1;
-    name->data = ngx_pnalloc(r->pool, name->len);
-    if (name->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(name->data, prov->cookie_name.data,
-                          prov->cookie_name.len),
-               "_login_loop", sizeof("_login_loop") - 1);
-
-    return NGX_OK;
-}
 
 
 /*
@@ -89,13 +66,11 @@ ngx_http_auth_oidc_login_loop_count(ngx_http_request_t *r,
 {
     time_t     first;
     ngx_int_t  count;
-    ngx_str_t  name, value;
+    ngx_str_t  value;
 
-    if (ngx_http_auth_oidc_login_loop_name(r, prov, &name) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_auth_oidc_cookie_get(r, &name, &value) != NGX_OK) {
+    if (ngx_http_auth_oidc_cookie_get(r, &prov->loop_cookie, &value)
+        != NGX_OK)
+    {
         value.len = 0;
     }
 
@@ -109,7 +84,7 @@ ngx_http_auth_oidc_login_loop_count(ngx_http_request_t *r,
     value.len = ngx_sprintf(value.data, "%i.%T", count + 1, first)
                 - value.data;
 
-    return ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, &value);
+    return ngx_http_auth_oidc_login_loop_cookie(r, prov, &value);
 }
 
 
@@ -125,41 +100,25 @@ ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
     u_char        *p;
     time_t         now, first;
     ngx_int_t      count;
-    ngx_str_t      name, detail;
-    ngx_uint_t     i;
+    ngx_str_t      detail;
     const char    *cause, *fix;
-    ngx_keyval_t  *cookies;
+    ngx_keyval_t  *counter;
 
-    if (ctx->logins == NULL) {
+    /* as cookie_strip() found it */
+    counter = ngx_http_auth_oidc_login_loop_find(ctx, prov);
+    if (counter == NULL) {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_auth_oidc_login_loop_name(r, prov, &name) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
     now = ngx_time();
-    count = 0;
-    first = now;
-
-    /* as cookie_strip() found it */
-    cookies = ctx->logins->elts;
-
-    for (i = 0; i < ctx->logins->nelts; i++) {
-        if (cookies[i].key.len == name.len
-            && ngx_memcmp(cookies[i].key.data, name.data, name.len) == 0)
-        {
-            count = ngx_http_auth_oidc_login_loop_parse(&cookies[i].value,
-                                                        now, &first);
-        }
-    }
+    count = ngx_http_auth_oidc_login_loop_parse(&counter->value, now, &first);
 
     if (count < NGX_HTTP_AUTH_OIDC_LOOP_LOGINS) {
         return NGX_DECLINED;
     }
 
     /* stopped: the count starts afresh, so that "Sign in again" tries */
-    if (ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, NULL) != NGX_OK) {
+    if (ngx_http_auth_oidc_login_loop_cookie(r, prov, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -205,28 +164,40 @@ ngx_int_t
 ngx_http_auth_oidc_login_loop_reset(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    ngx_str_t      name;
+    if (ngx_http_auth_oidc_login_loop_find(ctx, prov) == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_auth_oidc_login_loop_cookie(r, prov, NULL);
+}
+
+
+/* The counter among the cookies of ours the request brought, or NULL. */
+
+static ngx_keyval_t *
+ngx_http_auth_oidc_login_loop_find(ngx_http_auth_oidc_ctx_t *ctx,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
     ngx_uint_t     i;
     ngx_keyval_t  *cookies;
 
     if (ctx->logins == NULL) {
-        return NGX_OK;
+        return NULL;
     }
 
     cookies = ctx->logins->elts;
 
     for (i = 0; i < ctx->logins->nelts; i++) {
-        if (cookies[i].key.len == prov->cookie_name.len
-                                  + sizeof("_login_loop") - 1
-            && ngx_strncmp(cookies[i].key.data + prov->cookie_name.len,
-                           "_login_loop", sizeof("_login_loop") - 1) == 0)
+        if (cookies[i].key.len == prov->loop_cookie.len
+            && ngx_memcmp(cookies[i].key.data, prov->loop_cookie.data,
+                          prov->loop_cookie.len)
+               == 0)
         {
-            name = cookies[i].key;
-            return ngx_http_auth_oidc_login_loop_cookie(r, prov, &name, NULL);
+            return &cookies[i];
         }
     }
 
-    return NGX_OK;
+    return NULL;
 }
 
 

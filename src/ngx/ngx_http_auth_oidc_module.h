@@ -245,6 +245,7 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_str_t                    client_secret;
     ngx_str_t                    config_url;
     ngx_str_t                    cookie_name;
+    ngx_str_t                    loop_cookie;      /* <cookie_name>_login_loop */
     ngx_str_t                    user_claim;       /* $oidc_user */
     ngx_str_t                    extra_auth_args;
     ngx_str_t                    redirect_uri;
@@ -484,6 +485,30 @@ ngx_http_auth_oidc_view(ngx_str_t *s)
 }
 
 
+/*
+ * The next name of a space-separated list (keep_claims) from *p on, which
+ * it then moves past: 0 when there is none left.
+ */
+static ngx_inline ngx_uint_t
+ngx_http_auth_oidc_next_name(u_char **p, u_char *last, ngx_str_t *name)
+{
+    u_char  *end;
+
+    if (*p >= last) {
+        return 0;
+    }
+
+    end = ngx_strlchr(*p, last, ' ');
+    end = end ? end : last;
+
+    name->data = *p;
+    name->len = end - *p;
+    *p = end + 1;
+
+    return 1;
+}
+
+
 /* Sessions are indexed by sid and sub when the provider can end them. */
 static ngx_inline ngx_uint_t
 ngx_http_auth_oidc_index_sessions(ngx_http_auth_oidc_provider_conf_t *prov)
@@ -702,8 +727,7 @@ ngx_int_t ngx_http_auth_oidc_login_cookie_set(ngx_http_request_t *r,
 ngx_uint_t ngx_http_auth_oidc_cookie_prefixed(ngx_str_t *name,
     const char *prefix);
 ngx_int_t ngx_http_auth_oidc_login_loop_cookie(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *name,
-    ngx_str_t *value);
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value);
 ngx_int_t ngx_http_auth_oidc_login_loop(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_login_loop_count(ngx_http_request_t *r,

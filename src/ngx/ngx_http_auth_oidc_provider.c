@@ -744,6 +744,18 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         ngx_str_set(&prov->user_claim, "sub");
     }
 
+    /* the login loop's counter: ours (never upstream), no started login's */
+    prov->loop_cookie.len = prov->cookie_name.len
+                            + sizeof("_login_loop") - 1;
+    prov->loop_cookie.data = ngx_pnalloc(cf->pool, prov->loop_cookie.len);
+    if (prov->loop_cookie.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(prov->loop_cookie.data, prov->cookie_name.data,
+                          prov->cookie_name.len),
+               "_login_loop", sizeof("_login_loop") - 1);
+
     if (prov->redirect_uri.len == 0) {
         ngx_str_set(&prov->redirect_uri, "/oidc_callback");
     }

@@ -160,38 +160,42 @@ static ngx_int_t
 ngx_http_auth_oidc_status_claims(ngx_http_request_t *r, ngx_chain_t ***last,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
-    u_char  *p, *end, *stop;
+    u_char           *p;
+    ngx_str_t         lists[2], name;
+    ngx_uint_t        i, n;
+    auth_oidc_str_t   always;
 
     if (!(prov->drop_tokens & AUTH_OIDC_DROP_CLAIMS)) {
         return ngx_http_auth_oidc_status_literal(r, last,
                                                  ",\"session_claims\":\"all\"");
     }
 
-    if (ngx_http_auth_oidc_status_literal(r, last,
-                                ",\"session_claims\":[\"acr\",\"auth_time\","
-                                "\"nonce\"")
+    always = auth_oidc_always_kept_claims();
+    lists[0].data = (u_char *) always.data;
+    lists[0].len = always.len;
+    lists[1] = prov->keep_claims;
+
+    if (ngx_http_auth_oidc_status_literal(r, last, ",\"session_claims\":[")
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    p = prov->keep_claims.data;
-    stop = p + prov->keep_claims.len;
+    for (i = 0, n = 0; i < 2; i++) {
+        p = lists[i].data;
 
-    while (p < stop) {
-        end = ngx_strlchr(p, stop, ' ');
-        if (end == NULL) {
-            end = stop;
-        }
-
-        if (ngx_http_auth_oidc_status_literal(r, last, ",") != NGX_OK
-            || ngx_http_auth_oidc_status_string(r, last, p, end - p)
-               != NGX_OK)
+        while (ngx_http_auth_oidc_next_name(&p, lists[i].data + lists[i].len,
+                                            &name))
         {
-            return NGX_ERROR;
+            if ((n++ && ngx_http_auth_oidc_status_literal(r, last, ",")
+                        != NGX_OK)
+                || ngx_http_auth_oidc_status_string(r, last, name.data,
+                                                    name.len)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
-
-        p = end + 1;
     }
 
     return ngx_http_auth_oidc_status_literal(r, last, "]");

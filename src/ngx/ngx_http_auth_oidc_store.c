@@ -145,7 +145,10 @@ static ngx_http_auth_oidc_store_node_t *ngx_http_auth_oidc_store_alloc_record(
     ngx_http_auth_oidc_store_t *store, ngx_http_auth_oidc_store_zone_t *zone,
     ngx_uint_t kind, size_t size, size_t key_len, time_t now,
     ngx_http_auth_oidc_store_evictions_t *ev);
-static size_t ngx_http_auth_oidc_store_chunk_size(size_t rest);
+static size_t ngx_http_auth_oidc_store_piece(size_t need);
+static void ngx_http_auth_oidc_store_free_chunks(
+    ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn);
 static void ngx_http_auth_oidc_store_copy_value(
     ngx_http_auth_oidc_store_node_t *sn, u_char *p);
 static size_t ngx_http_auth_oidc_store_node_bytes(
@@ -1293,7 +1296,7 @@ ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
     ngx_http_auth_oidc_store_zone_t *zone, ngx_uint_t kind, size_t size,
     size_t key_len, time_t now, ngx_http_auth_oidc_store_evictions_t *ev)
 {
-    size_t                              rest, len, head, slot;
+    size_t                              rest, len, head, hdr;
     ngx_http_auth_oidc_store_node_t    *sn;
     ngx_http_auth_oidc_store_chunk_t   *chunk, **link;
 
@@ -1302,11 +1305,9 @@ ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
         return NULL;
     }
 
-    slot = ngx_http_auth_oidc_store_slot(size);
-    head = ngx_min(slot / 2, ngx_pagesize / 2);
+    head = ngx_http_auth_oidc_store_piece(size);
 
-    if (kind != NGX_HTTP_AUTH_OIDC_SESSION
-        || (size <= ngx_pagesize / 2 && (slot <= 128 || slot - size <= slot / 4))
+    if (kind != NGX_HTTP_AUTH_OIDC_SESSION || head == size
         || head <= offsetof(ngx_http_auth_oidc_store_node_t, data) + key_len)
     {
         sn = ngx_http_auth_oidc_store_alloc(store, zone, kind, size, now, ev);
@@ -1326,20 +1327,15 @@ ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
     sn->chunks = NULL;
     sn->head_size = (uint16_t) head;
     link = &sn->chunks;
+    hdr = offsetof(ngx_http_auth_oidc_store_chunk_t, data);
 
     for (rest = size - head; rest; rest -= len) {
-        len = ngx_http_auth_oidc_store_chunk_size(rest);
+        len = ngx_http_auth_oidc_store_piece(hdr + rest) - hdr;
 
-        chunk = ngx_http_auth_oidc_store_alloc(store, zone, kind,
-                      offsetof(ngx_http_auth_oidc_store_chunk_t, data) + len,
-                      now, ev);
+        chunk = ngx_http_auth_oidc_store_alloc(store, zone, kind, hdr + len,
+                                               now, ev);
         if (chunk == NULL) {
-            while (sn->chunks) {
-                chunk = sn->chunks;
-                sn->chunks = chunk->next;
-                ngx_slab_free_locked(zone->shpool, chunk);
-            }
-
+            ngx_http_auth_oidc_store_free_chunks(zone, sn);
             ngx_slab_free_locked(zone->shpool, sn);
             return NULL;
         }
@@ -1355,31 +1351,39 @@ ngx_http_auth_oidc_store_alloc_record(ngx_http_auth_oidc_store_t *store,
 
 
 /*
- * The bytes of the next chunk for rest bytes of a value: all of them when
- * that fills its slot at least three quarters (or the slot is small), else
- * what fills the slot below, the rest going on in further chunks. A 1,150
+ * What one slab slot takes of need bytes (a node's or chunk's header
+ * included): all of them when they fill their slot at least three
+ * quarters (or the slot is small) and it is at most half a page; else the
+ * slot below, at most half a page, the rest going on in chunks. A 1,150
  * bytes rest is then a 1 KiB and a 128-byte chunk, not a 2 KiB one.
  */
 
 static size_t
-ngx_http_auth_oidc_store_chunk_size(size_t rest)
+ngx_http_auth_oidc_store_piece(size_t need)
 {
-    size_t  head, need, slot;
-
-    head = offsetof(ngx_http_auth_oidc_store_chunk_t, data);
-    need = head + rest;
-
-    if (need >= ngx_pagesize / 2) {
-        return ngx_pagesize / 2 - head;
-    }
+    size_t  slot;
 
     slot = ngx_http_auth_oidc_store_slot(need);
 
-    if (slot > 128 && slot - need > slot / 4) {
-        return slot / 2 - head;
+    if (need <= ngx_pagesize / 2 && (slot <= 128 || slot - need <= slot / 4)) {
+        return need;
     }
 
-    return rest;
+    return ngx_min(slot / 2, ngx_pagesize / 2);
+}
+
+
+static void
+ngx_http_auth_oidc_store_free_chunks(ngx_http_auth_oidc_store_zone_t *zone,
+    ngx_http_auth_oidc_store_node_t *sn)
+{
+    ngx_http_auth_oidc_store_chunk_t  *chunk;
+
+    while (sn->chunks) {
+        chunk = sn->chunks;
+        sn->chunks = chunk->next;
+        ngx_slab_free_locked(zone->shpool, chunk);
+    }
 }
 
 
@@ -1642,8 +1646,7 @@ static void
 ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
     ngx_http_auth_oidc_store_node_t *sn)
 {
-    ngx_http_auth_oidc_store_node_t   **link;
-    ngx_http_auth_oidc_store_chunk_t   *chunk;
+    ngx_http_auth_oidc_store_node_t  **link;
 
     for (link = &zone->sh->buckets[sn->hash & zone->sh->mask];
          *link != sn;
@@ -1662,11 +1665,7 @@ ngx_http_auth_oidc_store_free_node(ngx_http_auth_oidc_store_zone_t *zone,
         zone->sh->session_bytes -= ngx_http_auth_oidc_store_node_bytes(sn);
     }
 
-    while (sn->chunks) {
-        chunk = sn->chunks;
-        sn->chunks = chunk->next;
-        ngx_slab_free_locked(zone->shpool, chunk);
-    }
+    ngx_http_auth_oidc_store_free_chunks(zone, sn);
 
     ngx_slab_free_locked(zone->shpool, sn);
 }

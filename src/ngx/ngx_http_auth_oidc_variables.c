@@ -306,7 +306,8 @@ static void
 ngx_http_auth_oidc_claim_dropped(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *claim)
 {
-    u_char  *p, *last, *end;
+    u_char     *p;
+    ngx_str_t   name;
 
     if (!(prov->drop_tokens & AUTH_OIDC_DROP_CLAIMS)
         || (prov->drop_logged & AUTH_OIDC_DROP_CLAIMS))
@@ -315,22 +316,16 @@ ngx_http_auth_oidc_claim_dropped(ngx_http_request_t *r,
     }
 
     p = prov->keep_claims.data;
-    last = p + prov->keep_claims.len;
 
-    while (p < last) {
-        end = ngx_strlchr(p, last, ' ');
-        if (end == NULL) {
-            end = last;
-        }
-
-        if ((size_t) (end - p) == claim->len
-            && ngx_strncmp(p, claim->data, claim->len) == 0)
+    while (ngx_http_auth_oidc_next_name(&p, prov->keep_claims.data
+                                            + prov->keep_claims.len, &name))
+    {
+        if (name.len == claim->len
+            && ngx_strncmp(name.data, claim->data, claim->len) == 0)
         {
             /* named in the configuration: the session has no such claim */
             return;
         }
-
-        p = end + 1;
     }
 
     prov->drop_logged |= AUTH_OIDC_DROP_CLAIMS;

@@ -879,6 +879,13 @@ const auth_oidc_session_fields_t *auth_oidc_session_fields(
     return s == nullptr ? nullptr : tokensOf(*s);
 }
 
+auth_oidc_str_t auth_oidc_always_kept_claims(void) noexcept {
+    return auth_oidc_str_t{
+        reinterpret_cast<const unsigned char *>(
+            auth_oidc::kAlwaysKeptClaims.data()),
+        auth_oidc::kAlwaysKeptClaims.size()};
+}
+
 int64_t auth_oidc_session_expires(const auth_oidc_session_t *s) noexcept {
     return s == nullptr ? 0 : s->fields.expires;
 }

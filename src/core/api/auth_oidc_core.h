@@ -757,6 +757,11 @@ typedef struct {
  * acr; without it, every claim. */
 #define AUTH_OIDC_DROP_CLAIMS          0x08
 
+/* The claims a session keeps with AUTH_OIDC_DROP_CLAIMS whatever
+ * keep_claims says, space-separated (for oidc_status). */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_always_kept_claims(void)
+    AUTH_OIDC_NOEXCEPT;
+
 /* The callback at redirect_uri. Query values percent-decoded, {NULL, 0}
  * when absent; pending: the started login opened from its cookie. */
 typedef struct {

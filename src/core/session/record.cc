@@ -522,22 +522,26 @@ std::optional<std::string_view> findClaimForVariable(
     return std::nullopt;
 }
 
-bool keepsClaim(const ClaimSelection &keep, std::string_view claim) noexcept {
-    if (keep.all || claim == "nonce" || claim == "auth_time" ||
-        claim == "acr") {
-        return true;
-    }
-    std::string_view names = keep.names;
+namespace {
+
+// Whether one of the space-separated names spells claim.
+bool namedIn(std::string_view names, std::string_view claim) noexcept {
     while (!names.empty()) {
         const std::size_t space = names.find(' ');
-        const std::string_view name = names.substr(0, space);
-        if (spelledAs(claim, name)) {
+        if (spelledAs(claim, names.substr(0, space))) {
             return true;
         }
         names.remove_prefix(space == std::string_view::npos ? names.size()
                                                             : space + 1);
     }
     return false;
+}
+
+}  // namespace
+
+bool keepsClaim(const ClaimSelection &keep, std::string_view claim) noexcept {
+    return keep.all || namedIn(kAlwaysKeptClaims, claim) ||
+           namedIn(keep.names, claim);
 }
 
 }  // namespace auth_oidc

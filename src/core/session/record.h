@@ -133,6 +133,9 @@ struct ClaimSelection {
     std::string_view names;
 };
 
+// The claims every selection keeps, space-separated.
+inline constexpr std::string_view kAlwaysKeptClaims = "acr auth_time nonce";
+
 // The claim table of claims (the format above), for SessionFields::claimTable:
 // a login renders the ID token's claims straight from the parsed token,
 // without serializing them to JSON and parsing that again.
