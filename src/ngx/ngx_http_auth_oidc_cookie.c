@@ -392,6 +392,7 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
     }
 
     len = name->len + 1 + value->len + sizeof("; Path=") - 1 + path->len
+          + sizeof("; Domain=") - 1 + prov->cookie_domain.len
           + sizeof("; HttpOnly; SameSite=Lax; Secure; Max-Age=") - 1
           + NGX_TIME_T_LEN;
 
@@ -412,6 +413,11 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
 
     p = ngx_sprintf(p, "%V=%V; Path=%V; HttpOnly; SameSite=Lax",
                     name, value, path);
+
+    /* one login for the hosts under it; deleted where it was set */
+    if (prov->cookie_domain.len) {
+        p = ngx_sprintf(p, "; Domain=%V", &prov->cookie_domain);
+    }
 
     if (secure) {
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);

@@ -183,7 +183,8 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         }
     }
 
-    if (ctx->session) {
+    /* logged in, but not as the location asks: a login that asks, below */
+    if (ctx->session && ngx_http_auth_oidc_step_up_met(r, ctx, alcf)) {
         if (ngx_http_auth_oidc_login_loop_reset(r, ctx, prov) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

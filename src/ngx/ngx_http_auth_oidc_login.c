@@ -13,6 +13,11 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
+static ngx_int_t ngx_http_auth_oidc_login_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin,
+    ngx_uint_t *elsewhere);
+
+
 /*
  * NGX_AGAIN while the flow waits (the access phase runs again when it
  * answers), else the answer: 302 with Location and the login's cookie set,
@@ -24,7 +29,8 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     ngx_http_auth_oidc_provider_conf_t *prov)
 {
     ngx_int_t                  rc;
-    ngx_str_t                  state, nonce, verifier, redirect_uri;
+    ngx_uint_t                 elsewhere;
+    ngx_str_t                  state, nonce, verifier, redirect_uri, origin;
     auth_oidc_error_t          err;
     auth_oidc_login_params_t   params;
     u_char                     seal_nonce[AUTH_OIDC_SEAL_NONCE_LEN];
@@ -47,6 +53,8 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
             || RAND_bytes(seal_nonce, sizeof(seal_nonce)) != 1
             || ngx_http_auth_oidc_absolute_uri(r, &prov->redirect_uri,
                                                &redirect_uri)
+               != NGX_OK
+            || ngx_http_auth_oidc_login_origin(r, prov, &origin, &elsewhere)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -77,6 +85,18 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
         params.uri = ngx_http_auth_oidc_view(ctx->return_to.len
                                              ? &ctx->return_to
                                              : &r->unparsed_uri);
+        params.origin = ngx_http_auth_oidc_view(&origin);
+        params.absolute_return = (int) elsewhere;
+        params.return_hosts = ngx_http_auth_oidc_view(&prov->redirect_hosts);
+
+        if (ngx_http_auth_oidc_step_up_params(r,
+                   ngx_http_get_module_loc_conf(r, ngx_http_auth_oidc_module),
+                   &params)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         params.state = ngx_http_auth_oidc_view(&state);
         params.nonce = ngx_http_auth_oidc_view(&nonce);
         params.verifier = ngx_http_auth_oidc_view(&verifier);
@@ -116,4 +136,73 @@ ngx_http_auth_oidc_login(ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     }
 
     return ctx->done ? ctx->status : NGX_AGAIN;
+}
+
+
+/*
+ * The origin this request's page is on, as a login comes back to it:
+ * the request's host, with redirect_uri's scheme when that is absolute (a
+ * TLS terminator in front); elsewhere when redirect_uri names another host
+ * (one callback for the hosts under a cookie_domain), so that the login
+ * comes back to this host, not the callback's.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_login_origin(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *origin,
+    ngx_uint_t *elsewhere)
+{
+    u_char     *p;
+    size_t      scheme;
+    ngx_str_t   own, callback, host, callback_host;
+
+    static ngx_str_t  slash = ngx_string("/");
+
+    *elsewhere = 0;
+
+    if (ngx_http_auth_oidc_absolute_uri(r, &slash, &own) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* "http(s)://host[:port]/": without its "/" */
+    own.len--;
+    *origin = own;
+
+    callback = prov->redirect_uri;
+
+    if (callback.len == 0 || callback.data[0] == '/') {
+        return NGX_OK;
+    }
+
+    p = ngx_strlchr(own.data, own.data + own.len, ':');
+    host.data = p + 3;
+    host.len = own.data + own.len - host.data;
+
+    p = ngx_strlchr(callback.data, callback.data + callback.len, ':');
+    if (p == NULL || callback.data + callback.len - p < 3) {
+        return NGX_OK;
+    }
+
+    scheme = p - callback.data;
+    callback_host.data = p + 3;
+    p = ngx_strlchr(callback_host.data, callback.data + callback.len, '/');
+    callback_host.len = (p ? p : callback.data + callback.len)
+                        - callback_host.data;
+
+    *elsewhere = !(host.len == callback_host.len
+                   && ngx_strncasecmp(host.data, callback_host.data, host.len)
+                      == 0);
+
+    /* the callback's scheme: what the browser speaks to this site */
+    origin->len = scheme + sizeof("://") - 1 + host.len;
+    origin->data = ngx_pnalloc(r->pool, origin->len);
+    if (origin->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(origin->data, callback.data, scheme);
+    p = ngx_cpymem(p, "://", sizeof("://") - 1);
+    ngx_memcpy(p, host.data, host.len);
+
+    return NGX_OK;
 }

@@ -134,6 +134,27 @@ static ngx_command_t  ngx_http_auth_oidc_commands[] = {
       offsetof(ngx_http_auth_oidc_loc_conf_t, cors_preflight),
       NULL },
 
+    { ngx_string("auth_oidc_extra_auth_args"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, login_args),
+      NULL },
+
+    { ngx_string("auth_oidc_acr"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_auth_oidc_conf_set_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, acr_values),
+      NULL },
+
+    { ngx_string("auth_oidc_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_auth_oidc_loc_conf_t, max_age),
+      NULL },
+
     { ngx_string("auth_oidc_remote_user"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -345,6 +366,8 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
      *     alcf->bearer_provider = NULL;
      *     alcf->bearer_token = NULL;
      *     alcf->bearer_scopes = NULL;
+     *     alcf->login_args = NULL;
+     *     alcf->acr_values = { 0, NULL };
      */
 
     alcf->enable = NGX_CONF_UNSET;
@@ -353,6 +376,7 @@ ngx_http_auth_oidc_create_loc_conf(ngx_conf_t *cf)
     alcf->preserve_post = NGX_CONF_UNSET;
     alcf->cors_preflight = NGX_CONF_UNSET;
     alcf->remote_user = NGX_CONF_UNSET;
+    alcf->max_age = NGX_CONF_UNSET;
     alcf->preserve_post_max_size = NGX_CONF_UNSET_SIZE;
 
     return alcf;
@@ -375,6 +399,16 @@ ngx_http_auth_oidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->preserve_post, prev->preserve_post, 0);
     ngx_conf_merge_value(conf->cors_preflight, prev->cors_preflight, 1);
     ngx_conf_merge_value(conf->remote_user, prev->remote_user, 0);
+    ngx_conf_merge_sec_value(conf->max_age, prev->max_age, NGX_CONF_UNSET);
+
+    if (conf->login_args == NULL) {
+        conf->login_args = prev->login_args;
+    }
+
+    if (conf->acr_values.data == NULL) {
+        conf->acr_values = prev->acr_values;
+    }
+
     ngx_conf_merge_size_value(conf->preserve_post_max_size,
                               prev->preserve_post_max_size, 64 * 1024);
 

@@ -246,6 +246,8 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_str_t                    config_url;
     ngx_str_t                    cookie_name;
     ngx_str_t                    loop_cookie;      /* <cookie_name>_login_loop */
+    ngx_str_t                    cookie_domain;    /* "; Domain=" of ours */
+    ngx_str_t                    redirect_hosts;   /* space-separated */
     ngx_str_t                    user_claim;       /* $oidc_user */
     ngx_str_t                    extra_auth_args;
     ngx_str_t                    redirect_uri;
@@ -370,6 +372,11 @@ typedef struct {
     ngx_flag_t                   remote_user;     /* auth_oidc_remote_user */
     size_t                       preserve_post_max_size;
     ngx_flag_t                   session_info;  /* oidc_session_info */
+
+    /* what a login from here asks (ngx_http_auth_oidc_step_up.c) */
+    ngx_http_complex_value_t    *login_args;    /* auth_oidc_extra_auth_args */
+    ngx_str_t                    acr_values;    /* auth_oidc_acr */
+    time_t                       max_age;       /* auth_oidc_max_age */
 
     /* auth_oidc_bearer NAME [token=$var] | off; auth_oidc_bearer_scope */
     ngx_flag_t                   bearer;
@@ -535,6 +542,12 @@ void *ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
     const char *what, ngx_uint_t *fresh);
 ngx_ssl_t *ngx_http_auth_oidc_ssl_client(ngx_conf_t *cf, ngx_str_t *file);
 
+/* ngx_http_auth_oidc_step_up.c */
+ngx_uint_t ngx_http_auth_oidc_step_up_met(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_loc_conf_t *alcf);
+ngx_int_t ngx_http_auth_oidc_step_up_params(ngx_http_request_t *r,
+    ngx_http_auth_oidc_loc_conf_t *alcf, auth_oidc_login_params_t *params);
+
 /* ngx_http_auth_oidc_provider.c */
 char *ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -542,6 +555,8 @@ ngx_int_t ngx_http_auth_oidc_providers_init(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf);
 ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider_find(
     ngx_http_auth_oidc_main_conf_t *amcf, ngx_str_t *name);
+char *ngx_http_auth_oidc_conf_set_words(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_auth_oidc_target.c */
 ngx_int_t ngx_http_auth_oidc_target_parse(ngx_pool_t *pool, ngx_str_t *url,

@@ -19,8 +19,6 @@ static char *ngx_http_auth_oidc_set_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_auth_oidc_set_path_or_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_auth_oidc_set_scope(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_provider_resolve(ngx_conf_t *cf,
@@ -44,6 +42,9 @@ static ngx_uint_t ngx_http_auth_oidc_provider_names_claim(ngx_str_t *var,
 static ngx_int_t ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_main_conf_t *amcf,
     ngx_http_auth_oidc_provider_conf_t *prov);
+static ngx_int_t ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+static ngx_uint_t ngx_http_auth_oidc_host_chars(u_char *p, size_t len);
 
 
 static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_validations[] = {
@@ -105,6 +106,20 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       offsetof(ngx_http_auth_oidc_provider_conf_t, cookie_name),
       NULL },
 
+    { ngx_string("cookie_domain"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, cookie_domain),
+      NULL },
+
+    { ngx_string("redirect_hosts"),
+      NGX_CONF_1MORE,
+      ngx_http_auth_oidc_conf_set_words,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, redirect_hosts),
+      NULL },
+
     { ngx_string("user_claim"),
       NGX_CONF_TAKE1,
       ngx_http_auth_oidc_provider_user_claim,
@@ -149,7 +164,7 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
 
     { ngx_string("scope"),
       NGX_CONF_1MORE,
-      ngx_http_auth_oidc_set_scope,
+      ngx_http_auth_oidc_conf_set_words,
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, scope),
       NULL },
@@ -314,14 +329,14 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
 
     { ngx_string("id_token_algorithms"),
       NGX_CONF_1MORE,
-      ngx_http_auth_oidc_set_scope,
+      ngx_http_auth_oidc_conf_set_words,
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, id_token_algorithms),
       NULL },
 
     { ngx_string("bearer_audience"),
       NGX_CONF_1MORE,
-      ngx_http_auth_oidc_set_scope,
+      ngx_http_auth_oidc_conf_set_words,
       0,
       offsetof(ngx_http_auth_oidc_provider_conf_t, bearer_audience),
       NULL },
@@ -601,11 +616,13 @@ ngx_http_auth_oidc_set_path_or_url(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /*
  * "scope openid profile email;" is kept as "openid profile email"; the same
- * for "id_token_algorithms RS256 ES256;".
+ * for "id_token_algorithms RS256 ES256;", "redirect_hosts" and a location's
+ * "auth_oidc_acr".
  */
 
-static char *
-ngx_http_auth_oidc_set_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+char *
+ngx_http_auth_oidc_conf_set_words(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
     char  *p = conf;
 
@@ -742,6 +759,10 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
 
     if (prov->user_claim.len == 0) {
         ngx_str_set(&prov->user_claim, "sub");
+    }
+
+    if (ngx_http_auth_oidc_provider_hosts(cf, prov) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /* the login loop's counter: ours (never upstream), no started login's */
@@ -1218,4 +1239,93 @@ ngx_http_auth_oidc_provider_ssl(ngx_conf_t *cf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * cookie_domain: one login for the hosts under a domain (RFC 6265, 5.2.3),
+ * which "__Host-" cookies refuse; redirect_hosts: where else a login may
+ * come back to. Names only: a value that could end the Set-Cookie
+ * attribute, or be read as a pattern, is refused here.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    u_char  *p, *last, *end;
+
+    if (prov->cookie_domain.len) {
+        if (!ngx_http_auth_oidc_host_chars(prov->cookie_domain.data,
+                                           prov->cookie_domain.len)
+            || ngx_strlchr(prov->cookie_domain.data,
+                           prov->cookie_domain.data + prov->cookie_domain.len,
+                           ':')
+               != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_provider \"%V\": cookie_domain \"%V\" "
+                               "is not a domain name", &prov->name,
+                               &prov->cookie_domain);
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_cookie_prefixed(&prov->cookie_name, "__Host-")) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_provider \"%V\": a \"__Host-\" "
+                               "cookie_name cannot have a cookie_domain: "
+                               "browsers refuse it; use \"__Secure-\"",
+                               &prov->name);
+            return NGX_ERROR;
+        }
+    }
+
+    p = prov->redirect_hosts.data;
+    last = p + prov->redirect_hosts.len;
+
+    while (p < last) {
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        if (!ngx_http_auth_oidc_host_chars(p, end - p)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_provider \"%V\": redirect_hosts "
+                               "takes host names, \"host:port\" or "
+                               "\".domain\" for the names under it, not "
+                               "\"%*s\"", &prov->name, end - p, p);
+            return NGX_ERROR;
+        }
+
+        p = end + 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/* letters, digits, "-", "." and ":", never only dots */
+
+static ngx_uint_t
+ngx_http_auth_oidc_host_chars(u_char *p, size_t len)
+{
+    size_t      i;
+    ngx_uint_t  name;
+
+    name = 0;
+
+    for (i = 0; i < len; i++) {
+        if ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z') {
+            name = 1;
+
+        } else if ((p[i] >= '0' && p[i] <= '9') || p[i] == '-') {
+            name = 1;
+
+        } else if (p[i] != '.' && p[i] != ':') {
+            return 0;
+        }
+    }
+
+    return name;
 }

@@ -11,19 +11,27 @@ export class CookieJar {
       const [pair, ...attrs] = line.split(';').map((s) => s.trim());
       const eq = pair.indexOf('=');
       if (eq <= 0) continue;
-      const c = { name: pair.slice(0, eq), value: pair.slice(eq + 1), host: u.hostname, path: '/', secure: false, expires: null };
+      const c = { name: pair.slice(0, eq), value: pair.slice(eq + 1), host: u.hostname, domain: null, path: '/', secure: false, expires: null };
       for (const a of attrs) {
         const [k, ...rest] = a.split('=');
         const v = rest.join('=');
         switch (k.toLowerCase()) {
           case 'path': c.path = v || '/'; break;
+          case 'domain': { // RFC 6265, 5.2.3 and 5.3.6: this host or one it is under
+            const d = v.replace(/^\./, '').toLowerCase();
+            if (d && (u.hostname === d || u.hostname.endsWith(`.${d}`))) c.domain = d;
+            else c.rejected = true;
+            break;
+          }
           case 'secure': c.secure = true; break;
           case 'max-age': c.expires = Date.now() + Number(v) * 1000; break;
           case 'expires': if (c.expires === null) c.expires = Date.parse(v); break;
           default: break;
         }
       }
-      this.cookies = this.cookies.filter((o) => !(o.name === c.name && o.host === c.host && o.path === c.path));
+      if (c.rejected) continue;
+      if (c.domain) c.host = c.domain;
+      this.cookies = this.cookies.filter((o) => !(o.name === c.name && o.host === c.host && o.path === c.path && o.domain === c.domain));
       if (c.expires === null || c.expires > Date.now()) this.cookies.push(c);
     }
   }
@@ -32,7 +40,8 @@ export class CookieJar {
     const u = new URL(url);
     const now = Date.now();
     return this.cookies
-      .filter((c) => c.host === u.hostname && (c.expires === null || c.expires > now))
+      .filter((c) => (c.host === u.hostname || (c.domain && u.hostname.endsWith(`.${c.domain}`)))
+        && (c.expires === null || c.expires > now))
       .filter((c) => !c.secure || u.protocol === 'https:')
       .filter((c) => u.pathname === c.path || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
       .sort((a, b) => b.path.length - a.path.length)

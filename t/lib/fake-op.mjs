@@ -133,7 +133,7 @@ export async function fakeOp(opts = {}) {
   };
   op.jwksKeys = [op.signingKey];
 
-  /** Merge into the behaviour: {idToken: {claims, header, mode, signWith}, token, authError}. */
+  /** Merge into the behaviour: {idToken: {claims (an object, or (payload, authorization params) => payload), header, mode, signWith}, token, authError}. */
   op.set = (b) => { op.behavior = { ...op.behavior, ...b }; return op; };
   op.reset = () => { op.behavior = {}; return op; };
   /** Serve `key` in the JWKS (with the old ones if keepOld) and sign with it. */
@@ -163,7 +163,7 @@ export async function fakeOp(opts = {}) {
       ...(params.nonce !== undefined ? { nonce: params.nonce } : {}),
       ...Object.fromEntries(Object.entries(op.user).filter(([k]) => k !== 'sub')),
     };
-    if (typeof spec.claims === 'function') payload = spec.claims(payload) ?? payload;
+    if (typeof spec.claims === 'function') payload = spec.claims(payload, params) ?? payload;
     else {
       for (const [k, v] of Object.entries(spec.claims || {})) {
         if (v === undefined) delete payload[k];

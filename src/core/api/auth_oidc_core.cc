@@ -27,6 +27,7 @@
 #include "flow/logout.h"
 #include "flow/refresh.h"
 #include "flow/step.h"
+#include "flow/step_up.h"
 #include "flow/pkce.h"
 #include "flow/token.h"
 #include "jwk/jwks.h"
@@ -712,7 +713,7 @@ auth_oidc_status_t auth_oidc_pending_encode(
             [](const auth_oidc_pending_fields_t &f)
                 -> auth_oidc::Result<std::string> {
                 if (!allValid({f.nonce, f.code_verifier, f.return_path,
-                               f.provider})) {
+                               f.provider, f.acr_values})) {
                     return invalidView();
                 }
                 auth_oidc::PendingLoginFields record;
@@ -722,6 +723,8 @@ auth_oidc_status_t auth_oidc_pending_encode(
                 record.provider = view(f.provider);
                 record.created = f.created;
                 record.expires = f.expires;
+                record.acrValues = view(f.acr_values);
+                record.maxAge = f.max_age;
                 return auth_oidc::encodePendingLogin(record);
             });
     });
@@ -748,6 +751,8 @@ auth_oidc_status_t auth_oidc_pending_decode(const unsigned char *data,
                 f.provider = toCOrNull(r.provider);
                 f.created = r.created;
                 f.expires = r.expires;
+                f.acr_values = toCOrNull(r.acrValues);
+                f.max_age = r.maxAge;
                 return true;
             });
     });
@@ -906,6 +911,26 @@ int auth_oidc_session_claim(const auth_oidc_session_t *s,
     }
     *value = toCOrNull(*found);
     return 1;
+}
+
+int auth_oidc_session_step_up_met(const auth_oidc_session_t *s,
+                                  auth_oidc_str_t acr_values, int64_t max_age,
+                                  int64_t now, int64_t leeway) noexcept {
+    if (s == nullptr || !valid(acr_values)) {
+        return 0;
+    }
+    try {
+        const auto acr = auth_oidc::findClaimForVariable(s->claims, "acr");
+        const auto authTime =
+            auth_oidc::findClaimForVariable(s->claims, "auth_time");
+        const auto unmet = auth_oidc::stepUpUnmet(
+            acr ? std::optional<std::string_view>(*acr) : std::nullopt,
+            authTime ? auth_oidc::parseAuthTime(*authTime) : std::nullopt,
+            auth_oidc::StepUp{view(acr_values), max_age}, now, leeway);
+        return unmet ? 0 : 1;
+    } catch (...) {
+        return 0;
+    }
 }
 
 auth_oidc_status_t auth_oidc_keyring_new(auth_oidc_str_t current_secret,
@@ -1182,6 +1207,8 @@ auth_oidc_status_t auth_oidc_callback_flow(
         request.pending.provider = view(f.provider);
         request.pending.created = f.created;
         request.pending.expires = f.expires;
+        request.pending.acrValues = view(f.acr_values);
+        request.pending.maxAge = f.max_age;
         request.sessionId = view(p.session_id);
         request.now = p.now;
         return startFlow(auth_oidc::CallbackFlow::create(config, request),
@@ -1203,7 +1230,8 @@ auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
         const auth_oidc_login_params_t &p = *params;
         if (!allValid({p.provider, p.client_id, p.redirect_uri, p.scope,
                        p.extra_args, p.uri, p.state, p.nonce, p.verifier,
-                       p.seal_nonce})) {
+                       p.seal_nonce, p.return_hosts, p.origin,
+                       p.location_args, p.acr_values})) {
             return invalidArgument(err, "a view has data NULL");
         }
         auth_oidc::LoginConfig config;
@@ -1216,7 +1244,13 @@ auth_oidc_status_t auth_oidc_login_flow(const auth_oidc_login_params_t *params,
         config.loginTimeout = p.login_timeout;
         config.probeStore = p.probe_store != 0;
         config.keyring = p.keyring == nullptr ? nullptr : &p.keyring->impl;
+        config.returnHosts = view(p.return_hosts);
         auth_oidc::LoginRequest request;
+        request.origin = view(p.origin);
+        request.absoluteReturn = p.absolute_return != 0;
+        request.extraArgs = view(p.location_args);
+        request.acrValues = view(p.acr_values);
+        request.maxAge = p.max_age;
         request.discovery = p.discovery == nullptr ? nullptr : &p.discovery->impl;
         request.uri = view(p.uri);
         request.state = view(p.state);

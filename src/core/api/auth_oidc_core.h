@@ -361,6 +361,8 @@ typedef struct {
     auth_oidc_str_t  provider;       /* oidc_provider name */
     int64_t          created;        /* unix seconds */
     int64_t          expires;        /* unix seconds */
+    auth_oidc_str_t  acr_values;     /* step-up asked for; empty: none */
+    int64_t          max_age;        /* seconds; -1: not asked */
 } auth_oidc_pending_fields_t;
 
 typedef struct auth_oidc_pending_s  auth_oidc_pending_t;
@@ -459,6 +461,13 @@ AUTH_OIDC_API int64_t auth_oidc_session_expires(const auth_oidc_session_t *s)
  */
 AUTH_OIDC_API int auth_oidc_session_claim(const auth_oidc_session_t *s,
     auth_oidc_str_t name, auth_oidc_str_t *value) AUTH_OIDC_NOEXCEPT;
+
+/* Step-up: 1 when the session's "acr" is one of acr_values (space-
+ * separated; empty: any) and, max_age >= 0, its "auth_time" at most max_age
+ * (+ leeway) seconds before now; else 0 (a login that asks is due). */
+AUTH_OIDC_API int auth_oidc_session_step_up_met(const auth_oidc_session_t *s,
+    auth_oidc_str_t acr_values, int64_t max_age, int64_t now,
+    int64_t leeway) AUTH_OIDC_NOEXCEPT;
 
 
 /*
@@ -810,7 +819,15 @@ typedef struct {
     const auth_oidc_keyring_t    *keyring;
     const auth_oidc_discovery_t  *discovery;
 
-    auth_oidc_str_t               uri;            /* the request's, raw */
+    auth_oidc_str_t               return_hosts;   /* space-separated */
+
+    auth_oidc_str_t               uri;            /* the request's, raw,
+                                                     or an absolute URL */
+    auth_oidc_str_t               origin;         /* http(s)://host[:port] */
+    int                           absolute_return;  /* callback elsewhere */
+    auth_oidc_str_t               location_args;  /* "a=b&c=d" */
+    auth_oidc_str_t               acr_values;     /* step-up; empty: none */
+    int64_t                       max_age;        /* step-up; -1: none */
     auth_oidc_str_t               state;
     auth_oidc_str_t               nonce;
     auth_oidc_str_t               verifier;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <utility>
 
 #include "common/base64url.h"
 #include "common/text.h"
@@ -228,6 +230,12 @@ Result<std::string> buildAuthorizeUrl(const AuthorizeRequest &request) {
         appendParam(url, "code_challenge", request.codeChallenge);
         url += "&code_challenge_method=S256";
     }
+    if (!request.acrValues.empty()) {
+        appendParam(url, "acr_values", request.acrValues);
+    }
+    if (request.maxAge >= 0) {
+        appendParam(url, "max_age", std::to_string(request.maxAge));
+    }
     if (!request.extraArgs.empty()) {
         url += '&';
         url += request.extraArgs;
@@ -250,6 +258,100 @@ std::string_view safeReturnPath(std::string_view uri) noexcept {
         }
     }
     return uri;
+}
+
+namespace {
+
+// "http://" or "https://" and the authority after it, or nothing.
+std::optional<std::pair<std::string_view, std::string_view>>
+splitOrigin(std::string_view url) noexcept {
+    std::size_t skip = 0;
+    if (equalsIgnoringCase(url.substr(0, 8), "https://")) {
+        skip = 8;
+    } else if (equalsIgnoringCase(url.substr(0, 7), "http://")) {
+        skip = 7;
+    } else {
+        return std::nullopt;
+    }
+    const std::size_t end = url.find_first_of("/?#", skip);
+    const std::string_view authority =
+        url.substr(skip, end == std::string_view::npos ? url.npos : end - skip);
+    return std::make_pair(url.substr(0, skip + authority.size()),
+                          url.substr(skip + authority.size()));
+}
+
+std::string_view hostOf(std::string_view authority) noexcept {
+    if (!authority.empty() && authority.front() == '[') {
+        const std::size_t close = authority.find(']');
+        return close == authority.npos ? authority : authority.substr(0, close + 1);
+    }
+    return authority.substr(0, authority.find(':'));
+}
+
+bool authorityChar(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
+           c == '[' || c == ']';
+}
+
+}  // namespace
+
+bool returnHostAllowed(std::string_view authority,
+                       std::string_view returnHosts) noexcept {
+    if (authority.empty() ||
+        !std::all_of(authority.begin(), authority.end(), authorityChar)) {
+        return false;
+    }
+    const std::string_view host = hostOf(authority);
+    while (!returnHosts.empty()) {
+        const std::size_t space = returnHosts.find(' ');
+        const std::string_view entry = returnHosts.substr(0, space);
+        returnHosts = space == returnHosts.npos ? std::string_view()
+                                                : returnHosts.substr(space + 1);
+        if (entry.empty()) {
+            continue;
+        }
+        // an entry with a port names that port; without, the host on any
+        const bool withPort = hostOf(entry).size() != entry.size();
+        const std::string_view given = withPort ? authority : host;
+        const std::string_view want = withPort ? entry : hostOf(entry);
+        if (want.front() == '.') {
+            if (given.size() > want.size() &&
+                equalsIgnoringCase(given.substr(given.size() - want.size()), want)) {
+                return true;
+            }
+        } else if (equalsIgnoringCase(given, want)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string returnTarget(std::string_view uri, std::string_view origin,
+                         bool absolute, std::string_view returnHosts) {
+    const auto own = splitOrigin(origin);
+    const auto target = splitOrigin(uri);
+    if (target && own) {
+        const std::string_view authority = target->first.substr(
+            target->first.find("://") + 3);
+        std::string_view path = target->second.empty() ? "/" : target->second;
+        // the own host on any port: the browser shares its cookies anyway
+        const bool allowed =
+            (std::all_of(authority.begin(), authority.end(), authorityChar) &&
+             equalsIgnoringCase(
+                 hostOf(authority),
+                 hostOf(own->first.substr(own->first.find("://") + 3)))) ||
+            returnHostAllowed(authority, returnHosts);
+        if (allowed && path.front() == '/' && safeReturnPath(path) == path) {
+            return std::string(target->first) + std::string(path);
+        }
+        return std::string(own->first) + "/";
+    }
+    const std::string_view path = safeReturnPath(uri);
+    if (absolute && own) {
+        return std::string(own->first) + std::string(path);
+    }
+    return std::string(path);
 }
 
 }  // namespace auth_oidc

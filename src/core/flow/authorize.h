@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ struct AuthorizeRequest {
     std::string_view codeChallenge;
     // "a=b&c=d" appended verbatim after extraArgsProblem() found nothing.
     std::string_view extraArgs;
+    // Step-up (OpenID Connect Core 1.0, 3.1.2.1): space-separated acr
+    // values, and the longest age of the authentication (-1: not sent).
+    std::string_view acrValues;
+    std::int64_t maxAge = -1;
 };
 
 // The scope with tokens separated by single spaces and "openid" first (added
@@ -52,5 +57,23 @@ inline constexpr std::size_t kMaxReturnPath = 2048;
 // read as another host), at most kMaxReturnPath bytes, only printable ASCII
 // without backslashes (no spaces, tabs, CR, LF or other control bytes).
 std::string_view safeReturnPath(std::string_view uri) noexcept;
+
+// Where a login started by a request of origin ("http(s)://host[:port]")
+// comes back to, never another site (no open redirect):
+// - an absolute http(s) URL when its host is origin's (any port) or one of
+//   returnHosts
+//   (space-separated: "host", "host:port", or ".example.com" for any name
+//   under example.com; a host without a port matches any port), its path
+//   then checked as safeReturnPath()'s, without userinfo, else origin's "/";
+// - a local path as safeReturnPath() makes it, on origin when absolute is
+//   set (the callback is on another host: redirect_uri names one).
+// origin empty: local paths only, as safeReturnPath().
+std::string returnTarget(std::string_view uri, std::string_view origin,
+                         bool absolute, std::string_view returnHosts);
+
+// Whether host[:port] (an authority without userinfo) is one returnHosts
+// allows, as returnTarget() reads the list.
+bool returnHostAllowed(std::string_view authority,
+                       std::string_view returnHosts) noexcept;
 
 }  // namespace auth_oidc

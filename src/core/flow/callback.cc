@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/text.h"
+#include "flow/step_up.h"
 #include "flow/token.h"
 #include "flow/userinfo.h"
 #include "jwk/jwks.h"
@@ -69,6 +70,8 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
     flow->codeVerifier_ = request.pending.codeVerifier;
     flow->returnPath_ = request.pending.returnPath;
     flow->pendingExpires_ = request.pending.expires;
+    flow->acrValues_ = request.pending.acrValues;
+    flow->maxAge_ = request.pending.maxAge;
     flow->code_ = copy(request.code);
     flow->error_ = copy(request.error);
     flow->errorDescription_ = copy(request.errorDescription);
@@ -333,6 +336,19 @@ const Step &CallbackFlow::validate(const Jwks *jwks) {
                                    : ""));
     }
     claims_ = std::make_unique<Claims>(std::move(claims).value());
+    // a step-up the provider ignored is no login (Core 3.1.3.7, 11-13)
+    const auto unmet = stepUpUnmet(claims_->string("acr"),
+                                   claims_->numericDate("auth_time"),
+                                   StepUp{acrValues_, maxAge_}, now_, leeway_);
+    if (unmet) {
+        return reply(403, "Login refused",
+                     "The identity provider did not sign you in the way this "
+                     "page requires.",
+                     LogLevel::Warn,
+                     "provider \"" + provider_ +
+                         "\": login refused: the step-up asked for is not "
+                         "met: " + *unmet);
+    }
     if (userinfo_ && userinfoEndpoint_) {
         step_ = userinfoFetch(tokens_->accessToken());
         state_ = State::Userinfo;

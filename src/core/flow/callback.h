@@ -127,6 +127,8 @@ private:
     std::string state_value_, sessionId_, nonce_, codeVerifier_, returnPath_;
     std::optional<std::string> code_, error_, errorDescription_, iss_;
     std::int64_t pendingExpires_ = 0;
+    std::string acrValues_;       // the step-up the login asked for
+    std::int64_t maxAge_ = -1;
     std::int64_t now_ = 0;
 
     std::unique_ptr<TokenResponse> tokens_;

@@ -26,13 +26,19 @@ std::string startedLoginAad(std::string_view provider, std::string_view state) {
 // longer return path keeps its path without the query, or becomes "/".
 constexpr std::size_t kMaxCookieReturnPath = 512;
 
-std::string_view cookieReturnPath(std::string_view uri) noexcept {
-    std::string_view path = safeReturnPath(uri);
-    if (path.size() <= kMaxCookieReturnPath) {
-        return path;
+std::string cookieReturnTarget(std::string target) {
+    if (target.size() <= kMaxCookieReturnPath) {
+        return target;
     }
-    path = path.substr(0, path.find('?'));
-    return path.size() <= kMaxCookieReturnPath ? path : std::string_view("/");
+    const std::size_t scheme = target.find("://");
+    const std::size_t pathAt =
+        scheme == std::string::npos ? 0 : target.find('/', scheme + 3);
+    target.resize(std::min(target.find('?', pathAt), target.size()));
+    if (target.size() <= kMaxCookieReturnPath) {
+        return target;
+    }
+    target.resize(pathAt + 1);
+    return target;
 }
 
 bool isRandomId(std::string_view id) {
@@ -104,6 +110,16 @@ Result<std::unique_ptr<LoginFlow>> LoginFlow::create(const LoginConfig &config,
                       ? config.pkce == 1
                       : request.discovery->supportsPkceS256().value_or(true);
     flow->uri_ = request.uri;
+    flow->origin_ = request.origin;
+    flow->absoluteReturn_ = request.absoluteReturn;
+    flow->returnHosts_ = config.returnHosts;
+    flow->acrValues_ = request.acrValues;
+    flow->maxAge_ = request.maxAge;
+    if (!request.extraArgs.empty()) {
+        flow->extraArgs_ += flow->extraArgs_.empty() ? "" : "&";
+        flow->extraArgs_ += request.extraArgs;
+    }
+
     flow->stateValue_ = request.state;
     flow->nonce_ = request.nonce;
     flow->verifier_ = request.verifier;
@@ -163,8 +179,13 @@ const Step &LoginFlow::redirect() {
     PendingLoginFields pending;
     pending.nonce = nonce_;
     pending.codeVerifier = pkce_ ? std::string_view(verifier_) : std::string_view();
-    // only a local path comes back after the login: no open redirect
-    pending.returnPath = cookieReturnPath(uri_);
+    // only this host, or one allowed, comes back after the login: no open
+    // redirect
+    const std::string target = cookieReturnTarget(
+        returnTarget(uri_, origin_, absoluteReturn_, returnHosts_));
+    pending.returnPath = target;
+    pending.acrValues = acrValues_;
+    pending.maxAge = maxAge_;
     pending.provider = provider_;
     pending.created = now_;
     pending.expires = now_ + loginTimeout_;
@@ -188,6 +209,8 @@ const Step &LoginFlow::redirect() {
     authorize.nonce = nonce_;
     authorize.codeChallenge = challenge;
     authorize.extraArgs = extraArgs_;
+    authorize.acrValues = acrValues_;
+    authorize.maxAge = maxAge_;
     auto url = buildAuthorizeUrl(authorize);
     if (!url) {
         return fail("authorization URL", url.error().detail);

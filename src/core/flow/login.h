@@ -28,12 +28,29 @@ struct LoginConfig {
     bool probeStore = false;
     // Seals the started login into its cookie.
     const Keyring *keyring = nullptr;
+    // Hosts besides the request's own a login may come back to
+    // (space-separated; see returnTarget()).
+    std::string_view returnHosts;
 };
 
 struct LoginRequest {
     const Discovery *discovery = nullptr;
-    // The request's URI as sent: where to come back (a local path only).
+    // Where to come back: the request's URI as sent, or an absolute URL on
+    // the request's own host or one of returnHosts (see returnTarget()).
     std::string_view uri;
+    // The request's "http(s)://host[:port]"; empty: local paths only.
+    std::string_view origin;
+    // The callback is on another host than the request (an absolute
+    // redirect_uri): a local path comes back on origin.
+    bool absoluteReturn = false;
+    // The location's own authorization arguments ("a=b&c=d", checked as
+    // extra_auth_args), after the provider's.
+    std::string_view extraArgs;
+    // Step-up: acr values to ask for (space-separated) and the longest age
+    // of the authentication in seconds (-1: not asked); the callback then
+    // checks the ID token's "acr" and "auth_time" against them.
+    std::string_view acrValues;
+    std::int64_t maxAge = -1;
     // Fresh random values (base64url of 32 random bytes each).
     std::string_view state;
     std::string_view nonce;
@@ -75,6 +92,9 @@ private:
     std::string endpoint_;
     bool pkce_ = true;
     std::string uri_, stateValue_, nonce_, verifier_, sealNonce_;
+    std::string origin_, returnHosts_, acrValues_;
+    bool absoluteReturn_ = false;
+    std::int64_t maxAge_ = -1;
     std::int64_t now_ = 0;
 
     State state_ = State::Start;

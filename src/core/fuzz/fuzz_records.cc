@@ -14,7 +14,7 @@
 namespace {
 
 // The current record format version, the first byte of every record.
-constexpr std::uint8_t kCurrentVersion = 4;
+constexpr std::uint8_t kCurrentVersion = 5;
 
 using Encoder = auth_oidc_status_t (*)(const void *, unsigned char *, size_t, size_t *);
 

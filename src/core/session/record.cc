@@ -272,6 +272,8 @@ Result<std::string> encodePendingLogin(const PendingLoginFields &fields) {
     putString(out, fields.provider);
     putInt64(out, fields.created);
     putInt64(out, fields.expires);
+    putString(out, fields.acrValues);
+    putInt64(out, fields.maxAge);
     return out;
 }
 
@@ -420,9 +422,14 @@ Result<PendingLoginFields> decodePendingLogin(std::string_view record) {
         !in.string(f.returnPath, "return path") ||
         !in.string(f.provider, "provider") ||
         !in.int64(f.created, "created") || !in.int64(f.expires, "expires") ||
+        (in.version() >= 5 && (!in.string(f.acrValues, "acr values") ||
+                               !in.int64(f.maxAge, "max_age"))) ||
         !in.end() || !in.required(f.nonce, "nonce") ||
         !in.required(f.returnPath, "return path")) {
         return in.error();
+    }
+    if (f.maxAge < -1) {
+        return makeError(Status::Decode, "max_age is negative");
     }
     return f;
 }

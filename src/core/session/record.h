@@ -39,9 +39,12 @@ namespace auth_oidc {
 // bytes a base64url token stands for, a quarter less than its text; and
 // its claim table does not repeat "sub", the session's own field, which
 // the decoded index lists in its place.
-// Versions 2 and 3 still decode; pending logins and bearer entries are as
-// in version 3.
-inline constexpr unsigned char kRecordVersion = 4;
+// Version 5 appends to a pending login the step-up it asked for: the acr
+// values and max_age, which the callback checks. Sessions and bearer
+// entries are as in version 4.
+// Versions 2 to 4 still decode; pending logins and bearer entries before 5
+// are as in version 3.
+inline constexpr unsigned char kRecordVersion = 5;
 
 // One claim of a decoded table; views into the record.
 struct ClaimEntry {
@@ -58,6 +61,10 @@ struct PendingLoginFields {
     std::string_view provider;      // oidc_provider name, may be empty
     std::int64_t created = 0;
     std::int64_t expires = 0;
+    // Step-up asked for: acr values (space-separated; empty: none), and the
+    // longest age of the authentication in seconds (-1: none).
+    std::string_view acrValues;
+    std::int64_t maxAge = -1;
 };
 
 struct SessionFields {

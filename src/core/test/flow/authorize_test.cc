@@ -167,5 +167,59 @@ TEST(AuthorizeTest, SafeReturnPathDefeatsOpenRedirects) {
     EXPECT_EQ(safeReturnPath("/" + std::string(kMaxReturnPath, 'a')), "/");
 }
 
+// A login comes back to the request's own host, or one the operator
+// allows (redirect_hosts); any other target falls back to the own "/".
+TEST(AuthorizeTest, ReturnTargetAllowsOnlyTheOwnHostAndListedOnes) {
+    const std::string_view own = "https://app.example.com";
+    const std::string_view hosts = "api.example.com .corp.example internal:8443";
+    // a local path: on the own origin only when the callback is elsewhere
+    EXPECT_EQ(returnTarget("/page?x=1", own, false, hosts), "/page?x=1");
+    EXPECT_EQ(returnTarget("/page?x=1", own, true, hosts),
+              "https://app.example.com/page?x=1");
+    EXPECT_EQ(returnTarget("//evil.com/x", own, true, hosts), "https://app.example.com/");
+    for (const char *ok : {"https://app.example.com/a", "http://APP.example.com:8080/a?b=c",
+                           "https://api.example.com/x", "https://a.b.corp.example/",
+                           "https://internal:8443/z"}) {
+        EXPECT_EQ(returnTarget(ok, own, false, hosts), ok) << ok;
+    }
+    EXPECT_EQ(returnTarget("https://api.example.com", own, false, hosts),
+              "https://api.example.com/");
+    for (const char *bad :
+         {"https://evil.com/", "https://app.example.com.evil.com/", "https://corp.example/",
+          "https://evilcorp.example/", "https://internal:8444/", "https://evil.com@app.example.com/",
+          "https://app.example.com\\@evil.com/", "https://app.example.com?x",
+          "https://app.example.com/a b", "https://app.example.com//evil.com", "https:///evil.com"}) {
+        EXPECT_EQ(returnTarget(bad, own, false, hosts), "https://app.example.com/") << bad;
+    }
+    // not http(s): not a URL of ours at all, so the local "/"
+    for (const char *bad : {"ftp://app.example.com/", "javascript://app.example.com/%0aalert(1)"}) {
+        EXPECT_EQ(returnTarget(bad, own, false, hosts), "/") << bad;
+        EXPECT_EQ(returnTarget(bad, own, true, hosts), "https://app.example.com/") << bad;
+    }
+    // without an origin, local paths only, as before
+    EXPECT_EQ(returnTarget("https://app.example.com/a", "", false, hosts), "/");
+    EXPECT_EQ(returnTarget("/a", "", true, hosts), "/a");
+}
+
+TEST(AuthorizeTest, AStepUpIsAskedInTheRequest) {
+    AuthorizeRequest r;
+    r.endpoint = "https://op.example/authorize";
+    r.clientId = "c";
+    r.redirectUri = "https://rp.example/cb";
+    r.state = "s";
+    r.nonce = "n";
+    r.acrValues = "urn:mace:incommon:iap:silver gold";
+    r.maxAge = 0;
+    const auto url = buildAuthorizeUrl(r);
+    ASSERT_TRUE(url) << url.detail();
+    EXPECT_NE(url.value().find("&acr_values=urn%3Amace%3Aincommon%3Aiap%3Asilver%20gold"),
+              std::string::npos) << url.value();
+    EXPECT_NE(url.value().find("&max_age=0"), std::string::npos);
+    r.acrValues = "";
+    r.maxAge = -1;
+    EXPECT_EQ(buildAuthorizeUrl(r).value().find("acr_values"), std::string::npos);
+    EXPECT_EQ(buildAuthorizeUrl(r).value().find("max_age"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace auth_oidc

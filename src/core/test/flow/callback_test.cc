@@ -102,6 +102,8 @@ protected:
         request.pending.returnPath = "/app/page?x=1";
         request.pending.provider = "op";
         request.pending.expires = kNow + 600;
+        request.pending.acrValues = acrAsked_;
+        request.pending.maxAge = maxAgeAsked_;
         request.sessionId = "session-1";
         request.now = kNow;
         auto made = CallbackFlow::create(config, request);
@@ -143,6 +145,10 @@ protected:
         EXPECT_FALSE(meta.refetchKeys);
         return f.resume(metadata(jwks_.get()));
     }
+
+    // the step-up the started login asked for
+    std::string_view acrAsked_;
+    std::int64_t maxAgeAsked_ = -1;
 
     std::unique_ptr<Discovery> discovery_;
     EvpPkeyPtr key_, other_;
@@ -426,6 +432,46 @@ TEST_F(CallbackFlowTest, AClockOffByMoreThanTheLeewaySaysSo) {
     EXPECT_NE(r.detail.find("clock"), std::string::npos) << r.detail;
     EXPECT_NE(r.log.find("fix: this host's clock and the provider's differ by more than clock_skew"),
               std::string::npos) << r.log;
+}
+
+// A login that asked for a step-up (acr_values, max_age) takes only an ID
+// token that shows it; a provider that ignored the request is refused
+// (OpenID Connect Core 1.0, 3.1.3.7), and no session is stored.
+TEST_F(CallbackFlowTest, AStepUpTheProviderIgnoredIsRefused) {
+    struct Case {
+        std::string_view acr;
+        std::int64_t maxAge;
+        std::string extra;
+        bool accepted;
+    };
+    const std::string recent = R"(,"auth_time":)" + std::to_string(kNow - 30);
+    const std::string old = R"(,"auth_time":)" + std::to_string(kNow - 3600);
+    const std::vector<Case> cases = {
+        {"gold", -1, R"(,"acr":"gold")", true},
+        {"gold silver", -1, R"(,"acr":"silver")", true},
+        {"gold", -1, R"(,"acr":"bronze")", false},
+        {"gold", -1, "", false},
+        {"", 300, recent, true},
+        {"", 300, old, false},
+        {"", 300, "", false},
+        {"gold", 300, R"(,"acr":"gold")" + recent, true},
+        {"gold", 300, R"(,"acr":"gold")" + old, false},
+    };
+    for (const Case &c : cases) {
+        acrAsked_ = c.acr;
+        maxAgeAsked_ = c.maxAge;
+        auto f = flow();
+        toTokenRequest(*f);
+        const Step &r = f->resume(fetched(200, tokenResponse(idToken(key_.get(), "k1", c.extra))));
+        if (c.accepted) {
+            EXPECT_EQ(r.kind, StepKind::Store) << c.extra << r.log;
+            continue;
+        }
+        ASSERT_EQ(r.kind, StepKind::Reply) << c.extra;
+        EXPECT_EQ(r.status, 403) << c.extra;
+        EXPECT_EQ(r.logLevel, LogLevel::Warn);
+        EXPECT_NE(r.log.find("the step-up asked for is not met"), std::string::npos) << r.log;
+    }
 }
 
 TEST_F(CallbackFlowTest, BadIdTokensAre401) {

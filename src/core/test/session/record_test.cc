@@ -40,9 +40,10 @@ SessionFields session() {
 TEST(RecordTest, PendingLoginRoundTrip) {
     const auto encoded = encodePendingLogin(pending());
     ASSERT_TRUE(encoded.ok()) << encoded.detail();
-    // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8.
-    EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16);
-    EXPECT_EQ(encoded.value()[0], '\x04');
+    // version, kind, 4 one-byte lengths, 43 + 43 + 13 + 8 bytes, 2 x 8,
+    // no acr values (one length byte) and max_age (8).
+    EXPECT_EQ(encoded.value().size(), 2u + 4 + 43 + 43 + 13 + 8 + 16 + 1 + 8);
+    EXPECT_EQ(encoded.value()[0], '\x05');
     EXPECT_EQ(encoded.value()[1], 'P');
 
     const auto decoded = decodePendingLogin(encoded.value());
@@ -54,6 +55,36 @@ TEST(RecordTest, PendingLoginRoundTrip) {
     EXPECT_EQ(f.provider, "keycloak");
     EXPECT_EQ(f.created, 1700000000);
     EXPECT_EQ(f.expires, 1700000600);
+    EXPECT_TRUE(f.acrValues.empty());
+    EXPECT_EQ(f.maxAge, -1);
+}
+
+TEST(RecordTest, PendingLoginKeepsTheStepUpAskedFor) {
+    PendingLoginFields in = pending();
+    in.acrValues = "gold silver";
+    in.maxAge = 300;
+    const auto encoded = encodePendingLogin(in);
+    ASSERT_TRUE(encoded.ok()) << encoded.detail();
+    const auto decoded = decodePendingLogin(encoded.value());
+    ASSERT_TRUE(decoded.ok()) << decoded.detail();
+    EXPECT_EQ(decoded.value().acrValues, "gold silver");
+    EXPECT_EQ(decoded.value().maxAge, 300);
+
+    // a version 4 pending login (no step-up) still decodes, asking none
+    std::string v4 = encoded.value();
+    v4[0] = '\x04';
+    v4.resize(v4.size() - (1 + 11 + 8));
+    const auto old = decodePendingLogin(v4);
+    ASSERT_TRUE(old.ok()) << old.detail();
+    EXPECT_TRUE(old.value().acrValues.empty());
+    EXPECT_EQ(old.value().maxAge, -1);
+
+    // a max_age below -1 is no record of ours
+    std::string bad = encoded.value();
+    for (std::size_t i = bad.size() - 8; i < bad.size(); ++i) {
+        bad[i] = '\xfe';
+    }
+    EXPECT_FALSE(decodePendingLogin(bad).ok());
 }
 
 TEST(RecordTest, SessionRoundTrip) {
@@ -445,10 +476,10 @@ TEST(RecordTest, VersionTwoSessionStillDecodes) {
     EXPECT_EQ(decoded.value().expires, 200);
     EXPECT_EQ(decoded.value().accessTokenExpires, 150);
     EXPECT_EQ(decoded.value().idTokenExpires, 0);
-    // Written again, it is a version 4 record.
+    // Written again, it is a record of the current version.
     auto again = encodeSession(decoded.value());
     ASSERT_TRUE(again) << again.detail();
-    EXPECT_EQ(again.value()[0], '\x04');
+    EXPECT_EQ(again.value()[0], static_cast<char>(kRecordVersion));
 }
 
 }  // namespace
