@@ -89,6 +89,10 @@ struct auth_oidc_keyring_s {
     auth_oidc::Keyring impl;
 };
 
+struct auth_oidc_client_key_s {
+    std::shared_ptr<const auth_oidc::ClientKey> impl;
+};
+
 // One flow of any kind: exactly one member is set.
 struct auth_oidc_flow_s {
     std::unique_ptr<auth_oidc::LoginFlow> login;
@@ -165,6 +169,14 @@ AUTH_OIDC_SAME(AUTH_OIDC_EP_END_SESSION, Discovery::Endpoint::EndSession);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_REVOCATION, Discovery::Endpoint::Revocation);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_INTROSPECTION, Discovery::Endpoint::Introspection);
 AUTH_OIDC_SAME(AUTH_OIDC_EP_COUNT, Discovery::kEndpointCount);
+
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_AUTO, auth_oidc::ClientAuth::Auto);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_BASIC, auth_oidc::ClientAuth::Basic);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_POST, auth_oidc::ClientAuth::Post);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_NONE, auth_oidc::ClientAuth::None);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_SECRET_JWT, auth_oidc::ClientAuth::SecretJwt);
+AUTH_OIDC_SAME(AUTH_OIDC_CLIENT_AUTH_PRIVATE_KEY_JWT,
+               auth_oidc::ClientAuth::PrivateKeyJwt);
 
 
 static_assert(AUTH_OIDC_BASE64URL_LEN(32) == 43 &&
@@ -316,6 +328,20 @@ std::size_t copyView(std::string_view text, unsigned char *buf,
         std::memcpy(buf, text.data(), text.size());
     }
     return text.size();
+}
+
+// A flow's client authentication as the core's: the key shared, so that
+// the flow keeps it when nginx lets go of its handle (a rotated key file).
+auth_oidc::ClientProof proofOf(const auth_oidc_client_proof_t &c) {
+    auth_oidc::ClientProof proof;
+    if (c.method >= AUTH_OIDC_CLIENT_AUTH_AUTO &&
+        c.method <= AUTH_OIDC_CLIENT_AUTH_PRIVATE_KEY_JWT) {
+        proof.method = static_cast<auth_oidc::ClientAuth>(c.method);
+    }
+    if (c.key != nullptr) {
+        proof.key = c.key->impl;
+    }
+    return proof;
 }
 
 // True when every view of a record's fields is valid.
@@ -933,6 +959,41 @@ int auth_oidc_session_step_up_met(const auth_oidc_session_t *s,
     }
 }
 
+auth_oidc_status_t auth_oidc_client_key_new(auth_oidc_str_t pem,
+                                            auth_oidc_str_t key_id,
+                                            auth_oidc_client_key_t **out,
+                                            auth_oidc_error_t *err) noexcept {
+    return guarded(err, [&]() -> auth_oidc_status_t {
+        if (out == nullptr) {
+            return invalidArgument(err, "out is NULL");
+        }
+        *out = nullptr;
+        if (!valid(pem) || !valid(key_id)) {
+            return invalidArgument(err, "a view has data NULL");
+        }
+        auto key = auth_oidc::ClientKey::fromPem(view(pem), view(key_id));
+        if (!key) {
+            return fail(err, key.error());
+        }
+        *out = new auth_oidc_client_key_s{std::move(key).value()};
+        return AUTH_OIDC_OK;
+    });
+}
+
+auth_oidc_str_t auth_oidc_client_key_alg(
+    const auth_oidc_client_key_t *key) noexcept {
+    if (key == nullptr) {
+        return auth_oidc_str_t{nullptr, 0};
+    }
+    const std::string_view alg = key->impl->alg();
+    return auth_oidc_str_t{reinterpret_cast<const unsigned char *>(alg.data()),
+                           alg.size()};
+}
+
+void auth_oidc_client_key_free(auth_oidc_client_key_t *key) noexcept {
+    delete key;
+}
+
 auth_oidc_status_t auth_oidc_keyring_new(auth_oidc_str_t current_secret,
                                          auth_oidc_str_t previous_secret,
                                          auth_oidc_keyring_t **out,
@@ -1181,6 +1242,7 @@ auth_oidc_status_t auth_oidc_callback_flow(
         config.issuer = view(p.issuer);
         config.clientId = view(p.client_id);
         config.clientSecret = view(p.client_secret);
+        config.client = proofOf(p.client);
         config.redirectUri = view(p.redirect_uri);
         config.algorithms = view(p.algorithms);
         config.leeway = p.leeway;
@@ -1312,6 +1374,8 @@ auth_oidc_status_t auth_oidc_logout_flow(const auth_oidc_logout_params_t *params
         config.idTokenHint = p.id_token_hint != 0;
         config.revokeTokens = p.revoke_tokens != 0;
         config.clientSecret = view(p.client_secret);
+        config.client = proofOf(p.client);
+        config.client.now = p.now;
         config.revokeTimeoutMs = p.revoke_timeout_ms;
         return startFlow(
             auth_oidc::LogoutFlow::create(config, optionalView(p.session_id)),
@@ -1438,6 +1502,7 @@ auth_oidc_status_t auth_oidc_refresh_flow(
         config.issuer = view(p.issuer);
         config.clientId = view(p.client_id);
         config.clientSecret = view(p.client_secret);
+        config.client = proofOf(p.client);
         config.algorithms = view(p.algorithms);
         config.leeway = p.leeway;
         config.sessionTimeout = p.session_timeout;
@@ -1542,6 +1607,7 @@ auth_oidc_status_t auth_oidc_bearer_flow(
         config.issuer = view(p.issuer);
         config.clientId = view(p.client_id);
         config.clientSecret = view(p.client_secret);
+        config.client = proofOf(p.client);
         config.algorithms = view(p.algorithms);
         config.audiences = view(p.audiences);
         config.validation =

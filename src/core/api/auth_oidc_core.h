@@ -771,6 +771,46 @@ typedef struct {
 AUTH_OIDC_API auth_oidc_str_t auth_oidc_always_kept_claims(void)
     AUTH_OIDC_NOEXCEPT;
 
+/*
+ * How the client authenticates at the provider's token, revocation and
+ * introspection endpoints (OpenID Connect Core 1.0, section 9; RFC 7523).
+ * AUTO: private_key_jwt with a key; without, client_secret_basic (or what
+ * the provider lists) with a secret, none without.
+ */
+typedef enum {
+    AUTH_OIDC_CLIENT_AUTH_AUTO = 0,
+    AUTH_OIDC_CLIENT_AUTH_BASIC,
+    AUTH_OIDC_CLIENT_AUTH_POST,
+    AUTH_OIDC_CLIENT_AUTH_NONE,
+    AUTH_OIDC_CLIENT_AUTH_SECRET_JWT,
+    AUTH_OIDC_CLIENT_AUTH_PRIVATE_KEY_JWT
+} auth_oidc_client_auth_t;
+
+/* A client's private key for private_key_jwt; immutable, shared by the
+ * flows that use it, which keep it past auth_oidc_client_key_free(). */
+typedef struct auth_oidc_client_key_s  auth_oidc_client_key_t;
+
+/* From an unencrypted PEM private key's text: RSA (2048 bits or more,
+ * RS256), EC P-256/384/521 (ES256/384/512), Ed25519 (EdDSA); key_id the
+ * JWS "kid" (empty: none). Errors: EINVAL (what is wrong), ENOMEM. */
+AUTH_OIDC_API auth_oidc_status_t auth_oidc_client_key_new(auth_oidc_str_t pem,
+    auth_oidc_str_t key_id, auth_oidc_client_key_t **out,
+    auth_oidc_error_t *err) AUTH_OIDC_NOEXCEPT;
+
+/* The JWS "alg" it signs with, e.g. "RS256"; valid while the key is. */
+AUTH_OIDC_API auth_oidc_str_t auth_oidc_client_key_alg(
+    const auth_oidc_client_key_t *key) AUTH_OIDC_NOEXCEPT;
+
+AUTH_OIDC_API void auth_oidc_client_key_free(auth_oidc_client_key_t *key)
+    AUTH_OIDC_NOEXCEPT;
+
+/* The method (auth_oidc_client_auth_t) and key (NULL: none) of a flow that
+ * authenticates the client; zeroed: AUTO without a key. */
+typedef struct {
+    int                             method;
+    const auth_oidc_client_key_t   *key;
+} auth_oidc_client_proof_t;
+
 /* The callback at redirect_uri. Query values percent-decoded, {NULL, 0}
  * when absent; pending: the started login opened from its cookie. */
 typedef struct {
@@ -778,6 +818,7 @@ typedef struct {
     auth_oidc_str_t               issuer;
     auth_oidc_str_t               client_id;
     auth_oidc_str_t               client_secret;
+    auth_oidc_client_proof_t      client;
     auth_oidc_str_t               redirect_uri;   /* absolute, as sent */
     auth_oidc_str_t               algorithms;
     int64_t                       leeway;
@@ -861,6 +902,8 @@ typedef struct {
     auth_oidc_str_t               session_id;
     int                           revoke_tokens;
     auth_oidc_str_t               client_secret;
+    auth_oidc_client_proof_t      client;
+    int64_t                       now;            /* client assertions */
     int64_t                       revoke_timeout_ms;
 } auth_oidc_logout_params_t;
 
@@ -893,6 +936,7 @@ typedef struct {
     auth_oidc_str_t               issuer;
     auth_oidc_str_t               client_id;
     auth_oidc_str_t               client_secret;
+    auth_oidc_client_proof_t      client;
     auth_oidc_str_t               algorithms;
     int64_t                       leeway;
     int64_t                       session_timeout;
@@ -972,6 +1016,7 @@ typedef struct {
     auth_oidc_str_t               issuer;
     auth_oidc_str_t               client_id;
     auth_oidc_str_t               client_secret;
+    auth_oidc_client_proof_t      client;
     auth_oidc_str_t               algorithms;
     auth_oidc_str_t               audiences;      /* space-separated */
     auth_oidc_bearer_validation_t validation;

@@ -141,6 +141,7 @@ Result<std::unique_ptr<BearerFlow>> BearerFlow::create(
     flow->issuer_ = config.issuer;
     flow->clientId_ = config.clientId;
     flow->clientSecret_ = config.clientSecret;
+    flow->client_ = config.client;
     flow->algs_ = algs.value();
     flow->validation_ = config.validation;
     flow->strictType_ = config.strictType;
@@ -235,7 +236,8 @@ const Step &BearerFlow::introspect(const StepResult &result) {
     }
     auto request = buildIntrospectionRequest(
         clientId_, clientSecret_, token_,
-        result.discovery->list(Discovery::List::TokenEndpointAuthMethods));
+        result.discovery->list(Discovery::List::TokenEndpointAuthMethods),
+        clientProof(client_, *result.discovery, now_));
     if (!request) {
         return unavailable("introspection request: " +
                            request.error().detail);

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "flow/step.h"
+#include "flow/token.h"
 #include "jwt/algorithm.h"
 
 namespace auth_oidc {
@@ -27,6 +28,9 @@ struct BearerConfig {
     std::string_view issuer;
     std::string_view clientId;       // authenticates the introspection
     std::string_view clientSecret;
+    // How the client authenticates at the provider's endpoints (method,
+    // key); the flow adds the token endpoint and the time.
+    ClientProof client;
     std::string_view algorithms;     // id_token_algorithms (HS* never)
     std::string_view audiences;      // space-separated, at least one
     BearerValidation validation = BearerValidation::Auto;
@@ -89,6 +93,7 @@ private:
     const Step &afterCache(const StepResult &result);
 
     std::string provider_, issuer_, clientId_, clientSecret_, token_;
+    ClientProof client_;
     std::string audienceList_;
     std::vector<std::string_view> audiences_;  // views into audienceList_
     AlgSet algs_;

@@ -52,6 +52,7 @@ Result<std::unique_ptr<CallbackFlow>> CallbackFlow::create(
     flow->issuer_ = config.issuer;
     flow->clientId_ = config.clientId;
     flow->clientSecret_ = config.clientSecret;
+    flow->client_ = config.client;
     flow->redirectUri_ = config.redirectUri;
     flow->leeway_ = config.leeway;
     flow->sessionTimeout_ = config.sessionTimeout;
@@ -203,6 +204,7 @@ const Step &CallbackFlow::afterMetadata(const StepResult &result) {
     params.code = *code_;
     params.redirectUri = redirectUri_;
     params.codeVerifier = codeVerifier_;
+    params.proof = clientProof(client_, discovery, now_);
     auto request = buildTokenRequest(
         params, discovery.list(Discovery::List::TokenEndpointAuthMethods));
     if (!request) {

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "flow/step.h"
+#include "flow/token.h"
 #include "jwt/algorithm.h"
 #include "session/record.h"
 
@@ -21,6 +22,9 @@ struct CallbackConfig {
     std::string_view issuer;
     std::string_view clientId;
     std::string_view clientSecret;
+    // How the client authenticates at the provider's endpoints (method,
+    // key); the flow adds the token endpoint and the time.
+    ClientProof client;
     // Absolute, exactly as the authorization request sent it.
     std::string_view redirectUri;
     // id_token_algorithms, space-separated.
@@ -114,6 +118,7 @@ private:
 
     // Owned copies of the inputs.
     std::string provider_, issuer_, clientId_, clientSecret_, redirectUri_;
+    ClientProof client_;
     AlgSet algs_;
     std::int64_t leeway_ = 0;
     std::int64_t sessionTimeout_ = 0;

@@ -18,6 +18,7 @@ std::unique_ptr<LogoutFlow> LogoutFlow::create(
     flow->idTokenHint_ = config.idTokenHint;
     flow->revokeTokens_ = config.revokeTokens;
     flow->clientSecret_ = config.clientSecret;
+    flow->client_ = config.client;
     flow->revokeTimeoutMs_ = config.revokeTimeoutMs;
     if (sessionId && !sessionId->empty()) {
         flow->sessionId_.emplace(*sessionId);
@@ -145,7 +146,8 @@ const Step &LogoutFlow::revoke(const Discovery &discovery) {
     }
     auto request = buildRevocationRequest(
         clientId_, clientSecret_, revokeToken_, revokeHint_,
-        discovery.list(Discovery::List::TokenEndpointAuthMethods));
+        discovery.list(Discovery::List::TokenEndpointAuthMethods),
+        clientProof(client_, discovery, client_.now));
     if (!request) {
         return step_;
     }

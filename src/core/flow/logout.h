@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "flow/step.h"
+#include "flow/token.h"
 
 namespace auth_oidc {
 
@@ -23,6 +24,9 @@ struct LogoutConfig {
     // revokeTimeoutMs, before the browser goes on.
     bool revokeTokens = false;
     std::string_view clientSecret;
+    // How the client authenticates at the provider's endpoints (method,
+    // key); the flow adds the token endpoint and the time.
+    ClientProof client;
     std::int64_t revokeTimeoutMs = 2000;
 };
 
@@ -59,6 +63,7 @@ private:
     const Step &revoke(const Discovery &discovery);
 
     std::string provider_, clientId_, clientSecret_, postLogoutUri_;
+    ClientProof client_;
     bool idTokenHint_ = false;
     bool revokeTokens_ = false;
     std::int64_t revokeTimeoutMs_ = 0;

@@ -60,6 +60,7 @@ Result<std::unique_ptr<RefreshFlow>> RefreshFlow::create(
     flow->issuer_ = config.issuer;
     flow->clientId_ = config.clientId;
     flow->clientSecret_ = config.clientSecret;
+    flow->client_ = config.client;
     flow->leeway_ = config.leeway;
     flow->sessionTimeout_ = config.sessionTimeout;
     flow->idleTimeout_ = config.idleTimeout;
@@ -294,6 +295,7 @@ const Step &RefreshFlow::afterMetadata(const StepResult &result) {
     params.clientId = clientId_;
     params.clientSecret = clientSecret_;
     params.refreshToken = fields_.refreshToken;
+    params.proof = clientProof(client_, *result.discovery, now_);
     auto request = buildRefreshRequest(
         params,
         result.discovery->list(Discovery::List::TokenEndpointAuthMethods));

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "flow/step.h"
+#include "flow/token.h"
 #include "jwt/algorithm.h"
 #include "session/record.h"
 
@@ -22,6 +23,9 @@ struct RefreshConfig {
     std::string_view issuer;
     std::string_view clientId;
     std::string_view clientSecret;
+    // How the client authenticates at the provider's endpoints (method,
+    // key); the flow adds the token endpoint and the time.
+    ClientProof client;
     std::string_view algorithms;   // id_token_algorithms
     std::int64_t leeway = 0;
     std::int64_t sessionTimeout = 0;
@@ -126,6 +130,7 @@ private:
 
     // Owned copies of the inputs.
     std::string provider_, issuer_, clientId_, clientSecret_;
+    ClientProof client_;
     AlgSet algs_;
     std::int64_t leeway_ = 0, sessionTimeout_ = 0, idleTimeout_ = 0;
     std::int64_t margin_ = 0, lockSeconds_ = 0, retrySeconds_ = 0;

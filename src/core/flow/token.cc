@@ -149,10 +149,31 @@ bool isB64Token(std::string_view token) noexcept {
 }
 
 // Client authentication of a token endpoint request whose method is
-// chosen: HTTP Basic, or the credentials in the body.
-void authenticate(TokenRequest &request, std::string_view clientId,
-                  std::string_view clientSecret) {
+// chosen: HTTP Basic, the credentials in the body, or a client assertion
+// (RFC 7523, section 2.2; OpenID Connect Core 1.0, section 9).
+Result<bool> authenticate(TokenRequest &request, std::string_view clientId,
+                          std::string_view clientSecret,
+                          const ClientProof &proof) {
     switch (request.method) {
+    case ClientAuth::SecretJwt:
+    case ClientAuth::PrivateKeyJwt: {
+        ClientAssertionInputs in;
+        in.clientId = clientId;
+        in.audience = proof.tokenEndpoint;
+        in.now = proof.now;
+        in.key = request.method == ClientAuth::PrivateKeyJwt ? proof.key.get()
+                                                             : nullptr;
+        in.secret = clientSecret;
+        auto assertion = makeClientAssertion(in);
+        if (!assertion) {
+            return std::move(assertion).error();
+        }
+        appendParam(request.body, "client_id", clientId);
+        appendParam(request.body, "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        appendParam(request.body, "client_assertion", assertion.value());
+        break;
+    }
     case ClientAuth::Basic: {
         std::string credentials;
         appendFormEncoded(credentials, clientId);
@@ -176,14 +197,54 @@ void authenticate(TokenRequest &request, std::string_view clientId,
         appendParam(request.body, "client_id", clientId);
         break;
     }
+    return true;
 }
 
 }  // namespace
 
+ClientProof clientProof(const ClientProof &proof, const Discovery &discovery,
+                        std::int64_t now) {
+    ClientProof out = proof;
+    const auto &endpoint = discovery.endpoint(Discovery::Endpoint::Token);
+    out.tokenEndpoint = endpoint ? std::string_view(*endpoint) : std::string_view();
+    out.now = now;
+    return out;
+}
+
+const char *toString(ClientAuth method) noexcept {
+    switch (method) {
+    case ClientAuth::Auto:
+        return "auto";
+    case ClientAuth::Basic:
+        return "client_secret_basic";
+    case ClientAuth::Post:
+        return "client_secret_post";
+    case ClientAuth::None:
+        return "none";
+    case ClientAuth::SecretJwt:
+        return "client_secret_jwt";
+    case ClientAuth::PrivateKeyJwt:
+        return "private_key_jwt";
+    }
+    return "auto";
+}
+
 Result<ClientAuth> chooseClientAuth(
-    ClientAuth requested, bool hasSecret,
+    ClientAuth requested, bool hasSecret, bool hasKey,
     const std::optional<std::vector<std::string>> &supported) {
     switch (requested) {
+    case ClientAuth::SecretJwt:
+        if (!hasSecret) {
+            return makeError(Status::InvalidArgument,
+                             "client_secret_jwt needs a client secret");
+        }
+        return requested;
+    case ClientAuth::PrivateKeyJwt:
+        if (!hasKey) {
+            return makeError(Status::InvalidArgument,
+                             "private_key_jwt needs a client key");
+        }
+        return requested;
     case ClientAuth::Basic:
     case ClientAuth::Post:
         if (!hasSecret) {
@@ -195,14 +256,23 @@ Result<ClientAuth> chooseClientAuth(
         }
         return requested;
     case ClientAuth::None:
-        if (hasSecret) {
+        if (hasSecret || hasKey) {
             return makeError(Status::InvalidArgument,
                              "client authentication \"none\" with a client "
-                             "secret set");
+                             "secret or key set");
         }
         return requested;
     case ClientAuth::Auto:
         break;
+    }
+    if (hasKey) {
+        if (supported && !listed(supported, "private_key_jwt")) {
+            return makeError(Status::InvalidArgument,
+                             "a client key is set but the provider's "
+                             "token_endpoint_auth_methods_supported does not "
+                             "list private_key_jwt");
+        }
+        return ClientAuth::PrivateKeyJwt;
     }
     if (!hasSecret) {
         return ClientAuth::None;
@@ -213,10 +283,14 @@ Result<ClientAuth> chooseClientAuth(
     if (listed(supported, "client_secret_post")) {
         return ClientAuth::Post;
     }
+    if (listed(supported, "client_secret_jwt")) {
+        return ClientAuth::SecretJwt;
+    }
     return makeError(Status::InvalidArgument,
                      "a client secret is set but the provider's "
-                     "token_endpoint_auth_methods_supported lists neither "
-                     "client_secret_basic nor client_secret_post");
+                     "token_endpoint_auth_methods_supported lists none of "
+                     "client_secret_basic, client_secret_post and "
+                     "client_secret_jwt");
 }
 
 Step formPost(Discovery::Endpoint endpoint, TokenRequest request) {
@@ -250,8 +324,9 @@ Result<TokenRequest> buildTokenRequest(
                          "code_verifier is not 43 to 128 unreserved "
                          "characters (RFC 7636, section 4.1)");
     }
-    auto method = chooseClientAuth(params.method,
+    auto method = chooseClientAuth(params.proof.method,
                                    !params.clientSecret.empty(),
+                                   params.proof.key != nullptr,
                                    supportedMethods);
     if (!method) {
         return std::move(method).error();
@@ -265,7 +340,11 @@ Result<TokenRequest> buildTokenRequest(
     if (!params.codeVerifier.empty()) {
         appendParam(request.body, "code_verifier", params.codeVerifier);
     }
-    authenticate(request, params.clientId, params.clientSecret);
+    auto authenticated = authenticate(request, params.clientId,
+                                      params.clientSecret, params.proof);
+    if (!authenticated) {
+        return std::move(authenticated).error();
+    }
     return Result<TokenRequest>(std::move(request));
 }
 
@@ -276,8 +355,9 @@ Result<TokenRequest> buildRefreshRequest(
         return makeError(Status::InvalidArgument,
                          "client_id and refresh_token must not be empty");
     }
-    auto method = chooseClientAuth(params.method,
+    auto method = chooseClientAuth(params.proof.method,
                                    !params.clientSecret.empty(),
+                                   params.proof.key != nullptr,
                                    supportedMethods);
     if (!method) {
         return std::move(method).error();
@@ -286,20 +366,25 @@ Result<TokenRequest> buildRefreshRequest(
     request.method = method.value();
     appendParam(request.body, "grant_type", "refresh_token");
     appendParam(request.body, "refresh_token", params.refreshToken);
-    authenticate(request, params.clientId, params.clientSecret);
+    auto authenticated = authenticate(request, params.clientId,
+                                      params.clientSecret, params.proof);
+    if (!authenticated) {
+        return std::move(authenticated).error();
+    }
     return Result<TokenRequest>(std::move(request));
 }
 
 Result<TokenRequest> buildRevocationRequest(
     std::string_view clientId, std::string_view clientSecret,
     std::string_view token, std::string_view hint,
-    const std::optional<std::vector<std::string>> &supportedMethods) {
+    const std::optional<std::vector<std::string>> &supportedMethods,
+    const ClientProof &proof) {
     if (clientId.empty() || token.empty()) {
         return makeError(Status::InvalidArgument,
                          "client_id and token must not be empty");
     }
-    auto method = chooseClientAuth(ClientAuth::Auto, !clientSecret.empty(),
-                                   supportedMethods);
+    auto method = chooseClientAuth(proof.method, !clientSecret.empty(),
+                                   proof.key != nullptr, supportedMethods);
     if (!method) {
         return std::move(method).error();
     }
@@ -307,16 +392,20 @@ Result<TokenRequest> buildRevocationRequest(
     request.method = method.value();
     appendParam(request.body, "token", token);
     appendParam(request.body, "token_type_hint", hint);
-    authenticate(request, clientId, clientSecret);
+    auto authenticated = authenticate(request, clientId, clientSecret, proof);
+    if (!authenticated) {
+        return std::move(authenticated).error();
+    }
     return Result<TokenRequest>(std::move(request));
 }
 
 Result<TokenRequest> buildIntrospectionRequest(
     std::string_view clientId, std::string_view clientSecret,
     std::string_view token,
-    const std::optional<std::vector<std::string>> &supportedMethods) {
+    const std::optional<std::vector<std::string>> &supportedMethods,
+    const ClientProof &proof) {
     return buildRevocationRequest(clientId, clientSecret, token,
-                                  "access_token", supportedMethods);
+                                  "access_token", supportedMethods, proof);
 }
 
 bool isProviderError(const Error &error, std::string_view code) noexcept {

@@ -2,12 +2,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "flow/client_assertion.h"
 #include "flow/step.h"
 
 namespace auth_oidc {
@@ -15,20 +17,41 @@ namespace auth_oidc {
 // Client authentication at the token endpoint (OpenID Connect Core 1.0,
 // section 9). Same values as auth_oidc_client_auth_t.
 enum class ClientAuth {
-    Auto = 0,  // choose from the provider metadata
-    Basic,     // client_secret_basic
-    Post,      // client_secret_post
-    None,      // public client: client_id in the body
+    Auto = 0,      // choose from the provider metadata
+    Basic,         // client_secret_basic
+    Post,          // client_secret_post
+    None,          // public client: client_id in the body
+    SecretJwt,     // client_secret_jwt: an HS256 assertion (RFC 7523)
+    PrivateKeyJwt, // private_key_jwt: an assertion signed with ClientKey
 };
 
-// Auto: no secret means None; with a secret, client_secret_basic when the
-// provider lists it or lists nothing (Discovery 1.0, section 3: the
-// default), else client_secret_post when listed. Errors: InvalidArgument
-// (a secret but neither method listed; Basic or Post without a secret; None
-// with a secret).
+// Auto: a key means private_key_jwt (an error when the provider lists
+// methods without it); no secret means None; with a secret,
+// client_secret_basic when the provider lists it or lists nothing
+// (Discovery 1.0, section 3: the default), else client_secret_post, else
+// client_secret_jwt when listed. Errors: InvalidArgument (a secret but no
+// method of it listed; a method without what it needs: a secret, a key;
+// None with a secret or key).
 Result<ClientAuth> chooseClientAuth(
-    ClientAuth requested, bool hasSecret,
+    ClientAuth requested, bool hasSecret, bool hasKey,
     const std::optional<std::vector<std::string>> &supported);
+
+// The token endpoint method's name, e.g. "client_secret_basic".
+const char *toString(ClientAuth method) noexcept;
+
+// How the client proves itself beyond its id and secret: the method asked
+// (Auto by default), the key for private_key_jwt, and what an assertion
+// needs: the token endpoint's URL ("aud") and the time.
+struct ClientProof {
+    ClientAuth method = ClientAuth::Auto;
+    std::shared_ptr<const ClientKey> key;
+    std::string_view tokenEndpoint;
+    std::int64_t now = 0;
+};
+
+// proof with the provider's token endpoint (a view into discovery) and now.
+ClientProof clientProof(const ClientProof &proof, const Discovery &discovery,
+                        std::int64_t now);
 
 // Values are raw; they are form-encoded here.
 struct TokenRequestParams {
@@ -40,7 +63,7 @@ struct TokenRequestParams {
     std::string_view redirectUri;
     // Empty: the authorization request had no PKCE.
     std::string_view codeVerifier;
-    ClientAuth method = ClientAuth::Auto;
+    ClientProof proof;
 };
 
 // An authorization code grant request (RFC 6749, section 4.1.3).
@@ -68,7 +91,7 @@ struct RefreshRequestParams {
     std::string_view clientId;
     std::string_view clientSecret;
     std::string_view refreshToken;
-    ClientAuth method = ClientAuth::Auto;
+    ClientProof proof;
 };
 
 // Errors: InvalidArgument.
@@ -82,14 +105,16 @@ Result<TokenRequest> buildRefreshRequest(
 Result<TokenRequest> buildRevocationRequest(
     std::string_view clientId, std::string_view clientSecret,
     std::string_view token, std::string_view hint,
-    const std::optional<std::vector<std::string>> &supportedMethods);
+    const std::optional<std::vector<std::string>> &supportedMethods,
+    const ClientProof &proof = {});
 
 // An introspection request (RFC 7662, section 2.1) for an access token:
 // the same form as a revocation, authenticated the same way.
 Result<TokenRequest> buildIntrospectionRequest(
     std::string_view clientId, std::string_view clientSecret,
     std::string_view token,
-    const std::optional<std::vector<std::string>> &supportedMethods);
+    const std::optional<std::vector<std::string>> &supportedMethods,
+    const ClientProof &proof = {});
 
 // Whether error is the provider's OAuth error code (TokenResponse::parse's
 // Provider detail starts with it), e.g. "invalid_grant".

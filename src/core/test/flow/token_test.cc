@@ -3,6 +3,10 @@
 #include <string>
 #include <vector>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <gtest/gtest.h>
 
 #include "json_edit.h"
@@ -31,23 +35,42 @@ TokenRequestParams params() {
 }
 
 TEST(TokenRequestTest, ChoosesClientAuthentication) {
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, kAbsent).value(), ClientAuth::Basic);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, kBasicAndPost).value(),
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, false, kAbsent).value(), ClientAuth::Basic);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, false, kBasicAndPost).value(),
               ClientAuth::Basic);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, kPostOnly).value(), ClientAuth::Post);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, kJwtOnly).status(),
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, false, kPostOnly).value(), ClientAuth::Post);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, false, kJwtOnly).status(),
               Status::InvalidArgument);
     for (const auto *list : {&kAbsent, &kBasicAndPost, &kPostOnly, &kJwtOnly}) {
-        EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, false, *list).value(), ClientAuth::None);
+        EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, false, false, *list).value(), ClientAuth::None);
     }
     // Explicit choices override the metadata.
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Post, true, kAbsent).value(), ClientAuth::Post);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Basic, true, kPostOnly).value(), ClientAuth::Basic);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Basic, false, kAbsent).status(),
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Post, true, false, kAbsent).value(), ClientAuth::Post);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Basic, true, false, kPostOnly).value(), ClientAuth::Basic);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Basic, false, false, kAbsent).status(),
               Status::InvalidArgument);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::Post, false, kAbsent).status(),
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Post, false, false, kAbsent).status(),
               Status::InvalidArgument);
-    EXPECT_EQ(chooseClientAuth(ClientAuth::None, true, kAbsent).status(),
+    EXPECT_EQ(chooseClientAuth(ClientAuth::None, true, false, kAbsent).status(),
+              Status::InvalidArgument);
+    // a key: private_key_jwt, unless the provider lists methods without it
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, true, kAbsent).value(),
+              ClientAuth::PrivateKeyJwt);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, false, true, kJwtOnly).value(),
+              ClientAuth::PrivateKeyJwt);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, false, true, kBasicAndPost).status(),
+              Status::InvalidArgument);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::PrivateKeyJwt, true, false, kAbsent).status(),
+              Status::InvalidArgument);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::None, false, true, kAbsent).status(),
+              Status::InvalidArgument);
+    // client_secret_jwt: asked for, or the only secret method listed
+    const Methods secretJwtOnly = std::vector<std::string>{"client_secret_jwt"};
+    EXPECT_EQ(chooseClientAuth(ClientAuth::Auto, true, false, secretJwtOnly).value(),
+              ClientAuth::SecretJwt);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::SecretJwt, true, false, kAbsent).value(),
+              ClientAuth::SecretJwt);
+    EXPECT_EQ(chooseClientAuth(ClientAuth::SecretJwt, false, false, kAbsent).status(),
               Status::InvalidArgument);
 }
 
@@ -98,10 +121,49 @@ TEST(TokenRequestTest, PostAndPublicClientsPutClientIdInBody) {
     EXPECT_EQ(pub.value().body.substr(pub.value().body.size() - 19), "&client_id=client-1");
 }
 
+// client_secret_jwt and private_key_jwt (RFC 7523, 2.2): the assertion in
+// the body, no secret anywhere, "aud" the token endpoint.
+TEST(TokenRequestTest, ClientAssertionsGoInTheBody) {
+    TokenRequestParams p = params();
+    p.proof.method = ClientAuth::SecretJwt;
+    p.proof.tokenEndpoint = "https://op.example/token";
+    p.proof.now = 1700000000;
+    const auto jwt = buildTokenRequest(p, kAbsent);
+    ASSERT_TRUE(jwt) << jwt.detail();
+    EXPECT_EQ(jwt.value().method, ClientAuth::SecretJwt);
+    EXPECT_TRUE(jwt.value().authorization.empty());
+    const std::string &body = jwt.value().body;
+    EXPECT_NE(body.find("&client_id=client-1&client_assertion_type="
+                        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                        "&client_assertion=ey"),
+              std::string::npos) << body;
+    EXPECT_EQ(body.find("s3cret"), std::string::npos);
+
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    BIO *bio = BIO_new(BIO_s_mem());
+    ASSERT_EQ(PEM_write_bio_PrivateKey(bio, rsa, nullptr, nullptr, 0, nullptr, nullptr), 1);
+    char *data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    auto key = ClientKey::fromPem(std::string_view(data, static_cast<std::size_t>(len)), "");
+    BIO_free(bio);
+    EVP_PKEY_free(rsa);
+    ASSERT_TRUE(key) << key.detail();
+    p.proof.method = ClientAuth::Auto;
+    p.proof.key = key.value();
+    const auto signed_ = buildRevocationRequest("client-1", "s3cret", "rt", "refresh_token",
+                                                kPostOnly, p.proof);
+    ASSERT_TRUE(signed_) << signed_.detail();
+    EXPECT_EQ(signed_.value().method, ClientAuth::PrivateKeyJwt);
+    EXPECT_EQ(signed_.value().body.find("s3cret"), std::string::npos);
+    EXPECT_NE(signed_.value().body.find("&client_assertion=ey"), std::string::npos);
+    // a provider that does not take it is told at the request, not guessed around
+    EXPECT_FALSE(buildRefreshRequest({"client-1", "s3cret", "rt", p.proof}, kBasicAndPost));
+}
+
 TEST(TokenRequestTest, FormEncodesValues) {
     TokenRequestParams p = params();
     p.code = "a b&c=d+e%";
-    p.method = ClientAuth::Post;
+    p.proof.method = ClientAuth::Post;
     p.clientSecret = "x&y";
     const auto request = buildTokenRequest(p, kAbsent);
     ASSERT_TRUE(request.ok());
