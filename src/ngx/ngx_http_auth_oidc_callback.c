@@ -72,7 +72,9 @@ ngx_http_auth_oidc_callback(ngx_http_request_t *r,
     params.provider = ngx_http_auth_oidc_view(&prov->name);
     params.issuer = ngx_http_auth_oidc_view(&prov->issuer);
     params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
-    params.client_secret = ngx_http_auth_oidc_view(&prov->client_secret);
+    ngx_http_auth_oidc_client_credentials(r->connection->log, prov,
+                                          &params.client_secret,
+                                          &params.client);
     params.redirect_uri = ngx_http_auth_oidc_view(&ctx->redirect_uri);
     params.algorithms = ngx_http_auth_oidc_view(&prov->id_token_algorithms);
     params.state = ngx_http_auth_oidc_view(&state);

@@ -95,7 +95,10 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
     params.post_logout_uri = ngx_http_auth_oidc_view(&post);
     params.id_token_hint = (prov->logout_token_hint == 1);
     params.revoke_tokens = (prov->revoke_tokens == 1);
-    params.client_secret = ngx_http_auth_oidc_view(&prov->client_secret);
+    ngx_http_auth_oidc_client_credentials(r->connection->log, prov,
+                                          &params.client_secret,
+                                          &params.client);
+    params.now = (int64_t) ngx_time();
     params.revoke_timeout_ms = NGX_HTTP_AUTH_OIDC_REVOKE_TIMEOUT;
 
     /* the session ends, the cookie goes, the browser goes on (the core's

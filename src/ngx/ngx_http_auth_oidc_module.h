@@ -237,12 +237,33 @@ typedef struct {
 } ngx_http_auth_oidc_waiter_t;
 
 
+/* A credential file as last read (ngx_http_auth_oidc_client_auth.c). */
+typedef struct {
+    time_t                       mtime;
+    off_t                        size;
+    ngx_file_uniq_t              uniq;
+    unsigned                     owned:1;    /* a worker's, not the pool's */
+    unsigned                     missing:1;  /* said once */
+} ngx_http_auth_oidc_credential_file_t;
+
+
 struct ngx_http_auth_oidc_provider_conf_s {
     ngx_str_t                    name;
 
     ngx_str_t                    issuer;
     ngx_str_t                    client_id;
-    ngx_str_t                    client_secret;
+    ngx_str_t                    client_secret;  /* as last read */
+
+    /* how the client proves itself (ngx_http_auth_oidc_client_auth.c) */
+    ngx_uint_t                   client_auth;    /* auth_oidc_client_auth_t */
+    ngx_str_t                    client_secret_file;
+    ngx_str_t                    client_key_file;
+    ngx_str_t                    client_key_id;
+    auth_oidc_client_key_t      *client_key;     /* as last read */
+    ngx_http_auth_oidc_credential_file_t  secret_file;
+    ngx_http_auth_oidc_credential_file_t  key_file;
+    time_t                       credentials_checked;
+
     ngx_str_t                    config_url;
     ngx_str_t                    cookie_name;
     ngx_str_t                    loop_cookie;      /* <cookie_name>_login_loop */
@@ -541,6 +562,14 @@ ngx_http_auth_oidc_counters(ngx_http_auth_oidc_provider_conf_t *prov)
 void *ngx_http_auth_oidc_shm_ctx(ngx_shm_zone_t *shm_zone, size_t size,
     const char *what, ngx_uint_t *fresh);
 ngx_ssl_t *ngx_http_auth_oidc_ssl_client(ngx_conf_t *cf, ngx_str_t *file);
+
+/* ngx_http_auth_oidc_client_auth.c */
+extern ngx_conf_enum_t  ngx_http_auth_oidc_client_auth_methods[];
+char *ngx_http_auth_oidc_client_auth_merge(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
+void ngx_http_auth_oidc_client_credentials(ngx_log_t *log,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *secret,
+    auth_oidc_client_proof_t *proof);
 
 /* ngx_http_auth_oidc_step_up.c */
 ngx_uint_t ngx_http_auth_oidc_step_up_met(ngx_http_request_t *r,

@@ -92,6 +92,34 @@ static ngx_command_t  ngx_http_auth_oidc_provider_commands[] = {
       offsetof(ngx_http_auth_oidc_provider_conf_t, client_secret),
       NULL },
 
+    { ngx_string("client_secret_file"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_secret_file),
+      NULL },
+
+    { ngx_string("client_key_file"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_key_file),
+      NULL },
+
+    { ngx_string("client_key_id"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_key_id),
+      NULL },
+
+    { ngx_string("token_endpoint_auth"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_auth_oidc_provider_conf_t, client_auth),
+      &ngx_http_auth_oidc_client_auth_methods },
+
     { ngx_string("config_url"),
       NGX_CONF_TAKE1,
       ngx_http_auth_oidc_set_url,
@@ -435,6 +463,7 @@ ngx_http_auth_oidc_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->revoke_tokens = NGX_CONF_UNSET;
     prov->session_tokens = NGX_CONF_UNSET_UINT;
     prov->session_claims = NGX_CONF_UNSET_UINT;
+    prov->client_auth = NGX_CONF_UNSET_UINT;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->send_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
@@ -761,7 +790,9 @@ ngx_http_auth_oidc_provider_merge(ngx_conf_t *cf,
         ngx_str_set(&prov->user_claim, "sub");
     }
 
-    if (ngx_http_auth_oidc_provider_hosts(cf, prov) != NGX_OK) {
+    if (ngx_http_auth_oidc_provider_hosts(cf, prov) != NGX_OK
+        || ngx_http_auth_oidc_client_auth_merge(cf, prov) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -129,7 +129,8 @@ ngx_http_auth_oidc_backchannel_start(ngx_http_request_t *r,
     params.provider = ngx_http_auth_oidc_view(&prov->name);
     params.issuer = ngx_http_auth_oidc_view(&prov->issuer);
     params.client_id = ngx_http_auth_oidc_view(&prov->client_id);
-    params.client_secret = ngx_http_auth_oidc_view(&prov->client_secret);
+    ngx_http_auth_oidc_client_credentials(r->connection->log, prov,
+                                          &params.client_secret, NULL);
     params.algorithms = ngx_http_auth_oidc_view(&prov->id_token_algorithms);
     params.leeway = prov->clock_skew;
     params.max_age = NGX_HTTP_AUTH_OIDC_LOGOUT_MAX_AGE;

@@ -22,14 +22,17 @@ ngx_uint_t
 ngx_http_auth_oidc_step_up_met(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_loc_conf_t *alcf)
 {
+    int64_t          max_age;
+    auth_oidc_str_t  acr;
+
     if (alcf->acr_values.len == 0 && alcf->max_age == NGX_CONF_UNSET) {
         return 1;
     }
 
-    if (auth_oidc_session_step_up_met(ctx->session,
-                                      ngx_http_auth_oidc_view(&alcf->acr_values),
-                                      alcf->max_age == NGX_CONF_UNSET
-                                      ? -1 : (int64_t) alcf->max_age,
+    acr = ngx_http_auth_oidc_view(&alcf->acr_values);
+    max_age = (alcf->max_age == NGX_CONF_UNSET) ? -1 : (int64_t) alcf->max_age;
+
+    if (auth_oidc_session_step_up_met(ctx->session, acr, max_age,
                                       (int64_t) ngx_time(),
                                       ctx->provider->clock_skew))
     {

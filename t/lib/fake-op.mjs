@@ -115,7 +115,6 @@ const DEFAULT_USER = {
  */
 export async function fakeOp(opts = {}) {
   const clientId = opts.clientId ?? FAKE_CLIENT_ID;
-  const clientSecret = opts.clientSecret ?? FAKE_CLIENT_SECRET;
   const op = {
     requests: [], // {method, path, url, headers, at}
     authRequests: [], // parsed authorization request parameters
@@ -130,6 +129,7 @@ export async function fakeOp(opts = {}) {
     discoveryOverrides: opts.discovery || {},
     variants: opts.variants || {},
     idTokenTtl: opts.idTokenTtl ?? 3600,
+    clientSecret: opts.clientSecret ?? FAKE_CLIENT_SECRET, // a test may rotate it
   };
   op.jwksKeys = [op.signingKey];
 
@@ -216,7 +216,7 @@ export async function fakeOp(opts = {}) {
       return;
     }
     if (req.method !== 'POST') { fail(405, 'invalid_request', 'POST only'); return; }
-    if (client.id !== clientId || client.secret !== clientSecret) {
+    if (client.id !== clientId || client.secret !== op.clientSecret) {
       fail(401, 'invalid_client', 'client authentication failed');
       return;
     }
