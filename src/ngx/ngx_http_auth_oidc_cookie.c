@@ -5,7 +5,7 @@
  */
 
 
-#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_store.h"
 
 
 static ngx_int_t ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
@@ -16,6 +16,8 @@ static ngx_table_elt_t *ngx_http_auth_oidc_cookie_header(
 static u_char *ngx_http_auth_oidc_cookie_next(u_char *p, u_char *last,
     ngx_str_t *name, ngx_str_t *value);
 static ngx_uint_t ngx_http_auth_oidc_cookie_ours(ngx_str_t *n,
+    ngx_str_t *name);
+static ngx_uint_t ngx_http_auth_oidc_cookie_is_part(ngx_str_t *n,
     ngx_str_t *name);
 
 
@@ -133,7 +135,9 @@ ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r, ngx_str_t *name,
 
                 /* the started logins' names, for the next login start;
                  * they stay in the header's old value, in the pool */
-                if (logins && n.len != name->len) {
+                if (logins && n.len != name->len
+                    && !ngx_http_auth_oidc_cookie_is_part(&n, name))
+                {
                     if (*logins == NULL) {
                         *logins = ngx_array_create(r->pool, 4,
                                                    sizeof(ngx_keyval_t));
@@ -182,12 +186,116 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear)
 {
+    ngx_str_t                  name;
+    ngx_uint_t                 i;
+    ngx_http_auth_oidc_ctx_t  *ctx;
+
     static ngx_str_t  root = ngx_string("/");
+
+    if (prov->store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+        if (!clear) {
+            /* the session's cookies were written with its record */
+            return NGX_OK;
+        }
+
+        /* every part the request had */
+        ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
+
+        for (i = 2; ctx && i <= ctx->cookie_parts; i++) {
+            if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name)
+                != NGX_OK
+                || ngx_http_auth_oidc_cookie_add(r, prov, &name, NULL, &root,
+                                                 0)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
 
     /* a session cookie: the session's own lifetime is kept server-side */
     return ngx_http_auth_oidc_cookie_add(r, prov, &prov->cookie_name,
                                          clear ? NULL : value, &root,
                                          clear ? 0 : -1);
+}
+
+
+/* "<cookie_name>_<n>": the cookie store's n-th part (2 to 9). */
+
+ngx_int_t
+ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t n, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = prov->cookie_name.len + 2;
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(name->data, prov->cookie_name.data, prov->cookie_name.len);
+    *p++ = '_';
+    *p = (u_char) ('0' + n);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The cookie store's sealed text in parts of at most part characters:
+ * "<name>" gets "<parts>." and the first, "<name>_2" on the others; parts
+ * the request had beyond these are cleared.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part,
+    ngx_uint_t had)
+{
+    u_char      *p;
+    ngx_str_t    name, value;
+    ngx_uint_t   parts, i;
+
+    static ngx_str_t  root = ngx_string("/");
+
+    parts = (text->len + part - 1) / part;
+
+    for (i = 1; i <= ngx_max(parts, had); i++) {
+        value.data = text->data + (i - 1) * part;
+        value.len = ngx_min(part, (size_t) (text->data + text->len
+                                            - value.data));
+
+        if (i == 1) {
+            /* "<parts>." before the first part */
+            p = ngx_pnalloc(r->pool, 2 + value.len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            p[0] = (u_char) ('0' + parts);
+            p[1] = '.';
+            ngx_memcpy(p + 2, value.data, value.len);
+            value.data = p;
+            value.len += 2;
+            name = prov->cookie_name;
+
+        } else if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name)
+                   != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_cookie_add(r, prov, &name,
+                                          i <= parts ? &value : NULL, &root,
+                                          i <= parts ? -1 : 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -433,7 +541,7 @@ ngx_http_auth_oidc_cookie_add(ngx_http_request_t *r,
 }
 
 
-/* The session cookie, or one of its started logins. */
+/* The session cookie, one of its parts, or one of its started logins. */
 
 static ngx_uint_t
 ngx_http_auth_oidc_cookie_ours(ngx_str_t *n, ngx_str_t *name)
@@ -445,10 +553,21 @@ ngx_http_auth_oidc_cookie_ours(ngx_str_t *n, ngx_str_t *name)
     }
 
     return n->len == name->len
+           || ngx_http_auth_oidc_cookie_is_part(n, name)
            || (n->len > name->len + sizeof("_login_") - 1
                && ngx_memcmp(n->data + name->len, "_login_",
                              sizeof("_login_") - 1)
                   == 0);
+}
+
+
+/* "<name>_2" to "<name>_9": a part of a cookie store's session */
+
+static ngx_uint_t
+ngx_http_auth_oidc_cookie_is_part(ngx_str_t *n, ngx_str_t *name)
+{
+    return n->len == name->len + 2 && n->data[name->len] == '_'
+           && n->data[name->len + 1] >= '2' && n->data[name->len + 1] <= '9';
 }
 
 

@@ -160,6 +160,15 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     ngx_http_auth_oidc_store_request(&caller, r,
                                      ngx_http_auth_oidc_drive_stored);
 
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE
+        && (kind == NGX_HTTP_AUTH_OIDC_SESSION
+            || kind == NGX_HTTP_AUTH_OIDC_SESSION_INDEX))
+    {
+        /* the browser's cookies hold sessions: the request's, the answer's */
+        rc = ngx_http_auth_oidc_cookie_session_step(r, ctx, step, &found);
+        goto answered;
+    }
+
     if (kind == NGX_HTTP_AUTH_OIDC_REFRESH_LOCK) {
         /* a lock the request holds is released if it goes away first */
         if (step->op == AUTH_OIDC_STORE_ADD) {
@@ -232,6 +241,8 @@ ngx_http_auth_oidc_drive_store(ngx_http_request_t *r,
     if (rc == NGX_AGAIN) {
         return NGX_AGAIN;
     }
+
+answered:
 
     ngx_http_auth_oidc_drive_locked(ctx, rc);
 

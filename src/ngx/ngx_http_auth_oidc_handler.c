@@ -14,9 +14,6 @@
 #include "ngx_http_auth_oidc_session_memo.h"
 
 
-#define NGX_HTTP_AUTH_OIDC_ID_BYTES  32
-
-
 static ngx_http_auth_oidc_provider_conf_t *ngx_http_auth_oidc_provider(
     ngx_http_request_t *r, ngx_http_auth_oidc_loc_conf_t *alcf);
 static ngx_int_t ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
@@ -957,7 +954,11 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     ngx_http_auth_oidc_loc_conf_t      *alcf;
     ngx_http_auth_oidc_store_caller_t   caller;
 
-    rc = ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id);
+    rc = ngx_http_auth_oidc_session_cookie(r, ctx, prov, &id);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
     /*
      * whatever happens, the app behind never sees a session cookie: not
@@ -970,6 +971,8 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
+        /* a cookie store's cookie that does not open: a stale one */
+        ctx->stale_cookie = (rc == NGX_ABORT);
         ctx->looked_up = 1;
         return NGX_DECLINED;
     }
@@ -980,6 +983,20 @@ ngx_http_auth_oidc_find_session(ngx_http_request_t *r,
 
     ctx->session_id = id;
     ctx->session_key = key;
+
+    if (prov->store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+        /* the record came with the request; the zone knows what ended */
+        ngx_http_auth_oidc_use_session(r, ctx, NGX_OK, &ctx->cookie_record);
+
+        if (ctx->session && ngx_http_auth_oidc_cookie_session_revoked(r, ctx))
+        {
+            auth_oidc_session_free(ctx->session);
+            ctx->session = NULL;
+            ctx->session_ended = 1;
+        }
+
+        return NGX_OK;
+    }
 
     ngx_http_auth_oidc_store_request(&caller, r,
                                      ngx_http_auth_oidc_session_found);
@@ -1076,8 +1093,10 @@ ngx_http_auth_oidc_use_session(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_auth_oidc_session_memo_put(key, ctx->session_version,
-                                        record->len, session);
+    if (ctx->provider->store->type != NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+        ngx_http_auth_oidc_session_memo_put(key, ctx->session_version,
+                                            record->len, session);
+    }
 
 found:
 

@@ -61,7 +61,7 @@ ngx_http_auth_oidc_store_keyring(ngx_conf_t *cf,
         current.len = sizeof(ngx_http_auth_oidc_local_secret);
 
         /* a shared-memory store serves one host: nothing to share */
-        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+        if (store->type != NGX_HTTP_AUTH_OIDC_STORE_SHM) {
             ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "oidc_session_store \"%V\" has no secret_file=: "
                            "its sessions are sealed with a random secret, "

@@ -14,7 +14,7 @@
  */
 
 
-#include "ngx_http_auth_oidc_module.h"
+#include "ngx_http_auth_oidc_store.h"
 
 
 static ngx_int_t ngx_http_auth_oidc_login_loop_parse(ngx_str_t *value,
@@ -213,6 +213,16 @@ ngx_http_auth_oidc_login_loop_cause(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     const char **fix)
 {
+    if (ctx->stale_cookie
+        && prov->store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE)
+    {
+        *fix = "every host of the cookie store needs the same secret_file= "
+               "(and previous_secret_file= during a rotation); a cookie of "
+               "another provider or client_id of the same cookie_name does "
+               "not open either: give each its own cookie_name";
+        return "the session cookie comes back, but does not open here";
+    }
+
     if (ctx->stale_cookie) {
         *fix = "several nginx hosts behind one load balancer need one shared "
                "session store (oidc_session_store NAME redis=...); a zone "

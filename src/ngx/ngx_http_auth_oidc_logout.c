@@ -75,7 +75,10 @@ ngx_http_auth_oidc_logout(ngx_http_request_t *r,
 
     ngx_memzero(&params, sizeof(auth_oidc_logout_params_t));
 
-    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK) {
+    if (ngx_http_auth_oidc_session_cookie(r, ctx, prov, &id) == NGX_OK
+        && ngx_http_auth_oidc_session_key(r, prov, &id, &ctx->session_key)
+           == NGX_OK)
+    {
         params.session_id = ngx_http_auth_oidc_view(&id);
     }
 

@@ -57,6 +57,9 @@ typedef enum {
 /* characters of the state in the name of the login's own cookie */
 #define NGX_HTTP_AUTH_OIDC_STATE_PART  16
 
+/* random ids (state, nonce, sessions): 256 bits, 43 base64url characters */
+#define NGX_HTTP_AUTH_OIDC_ID_BYTES  32
+
 /* started logins a browser keeps at once, before they are cleared */
 #define NGX_HTTP_AUTH_OIDC_LOGINS_MAX  4
 
@@ -433,6 +436,8 @@ struct ngx_http_auth_oidc_ctx_s {
     auth_oidc_session_t                 *session;
     ngx_str_t                            session_id;
     ngx_str_t                            session_key;  /* in the store */
+    ngx_str_t                            cookie_record;  /* cookie store */
+    ngx_uint_t                           cookie_parts;   /* its cookies */
     uint64_t                             session_version; /* see memo */
     auth_oidc_session_t                 *memo;  /* its copy, until used */
 
@@ -483,6 +488,7 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             paused:1;    /* a WAIT was taken */
     unsigned                             session_ended:1;
     unsigned                             stale_cookie:1; /* no such session */
+    unsigned                             cookie_written:1; /* cookie store */
     unsigned                             body_requested:1;
     unsigned                             locking:1;   /* a lock being added */
     unsigned                             oauth_answer:1;  /* JSON, no page */
@@ -570,6 +576,15 @@ char *ngx_http_auth_oidc_client_auth_merge(ngx_conf_t *cf,
 void ngx_http_auth_oidc_client_credentials(ngx_log_t *log,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t *secret,
     auth_oidc_client_proof_t *proof);
+
+/* ngx_http_auth_oidc_store_cookie.c */
+ngx_int_t ngx_http_auth_oidc_session_cookie(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *id);
+ngx_uint_t ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx);
+ngx_int_t ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_t *step, ngx_str_t *found);
 
 /* ngx_http_auth_oidc_step_up.c */
 ngx_uint_t ngx_http_auth_oidc_step_up_met(ngx_http_request_t *r,
@@ -762,6 +777,11 @@ ngx_int_t ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear);
+ngx_int_t ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t n, ngx_str_t *name);
+ngx_int_t ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part,
+    ngx_uint_t had);
 ngx_int_t ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
     ngx_str_t *name);

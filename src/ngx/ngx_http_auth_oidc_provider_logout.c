@@ -280,7 +280,9 @@ ngx_http_auth_oidc_frontchannel(ngx_http_request_t *r,
                 && ngx_strncasecmp(site->value.data, (u_char *) "same-site",
                                    site->value.len)
                    == 0))
-        && ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &id) == NGX_OK)
+        && ngx_http_auth_oidc_session_cookie(r, ctx, prov, &id) == NGX_OK
+        && ngx_http_auth_oidc_session_key(r, prov, &id, &ctx->session_key)
+           == NGX_OK)
     {
         params.session_id = ngx_http_auth_oidc_view(&id);
     }

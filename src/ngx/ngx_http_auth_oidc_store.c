@@ -204,7 +204,9 @@ static ngx_uint_t  ngx_http_auth_oidc_store_evict_order[] = {
     NGX_HTTP_AUTH_OIDC_USED_JTI,
     NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
     NGX_HTTP_AUTH_OIDC_SESSION,
-    NGX_HTTP_AUTH_OIDC_SESSION_INDEX
+    NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
+    /* last: an ended session whose mark goes is valid again */
+    NGX_HTTP_AUTH_OIDC_REVOKED
 };
 
 
@@ -258,7 +260,15 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
          && (v.data = value[i].data + sizeof(name) - 1,                      \
              v.len = value[i].len - (sizeof(name) - 1), 1))
 
-        if (ngx_http_auth_oidc_param("size=")) {
+        if (value[i].len == 6 && ngx_strncmp(value[i].data, "cookie", 6) == 0)
+        {
+            if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
+                goto invalid;
+            }
+
+            store->type = NGX_HTTP_AUTH_OIDC_STORE_COOKIE;
+
+        } else if (ngx_http_auth_oidc_param("size=")) {
             size = ngx_parse_size(&v);
 
             if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
@@ -273,6 +283,10 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             sized = 1;
 
         } else if (ngx_http_auth_oidc_param("redis=")) {
+            if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+                goto invalid;
+            }
+
             store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
 
             if (ngx_http_auth_oidc_store_redis_addr(cf, store, &v) != NGX_OK) {
@@ -343,6 +357,10 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         } else if (ngx_http_auth_oidc_param("sentinel=")
                    || ngx_http_auth_oidc_param("cluster="))
         {
+            if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+                goto invalid;
+            }
+
             store->type = NGX_HTTP_AUTH_OIDC_STORE_REDIS;
             name.data = value[i].data;
             name.len = v.data - value[i].data;
@@ -384,9 +402,11 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 #undef ngx_http_auth_oidc_param
     }
 
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+    if (store->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
         if (store->redis_conf.password.len || store->redis_conf.user.len
-            || store->secret_file.len || store->previous_secret_file.len
+            || (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM
+                && (store->secret_file.len
+                    || store->previous_secret_file.len))
             || store->redis_conf.ssl_trusted_certificate.len
             || store->redis_conf.ssl_certificate.len
             || store->redis_conf.ssl_certificate_key.len
@@ -395,6 +415,14 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_session_store \"%V\": Redis parameters "
                                "without \"redis=\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (store->previous_secret_file.len && store->secret_file.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_session_store \"%V\": "
+                               "\"previous_secret_file=\" needs "
+                               "\"secret_file=\"", &value[1]);
             return NGX_CONF_ERROR;
         }
 
@@ -524,6 +552,20 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
 
             provs[i]->store = store;
 
+            /* an idle timeout moves the expiry on every request: a cookie
+             * rewritten on every answer */
+            if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE
+                && provs[i]->session_idle_timeout)
+            {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "oidc_provider \"%V\" in %s:%ui: "
+                              "session_idle_timeout needs a shared-memory or "
+                              "Redis store, not the cookie store \"%V\"",
+                              &provs[i]->name, provs[i]->file,
+                              provs[i]->line, &store->name);
+                return NGX_ERROR;
+            }
+
         } else {
             provs[i]->store = ngx_http_auth_oidc_store_default(cf, amcf);
             if (provs[i]->store == NULL) {
@@ -535,7 +577,7 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
          * store's, else the default store */
         if (provs[i]->bearer_used) {
             provs[i]->bearer_store =
-                (provs[i]->store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM)
+                (provs[i]->store->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS)
                 ? provs[i]->store : ngx_http_auth_oidc_store_default(cf, amcf);
             if (provs[i]->bearer_store == NULL) {
                 return NGX_ERROR;
@@ -548,7 +590,8 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
     for (i = 0; i < amcf->stores.nelts; i++) {
         store = stores[i];
 
-        if (store->type != NGX_HTTP_AUTH_OIDC_STORE_SHM) {
+        /* a cookie store keeps all but its sessions in shared memory */
+        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
             continue;
         }
 
@@ -1727,11 +1770,28 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
     ngx_msec_t                        latency;
     size_t                            slot, free, capacity;
     ngx_uint_t                        entries, evicted, connected, commands;
-    ngx_uint_t                        errors, sessions, logins;
+    ngx_uint_t                        errors, sessions, logins, revoked;
     ngx_uint_t                        evicted_sessions;
     ngx_http_auth_oidc_store_zone_t  *zone;
 
     last = buf + size;
+
+    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+        zone = store->shm_zone->data;
+
+        ngx_shmtx_lock(&zone->shpool->mutex);
+        entries = zone->sh->entries;
+        evicted = zone->sh->evicted;
+        revoked = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_REVOKED];
+        free = zone->shpool->pfree * ngx_pagesize;
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        /* the sessions are the browsers'; the zone holds what ended them */
+        return ngx_slprintf(buf, last, "{\"type\":\"cookie\",\"size\":%uz,"
+                            "\"entries\":%ui,\"evicted\":%ui,"
+                            "\"revoked\":%ui,\"free_bytes\":%uz}",
+                            store->size, entries, evicted, revoked, free);
+    }
 
     if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
         zone = store->shm_zone->data;

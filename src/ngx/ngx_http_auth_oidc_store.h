@@ -47,19 +47,26 @@ typedef enum {
     NGX_HTTP_AUTH_OIDC_REFRESH_LOCK = 3,
     NGX_HTTP_AUTH_OIDC_SESSION_INDEX = 4,
     NGX_HTTP_AUTH_OIDC_USED_JTI = 5,
-    NGX_HTTP_AUTH_OIDC_BEARER_TOKEN = 6
+    NGX_HTTP_AUTH_OIDC_BEARER_TOKEN = 6,
+    NGX_HTTP_AUTH_OIDC_REVOKED = 7   /* a cookie store's ended sessions */
 } ngx_http_auth_oidc_record_e;
 
 /* kinds are 1 .. NGX_HTTP_AUTH_OIDC_RECORD_KINDS - 1 */
-#define NGX_HTTP_AUTH_OIDC_RECORD_KINDS  7
+#define NGX_HTTP_AUTH_OIDC_RECORD_KINDS  8
 
 /* sessions an index lists at most */
 #define NGX_HTTP_AUTH_OIDC_INDEX_MAX     64
 
 
+/*
+ * COOKIE: sessions sealed into the browser's cookies
+ * (ngx_http_auth_oidc_store_cookie.c), everything else, and the sessions
+ * ended before their cookies expire, in the store's shared memory.
+ */
 typedef enum {
     NGX_HTTP_AUTH_OIDC_STORE_SHM = 0,
-    NGX_HTTP_AUTH_OIDC_STORE_REDIS
+    NGX_HTTP_AUTH_OIDC_STORE_REDIS,
+    NGX_HTTP_AUTH_OIDC_STORE_COOKIE
 } ngx_http_auth_oidc_store_type_e;
 
 

@@ -167,7 +167,7 @@ static char  ngx_http_auth_oidc_redis_index_take_script[] =
     "return m\n";
 
 /* the kinds' letters in key names, by ngx_http_auth_oidc_record_e */
-static u_char  ngx_http_auth_oidc_redis_kinds[] = "-pslij";
+static u_char  ngx_http_auth_oidc_redis_kinds[] = "-pslijbr";
 
 
 static ngx_int_t ngx_http_auth_oidc_store_redis_get(

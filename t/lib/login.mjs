@@ -83,7 +83,9 @@ export function sessionSetCookie(res, name = COOKIE) {
 export function assertSessionCookie(res, { name = COOKIE, secure = false } = {}) {
   const c = sessionSetCookie(res, name);
   assert.ok(c, `no Set-Cookie ${name} in ${JSON.stringify(res.headers['set-cookie'])} (status ${res.status})`);
-  assert.match(c.value, /^[A-Za-z0-9_-]{43}$/, `session id: 43 base64url characters (${c.raw})`);
+  // a session id, or a cookie store's sealed session: "<parts>." and base64url
+  assert.match(c.value, /^([A-Za-z0-9_-]{43}|[1-9]\.[A-Za-z0-9_-]{100,3800})$/,
+    `session id: 43 base64url characters, or a sealed session (${c.raw})`);
   assert.equal(c.attrs.path, '/', `Path=/ (${c.raw})`);
   assert.equal(c.attrs.httponly, true, `HttpOnly (${c.raw})`);
   assert.equal(String(c.attrs.samesite).toLowerCase(), 'lax', `SameSite=Lax (${c.raw})`);

@@ -921,6 +921,36 @@ int64_t auth_oidc_session_expires(const auth_oidc_session_t *s) noexcept {
     return s == nullptr ? 0 : s->fields.expires;
 }
 
+void auth_oidc_session_identity(const auth_oidc_session_t *s,
+                                auth_oidc_str_t *sub, auth_oidc_str_t *sid,
+                                int64_t *created) noexcept {
+    const auth_oidc_str_t none{nullptr, 0};
+    if (sub != nullptr) {
+        *sub = s == nullptr ? none : s->fields.sub;
+    }
+    if (sid != nullptr) {
+        *sid = s == nullptr ? none : s->fields.sid;
+    }
+    if (created != nullptr) {
+        *created = s == nullptr ? 0 : s->fields.created;
+    }
+}
+
+size_t auth_oidc_session_index_key(auth_oidc_str_t provider,
+                                   auth_oidc_str_t kind, auth_oidc_str_t value,
+                                   unsigned char *out, size_t size) noexcept {
+    if (!valid(provider) || !valid(kind) || !valid(value)) {
+        return 0;
+    }
+    try {
+        return copyView(auth_oidc::sessionIndexKey(view(provider), view(kind),
+                                                   view(value)),
+                        out, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
 int auth_oidc_session_claim(const auth_oidc_session_t *s,
                             auth_oidc_str_t name,
                             auth_oidc_str_t *value) noexcept {

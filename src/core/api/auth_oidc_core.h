@@ -448,6 +448,19 @@ AUTH_OIDC_API const auth_oidc_session_fields_t *auth_oidc_session_fields(
 AUTH_OIDC_API int64_t auth_oidc_session_expires(const auth_oidc_session_t *s)
     AUTH_OIDC_NOEXCEPT;
 
+/* Who the session is, without unpacking its tokens: its "sub", "sid"
+ * (empty: none; views valid while s is) and when it was made. */
+AUTH_OIDC_API void auth_oidc_session_identity(const auth_oidc_session_t *s,
+    auth_oidc_str_t *sub, auth_oidc_str_t *sid, int64_t *created)
+    AUTH_OIDC_NOEXCEPT;
+
+/* The store key of the sessions of a provider's "sid" or "sub" (kind), as
+ * the flows' index steps name it; (out, size) as auth_oidc_safe_return_path:
+ * returns the length, writes it when it fits. */
+AUTH_OIDC_API size_t auth_oidc_session_index_key(auth_oidc_str_t provider,
+    auth_oidc_str_t kind, auth_oidc_str_t value, unsigned char *out,
+    size_t size) AUTH_OIDC_NOEXCEPT;
+
 /*
  * A claim of a decoded session for an nginx variable: 1 and *value the
  * claim rendered as auth_oidc_claims_get() renders it (a view into the

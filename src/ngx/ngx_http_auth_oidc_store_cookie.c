@@ -1,0 +1,504 @@
+
+/*
+ * The cookie store ("oidc_session_store NAME cookie secret_file=..."): a
+ * session record is sealed (AES-256-GCM, the store's keyring: the same
+ * secret_file on every host, rotated as Redis records are) into the
+ * browser's own cookies, so that hosts share logins without sharing a
+ * store. The sealed value, base64url, is cut into parts under the
+ * browsers' 4 KB cookie limit: "<name>" holds "<parts>." and the first,
+ * "<name>_2" ... the others; the seal covers their concatenation, so a
+ * part altered, missing or swapped with another opens nothing. What is
+ * sealed: the session id (the store key's, which refresh locks and kept
+ * forms use as with any store) and the record, bound to the provider and
+ * its client_id.
+ *
+ * What a cookie cannot do alone, the store's shared memory does: the used
+ * states of callbacks, refresh locks, and the sessions ended before their
+ * cookies expire (kind REVOKED): a logout marks its session id, a
+ * back-channel or front-channel logout its "sid" or "sub" with the time,
+ * and a session older than such a mark is refused. Marks are this host's:
+ * a logout clears the browser's cookies everywhere, but a copy of the
+ * cookie replayed at another host is refused only where it was logged
+ * out. Used by the handler (the session cookie read), and by the driver
+ * for a flow's session steps (ngx_http_auth_oidc_cookie_session_step()).
+ */
+
+
+#include <openssl/rand.h>
+
+#include "ngx_http_auth_oidc_store.h"
+
+
+/* what one cookie carries of the sealed value, and how many at most */
+#define NGX_HTTP_AUTH_OIDC_COOKIE_PART   3800
+#define NGX_HTTP_AUTH_OIDC_COOKIE_PARTS  9
+
+
+static ngx_int_t ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *id);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_aad(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *aad);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_write(
+    ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *key,
+    ngx_str_t *record);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *key, ngx_str_t *value);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
+    auth_oidc_str_t value, int64_t created);
+
+
+/*
+ * The session id the request's cookie names: NGX_OK, NGX_DECLINED when
+ * there is none. For the cookie store, the id sealed in the cookie, whose
+ * record is then ctx->cookie_record; a cookie that does not open (altered,
+ * another secret, another provider or client) is NGX_ABORT, logged.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_session_cookie(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *id)
+{
+    if (prov->store->type != NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+        return ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, id);
+    }
+
+    return ngx_http_auth_oidc_cookie_session_open(r, ctx, prov, id);
+}
+
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *id)
+{
+    u_char             *p;
+    size_t              needed;
+    ngx_str_t           first, part, name, text, sealed, aad, plain;
+    ngx_uint_t          parts, i;
+    auth_oidc_str_t     a, s;
+    auth_oidc_error_t   err;
+
+    if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &first)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* "<parts>." and the first part */
+    if (first.len < 3 || first.data[0] < '1' || first.data[0] > '9'
+        || first.data[1] != '.')
+    {
+        goto unusable;
+    }
+
+    parts = first.data[0] - '0';
+    ctx->cookie_parts = parts;
+
+    text.len = (first.len - 2) + (parts - 1) * NGX_HTTP_AUTH_OIDC_COOKIE_PART;
+    text.data = ngx_pnalloc(r->pool, text.len);
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(text.data, first.data + 2, first.len - 2);
+
+    for (i = 2; i <= parts; i++) {
+        if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_cookie_get(r, &name, &part) != NGX_OK
+            || part.len > NGX_HTTP_AUTH_OIDC_COOKIE_PART
+            || (size_t) (text.data + text.len - p) < part.len)
+        {
+            goto unusable;
+        }
+
+        p = ngx_cpymem(p, part.data, part.len);
+    }
+
+    text.len = p - text.data;
+
+    sealed.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(text.len));
+    if (sealed.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&sealed, &text) != NGX_OK
+        || ngx_http_auth_oidc_cookie_session_aad(r, prov, &aad) != NGX_OK)
+    {
+        goto unusable;
+    }
+
+    a = ngx_http_auth_oidc_view(&aad);
+    s = ngx_http_auth_oidc_view(&sealed);
+
+    if (auth_oidc_open(prov->store->keyring, a, s, NULL, 0, &needed, &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": session cookie refused: "
+                      "%s", &prov->name, err.msg);
+        goto unusable;
+    }
+
+    plain.data = ngx_pnalloc(r->pool, needed);
+    if (plain.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_open(prov->store->keyring, a, s, plain.data, needed,
+                       &plain.len, &err)
+        != AUTH_OIDC_OK
+        || plain.len <= AUTH_OIDC_BASE64URL_LEN(NGX_HTTP_AUTH_OIDC_ID_BYTES))
+    {
+        goto unusable;
+    }
+
+    /* the session id, then the record */
+    id->data = plain.data;
+    id->len = AUTH_OIDC_BASE64URL_LEN(NGX_HTTP_AUTH_OIDC_ID_BYTES);
+    ctx->cookie_record.data = plain.data + id->len;
+    ctx->cookie_record.len = plain.len - id->len;
+
+    return NGX_OK;
+
+unusable:
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "auth oidc: the session cookie does not open");
+
+    return NGX_ABORT;
+}
+
+
+/* A cookie of this provider and client only: "session\n" name "\n" id. */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_aad(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *aad)
+{
+    u_char  *p;
+
+    aad->len = sizeof("session\n") - 1 + prov->name.len + 1
+               + prov->client_id.len;
+    aad->data = ngx_pnalloc(r->pool, aad->len);
+    if (aad->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(aad->data, "session\n", sizeof("session\n") - 1);
+    p = ngx_cpymem(p, prov->name.data, prov->name.len);
+    *p++ = '\n';
+    ngx_memcpy(p, prov->client_id.data, prov->client_id.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether the session found in the cookie was ended here before it
+ * expired: its id marked (a logout), or its "sid" or "sub" marked at or
+ * after it was made (a provider's logout). Shared memory: at once.
+ */
+
+ngx_uint_t
+ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx)
+{
+    int64_t                              created;
+    auth_oidc_str_t                      sub, sid;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    static auth_oidc_str_t  kind_session = { NULL, 0 };
+    static auth_oidc_str_t  kind_sid = { (const unsigned char *) "sid", 3 };
+    static auth_oidc_str_t  kind_sub = { (const unsigned char *) "sub", 3 };
+
+    prov = ctx->provider;
+
+    if (ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_session,
+                                    ngx_http_auth_oidc_view(&ctx->session_key),
+                                    -1)
+        != NGX_DECLINED)
+    {
+        return 1;
+    }
+
+    auth_oidc_session_identity(ctx->session, &sub, &sid, &created);
+
+    return (sid.len
+            && ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sid, sid,
+                                                      created)
+               != NGX_DECLINED)
+           || ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sub, sub,
+                                                     created)
+              != NGX_DECLINED;
+}
+
+
+/*
+ * NGX_OK when a mark ends the session: under the session key itself (kind
+ * empty, created -1), or under the sessions index key of kind and value
+ * with a time at or after created; NGX_DECLINED when none does. A store
+ * that fails is taken as a mark: never a session taken on trust.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
+    auth_oidc_str_t value, int64_t created)
+{
+    size_t                              len;
+    ngx_int_t                           rc, at;
+    ngx_str_t                           key, found;
+    ngx_http_auth_oidc_store_caller_t   caller;
+
+    if (created == -1) {
+        key.data = (u_char *) value.data;
+        key.len = value.len;
+
+    } else {
+        len = auth_oidc_session_index_key(ngx_http_auth_oidc_view(&prov->name),
+                                          kind, value, NULL, 0);
+        key.data = ngx_pnalloc(r->pool, len);
+        if (len == 0 || key.data == NULL) {
+            return NGX_OK;
+        }
+
+        key.len = auth_oidc_session_index_key(
+                                       ngx_http_auth_oidc_view(&prov->name),
+                                       kind, value, key.data, len);
+    }
+
+    ngx_http_auth_oidc_store_request(&caller, r, NULL);
+
+    rc = ngx_http_auth_oidc_store_get(prov->store, NGX_HTTP_AUTH_OIDC_REVOKED,
+                                      &key, &caller, &found);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_OK || created == -1) {
+        return NGX_OK;
+    }
+
+    at = ngx_atoi(found.data, found.len);
+
+    return (at == NGX_ERROR || (int64_t) at >= created) ? NGX_OK
+                                                        : NGX_DECLINED;
+}
+
+
+/*
+ * A flow's step on a session (or a session index) of the cookie store,
+ * in place of the store's: what to read is the request's cookie, what to
+ * write goes into the answer's cookies, what ends is marked. NGX_OK,
+ * NGX_DECLINED (no such session), NGX_ERROR; found as a store's answer.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_t *step, ngx_str_t *found)
+{
+    ngx_str_t                            key, value;
+    ngx_http_auth_oidc_provider_conf_t  *prov;
+
+    prov = ctx->provider;
+
+    key.data = (u_char *) step->key.data;
+    key.len = step->key.len;
+    value.data = (u_char *) step->value.data;
+    value.len = step->value.len;
+
+    if (step->record == AUTH_OIDC_RECORD_SESSION_INDEX) {
+
+        if (step->op == AUTH_OIDC_STORE_INDEX_END) {
+            /* every session of the sid or sub made until now */
+            ngx_str_set(found, "all");
+            return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
+                                                         NULL);
+        }
+
+        /* nothing to list: sessions are found by their marks */
+        return NGX_OK;
+    }
+
+    switch (step->op) {
+
+    case AUTH_OIDC_STORE_GET:
+    case AUTH_OIDC_STORE_TAKE:
+        if (ctx->cookie_record.len == 0
+            || key.len != ctx->session_key.len
+            || ngx_memcmp(key.data, ctx->session_key.data, key.len) != 0)
+        {
+            return NGX_DECLINED;
+        }
+
+        *found = ctx->cookie_record;
+
+        if (step->op == AUTH_OIDC_STORE_TAKE) {
+            return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
+                                                         &key);
+        }
+
+        return NGX_OK;
+
+    case AUTH_OIDC_STORE_PUT:
+    case AUTH_OIDC_STORE_ADD:
+    case AUTH_OIDC_STORE_REPLACE:
+        return ngx_http_auth_oidc_cookie_session_write(r, ctx, prov, &key,
+                                                       &value);
+
+    default: /* AUTH_OIDC_STORE_DELETE */
+        return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
+                                                     &key);
+    }
+}
+
+
+/*
+ * The session record sealed into the answer's cookies, under the id its
+ * key ends with. A record too large for NGX_HTTP_AUTH_OIDC_COOKIE_PARTS
+ * cookies is an error, logged with the fix.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *key, ngx_str_t *record)
+{
+    u_char             *id;
+    size_t              idlen, needed;
+    ngx_str_t           plain, sealed, text, aad;
+    auth_oidc_error_t   err;
+    u_char              nonce[AUTH_OIDC_SEAL_NONCE_LEN];
+
+    idlen = AUTH_OIDC_BASE64URL_LEN(NGX_HTTP_AUTH_OIDC_ID_BYTES);
+
+    if (key->len != prov->name.len + 1 + idlen) {
+        return NGX_ERROR;
+    }
+
+    id = key->data + prov->name.len + 1;
+
+    plain.len = idlen + record->len;
+    plain.data = ngx_pnalloc(r->pool, plain.len);
+    if (plain.data == NULL
+        || ngx_http_auth_oidc_cookie_session_aad(r, prov, &aad) != NGX_OK
+        || RAND_bytes(nonce, sizeof(nonce)) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(plain.data, id, idlen), record->data, record->len);
+
+    needed = plain.len + AUTH_OIDC_SEAL_OVERHEAD;
+    sealed.data = ngx_pnalloc(r->pool, needed);
+    if (sealed.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (auth_oidc_seal(prov->store->keyring, ngx_http_auth_oidc_view(&aad),
+                       ngx_http_auth_oidc_view(&plain), nonce, sealed.data,
+                       needed, &sealed.len, &err)
+        != AUTH_OIDC_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": cannot seal the session: "
+                      "%s", &prov->name, err.msg);
+        return NGX_ERROR;
+    }
+
+    text.data = ngx_pnalloc(r->pool, ngx_base64_encoded_length(sealed.len));
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_encode_base64url(&text, &sealed);
+
+    if (text.len > NGX_HTTP_AUTH_OIDC_COOKIE_PART
+                   * NGX_HTTP_AUTH_OIDC_COOKIE_PARTS - 2)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": the session takes %uz "
+                      "bytes, more than %d cookies hold; fix: keep fewer "
+                      "tokens and claims in sessions (session_tokens auto, "
+                      "session_claims auto, userinfo off), or use a "
+                      "shared-memory or Redis store", &prov->name, text.len,
+                      NGX_HTTP_AUTH_OIDC_COOKIE_PARTS);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_auth_oidc_cookie_parts_set(r, prov, &text,
+                                            NGX_HTTP_AUTH_OIDC_COOKIE_PART,
+                                            ctx->cookie_parts)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* a later step of this request reads what it wrote */
+    ctx->cookie_record.len = record->len;
+    ctx->cookie_record.data = ngx_pstrdup(r->pool, record);
+    if (ctx->cookie_record.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->cookie_written = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A session ended before its cookie expires: marked in shared memory
+ * until no cookie of it can be valid any more (session_timeout on: a
+ * session is not refreshed past its mark), under key (a session's, marked
+ * as such; an index's, marked with the time, for every session of its
+ * sid or sub made until now). clear: this request's cookies go too.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *key, ngx_str_t *clear)
+{
+    ngx_int_t                           rc;
+    ngx_str_t                           mark;
+    ngx_http_auth_oidc_store_caller_t   caller;
+
+    mark.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (mark.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    mark.len = ngx_sprintf(mark.data, "%T", ngx_time()) - mark.data;
+
+    ngx_http_auth_oidc_store_request(&caller, r, NULL);
+
+    rc = ngx_http_auth_oidc_store_put(prov->store, NGX_HTTP_AUTH_OIDC_REVOKED,
+                                      key, &mark,
+                                      ngx_time() + prov->session_timeout
+                                      + prov->clock_skew,
+                                      &caller);
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "auth_oidc: provider \"%V\": cannot mark a session "
+                      "ended in oidc_session_store \"%V\"", &prov->name,
+                      &prov->store->name);
+        return NGX_ERROR;
+    }
+
+    if (clear) {
+        ctx->cookie_record.len = 0;
+        return ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1);
+    }
+
+    return NGX_OK;
+}
