@@ -730,6 +730,22 @@ size_t auth_oidc_safe_return_path(auth_oidc_str_t uri, unsigned char *out,
     return copyView(path, out, size);
 }
 
+size_t auth_oidc_return_target(auth_oidc_str_t uri, auth_oidc_str_t origin,
+                               int absolute, auth_oidc_str_t return_hosts,
+                               unsigned char *out, size_t size) noexcept {
+    if (!valid(uri) || !valid(origin) || !valid(return_hosts)) {
+        return 0;
+    }
+    try {
+        return copyView(auth_oidc::returnTarget(view(uri), view(origin),
+                                                absolute != 0,
+                                                view(return_hosts)),
+                        out, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
 auth_oidc_status_t auth_oidc_pending_encode(
     const auth_oidc_pending_fields_t *fields, unsigned char *buf, size_t size,
     size_t *needed, auth_oidc_error_t *err) noexcept {

@@ -343,6 +343,17 @@ AUTH_OIDC_API size_t auth_oidc_claims_get(const auth_oidc_claims_t *c,
 AUTH_OIDC_API size_t auth_oidc_safe_return_path(auth_oidc_str_t uri,
     unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
 
+/*
+ * Where a login started at origin ("http(s)://host[:port]") comes back to,
+ * as the login flow records it: uri when it is an absolute URL of origin's
+ * host or one return_hosts allows, a safe local path (on origin when
+ * absolute is set), else origin's "/" (see returnTarget() in
+ * flow/authorize.h). size_t contract above; 0 on failure.
+ */
+AUTH_OIDC_API size_t auth_oidc_return_target(auth_oidc_str_t uri,
+    auth_oidc_str_t origin, int absolute, auth_oidc_str_t return_hosts,
+    unsigned char *out, size_t size) AUTH_OIDC_NOEXCEPT;
+
 
 /* ---------------------------------------------------------------------
  * Records kept between requests, as opaque bytes (shared memory; Redis

@@ -396,7 +396,8 @@ ngx_http_auth_oidc_fuzz_named(ngx_http_auth_oidc_fuzz_pair_t *pair,
 }
 
 
-/* What strip removes: the cookie itself and its "<name>_login_..." ones. */
+/* What strip removes: the cookie itself, its "<name>_login_..." ones, and
+ * a cookie store's parts "<name>_2" to "<name>_9". */
 
 static ngx_uint_t
 ngx_http_auth_oidc_fuzz_stripped(ngx_http_auth_oidc_fuzz_pair_t *pair,
@@ -406,10 +407,19 @@ ngx_http_auth_oidc_fuzz_stripped(ngx_http_auth_oidc_fuzz_pair_t *pair,
         return 1;
     }
 
-    return pair->name_len > name->len + 7
-           && (name->len == 0
-               || ngx_memcmp(pair->name, name->data, name->len) == 0)
-           && ngx_memcmp(pair->name + name->len, "_login_", 7) == 0;
+    if (pair->name_len < name->len
+        || (name->len && ngx_memcmp(pair->name, name->data, name->len) != 0))
+    {
+        return 0;
+    }
+
+    /* a started login's, or a part of a cookie store's session (_2 .. _9) */
+    return (pair->name_len > name->len + 7
+            && ngx_memcmp(pair->name + name->len, "_login_", 7) == 0)
+           || (pair->name_len == name->len + 2
+               && pair->name[name->len] == '_'
+               && pair->name[name->len + 1] >= '2'
+               && pair->name[name->len + 1] <= '9');
 }
 
 
