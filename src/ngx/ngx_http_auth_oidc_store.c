@@ -402,6 +402,15 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 #undef ngx_http_auth_oidc_param
     }
 
+    /* Redis and the cookie store: a rotation keeps the secret it replaces */
+    if (store->previous_secret_file.len && store->secret_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "oidc_session_store \"%V\": "
+                           "\"previous_secret_file=\" needs "
+                           "\"secret_file=\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
     if (store->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
         if (store->redis_conf.password.len || store->redis_conf.user.len
             || (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM
@@ -415,14 +424,6 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_session_store \"%V\": Redis parameters "
                                "without \"redis=\"", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-
-        if (store->previous_secret_file.len && store->secret_file.len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "oidc_session_store \"%V\": "
-                               "\"previous_secret_file=\" needs "
-                               "\"secret_file=\"", &value[1]);
             return NGX_CONF_ERROR;
         }
 
@@ -440,14 +441,6 @@ ngx_http_auth_oidc_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "oidc_session_store \"%V\": \"user=\" needs "
                            "\"password=\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (store->previous_secret_file.len && store->secret_file.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "oidc_session_store \"%V\": "
-                           "\"previous_secret_file=\" needs "
-                           "\"secret_file=\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -1776,35 +1769,29 @@ ngx_http_auth_oidc_store_describe(ngx_http_auth_oidc_store_t *store,
 
     last = buf + size;
 
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+    if (store->type != NGX_HTTP_AUTH_OIDC_STORE_REDIS) {
         zone = store->shm_zone->data;
 
         ngx_shmtx_lock(&zone->shpool->mutex);
         entries = zone->sh->entries;
         evicted = zone->sh->evicted;
         revoked = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_REVOKED];
-        free = zone->shpool->pfree * ngx_pagesize;
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-
-        /* the sessions are the browsers'; the zone holds what ended them */
-        return ngx_slprintf(buf, last, "{\"type\":\"cookie\",\"size\":%uz,"
-                            "\"entries\":%ui,\"evicted\":%ui,"
-                            "\"revoked\":%ui,\"free_bytes\":%uz}",
-                            store->size, entries, evicted, revoked, free);
-    }
-
-    if (store->type == NGX_HTTP_AUTH_OIDC_STORE_SHM) {
-        zone = store->shm_zone->data;
-
-        ngx_shmtx_lock(&zone->shpool->mutex);
-        entries = zone->sh->entries;
-        evicted = zone->sh->evicted;
         sessions = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_SESSION];
         logins = zone->sh->kinds[NGX_HTTP_AUTH_OIDC_PENDING_LOGIN];
         evicted_sessions = zone->sh->evicted_sessions;
         slot = sessions ? zone->sh->session_bytes / sessions : 0;
         free = zone->shpool->pfree * ngx_pagesize;
         ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
+            /* the sessions are the browsers'; the zone holds what ended
+             * them */
+            return ngx_slprintf(buf, last, "{\"type\":\"cookie\","
+                                "\"size\":%uz,\"entries\":%ui,"
+                                "\"evicted\":%ui,\"revoked\":%ui,"
+                                "\"free_bytes\":%uz}",
+                                store->size, entries, evicted, revoked, free);
+        }
 
         /* what fits: the sessions there are and, in the free pages, more of
          * their size (2 KiB each while there are none) */

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -19,6 +20,16 @@ struct EvpPkeyCtxDeleter {
 };
 
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
+
+struct MdCtxDeleter {
+    void operator()(EVP_MD_CTX *ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+struct EcdsaSigDeleter {
+    void operator()(ECDSA_SIG *sig) const noexcept { ECDSA_SIG_free(sig); }
+};
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
 
 // Public keys built from JWK members: the RSA modulus and exponent as
 // big-endian magnitudes; EC "crv" ("P-256", "P-384", "P-521") with

@@ -22,16 +22,6 @@ struct BioDeleter {
 };
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 
-struct EcdsaSigDeleter {
-    void operator()(ECDSA_SIG *sig) const noexcept { ECDSA_SIG_free(sig); }
-};
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
-
-struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX *ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
 const unsigned char *bytesOf(std::string_view s) noexcept {
     return reinterpret_cast<const unsigned char *>(s.data());
 }

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "common/text.h"
+#include "crypto/evp_pkey.h"
 
 namespace auth_oidc {
 
@@ -87,16 +88,6 @@ const EVP_MD *digest(int bits) noexcept {
         return nullptr;
     }
 }
-
-struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX *ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
-struct EcdsaSigDeleter {
-    void operator()(ECDSA_SIG *sig) const noexcept { ECDSA_SIG_free(sig); }
-};
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
 
 const unsigned char *bytesOf(std::string_view text) noexcept {
     return reinterpret_cast<const unsigned char *>(text.data());
