@@ -87,6 +87,14 @@ ${basicServer(port, [
     assert.equal((await new UserAgent().fetch(`${a.url}/app/z`, { headers: { ...NAV, cookie: cookieHeader(big) } })).status, 200);
   });
 
+  await step(t, h, 'a part left from an older, larger session goes with the next login', async () => {
+    const ua = new UserAgent();
+    ua.jar.store(a.url, [`${COOKIE}_9=left-over; Path=/`]);
+    await login(ua, a.url, '/app/x');
+    assert.equal(parts(ua)[`${COOKIE}_9`], undefined);
+    assert.equal((await ua.fetch(`${a.url}/app/x`, { headers: NAV })).status, 200);
+  });
+
   await step(t, h, 'a cookie of another provider or client opens nothing', async () => {
     const res = await new UserAgent().fetch(`${a.url}/other/x`, { headers: { ...NAV, cookie: cookieHeader(big) } });
     assert.equal(res.status, 302);

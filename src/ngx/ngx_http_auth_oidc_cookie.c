@@ -19,6 +19,8 @@ static ngx_uint_t ngx_http_auth_oidc_cookie_ours(ngx_str_t *n,
     ngx_str_t *name);
 static ngx_uint_t ngx_http_auth_oidc_cookie_is_part(ngx_str_t *n,
     ngx_str_t *name);
+static ngx_int_t ngx_http_auth_oidc_cookie_parts_clear(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t from);
 
 
 /*
@@ -186,10 +188,6 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear)
 {
-    ngx_str_t                  name;
-    ngx_uint_t                 i;
-    ngx_http_auth_oidc_ctx_t  *ctx;
-
     static ngx_str_t  root = ngx_string("/");
 
     if (prov->store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE) {
@@ -198,18 +196,8 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        /* every part the request had */
-        ctx = ngx_http_get_module_ctx(r, ngx_http_auth_oidc_module);
-
-        for (i = 2; ctx && i <= ctx->cookie_parts; i++) {
-            if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name)
-                != NGX_OK
-                || ngx_http_auth_oidc_cookie_add(r, prov, &name, NULL, &root,
-                                                 0)
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
+        if (ngx_http_auth_oidc_cookie_parts_clear(r, prov, 2) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
@@ -243,15 +231,14 @@ ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
 
 
 /*
- * The cookie store's sealed text in parts of at most part characters:
- * "<name>" gets "<parts>." and the first, "<name>_2" on the others; parts
- * the request had beyond these are cleared.
+ * The cookie store's sealed text in parts of at most part characters (nine
+ * at most): "<name>" gets "<parts>." and the first, "<name>_2" on the
+ * others; parts the request had beyond these are cleared.
  */
 
 ngx_int_t
 ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part,
-    ngx_uint_t had)
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part)
 {
     u_char      *p;
     ngx_str_t    name, value;
@@ -261,7 +248,7 @@ ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
 
     parts = (text->len + part - 1) / part;
 
-    for (i = 1; i <= ngx_max(parts, had); i++) {
+    for (i = 1; i <= parts; i++) {
         value.data = text->data + (i - 1) * part;
         value.len = ngx_min(part, (size_t) (text->data + text->len
                                             - value.data));
@@ -286,10 +273,36 @@ ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        if (ngx_http_auth_oidc_cookie_add(r, prov, &name,
-                                          i <= parts ? &value : NULL, &root,
-                                          i <= parts ? -1 : 0)
+        if (ngx_http_auth_oidc_cookie_add(r, prov, &name, &value, &root, -1)
             != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_auth_oidc_cookie_parts_clear(r, prov, parts + 1);
+}
+
+
+/* Clears the parts "<name>_<from>" to "<name>_9" the request carries. */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_parts_clear(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t from)
+{
+    ngx_str_t   name, value;
+    ngx_uint_t  i;
+
+    static ngx_str_t  root = ngx_string("/");
+
+    for (i = ngx_max(from, 2); i <= NGX_HTTP_AUTH_OIDC_COOKIE_PARTS; i++) {
+        if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_auth_oidc_cookie_get(r, &name, &value) == NGX_OK
+            && ngx_http_auth_oidc_cookie_add(r, prov, &name, NULL, &root, 0)
+               != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -561,7 +574,8 @@ ngx_http_auth_oidc_cookie_ours(ngx_str_t *n, ngx_str_t *name)
 }
 
 
-/* "<name>_2" to "<name>_9": a part of a cookie store's session */
+/* "<name>_2" to "<name>_9": a part of a cookie store's session (one digit:
+ * NGX_HTTP_AUTH_OIDC_COOKIE_PARTS is 9) */
 
 static ngx_uint_t
 ngx_http_auth_oidc_cookie_is_part(ngx_str_t *n, ngx_str_t *name)

@@ -57,6 +57,9 @@ typedef enum {
 /* characters of the state in the name of the login's own cookie */
 #define NGX_HTTP_AUTH_OIDC_STATE_PART  16
 
+/* a cookie store's session: "<cookie_name>", "<cookie_name>_2" ... _9 */
+#define NGX_HTTP_AUTH_OIDC_COOKIE_PARTS  9
+
 /* random ids (state, nonce, sessions): 256 bits, 43 base64url characters */
 #define NGX_HTTP_AUTH_OIDC_ID_BYTES  32
 
@@ -437,7 +440,6 @@ struct ngx_http_auth_oidc_ctx_s {
     ngx_str_t                            session_id;
     ngx_str_t                            session_key;  /* in the store */
     ngx_str_t                            cookie_record;  /* cookie store */
-    ngx_uint_t                           cookie_parts;   /* its cookies */
     uint64_t                             session_version; /* see memo */
     auth_oidc_session_t                 *memo;  /* its copy, until used */
 
@@ -488,7 +490,6 @@ struct ngx_http_auth_oidc_ctx_s {
     unsigned                             paused:1;    /* a WAIT was taken */
     unsigned                             session_ended:1;
     unsigned                             stale_cookie:1; /* no such session */
-    unsigned                             cookie_written:1; /* cookie store */
     unsigned                             body_requested:1;
     unsigned                             locking:1;   /* a lock being added */
     unsigned                             oauth_answer:1;  /* JSON, no page */
@@ -780,8 +781,7 @@ ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t n, ngx_str_t *name);
 ngx_int_t ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part,
-    ngx_uint_t had);
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part);
 ngx_int_t ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *state,
     ngx_str_t *name);

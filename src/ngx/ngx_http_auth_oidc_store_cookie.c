@@ -29,9 +29,8 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-/* what one cookie carries of the sealed value, and how many at most */
+/* what one cookie carries of the sealed value */
 #define NGX_HTTP_AUTH_OIDC_COOKIE_PART   3800
-#define NGX_HTTP_AUTH_OIDC_COOKIE_PARTS  9
 
 
 static ngx_int_t ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
@@ -97,7 +96,6 @@ ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
     }
 
     parts = first.data[0] - '0';
-    ctx->cookie_parts = parts;
 
     text.len = (first.len - 2) + (parts - 1) * NGX_HTTP_AUTH_OIDC_COOKIE_PART;
     text.data = ngx_pnalloc(r->pool, text.len);
@@ -436,8 +434,7 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
     }
 
     if (ngx_http_auth_oidc_cookie_parts_set(r, prov, &text,
-                                            NGX_HTTP_AUTH_OIDC_COOKIE_PART,
-                                            ctx->cookie_parts)
+                                            NGX_HTTP_AUTH_OIDC_COOKIE_PART)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -449,8 +446,6 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
     if (ctx->cookie_record.data == NULL) {
         return NGX_ERROR;
     }
-
-    ctx->cookie_written = 1;
 
     return NGX_OK;
 }

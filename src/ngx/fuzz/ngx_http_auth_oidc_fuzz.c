@@ -28,10 +28,6 @@
 #include "ngx_http_auth_oidc_store.h"
 
 
-/* the module's own: the cookie code finds its request context by it */
-ngx_module_t  ngx_http_auth_oidc_module;
-
-
 static void       **ngx_http_auth_oidc_fuzz_blocks;
 static ngx_uint_t   ngx_http_auth_oidc_fuzz_nblocks;
 static ngx_uint_t   ngx_http_auth_oidc_fuzz_nalloc;
