@@ -32,7 +32,9 @@ const USAGE = `usage: node bench/run.mjs [options]
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections (default 32; wrk runs 1 thread)
   --variants LIST      comma-separated subset of baseline,shm,shm-noclaims,baseline-bearer,bearer,redis,redis-noclaims,
-                       redis-cluster (a three-master Redis Cluster: no target, not in the default set)
+                       redis-cluster (a three-master Redis Cluster: no target, not in the default set),
+                       cookie (the cookie store: the session opened from the cookie each request; no target,
+                       not in the default set)
   --login-seconds S    seconds of each login-rate run (default 5)
   --login-concurrency N  logins in flight (default 8)
   --sessions N         sessions logged in for the memory figures (default 200)
@@ -45,12 +47,14 @@ TEST_NGINX_LEAVE=1 (keep the temp directory), TEST_VERBOSE=1.`;
 // bearer: a JWT access token in Authorization, its verification cached;
 // baseline-bearer: plain nginx given the same Authorization header, the
 // baseline of the bearer row (the token's bytes are read and proxied too)
-const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'baseline-bearer', 'bearer', 'redis', 'redis-noclaims', 'redis-cluster'];
+const ALL_VARIANTS = ['baseline', 'shm', 'shm-noclaims', 'baseline-bearer', 'bearer', 'redis', 'redis-noclaims', 'redis-cluster',
+  'cookie'];
+const NOT_DEFAULT = ['redis-cluster', 'cookie'];
 
 function parseArgs(argv) {
   const o = {
     quick: false, json: false, rounds: 5, duration: 5, connections: 32, threads: 1,
-    variants: ALL_VARIANTS.filter((v) => v !== 'redis-cluster'), loginSeconds: 5, loginConcurrency: 8, sessions: 200,
+    variants: ALL_VARIANTS.filter((v) => !NOT_DEFAULT.includes(v)), loginSeconds: 5, loginConcurrency: 8, sessions: 200,
     pin: false, login: true, memory: true,
   };
   const num = (i) => {
@@ -256,9 +260,20 @@ ${frontServer(ports['redis-cluster'], { auth: true, claims: true })}
 `, { workers: 1, main: pinMain });
       log(`redis cluster ${cluster.map((n) => n.addr).join(' ')}`);
     }
+    if (opts.variants.includes('cookie')) {
+      ports.cookieAdmin = await freePort();
+      fronts.cookie = h.nginx(`
+    oidc_session_store b cookie secret_file=${secretFile(h.dir, 'cookie.secret')};
+${providerBlock('op', op.issuer, { session_store: 'b' })}${upstreamBlock(upPort)}
+${frontServer(ports.cookieAdmin, { auth: true, claims: true, status: true })}
+${frontServer(ports.cookie, { auth: true, claims: true })}
+`, { workers: 1, main: pinMain });
+    }
     for (const ngx of new Set(Object.values(fronts))) await ngx.start();
     const shmNgx = fronts.shm ?? fronts['shm-noclaims'] ?? fronts.bearer;
-    for (const ngx of [shmNgx, fronts.redis, fronts['redis-cluster']].filter(Boolean)) await ngx.waitProvider('op', 'ready');
+    for (const ngx of [shmNgx, fronts.redis, fronts['redis-cluster'], fronts.cookie].filter(Boolean)) {
+      await ngx.waitProvider('op', 'ready');
+    }
 
     // one session per store (log in once with the fake OP)
     const cookies = {};
@@ -275,6 +290,11 @@ ${frontServer(ports['redis-cluster'], { auth: true, claims: true })}
     if (fronts['redis-cluster']) {
       const { cookie } = await login(new UserAgent(), fronts['redis-cluster'].url, '/');
       cookies['redis-cluster'] = `${COOKIE}=${cookie}`;
+    }
+    if (fronts.cookie) {
+      const ua = new UserAgent();
+      await login(ua, fronts.cookie.url, '/');
+      cookies.cookie = ua.jar.header(`${fronts.cookie.url}/`);
     }
     // the baseline gets the same request bytes (its Cookie goes upstream as is)
     cookies.baseline = cookies.shm ?? cookies.redis ?? `${COOKIE}=${'x'.repeat(43)}`;
