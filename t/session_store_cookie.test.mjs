@@ -173,7 +173,7 @@ ${basicServer(await h.port(), [
 });
 
 itest('cookie store: a refresh rewrites the cookies', async (h, t) => {
-  const idp = await shortTokens(h);
+  const idp = await shortTokens(h, { rotateRefreshToken: true });
   const upstream = await h.echo();
   const secret = secretFile(h.dir, 'cookie.secret');
   const ngx = await h.nginx(`
@@ -202,6 +202,56 @@ ${basicServer(await h.port(), [
     const next = await ua.fetch(`${ngx.url}/app/x`, { headers: NAV });
     assert.equal(next.json().headers['x-access-token'], second);
     assert.equal(next.headers['set-cookie'], undefined);
+    // an answer that carries a sealed session is not for a shared cache
+    assert.match(String(refreshed.headers['cache-control']), /no-store/);
+  });
+
+  await step(t, h, 'requests in flight with the old cookie during a refresh: one refresh, nobody logged out (refresh tokens rotate)', async () => {
+    const ua = new UserAgent();
+    const since = Date.now();
+    await login(ua, ngx.url, '/app/x', { op: 'real', user: 'demo', password: DEMO_USERS.demo.password });
+    const old = cookieHeader(parts(ua));
+    await pastExpiry(since);
+    const grants = idp.grants.filter((g) => g.type === 'refresh_token').length;
+    const answers = await Promise.all([1, 2, 3].map(() => new UserAgent().fetch(`${ngx.url}/app/x`, { headers: { ...NAV, cookie: old } })));
+    for (const res of answers) assert.equal(res.status, 200, `${res.status} ${res.headers.location || ''}`);
+    assert.equal(idp.grants.filter((g) => g.type === 'refresh_token').length - grants, 1, 'one refresh at the provider');
+    const tokens = new Set(answers.map((res) => res.json().headers['x-access-token']));
+    assert.equal(tokens.size, 1, 'every request went on with the one refreshed session');
+    // a late request with the old cookie gets the refreshed session, and its cookies
+    const late = await new UserAgent().fetch(`${ngx.url}/app/x`, { headers: { ...NAV, cookie: old } });
+    assert.equal(late.status, 200);
+    assert.ok([].concat(late.headers['set-cookie'] || []).some((c) => c.startsWith(`${COOKIE}=`)));
+  });
+});
+
+itest('cookie store: logout marks are never evicted; a zone full of them refuses new ones, said', async (h, t) => {
+  const op = await h.fakeOp();
+  const upstream = await h.echo();
+  const ngx = await h.nginx(`
+    oidc_session_store browser cookie secret_file=${secretFile(h.dir, 'cookie.secret')} size=32k;
+${providerBlock('fake', op.issuer, { session_store: 'browser', logout_uri: '/logout', frontchannel_logout_uri: '/fcl' })}
+${basicServer(await h.port(), protectedLocation('/app/', 'fake', upstream.url))}`).start();
+  await ngx.waitProvider('fake', 'ready');
+
+  await step(t, h, 'a logged-out cookie stays refused under a flood of front-channel logouts', async () => {
+    const ua = new UserAgent();
+    await login(ua, ngx.url, '/app/x');
+    const old = cookieHeader(parts(ua));
+    await ua.fetch(`${ngx.url}/logout`, {
+      method: 'POST',
+      headers: { accept: NAV.accept, origin: ngx.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    let refusedMarks = 0;
+    for (let i = 0; i < 400 && refusedMarks === 0; i += 1) {
+      const res = await ngx.get(`/fcl?${new URLSearchParams({ iss: op.issuer, sid: `flood-${i}` })}`);
+      if (res.status >= 500) refusedMarks += 1;
+    }
+    assert.equal(refusedMarks, 1, 'the zone filled up and refused a mark');
+    await ngx.waitForLog(/cannot mark a session ended in oidc_session_store "browser" \(marks are never evicted: raise its size=\)/);
+    const replay = await new UserAgent().fetch(`${ngx.url}/app/x`, { headers: { ...NAV, cookie: old } });
+    assert.equal(replay.status, 302, 'the logout mark is still there');
   });
 });
 

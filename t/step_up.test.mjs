@@ -36,6 +36,7 @@ ${basicServer(port, [
     protectedLocation('/app/', 'fake', upstream.url, { extra: '            proxy_set_header X-Acr $oidc_claim_acr;' }),
     protectedLocation('/admin/', 'fake', upstream.url, { extra: '            auth_oidc_acr gold platinum;\n            proxy_set_header X-Acr $oidc_claim_acr;' }),
     protectedLocation('/recent/', 'fake', upstream.url, { extra: '            auth_oidc_max_age 60s;' }),
+    protectedLocation('/admin-pass/', 'fake', upstream.url, { unauth: 'pass', extra: '            auth_oidc_acr gold;' }),
     protectedLocation('/hint/', 'fake', upstream.url, { extra: '            auth_oidc_extra_auth_args "login_hint=$arg_user&prompt=login";' }),
     protectedLocation('/bad-args/', 'fake', upstream.url, { extra: '            auth_oidc_extra_auth_args "state=$arg_s";' }),
   ].join('\n'))}`).start();
@@ -57,6 +58,15 @@ ${basicServer(port, [
     assert.equal((await ua.fetch(`${base}/app/y`, { headers: NAV })).json().headers['x-acr'], 'gold');
     assert.equal((await ua.fetch(`${base}/admin/again`, { headers: NAV })).status, 200);
     assert.equal(op.authRequests.length - before, 1);
+  });
+
+  await step(t, h, 'auth_oidc_unauth pass: a session that does not meet the step-up passes without identity', async () => {
+    const ua = new UserAgent();
+    await login(ua, base, '/app/x');
+    const res = await ua.fetch(`${base}/admin-pass/x`, { headers: NAV });
+    assert.equal(res.status, 200);
+    assert.equal(res.json().headers['x-user-sub'], undefined);
+    assert.equal(res.json().headers['x-id-token'], undefined);
   });
 
   await step(t, h, 'a script\'s request to the step-up location gets 401, not a redirect', async () => {

@@ -180,8 +180,14 @@ ngx_http_auth_oidc_access_handler(ngx_http_request_t *r)
         }
     }
 
-    /* logged in, but not as the location asks: a login that asks, below */
-    if (ctx->session && ngx_http_auth_oidc_step_up_met(r, ctx, alcf)) {
+    /* logged in, but not as the location asks: no identity here, and a
+     * login that asks, below */
+    if (ctx->session && !ngx_http_auth_oidc_step_up_met(r, ctx, alcf)) {
+        auth_oidc_session_free(ctx->session);
+        ctx->session = NULL;
+    }
+
+    if (ctx->session) {
         if (ngx_http_auth_oidc_login_loop_reset(r, ctx, prov) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

@@ -586,6 +586,8 @@ ngx_uint_t ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx);
 ngx_int_t ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_t *step, ngx_str_t *found);
+ngx_int_t ngx_http_auth_oidc_cookie_session_keep(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *record);
 
 /* ngx_http_auth_oidc_step_up.c */
 ngx_uint_t ngx_http_auth_oidc_step_up_met(ngx_http_request_t *r,

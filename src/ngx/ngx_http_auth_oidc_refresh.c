@@ -109,6 +109,7 @@ static void
 ngx_http_auth_oidc_refresh_done(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx)
 {
+    ngx_str_t                            record;
     auth_oidc_step_t                    *step;
     auth_oidc_error_t                    err;
     auth_oidc_session_t                 *session;
@@ -139,6 +140,19 @@ ngx_http_auth_oidc_refresh_done(ngx_http_request_t *r,
 
         auth_oidc_session_free(ctx->session);
         ctx->session = session;
+
+        /* a cookie store's browser gets the session it goes on with */
+        record.data = (u_char *) step->value.data;
+        record.len = step->value.len;
+
+        if (ngx_http_auth_oidc_cookie_session_keep(r, ctx, &record)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "auth_oidc: provider \"%V\": the refreshed "
+                          "session is not in the answer's cookies",
+                          &prov->name);
+        }
 
         if (counters) {
             (void) ngx_atomic_fetch_add(&counters->refreshes, 1);

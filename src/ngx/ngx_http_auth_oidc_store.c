@@ -204,9 +204,9 @@ static ngx_uint_t  ngx_http_auth_oidc_store_evict_order[] = {
     NGX_HTTP_AUTH_OIDC_USED_JTI,
     NGX_HTTP_AUTH_OIDC_REFRESH_LOCK,
     NGX_HTTP_AUTH_OIDC_SESSION,
-    NGX_HTTP_AUTH_OIDC_SESSION_INDEX,
-    /* last: an ended session whose mark goes is valid again */
-    NGX_HTTP_AUTH_OIDC_REVOKED
+    NGX_HTTP_AUTH_OIDC_SESSION_INDEX
+    /* never NGX_HTTP_AUTH_OIDC_REVOKED: an ended session whose mark went
+     * would be valid again; a zone full of marks refuses new ones */
 };
 
 

@@ -30,7 +30,10 @@
 
 
 /* what one cookie carries of the sealed value */
-#define NGX_HTTP_AUTH_OIDC_COOKIE_PART   3800
+#define NGX_HTTP_AUTH_OIDC_COOKIE_PART    3800
+
+/* how long a refreshed record is kept for the browser's requests in flight */
+#define NGX_HTTP_AUTH_OIDC_COOKIE_RECENT  60
 
 
 static ngx_int_t ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
@@ -47,7 +50,12 @@ static ngx_int_t ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *value);
 static ngx_int_t ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
-    auth_oidc_str_t value, int64_t created);
+    auth_oidc_str_t value, int64_t created, time_t slack);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_no_store(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_auth_oidc_cookie_session_recent(
+    ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *key, ngx_str_t *record);
 
 
 /*
@@ -221,7 +229,7 @@ ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
 
     if (ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_session,
                                     ngx_http_auth_oidc_view(&ctx->session_key),
-                                    -1)
+                                    -1, 0)
         != NGX_DECLINED)
     {
         return 1;
@@ -229,12 +237,18 @@ ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
 
     auth_oidc_session_identity(ctx->session, &sub, &sid, &created);
 
+    /*
+     * A sid is one provider session: its mark may take the hosts' clock
+     * skew (a later login has another sid). A sub's mark is exact, or a
+     * login just after a logout of the user would be refused.
+     */
     return (sid.len
             && ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sid, sid,
-                                                      created)
+                                                      created,
+                                                      prov->clock_skew)
                != NGX_DECLINED)
            || ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sub, sub,
-                                                     created)
+                                                     created, 0)
               != NGX_DECLINED;
 }
 
@@ -242,14 +256,15 @@ ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
 /*
  * NGX_OK when a mark ends the session: under the session key itself (kind
  * empty, created -1), or under the sessions index key of kind and value
- * with a time at or after created; NGX_DECLINED when none does. A store
- * that fails is taken as a mark: never a session taken on trust.
+ * with a time at or after created (less slack); NGX_DECLINED when none
+ * does. A store that fails is taken as a mark: never a session taken on
+ * trust.
  */
 
 static ngx_int_t
 ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
-    auth_oidc_str_t value, int64_t created)
+    auth_oidc_str_t value, int64_t created, time_t slack)
 {
     size_t                              len;
     ngx_int_t                           rc, at;
@@ -288,8 +303,8 @@ ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
 
     at = ngx_atoi(found.data, found.len);
 
-    return (at == NGX_ERROR || (int64_t) at >= created) ? NGX_OK
-                                                        : NGX_DECLINED;
+    return (at == NGX_ERROR || (int64_t) at + slack >= created)
+           ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -305,6 +320,7 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, auth_oidc_step_t *step, ngx_str_t *found)
 {
     ngx_str_t                            key, value;
+    ngx_http_auth_oidc_store_caller_t    caller;
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
     prov = ctx->provider;
@@ -338,7 +354,13 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        *found = ctx->cookie_record;
+        /* what a refresh by another request of this browser wrote, which
+         * its old cookie does not have yet; else the cookie's */
+        if (ngx_http_auth_oidc_cookie_session_recent(r, prov, &key, found)
+            != NGX_OK)
+        {
+            *found = ctx->cookie_record;
+        }
 
         if (step->op == AUTH_OIDC_STORE_TAKE) {
             return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
@@ -347,9 +369,26 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
 
         return NGX_OK;
 
+    case AUTH_OIDC_STORE_REPLACE:
+        /* a refresh: the browser's other requests, sent with the old
+         * cookie before this answer reaches it, find the new record here */
+        ngx_http_auth_oidc_store_request(&caller, r, NULL);
+
+        if (ngx_http_auth_oidc_store_put(prov->store,
+                                         NGX_HTTP_AUTH_OIDC_SESSION, &key,
+                                         &value,
+                                         ngx_time()
+                                         + NGX_HTTP_AUTH_OIDC_COOKIE_RECENT,
+                                         &caller)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* fall through */
+
     case AUTH_OIDC_STORE_PUT:
     case AUTH_OIDC_STORE_ADD:
-    case AUTH_OIDC_STORE_REPLACE:
         return ngx_http_auth_oidc_cookie_session_write(r, ctx, prov, &key,
                                                        &value);
 
@@ -357,6 +396,46 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
         return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
                                                      &key);
     }
+}
+
+
+/* NGX_OK and the record when a refresh of this host wrote one lately. */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_recent(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *key,
+    ngx_str_t *record)
+{
+    ngx_http_auth_oidc_store_caller_t  caller;
+
+    ngx_http_auth_oidc_store_request(&caller, r, NULL);
+
+    return ngx_http_auth_oidc_store_get(prov->store,
+                                        NGX_HTTP_AUTH_OIDC_SESSION, key,
+                                        &caller, record);
+}
+
+
+/*
+ * The session a refresh left this request with, into the answer's cookies
+ * when it is not the one the request came with (another request refreshed
+ * it): the browser's old cookie is replaced here too.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_cookie_session_keep(ngx_http_request_t *r,
+    ngx_http_auth_oidc_ctx_t *ctx, ngx_str_t *record)
+{
+    if (ctx->provider->store->type != NGX_HTTP_AUTH_OIDC_STORE_COOKIE
+        || (record->len == ctx->cookie_record.len
+            && ngx_memcmp(record->data, ctx->cookie_record.data, record->len)
+               == 0))
+    {
+        return NGX_OK;
+    }
+
+    return ngx_http_auth_oidc_cookie_session_write(r, ctx, ctx->provider,
+                                                   &ctx->session_key, record);
 }
 
 
@@ -435,7 +514,8 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
 
     if (ngx_http_auth_oidc_cookie_parts_set(r, prov, &text,
                                             NGX_HTTP_AUTH_OIDC_COOKIE_PART)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_auth_oidc_cookie_session_no_store(r) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -446,6 +526,31 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
     if (ctx->cookie_record.data == NULL) {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An answer that carries a sealed session (a refresh's is the app's own
+ * answer) is never kept by a shared cache: "no-store" joins whatever
+ * Cache-Control the app sends, and the strictest wins.
+ */
+
+static ngx_int_t
+ngx_http_auth_oidc_cookie_session_no_store(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(h, sizeof(ngx_table_elt_t));
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
 
     return NGX_OK;
 }
@@ -485,15 +590,19 @@ ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": cannot mark a session "
-                      "ended in oidc_session_store \"%V\"", &prov->name,
-                      &prov->store->name);
-        return NGX_ERROR;
+                      "ended in oidc_session_store \"%V\" (marks are never "
+                      "evicted: raise its size=); %s", &prov->name,
+                      &prov->store->name,
+                      clear ? "the browser's cookies are cleared, a copy of "
+                              "them stays valid until it expires"
+                            : "the provider is told the logout failed");
     }
 
+    /* the browser logs out in any case */
     if (clear) {
         ctx->cookie_record.len = 0;
         return ngx_http_auth_oidc_cookie_set(r, prov, NULL, 1);
     }
 
-    return NGX_OK;
+    return rc == NGX_OK ? NGX_OK : NGX_ERROR;
 }

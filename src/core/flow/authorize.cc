@@ -1,6 +1,7 @@
 #include "flow/authorize.h"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <optional>
 #include <utility>
@@ -288,18 +289,48 @@ std::string_view hostOf(std::string_view authority) noexcept {
     return authority.substr(0, authority.find(':'));
 }
 
-bool authorityChar(char c) noexcept {
+bool nameChar(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
-           c == '[' || c == ']';
+           (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+// host[:port] and nothing else: a name (or an [IPv6] literal), then at most
+// one ":" and one to five digits. No userinfo, no second colon.
+bool validAuthority(std::string_view authority) noexcept {
+    std::size_t hostEnd = 0;
+    if (!authority.empty() && authority.front() == '[') {
+        hostEnd = authority.find(']');
+        if (hostEnd == std::string_view::npos ||
+            !std::all_of(authority.begin() + 1, authority.begin() + hostEnd,
+                         [](char c) {
+                             return std::isxdigit(static_cast<unsigned char>(c)) ||
+                                    c == ':' || c == '.';
+                         })) {
+            return false;
+        }
+        ++hostEnd;
+    } else {
+        while (hostEnd < authority.size() && nameChar(authority[hostEnd])) {
+            ++hostEnd;
+        }
+    }
+    if (hostEnd == 0) {
+        return false;
+    }
+    const std::string_view port = authority.substr(hostEnd);
+    if (port.empty()) {
+        return true;
+    }
+    return port.front() == ':' && port.size() >= 2 && port.size() <= 6 &&
+           std::all_of(port.begin() + 1, port.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
 
 bool returnHostAllowed(std::string_view authority,
                        std::string_view returnHosts) noexcept {
-    if (authority.empty() ||
-        !std::all_of(authority.begin(), authority.end(), authorityChar)) {
+    if (!validAuthority(authority)) {
         return false;
     }
     const std::string_view host = hostOf(authority);
@@ -337,7 +368,7 @@ std::string returnTarget(std::string_view uri, std::string_view origin,
         std::string_view path = target->second.empty() ? "/" : target->second;
         // the own host on any port: the browser shares its cookies anyway
         const bool allowed =
-            (std::all_of(authority.begin(), authority.end(), authorityChar) &&
+            (validAuthority(authority) &&
              equalsIgnoringCase(
                  hostOf(authority),
                  hostOf(own->first.substr(own->first.find("://") + 3)))) ||

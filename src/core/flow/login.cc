@@ -30,9 +30,15 @@ std::string cookieReturnTarget(std::string target) {
     if (target.size() <= kMaxCookieReturnPath) {
         return target;
     }
-    const std::size_t scheme = target.find("://");
-    const std::size_t pathAt =
-        scheme == std::string::npos ? 0 : target.find('/', scheme + 3);
+    // a local path starts with "/"; an absolute target's path after its
+    // authority (returnTarget() made it, so there is one)
+    std::size_t pathAt = 0;
+    if (target.front() != '/') {
+        pathAt = target.find('/', target.find("://") + 3);
+        if (pathAt == std::string::npos) {
+            return "/";
+        }
+    }
     target.resize(std::min(target.find('?', pathAt), target.size()));
     if (target.size() <= kMaxCookieReturnPath) {
         return target;

@@ -188,7 +188,9 @@ TEST(AuthorizeTest, ReturnTargetAllowsOnlyTheOwnHostAndListedOnes) {
          {"https://evil.com/", "https://app.example.com.evil.com/", "https://corp.example/",
           "https://evilcorp.example/", "https://internal:8444/", "https://evil.com@app.example.com/",
           "https://app.example.com\\@evil.com/", "https://app.example.com?x",
-          "https://app.example.com/a b", "https://app.example.com//evil.com", "https:///evil.com"}) {
+          "https://app.example.com/a b", "https://app.example.com//evil.com", "https:///evil.com",
+          "https://evil.com:1.corp.example/", "https://app.example.com:x/", "https://app.example.com:1:2/",
+          "https://internal:8443:1/", "https://[::1/"}) {
         EXPECT_EQ(returnTarget(bad, own, false, hosts), "https://app.example.com/") << bad;
     }
     // not http(s): not a URL of ours at all, so the local "/"

@@ -123,6 +123,28 @@ TEST(LoginFlowTest, NoOpenRedirect) {
     }
 }
 
+// A login on one host through another's callback (an absolute
+// redirect_uri) comes back on its own host; a long target keeps its path.
+TEST(LoginFlowTest, AbsoluteTargetsComeBackToTheirHost) {
+    const std::string longQuery = "/app/x?" + std::string(600, 'q');
+    for (const auto &[uri, want] : std::vector<std::pair<std::string, std::string>>{
+             {"/app/x?y=1", "https://app.example.com/app/x?y=1"},
+             {longQuery, "https://app.example.com/app/x"},
+             {"https://api.example.com/a?" + std::string(600, 'q'), "https://api.example.com/a"},
+             {"https://evil.example/", "https://app.example.com/"},
+         }) {
+        Fixture f;
+        f.config.returnHosts = "api.example.com";
+        f.request.uri = uri;
+        f.request.origin = "https://app.example.com";
+        f.request.absoluteReturn = true;
+        auto flow = std::move(LoginFlow::create(f.config, f.request)).value();
+        const Step &reply = flow->start();
+        auto pending = decodePendingLogin(openStartedLogin(f.k, "op", kState, reply.loginCookie).value());
+        EXPECT_EQ(pending.value().returnPath, want) << uri.substr(0, 40);
+    }
+}
+
 // The login cookie stays small: at most 512 bytes of return path.
 TEST(LoginFlowTest, LongReturnPathsAreCut) {
     const std::string longPath = "/app/" + std::string(600, 'p');
@@ -131,6 +153,8 @@ TEST(LoginFlowTest, LongReturnPathsAreCut) {
              {"/app/x?" + std::string(400, 'q'), "/app/x?" + std::string(400, 'q')},
              {longQuery, "/app/x"},
              {longPath + "?a=1", "/"},
+             // a query that names a URL is no absolute target
+             {"/app/x?next=https://example.com&" + std::string(600, 'a'), "/app/x"},
          }) {
         Fixture f;
         f.request.uri = uri;
