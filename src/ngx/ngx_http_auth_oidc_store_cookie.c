@@ -51,8 +51,6 @@ static ngx_int_t ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
 static ngx_int_t ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
     auth_oidc_str_t value, int64_t created, time_t slack);
-static ngx_int_t ngx_http_auth_oidc_cookie_session_no_store(
-    ngx_http_request_t *r);
 static ngx_int_t ngx_http_auth_oidc_cookie_session_recent(
     ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *key, ngx_str_t *record);
@@ -385,6 +383,15 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
+        /*
+         * the app's answer carries the sealed session: never kept by a
+         * shared cache ("no-store" joins the app's Cache-Control, and the
+         * strictest wins; the module's own answers say it already)
+         */
+        if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         /* fall through */
 
     case AUTH_OIDC_STORE_PUT:
@@ -432,6 +439,10 @@ ngx_http_auth_oidc_cookie_session_keep(ngx_http_request_t *r,
                == 0))
     {
         return NGX_OK;
+    }
+
+    if (ngx_http_auth_oidc_no_store(r) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_auth_oidc_cookie_session_write(r, ctx, ctx->provider,
@@ -514,8 +525,7 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
 
     if (ngx_http_auth_oidc_cookie_parts_set(r, prov, &text,
                                             NGX_HTTP_AUTH_OIDC_COOKIE_PART)
-        != NGX_OK
-        || ngx_http_auth_oidc_cookie_session_no_store(r) != NGX_OK)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -526,31 +536,6 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
     if (ctx->cookie_record.data == NULL) {
         return NGX_ERROR;
     }
-
-    return NGX_OK;
-}
-
-
-/*
- * An answer that carries a sealed session (a refresh's is the app's own
- * answer) is never kept by a shared cache: "no-store" joins whatever
- * Cache-Control the app sends, and the strictest wins.
- */
-
-static ngx_int_t
-ngx_http_auth_oidc_cookie_session_no_store(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(h, sizeof(ngx_table_elt_t));
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     return NGX_OK;
 }
