@@ -166,6 +166,10 @@ ${basicServer(await h.port(), '        location / { auth_oidc idp; }')}`);
   await step(t, h, 'a key too weak', () => refused(
     { client_key_file: file('weak', keyPair('rsa', { modulusLength: 1024 }).pem) }, /an RSA key of fewer than 2048 bits/,
   ));
+  await step(t, h, 'a key that the method chosen would never use', () => refused(
+    { token_endpoint_auth: 'client_secret_basic', client_key_file: file('ec', keyPair('ec', { namedCurve: 'P-256' }).pem) },
+    /"client_key_file" is used by token_endpoint_auth private_key_jwt \(or auto\) only/,
+  ));
   await step(t, h, 'private_key_jwt without a key', () => refused(
     { token_endpoint_auth: 'private_key_jwt' }, /private_key_jwt needs "client_key_file"/,
   ));

@@ -134,4 +134,11 @@ ${server(await h.port(), '        location / { auth_oidc fake; }')}`);
     { redirect_hosts: '"*.example.test"' },
     /redirect_hosts takes host names, "host:port" or ".domain" for the names under it, not "\*.example.test"/,
   ));
+  await step(t, h, 'a port that is not one in redirect_hosts', () => refused(
+    { redirect_hosts: '"api.example.test:8443:1"' },
+    /redirect_hosts takes host names, "host:port" or ".domain" for the names under it, not "api.example.test:8443:1"/,
+  ));
+  await step(t, h, 'a port in cookie_domain', () => refused(
+    { cookie_domain: 'example.test:443' }, /cookie_domain "example.test:443" is not a domain name/,
+  ));
 });

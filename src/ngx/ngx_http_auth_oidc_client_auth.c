@@ -146,6 +146,15 @@ ngx_http_auth_oidc_client_auth_merge(ngx_conf_t *cf,
     case AUTH_OIDC_CLIENT_AUTH_BASIC:
     case AUTH_OIDC_CLIENT_AUTH_POST:
     case AUTH_OIDC_CLIENT_AUTH_SECRET_JWT:
+        /* a key these methods would never use */
+        if (prov->client_key) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "oidc_provider \"%V\": \"client_key_file\" "
+                               "is used by token_endpoint_auth private_key_jwt "
+                               "(or auto) only", &prov->name);
+            return NGX_CONF_ERROR;
+        }
+
         if (prov->client_secret.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_provider \"%V\": this token_endpoint_auth "

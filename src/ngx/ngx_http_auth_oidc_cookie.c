@@ -208,28 +208,6 @@ ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
 }
 
 
-/* "<cookie_name>_<n>": the cookie store's n-th part (2 to 9). */
-
-ngx_int_t
-ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t n, ngx_str_t *name)
-{
-    u_char  *p;
-
-    name->len = prov->cookie_name.len + 2;
-    name->data = ngx_pnalloc(r->pool, name->len);
-    if (name->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(name->data, prov->cookie_name.data, prov->cookie_name.len);
-    *p++ = '_';
-    *p = (u_char) ('0' + n);
-
-    return NGX_OK;
-}
-
-
 /*
  * The cookie store's sealed text in parts of at most part characters (nine
  * at most): "<name>" gets "<parts>." and the first, "<name>_2" on the
@@ -241,7 +219,7 @@ ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part)
 {
     u_char      *p;
-    ngx_str_t    name, value;
+    ngx_str_t   *name, value;
     ngx_uint_t   parts, i;
 
     static ngx_str_t  root = ngx_string("/");
@@ -265,15 +243,13 @@ ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
             ngx_memcpy(p + 2, value.data, value.len);
             value.data = p;
             value.len += 2;
-            name = prov->cookie_name;
+            name = &prov->cookie_name;
 
-        } else if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name)
-                   != NGX_OK)
-        {
-            return NGX_ERROR;
+        } else {
+            name = &prov->cookie_parts[i];
         }
 
-        if (ngx_http_auth_oidc_cookie_add(r, prov, &name, &value, &root, -1)
+        if (ngx_http_auth_oidc_cookie_add(r, prov, name, &value, &root, -1)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -290,18 +266,16 @@ static ngx_int_t
 ngx_http_auth_oidc_cookie_parts_clear(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t from)
 {
-    ngx_str_t   name, value;
+    ngx_str_t   value;
     ngx_uint_t  i;
 
     static ngx_str_t  root = ngx_string("/");
 
     for (i = ngx_max(from, 2); i <= NGX_HTTP_AUTH_OIDC_COOKIE_PARTS; i++) {
-        if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_auth_oidc_cookie_get(r, &name, &value) == NGX_OK
-            && ngx_http_auth_oidc_cookie_add(r, prov, &name, NULL, &root, 0)
+        if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_parts[i], &value)
+            == NGX_OK
+            && ngx_http_auth_oidc_cookie_add(r, prov, &prov->cookie_parts[i],
+                                             NULL, &root, 0)
                != NGX_OK)
         {
             return NGX_ERROR;

@@ -274,6 +274,11 @@ struct ngx_http_auth_oidc_provider_conf_s {
     ngx_str_t                    cookie_name;
     ngx_str_t                    loop_cookie;      /* <cookie_name>_login_loop */
     ngx_str_t                    cookie_domain;    /* "; Domain=" of ours */
+    /* a cookie store's: "<cookie_name>_<n>" (2 to 9), and what its seal
+     * is bound to (ngx_http_auth_oidc_store_cookie.c) */
+    ngx_str_t                    cookie_parts[NGX_HTTP_AUTH_OIDC_COOKIE_PARTS
+                                              + 1];
+    ngx_str_t                    cookie_aad;
     ngx_str_t                    redirect_hosts;   /* space-separated */
     ngx_str_t                    user_claim;       /* $oidc_user */
     ngx_str_t                    extra_auth_args;
@@ -579,6 +584,8 @@ void ngx_http_auth_oidc_client_credentials(ngx_log_t *log,
     auth_oidc_client_proof_t *proof);
 
 /* ngx_http_auth_oidc_store_cookie.c */
+ngx_int_t ngx_http_auth_oidc_cookie_store_prepare(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov);
 ngx_int_t ngx_http_auth_oidc_session_cookie(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *id);
@@ -780,8 +787,6 @@ ngx_int_t ngx_http_auth_oidc_cookie_strip(ngx_http_request_t *r,
 ngx_int_t ngx_http_auth_oidc_cookie_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *value,
     ngx_uint_t clear);
-ngx_int_t ngx_http_auth_oidc_cookie_part_name(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_uint_t n, ngx_str_t *name);
 ngx_int_t ngx_http_auth_oidc_cookie_parts_set(ngx_http_request_t *r,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *text, size_t part);
 ngx_int_t ngx_http_auth_oidc_login_cookie_name(ngx_http_request_t *r,

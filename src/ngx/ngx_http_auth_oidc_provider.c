@@ -44,7 +44,8 @@ static ngx_int_t ngx_http_auth_oidc_provider_keeps(ngx_conf_t *cf,
     ngx_http_auth_oidc_provider_conf_t *prov);
 static ngx_int_t ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
     ngx_http_auth_oidc_provider_conf_t *prov);
-static ngx_uint_t ngx_http_auth_oidc_host_chars(u_char *p, size_t len);
+static ngx_uint_t ngx_http_auth_oidc_host_name(u_char *p, size_t len,
+    ngx_uint_t port);
 
 
 static ngx_conf_enum_t  ngx_http_auth_oidc_bearer_validations[] = {
@@ -1287,12 +1288,8 @@ ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
     u_char  *p, *last, *end;
 
     if (prov->cookie_domain.len) {
-        if (!ngx_http_auth_oidc_host_chars(prov->cookie_domain.data,
-                                           prov->cookie_domain.len)
-            || ngx_strlchr(prov->cookie_domain.data,
-                           prov->cookie_domain.data + prov->cookie_domain.len,
-                           ':')
-               != NULL)
+        if (!ngx_http_auth_oidc_host_name(prov->cookie_domain.data,
+                                          prov->cookie_domain.len, 0))
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_provider \"%V\": cookie_domain \"%V\" "
@@ -1320,7 +1317,7 @@ ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
             end = last;
         }
 
-        if (!ngx_http_auth_oidc_host_chars(p, end - p)) {
+        if (!ngx_http_auth_oidc_host_name(p, end - p, 1)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "oidc_provider \"%V\": redirect_hosts "
                                "takes host names, \"host:port\" or "
@@ -1336,10 +1333,13 @@ ngx_http_auth_oidc_provider_hosts(ngx_conf_t *cf,
 }
 
 
-/* letters, digits, "-", "." and ":", never only dots */
+/*
+ * A host name: letters, digits, "-" and ".", never only dots; with port,
+ * then an optional ":" and one to five digits.
+ */
 
 static ngx_uint_t
-ngx_http_auth_oidc_host_chars(u_char *p, size_t len)
+ngx_http_auth_oidc_host_name(u_char *p, size_t len, ngx_uint_t port)
 {
     size_t      i;
     ngx_uint_t  name;
@@ -1347,13 +1347,29 @@ ngx_http_auth_oidc_host_chars(u_char *p, size_t len)
     name = 0;
 
     for (i = 0; i < len; i++) {
-        if ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z') {
+        if (((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')
+            || (p[i] >= '0' && p[i] <= '9') || p[i] == '-')
+        {
             name = 1;
 
-        } else if ((p[i] >= '0' && p[i] <= '9') || p[i] == '-') {
-            name = 1;
+        } else if (p[i] == ':' && port) {
+            break;
 
-        } else if (p[i] != '.' && p[i] != ':') {
+        } else if (p[i] != '.') {
+            return 0;
+        }
+    }
+
+    if (i == len) {
+        return name;
+    }
+
+    if (len - i < 2 || len - i > 6) {
+        return 0;
+    }
+
+    for (i++; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
             return 0;
         }
     }

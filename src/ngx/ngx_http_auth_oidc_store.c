@@ -545,17 +545,10 @@ ngx_http_auth_oidc_store_init_conf(ngx_conf_t *cf,
 
             provs[i]->store = store;
 
-            /* an idle timeout moves the expiry on every request: a cookie
-             * rewritten on every answer */
             if (store->type == NGX_HTTP_AUTH_OIDC_STORE_COOKIE
-                && provs[i]->session_idle_timeout)
+                && ngx_http_auth_oidc_cookie_store_prepare(cf, provs[i])
+                   != NGX_OK)
             {
-                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                              "oidc_provider \"%V\" in %s:%ui: "
-                              "session_idle_timeout needs a shared-memory or "
-                              "Redis store, not the cookie store \"%V\"",
-                              &provs[i]->name, provs[i]->file,
-                              provs[i]->line, &store->name);
                 return NGX_ERROR;
             }
 

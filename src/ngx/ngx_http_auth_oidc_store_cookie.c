@@ -39,21 +39,76 @@
 static ngx_int_t ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *id);
-static ngx_int_t ngx_http_auth_oidc_cookie_session_aad(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *aad);
 static ngx_int_t ngx_http_auth_oidc_cookie_session_write(
     ngx_http_request_t *r, ngx_http_auth_oidc_ctx_t *ctx,
     ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *key,
     ngx_str_t *record);
 static ngx_int_t ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
-    ngx_str_t *key, ngx_str_t *value);
-static ngx_int_t ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
-    auth_oidc_str_t value, int64_t created, time_t slack);
+    ngx_str_t *key, ngx_uint_t clear);
+static ngx_uint_t ngx_http_auth_oidc_cookie_session_marked(
+    ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t *prov,
+    ngx_str_t *key, int64_t created);
+static ngx_uint_t ngx_http_auth_oidc_cookie_session_index_marked(
+    ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t *prov,
+    const char *kind, auth_oidc_str_t value, int64_t created);
 static ngx_int_t ngx_http_auth_oidc_cookie_session_recent(
     ngx_http_request_t *r, ngx_http_auth_oidc_provider_conf_t *prov,
     ngx_str_t *key, ngx_str_t *record);
+
+
+/*
+ * Once per provider of a cookie store: the parts' names and what the seal
+ * is bound to ("session\n" name "\n" client_id: a cookie of this provider
+ * and client only); and what it cannot do refused.
+ */
+
+ngx_int_t
+ngx_http_auth_oidc_cookie_store_prepare(ngx_conf_t *cf,
+    ngx_http_auth_oidc_provider_conf_t *prov)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+
+    /* an idle timeout moves the expiry on every request: a cookie
+     * rewritten on every answer */
+    if (prov->session_idle_timeout) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "oidc_provider \"%V\" in %s:%ui: session_idle_timeout "
+                      "needs a shared-memory or Redis store, not the cookie "
+                      "store \"%V\"", &prov->name, prov->file, prov->line,
+                      &prov->store->name);
+        return NGX_ERROR;
+    }
+
+    for (i = 2; i <= NGX_HTTP_AUTH_OIDC_COOKIE_PARTS; i++) {
+        prov->cookie_parts[i].len = prov->cookie_name.len + 2;
+        p = ngx_pnalloc(cf->pool, prov->cookie_parts[i].len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        prov->cookie_parts[i].data = p;
+        p = ngx_cpymem(p, prov->cookie_name.data, prov->cookie_name.len);
+        *p++ = '_';
+        *p = (u_char) ('0' + i);
+    }
+
+    prov->cookie_aad.len = sizeof("session\n") - 1 + prov->name.len + 1
+                           + prov->client_id.len;
+    p = ngx_pnalloc(cf->pool, prov->cookie_aad.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    prov->cookie_aad.data = p;
+    p = ngx_cpymem(p, "session\n", sizeof("session\n") - 1);
+    p = ngx_cpymem(p, prov->name.data, prov->name.len);
+    *p++ = '\n';
+    ngx_memcpy(p, prov->client_id.data, prov->client_id.len);
+
+    return NGX_OK;
+}
 
 
 /*
@@ -82,10 +137,8 @@ ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
     ngx_str_t *id)
 {
     u_char             *p;
-    size_t              needed;
-    ngx_str_t           first, part, name, text, sealed, aad, plain;
+    ngx_str_t           first, part, text, sealed, plain;
     ngx_uint_t          parts, i;
-    auth_oidc_str_t     a, s;
     auth_oidc_error_t   err;
 
     if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_name, &first)
@@ -112,11 +165,8 @@ ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
     p = ngx_cpymem(text.data, first.data + 2, first.len - 2);
 
     for (i = 2; i <= parts; i++) {
-        if (ngx_http_auth_oidc_cookie_part_name(r, prov, i, &name) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_auth_oidc_cookie_get(r, &name, &part) != NGX_OK
+        if (ngx_http_auth_oidc_cookie_get(r, &prov->cookie_parts[i], &part)
+            != NGX_OK
             || part.len > NGX_HTTP_AUTH_OIDC_COOKIE_PART
             || (size_t) (text.data + text.len - p) < part.len)
         {
@@ -134,33 +184,28 @@ ngx_http_auth_oidc_cookie_session_open(ngx_http_request_t *r,
     }
 
     if (ngx_decode_base64url(&sealed, &text) != NGX_OK
-        || ngx_http_auth_oidc_cookie_session_aad(r, prov, &aad) != NGX_OK)
+        || sealed.len <= AUTH_OIDC_SEAL_OVERHEAD
+                         + AUTH_OIDC_BASE64URL_LEN(NGX_HTTP_AUTH_OIDC_ID_BYTES))
     {
         goto unusable;
     }
 
-    a = ngx_http_auth_oidc_view(&aad);
-    s = ngx_http_auth_oidc_view(&sealed);
+    /* the plaintext's size is known: one opening, not a length query
+     * that authenticates it first */
+    plain.data = ngx_pnalloc(r->pool, sealed.len - AUTH_OIDC_SEAL_OVERHEAD);
+    if (plain.data == NULL) {
+        return NGX_ERROR;
+    }
 
-    if (auth_oidc_open(prov->store->keyring, a, s, NULL, 0, &needed, &err)
+    if (auth_oidc_open(prov->store->keyring,
+                       ngx_http_auth_oidc_view(&prov->cookie_aad),
+                       ngx_http_auth_oidc_view(&sealed), plain.data,
+                       sealed.len - AUTH_OIDC_SEAL_OVERHEAD, &plain.len, &err)
         != AUTH_OIDC_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "auth_oidc: provider \"%V\": session cookie refused: "
                       "%s", &prov->name, err.msg);
-        goto unusable;
-    }
-
-    plain.data = ngx_pnalloc(r->pool, needed);
-    if (plain.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (auth_oidc_open(prov->store->keyring, a, s, plain.data, needed,
-                       &plain.len, &err)
-        != AUTH_OIDC_OK
-        || plain.len <= AUTH_OIDC_BASE64URL_LEN(NGX_HTTP_AUTH_OIDC_ID_BYTES))
-    {
         goto unusable;
     }
 
@@ -181,30 +226,6 @@ unusable:
 }
 
 
-/* A cookie of this provider and client only: "session\n" name "\n" id. */
-
-static ngx_int_t
-ngx_http_auth_oidc_cookie_session_aad(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *aad)
-{
-    u_char  *p;
-
-    aad->len = sizeof("session\n") - 1 + prov->name.len + 1
-               + prov->client_id.len;
-    aad->data = ngx_pnalloc(r->pool, aad->len);
-    if (aad->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(aad->data, "session\n", sizeof("session\n") - 1);
-    p = ngx_cpymem(p, prov->name.data, prov->name.len);
-    *p++ = '\n';
-    ngx_memcpy(p, prov->client_id.data, prov->client_id.len);
-
-    return NGX_OK;
-}
-
-
 /*
  * Whether the session found in the cookie was ended here before it
  * expired: its id marked (a logout), or its "sid" or "sub" marked at or
@@ -219,16 +240,10 @@ ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
     auth_oidc_str_t                      sub, sid;
     ngx_http_auth_oidc_provider_conf_t  *prov;
 
-    static auth_oidc_str_t  kind_session = { NULL, 0 };
-    static auth_oidc_str_t  kind_sid = { (const unsigned char *) "sid", 3 };
-    static auth_oidc_str_t  kind_sub = { (const unsigned char *) "sub", 3 };
-
     prov = ctx->provider;
 
-    if (ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_session,
-                                    ngx_http_auth_oidc_view(&ctx->session_key),
-                                    -1, 0)
-        != NGX_DECLINED)
+    if (ngx_http_auth_oidc_cookie_session_marked(r, prov, &ctx->session_key,
+                                                 INT64_MAX))
     {
         return 1;
     }
@@ -241,68 +256,76 @@ ngx_http_auth_oidc_cookie_session_revoked(ngx_http_request_t *r,
      * login just after a logout of the user would be refused.
      */
     return (sid.len
-            && ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sid, sid,
-                                                      created,
-                                                      prov->clock_skew)
-               != NGX_DECLINED)
-           || ngx_http_auth_oidc_cookie_session_mark(r, prov, kind_sub, sub,
-                                                     created, 0)
-              != NGX_DECLINED;
+            && ngx_http_auth_oidc_cookie_session_index_marked(r, prov, "sid",
+                                              sid, created - prov->clock_skew))
+           || ngx_http_auth_oidc_cookie_session_index_marked(r, prov, "sub",
+                                                             sub, created);
 }
 
 
 /*
- * NGX_OK when a mark ends the session: under the session key itself (kind
- * empty, created -1), or under the sessions index key of kind and value
- * with a time at or after created (less slack); NGX_DECLINED when none
- * does. A store that fails is taken as a mark: never a session taken on
- * trust.
+ * Whether a mark under key ends a session made at created: a mark made at
+ * or after it (a session's own mark: INT64_MAX, any mark). A store that
+ * fails, or a mark that does not read, is taken as a mark: never a session
+ * taken on trust.
  */
 
-static ngx_int_t
-ngx_http_auth_oidc_cookie_session_mark(ngx_http_request_t *r,
-    ngx_http_auth_oidc_provider_conf_t *prov, auth_oidc_str_t kind,
-    auth_oidc_str_t value, int64_t created, time_t slack)
+static ngx_uint_t
+ngx_http_auth_oidc_cookie_session_marked(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, ngx_str_t *key,
+    int64_t created)
 {
-    size_t                              len;
     ngx_int_t                           rc, at;
-    ngx_str_t                           key, found;
+    ngx_str_t                           found;
     ngx_http_auth_oidc_store_caller_t   caller;
-
-    if (created == -1) {
-        key.data = (u_char *) value.data;
-        key.len = value.len;
-
-    } else {
-        len = auth_oidc_session_index_key(ngx_http_auth_oidc_view(&prov->name),
-                                          kind, value, NULL, 0);
-        key.data = ngx_pnalloc(r->pool, len);
-        if (len == 0 || key.data == NULL) {
-            return NGX_OK;
-        }
-
-        key.len = auth_oidc_session_index_key(
-                                       ngx_http_auth_oidc_view(&prov->name),
-                                       kind, value, key.data, len);
-    }
 
     ngx_http_auth_oidc_store_request(&caller, r, NULL);
 
     rc = ngx_http_auth_oidc_store_get(prov->store, NGX_HTTP_AUTH_OIDC_REVOKED,
-                                      &key, &caller, &found);
+                                      key, &caller, &found);
 
     if (rc == NGX_DECLINED) {
-        return NGX_DECLINED;
+        return 0;
     }
 
-    if (rc != NGX_OK || created == -1) {
-        return NGX_OK;
+    if (rc != NGX_OK || created == INT64_MAX) {
+        return 1;
     }
 
     at = ngx_atoi(found.data, found.len);
 
-    return (at == NGX_ERROR || (int64_t) at + slack >= created)
-           ? NGX_OK : NGX_DECLINED;
+    return at == NGX_ERROR || (int64_t) at >= created;
+}
+
+
+/* The same for the sessions index key of a "sid" or "sub" (its hash). */
+
+static ngx_uint_t
+ngx_http_auth_oidc_cookie_session_index_marked(ngx_http_request_t *r,
+    ngx_http_auth_oidc_provider_conf_t *prov, const char *kind,
+    auth_oidc_str_t value, int64_t created)
+{
+    ngx_str_t        key;
+    auth_oidc_str_t  k;
+
+    /* name "\n" kind "\n" BASE64URL(SHA-256(value)): made in one call */
+    key.data = ngx_pnalloc(r->pool, prov->name.len + 64);
+    if (key.data == NULL) {
+        return 1;
+    }
+
+    k.data = (const unsigned char *) kind;
+    k.len = ngx_strlen(kind);
+
+    key.len = auth_oidc_session_index_key(ngx_http_auth_oidc_view(&prov->name),
+                                          k, value, key.data,
+                                          prov->name.len + 64);
+
+    if (key.len == 0 || key.len > prov->name.len + 64) {
+        return 1;
+    }
+
+    return ngx_http_auth_oidc_cookie_session_marked(r, prov, &key, created);
 }
 
 
@@ -334,7 +357,7 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
             /* every session of the sid or sub made until now */
             ngx_str_set(found, "all");
             return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
-                                                         NULL);
+                                                         0);
         }
 
         /* nothing to list: sessions are found by their marks */
@@ -362,7 +385,7 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
 
         if (step->op == AUTH_OIDC_STORE_TAKE) {
             return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
-                                                         &key);
+                                                         1);
         }
 
         return NGX_OK;
@@ -400,8 +423,7 @@ ngx_http_auth_oidc_cookie_session_step(ngx_http_request_t *r,
                                                        &value);
 
     default: /* AUTH_OIDC_STORE_DELETE */
-        return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key,
-                                                     &key);
+        return ngx_http_auth_oidc_cookie_session_end(r, ctx, prov, &key, 1);
     }
 }
 
@@ -463,7 +485,7 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
 {
     u_char             *id;
     size_t              idlen, needed;
-    ngx_str_t           plain, sealed, text, aad;
+    ngx_str_t           plain, sealed, text;
     auth_oidc_error_t   err;
     u_char              nonce[AUTH_OIDC_SEAL_NONCE_LEN];
 
@@ -477,9 +499,7 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
 
     plain.len = idlen + record->len;
     plain.data = ngx_pnalloc(r->pool, plain.len);
-    if (plain.data == NULL
-        || ngx_http_auth_oidc_cookie_session_aad(r, prov, &aad) != NGX_OK
-        || RAND_bytes(nonce, sizeof(nonce)) != 1)
+    if (plain.data == NULL || RAND_bytes(nonce, sizeof(nonce)) != 1)
     {
         return NGX_ERROR;
     }
@@ -492,7 +512,8 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (auth_oidc_seal(prov->store->keyring, ngx_http_auth_oidc_view(&aad),
+    if (auth_oidc_seal(prov->store->keyring,
+                       ngx_http_auth_oidc_view(&prov->cookie_aad),
                        ngx_http_auth_oidc_view(&plain), nonce, sealed.data,
                        needed, &sealed.len, &err)
         != AUTH_OIDC_OK)
@@ -552,7 +573,7 @@ ngx_http_auth_oidc_cookie_session_write(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_auth_oidc_cookie_session_end(ngx_http_request_t *r,
     ngx_http_auth_oidc_ctx_t *ctx, ngx_http_auth_oidc_provider_conf_t *prov,
-    ngx_str_t *key, ngx_str_t *clear)
+    ngx_str_t *key, ngx_uint_t clear)
 {
     ngx_int_t                           rc;
     ngx_str_t                           mark;
